@@ -1,0 +1,70 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { NOTIFICATION_CHANNEL } from '../db/orm.js';
+
+export interface NotificationDraft {
+  idempotencyKey: string;
+  userId: string;
+  type: string;
+  kind: string;
+  dossierId: string | null;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  scheduledFor: string | null;
+}
+
+export interface StoredNotification {
+  id: string;
+  created: boolean;
+}
+
+/**
+ * Stores a notification once and announces it. One statement: the insert is skipped when the
+ * idempotency key exists (a retry, a replay, a second scheduler run), and `pg_notify` runs only
+ * for a row actually inserted. PostgreSQL delivers the NOTIFY at commit, so listeners never see
+ * a notification that is not stored. The payload is the notification as clients receive it;
+ * the 8000-byte NOTIFY limit falls back to the id, for listeners to read the row.
+ */
+export async function storeNotification(
+  em: EntityManager,
+  draft: NotificationDraft,
+): Promise<StoredNotification> {
+  const rows = await em.getConnection().execute<Array<{ id: string }>>(
+    `with inserted as (
+       insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for)
+       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
+       on conflict (idempotency_key) do nothing
+       returning *
+     ), message as (
+       select id, json_build_object(
+         'id', id::text, 'userId', user_id, 'type', type, 'kind', kind, 'dossierId', dossier_id,
+         'title', title, 'body', body, 'data', data, 'createdAt', created_at, 'readAt', read_at
+       )::text as payload from inserted
+     )
+     select id::text as id,
+            pg_notify(?, case when octet_length(payload) < 7900 then payload
+                              else json_build_object('id', id::text, 'userId', ?::text, 'truncated', true)::text end)
+       from message`,
+    [
+      draft.idempotencyKey,
+      draft.userId,
+      draft.type,
+      draft.kind,
+      draft.dossierId,
+      draft.title,
+      draft.body,
+      JSON.stringify(draft.data),
+      draft.scheduledFor,
+      NOTIFICATION_CHANNEL,
+      draft.userId,
+    ],
+  );
+  const inserted = rows[0];
+  if (inserted) return { id: inserted.id, created: true };
+  const existing = await em
+    .getConnection()
+    .execute<Array<{ id: string }>>('select id::text as id from notifications where idempotency_key = ?', [
+      draft.idempotencyKey,
+    ]);
+  return { id: existing[0]!.id, created: false };
+}

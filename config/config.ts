@@ -1,0 +1,107 @@
+import { Duration, IANAZone } from 'luxon';
+import { z } from 'zod';
+import type { ReminderPolicy } from '../workflows/reminder-plan.js';
+
+/**
+ * Every setting of the service, read once from environment variables at start-up.
+ * A bad value stops the process with a message naming the variable (see `loadConfig`).
+ */
+
+const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), 'is not a known IANA time zone');
+const clockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM')
+  .transform((value) => {
+    const [hour, minute] = value.split(':').map(Number) as [number, number];
+    return { hour, minute };
+  });
+const isoDuration = z.string().refine((value) => {
+  const duration = Duration.fromISO(value);
+  return duration.isValid && duration.toMillis() > 0;
+}, 'must be a positive ISO 8601 duration such as P3D or PT30M');
+const offsetList = z
+  .string()
+  .regex(/^\d{1,3}(,\d{1,3})*$/, 'must be a comma-separated list of whole days, such as 7,1,0')
+  .transform((value) => [...new Set(value.split(',').map(Number))].sort((a, b) => b - a));
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+const port = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z.object({
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  DATABASE_URL: optionalUrl.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  PGLITE_DATA_DIR: z.string().default('.data/pglite'),
+  PGLITE_PORT: port.default(5499),
+  TEMPORAL_ADDRESS: optionalUrl,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('normx-notify'),
+  TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.sqlite'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  SCHEDULE_TIMEZONE: timeZone.default('Europe/Paris'),
+  DAILY_REPORT_TIME: clockTime.prefault('18:00'),
+  REMINDER_TIME: clockTime.prefault('08:00'),
+  REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
+  OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
+  DEFAULT_TIMEZONE: timeZone.default('Europe/Paris'),
+  DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
+});
+
+export interface AppConfig {
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  database: { url: string | undefined; pgliteDataDir: string; pglitePort: number };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    devServer: { dbFile: string; port: number; uiPort: number };
+  };
+  schedules: { timeZone: string; dailyReport: { hour: number; minute: number } };
+  reminderPolicy: ReminderPolicy;
+  defaults: { timeZone: string; locale: 'fr' | 'en' };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) =>
+          `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(valueAt(env, issue.path))})`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  return {
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, pgliteDataDir: e.PGLITE_DATA_DIR, pglitePort: e.PGLITE_PORT },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      devServer: { dbFile: e.TEMPORAL_DEV_DB_FILE, port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT },
+    },
+    schedules: { timeZone: e.SCHEDULE_TIMEZONE, dailyReport: e.DAILY_REPORT_TIME },
+    reminderPolicy: {
+      reminderTime: e.REMINDER_TIME,
+      offsetsDays: e.REMINDER_OFFSETS_DAYS,
+      criticalDelay: e.OVERDUE_CRITICAL_DELAY,
+    },
+    defaults: { timeZone: e.DEFAULT_TIMEZONE, locale: e.DEFAULT_LOCALE },
+  };
+}
+
+function valueAt(env: NodeJS.ProcessEnv, path: PropertyKey[]): unknown {
+  const key = path[0];
+  return typeof key === 'string' ? env[key] : undefined;
+}

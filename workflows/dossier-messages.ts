@@ -1,0 +1,118 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Deadline, ReminderPolicy, ReminderType } from './reminder-plan.js';
+
+/**
+ * The dossier workflow's contract, shared by the workflow and its clients: its id, input,
+ * signals and query. Every signal carries an `eventId` chosen by the caller, so the
+ * notification it causes is stored once even when the caller retries.
+ */
+
+export type DossierStatus = 'open' | 'done' | 'cancelled';
+export type Locale = 'fr' | 'en';
+
+export type DossierSnapshot = Deadline & {
+  id: string;
+  title: string;
+  ownerId: string;
+  urgent: boolean;
+  /** ISO instant at which the dossier became urgent: keys its single `urgent` alert. */
+  urgentSince?: string;
+  status: DossierStatus;
+};
+
+/** Optional owner profile sent with a dossier; stored so reminders follow the owner's zone and language. */
+export interface OwnerProfile {
+  name?: string;
+  locale?: Locale;
+  timezone?: string;
+}
+
+/** What an activity tells the workflow about where and how to plan: recorded in history. */
+export interface PlanningContext {
+  timeZone: string;
+  policy: ReminderPolicy;
+}
+
+export const dossierWorkflowId = (dossierId: string): string => `dossier:${dossierId}`;
+
+export interface UpsertDossierEvent {
+  eventId: string;
+  dossier: Deadline & { id: string; title: string; ownerId: string; urgent?: boolean };
+  owner?: OwnerProfile;
+}
+export interface RescheduleEvent {
+  eventId: string;
+  deadline: Deadline;
+}
+export interface AssignEvent {
+  eventId: string;
+  ownerId: string;
+  owner?: OwnerProfile;
+}
+export interface PlainEvent {
+  eventId: string;
+}
+
+export const upsertDossierSignal = defineSignal<[UpsertDossierEvent]>('upsertDossier');
+export const rescheduleSignal = defineSignal<[RescheduleEvent]>('reschedule');
+export const markUrgentSignal = defineSignal<[PlainEvent]>('markUrgent');
+export const unmarkUrgentSignal = defineSignal<[PlainEvent]>('unmarkUrgent');
+export const assignSignal = defineSignal<[AssignEvent]>('assign');
+export const completeSignal = defineSignal<[PlainEvent]>('complete');
+export const cancelSignal = defineSignal<[PlainEvent]>('cancel');
+export const reopenSignal = defineSignal<[PlainEvent]>('reopen');
+/** Sent by reconciliation: starts a missing workflow from the database copy, no-op otherwise. */
+export const syncSignal = defineSignal<[PlainEvent]>('sync');
+
+export type DossierEvent =
+  | ({ type: 'upsert' } & UpsertDossierEvent)
+  | ({ type: 'reschedule' } & RescheduleEvent)
+  | ({ type: 'assign' } & AssignEvent)
+  | ({ type: 'markUrgent' | 'unmarkUrgent' | 'complete' | 'cancel' | 'reopen' | 'sync' } & PlainEvent);
+
+export interface SentReminder {
+  type: ReminderType;
+  kind: string;
+  idempotencyKey: string;
+  /** When the rules wanted it. */
+  dueInstant: string;
+  /** When the workflow fired it (workflow clock). */
+  sentAt: string;
+}
+
+export interface PendingReminder {
+  type: ReminderType;
+  kind: string;
+  idempotencyKey: string;
+  /** When it fires: the rules' instant, or the moment it was planned for an already-late alert. */
+  at: string;
+  dueInstant: string;
+}
+
+export interface ReminderPlanView {
+  dossier: DossierSnapshot;
+  timeZone: string;
+  sent: SentReminder[];
+  pending: PendingReminder[];
+}
+
+export const reminderPlanQuery = defineQuery<ReminderPlanView>('reminderPlan');
+
+export interface DossierWorkflowInput {
+  dossierId: string;
+  /** State carried over continue-as-new. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  dossier: DossierSnapshot;
+  context: PlanningContext;
+  pending: PendingReminder[];
+  sent: SentReminder[];
+  queued: DossierEvent[];
+}
+
+export interface DossierWorkflowResult {
+  dossierId: string;
+  outcome: DossierStatus | 'unknown-dossier';
+}

@@ -1,0 +1,97 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DossierActivities } from '../activities/index.js';
+import { DossierLifecycle } from './dossier-lifecycle.js';
+import {
+  assignSignal,
+  cancelSignal,
+  completeSignal,
+  markUrgentSignal,
+  reminderPlanQuery,
+  reopenSignal,
+  rescheduleSignal,
+  syncSignal,
+  unmarkUrgentSignal,
+  upsertDossierSignal,
+  type DossierEvent,
+  type DossierWorkflowInput,
+  type DossierWorkflowResult,
+} from './dossier-messages.js';
+
+const { loadDossier } = proxyActivities<DossierActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * One long-lived workflow per dossier (id `dossier:<dossierId>`). It sleeps on a durable timer
+ * until the next reminder and wakes early when a signal changes the dossier; each change
+ * re-plans the pending reminders. Signal handlers only queue events; the main loop applies them
+ * in order, so activities run one at a time and the history reads in order. It ends when the
+ * dossier is done or cancelled; a later reopen starts a new run from the database copy.
+ */
+export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
+  const queued: DossierEvent[] = [...(input.carried?.queued ?? [])];
+  let lifecycle: DossierLifecycle | undefined;
+
+  setHandler(upsertDossierSignal, (event) => void queued.push({ type: 'upsert', ...event }));
+  setHandler(rescheduleSignal, (event) => void queued.push({ type: 'reschedule', ...event }));
+  setHandler(assignSignal, (event) => void queued.push({ type: 'assign', ...event }));
+  setHandler(markUrgentSignal, (event) => void queued.push({ type: 'markUrgent', ...event }));
+  setHandler(unmarkUrgentSignal, (event) => void queued.push({ type: 'unmarkUrgent', ...event }));
+  setHandler(completeSignal, (event) => void queued.push({ type: 'complete', ...event }));
+  setHandler(cancelSignal, (event) => void queued.push({ type: 'cancel', ...event }));
+  setHandler(reopenSignal, (event) => void queued.push({ type: 'reopen', ...event }));
+  setHandler(syncSignal, (event) => void queued.push({ type: 'sync', ...event }));
+  setHandler(reminderPlanQuery, () => {
+    if (!lifecycle) throw new Error(`dossier ${input.dossierId} is not loaded yet`);
+    return lifecycle.view();
+  });
+
+  if (input.carried) {
+    lifecycle = DossierLifecycle.resume(input.carried, false);
+  } else {
+    // The dossier comes with its creating signal, or from the database copy
+    // (reconciliation, or a reopen after the workflow had ended).
+    const first = queued[0];
+    if (first?.type === 'upsert') {
+      queued.shift();
+      lifecycle = await DossierLifecycle.create(input.dossierId, first);
+    } else {
+      const loaded = await loadDossier(input.dossierId);
+      if (!loaded) {
+        log.warn('Dossier unknown to the service: nothing to plan', { dossierId: input.dossierId });
+        return { dossierId: input.dossierId, outcome: 'unknown-dossier' };
+      }
+      lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, true);
+    }
+  }
+
+  for (;;) {
+    await lifecycle.fireDueReminders();
+    for (let event = queued.shift(); event; event = queued.shift()) await lifecycle.apply(event);
+    const { status } = lifecycle.dossier;
+    if (status !== 'open') return { dossierId: input.dossierId, outcome: status };
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof dossierWorkflow>({
+        dossierId: input.dossierId,
+        carried: { ...lifecycle.snapshot, queued },
+      });
+    }
+    const next = lifecycle.next;
+    if (!next) await condition(() => queued.length > 0);
+    else {
+      const wait = Date.parse(next.at) - Date.now();
+      if (wait > 0) await condition(() => queued.length > 0, wait);
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// The worker bundles this file: every workflow type the task queue serves.
+export { dossierWorkflow } from './dossier-workflow.js';
+export { hourlyUrgentCheckWorkflow, dailyReportWorkflow } from './periodic-jobs.js';

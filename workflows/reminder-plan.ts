@@ -1,0 +1,96 @@
+import { DateTime, Duration } from 'luxon';
+
+/**
+ * Pure reminder planning: which reminders a dossier should get and at which instant.
+ * Every local time is computed with an explicit IANA zone, never the host's, and `now` is
+ * passed in, so the same inputs give the same plan on replay.
+ */
+
+export interface ReminderPolicy {
+  /** Local wall-clock time of the j-N reminders. */
+  reminderTime: { hour: number; minute: number };
+  /** Days before the due date, e.g. [7, 1, 0] for j-7, j-1, j-0. */
+  offsetsDays: number[];
+  /** ISO 8601 duration from the overdue instant to the critical alert, added in local time. */
+  criticalDelay: string;
+}
+
+/** A deadline is a calendar date in the owner's zone, or an exact instant. */
+export type Deadline = { dueDate: string; dueAt?: undefined } | { dueAt: string; dueDate?: undefined };
+
+export type ReminderType = 'deadline_reminder' | 'new_alert';
+
+export interface PlannedReminder {
+  type: ReminderType;
+  /** `j-7`, `j-1`, `j-0`, `overdue`, `overdue_critical`. */
+  kind: string;
+  /** ISO instant (UTC) at which the reminder fires. */
+  at: string;
+  /** The instant the rules give, before an already-late alert is moved to `now`. */
+  dueInstant: string;
+}
+
+export interface PlanInput {
+  deadline: Deadline;
+  timeZone: string;
+  policy: ReminderPolicy;
+  /** Epoch milliseconds; in a workflow, the workflow clock. */
+  now: number;
+}
+
+/** The stable key of a deadline: a dossier gets each reminder kind once per deadline. */
+export function deadlineKey(deadline: Deadline): string {
+  return deadline.dueDate ?? DateTime.fromISO(deadline.dueAt, { zone: 'utc' }).toISO()!;
+}
+
+/** The instant the deadline passes: `dueAt`, or 00:00 local on the day after `dueDate`. */
+export function overdueInstant(deadline: Deadline, timeZone: string): DateTime {
+  if (deadline.dueAt !== undefined) return DateTime.fromISO(deadline.dueAt, { zone: timeZone });
+  return DateTime.fromISO(deadline.dueDate, { zone: timeZone }).plus({ days: 1 }).startOf('day');
+}
+
+/** The due date as a local calendar date in the owner's zone. */
+export function localDueDate(deadline: Deadline, timeZone: string): DateTime {
+  if (deadline.dueDate !== undefined) return DateTime.fromISO(deadline.dueDate, { zone: timeZone });
+  return DateTime.fromISO(deadline.dueAt, { zone: timeZone }).startOf('day');
+}
+
+/**
+ * Plans the reminders of a deadline, from `now`:
+ * - a reminder whose instant has passed is skipped, not sent late;
+ * - except the overdue alerts: an already-late deadline gets `overdue` now, and
+ *   `overdue_critical` now too when its instant has passed as well.
+ * Returns them in firing order.
+ */
+export function planReminders({ deadline, timeZone, policy, now }: PlanInput): PlannedReminder[] {
+  const dueDay = localDueDate(deadline, timeZone);
+  const overdueAt = overdueInstant(deadline, timeZone);
+  const criticalAt = overdueAt.plus(Duration.fromISO(policy.criticalDelay));
+  const planned: PlannedReminder[] = [];
+
+  for (const days of policy.offsetsDays) {
+    const at = dueDay.minus({ days }).set({ ...policy.reminderTime, second: 0, millisecond: 0 });
+    // j-0 of a dueAt earlier than the reminder time would fire after the deadline: no use.
+    if (at.toMillis() > now && at < overdueAt) {
+      planned.push(reminder('deadline_reminder', `j-${days}`, at, at));
+    }
+  }
+  const late = overdueAt.toMillis() <= now;
+  const nowInstant = DateTime.fromMillis(now, { zone: timeZone });
+  planned.push(reminder('new_alert', 'overdue', late ? nowInstant : overdueAt, overdueAt));
+  planned.push(
+    reminder(
+      'new_alert',
+      'overdue_critical',
+      criticalAt.toMillis() <= now ? nowInstant : criticalAt,
+      criticalAt,
+    ),
+  );
+
+  // Stable sort keeps overdue before overdue_critical when both fire now.
+  return planned.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+function reminder(type: ReminderType, kind: string, at: DateTime, dueInstant: DateTime): PlannedReminder {
+  return { type, kind, at: at.toUTC().toISO()!, dueInstant: dueInstant.toUTC().toISO()! };
+}
