@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createDossierClient, type DossierClient } from '../../client/dossier-client.js';
+import { loadConfig } from '../../config/config.js';
+import { dossierWorkflowId } from '../../workflows/dossier-messages.js';
+import { createNotifyWorker } from '../../worker/create-worker.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { writeHistoryFile } from './history-files.js';
+
+export interface NotificationRow {
+  id: string;
+  user_id: string;
+  type: string;
+  kind: string;
+  idempotency_key: string;
+  title: string;
+  body: string;
+  scheduled_for: Date | null;
+}
+
+export interface ReminderEngine {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  db: TestDatabase;
+  dossiers: DossierClient;
+  taskQueue: string;
+  notificationsOf(dossierId: string): Promise<NotificationRow[]>;
+  /** With RECORD_HISTORIES=1, writes the dossier's workflow history for the replay test. */
+  recordHistory(dossierId: string, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A real worker (real activities, real PostgreSQL) on the given Temporal test environment. */
+export async function startReminderEngine(
+  env: TestWorkflowEnvironment,
+  env_: NodeJS.ProcessEnv = {},
+): Promise<ReminderEngine> {
+  const db = await createTestDatabase();
+  const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig(env_);
+  // A plain client: the test environment's own client unlocks time-skipping whenever it awaits
+  // a result, which lets the clock run ahead of what a test asked for.
+  const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+  const worker: Worker = await createNotifyWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    dependencies: { orm: db.orm, temporal: { client, taskQueue }, config },
+  });
+  const running = worker.run();
+  return {
+    env,
+    client,
+    db,
+    taskQueue,
+    dossiers: createDossierClient(client, { taskQueue }),
+    notificationsOf: (dossierId) =>
+      db.query<NotificationRow>(
+        `select id::text, user_id, type, kind, idempotency_key, title, body, scheduled_for
+           from notifications where dossier_id = $1 order by notifications.id`,
+        [dossierId],
+      ),
+    async recordHistory(dossierId, name) {
+      if (process.env.RECORD_HISTORIES !== '1') return;
+      const history = await client.workflow.getHandle(dossierWorkflowId(dossierId)).fetchHistory();
+      await writeHistoryFile(new URL(`../histories/${name}.json`, import.meta.url), history);
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await db.drop();
+    },
+  };
+}
