@@ -71,17 +71,18 @@ export function createDossierClient(client: Client, options: { taskQueue: string
   const toDeadline = (value: { dueDate?: string; dueAt?: string }): Deadline =>
     value.dueAt !== undefined ? { dueAt: value.dueAt } : { dueDate: value.dueDate! };
 
+  /** Creates the dossier, or updates it if it exists: the workflow works out what changed. */
+  async function upsert(input: DossierInput): Promise<DossierCallResult> {
+    const { owner, eventId, urgent, id, title, ownerId, ...rest } = parse(dossierInput, input);
+    const dossier = { id, title, ownerId, ...toDeadline(rest), ...(urgent !== undefined && { urgent }) };
+    return send(id, upsertDossierSignal, { dossier, ...(owner && { owner }) }, eventId);
+  }
+
   return {
-    /** Creates the dossier (or updates it if it exists): plans its reminders, notifies its owner. */
-    async create(input: DossierInput): Promise<DossierCallResult> {
-      const { owner, eventId, urgent, id, title, ownerId, ...rest } = parse(dossierInput, input);
-      const dossier = { id, title, ownerId, ...toDeadline(rest), ...(urgent !== undefined && { urgent }) };
-      return send(id, upsertDossierSignal, { dossier, ...(owner && { owner }) }, eventId);
-    },
-    /** Same contract as create: the full dossier; the workflow works out what changed. */
-    async update(input: DossierInput): Promise<DossierCallResult> {
-      return this.create(input);
-    },
+    /** Plans the dossier's reminders and notifies its owner (an update if it exists already). */
+    create: upsert,
+    /** The full dossier, as for create; a done or cancelled dossier stays so (see reopen). */
+    update: upsert,
     async reschedule(
       id: string,
       deadline: DeadlineInput,

@@ -378,6 +378,31 @@ describe('dossier workflow (time-skipping server, real activities and PostgreSQL
     await engine.dossiers.cancel(id);
   });
 
+  it('updates a completed dossier without reopening it', async () => {
+    const id = newId('update-done');
+    const due = localDate(await env.currentTimeMs())
+      .plus({ days: 2 })
+      .toISODate()!;
+    await engine.dossiers.create({ id, title: 'Avant', ownerId: 'alice', dueDate: due });
+    await engine.dossiers.complete(id);
+    assert.equal((await endOf(id)).outcome, 'done');
+    await engine.dossiers.update({ id, title: 'Après', ownerId: 'alice', dueDate: due }); // a new run
+    assert.equal((await endOf(id)).outcome, 'done');
+    await advanceTo(local(DateTime.fromISO(due).plus({ days: 1 }).toISODate()!, '12:00'));
+    const rows = await rowsOnceSettled(id, 3);
+    assert.deepEqual(kinds(rows), [
+      'dossier_update/created',
+      'dossier_update/completed',
+      'dossier_update/updated',
+    ]);
+    assert.match(rows[2]!.title, /Après/);
+    const [stored] = await engine.db.query<{ title: string; status: string }>(
+      'select title, status from dossiers where id = $1',
+      [id],
+    );
+    assert.deepEqual(stored, { title: 'Après', status: 'done' });
+  });
+
   it('stores a retried call once: the same eventId gives one notification', async () => {
     const id = newId('retry');
     const due = localDate(await env.currentTimeMs())

@@ -8,6 +8,8 @@ import { createNotifyWorker } from './create-worker.js';
 
 export interface ServiceEndpoints {
   databaseUrl: string;
+  /** 1 for the embedded PGlite, a single session behind its socket server. */
+  databasePoolMax?: number;
   temporalAddress: string;
 }
 
@@ -21,7 +23,7 @@ export async function runWorkerService(
   logger: Logger,
 ): Promise<void> {
   Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
-  const orm = await openOrm(endpoints.databaseUrl);
+  const orm = await openOrm(endpoints.databaseUrl, { poolMax: endpoints.databasePoolMax });
   try {
     await migrate(orm);
     logger.info('Database migrated');

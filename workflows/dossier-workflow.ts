@@ -35,7 +35,8 @@ const { loadDossier } = proxyActivities<DossierActivities>({
  * until the next reminder and wakes early when a signal changes the dossier; each change
  * re-plans the pending reminders. Signal handlers only queue events; the main loop applies them
  * in order, so activities run one at a time and the history reads in order. It ends when the
- * dossier is done or cancelled; a later reopen starts a new run from the database copy.
+ * dossier is done or cancelled; a later call (reopen, update…) starts a new run from the
+ * database copy.
  */
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   const queued: DossierEvent[] = [...(input.carried?.queued ?? [])];
@@ -58,19 +59,22 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   if (input.carried) {
     lifecycle = DossierLifecycle.resume(input.carried, false);
   } else {
-    // The dossier comes with its creating signal, or from the database copy
-    // (reconciliation, or a reopen after the workflow had ended).
+    // A new run: the dossier may exist already (reconciliation, or a call after its workflow
+    // ended): then the database copy is the truth and the queued events apply to it.
+    // Otherwise only a creating signal can bring it into being.
+    const loaded = await loadDossier(input.dossierId);
     const first = queued[0];
-    if (first?.type === 'upsert') {
+    if (loaded) {
+      lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, true);
+    } else if (first?.type === 'upsert') {
       queued.shift();
       lifecycle = await DossierLifecycle.create(input.dossierId, first);
     } else {
-      const loaded = await loadDossier(input.dossierId);
-      if (!loaded) {
-        log.warn('Dossier unknown to the service: nothing to plan', { dossierId: input.dossierId });
-        return { dossierId: input.dossierId, outcome: 'unknown-dossier' };
-      }
-      lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, true);
+      log.warn('Dossier unknown to the service: nothing to plan', {
+        dossierId: input.dossierId,
+        event: first?.type,
+      });
+      return { dossierId: input.dossierId, outcome: 'unknown-dossier' };
     }
   }
 

@@ -1,5 +1,9 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { startTemporalDevServer } from '../../scripts/temporal-dev-server.js';
 import { executableFor, temporalCliPath, temporalTestServerPath } from '../../scripts/tool-paths.js';
 
 // Tests print the SDK's warnings and errors only (the worker's info lines are noise here).
@@ -11,12 +15,39 @@ export const createTimeSkippingEnv = (): Promise<TestWorkflowEnvironment> =>
     server: { executable: executableFor(temporalTestServerPath) },
   });
 
-/** A Temporal CLI dev server on a free port, in memory. */
-export const createDevServerEnv = (): Promise<TestWorkflowEnvironment> =>
-  TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: executableFor(temporalCliPath),
-      ip: '127.0.0.1',
-      log: { format: 'pretty', level: 'error' },
+/**
+ * A Temporal CLI dev server on a free port, in memory, started by the same launcher as
+ * `npm start` (the SDK's own launcher drops `extraArgs`); `extraArgs` e.g. for dynamic config.
+ */
+export async function createDevServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+  if (!existsSync(temporalCliPath)) {
+    return TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'cached-download' }, extraArgs },
+    });
+  }
+  const server = await startTemporalDevServer({
+    port: await freePort(),
+    namespace: 'default',
+    logFile: `${tmpdir()}/normx-notify-test-dev-server-${process.pid}.log`,
+    extraArgs,
+  });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: server.address,
+    namespace: 'default',
+  });
+  const teardown = env.teardown.bind(env);
+  return Object.assign(env, {
+    teardown: async () => {
+      await teardown();
+      await server.stop();
     },
   });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
