@@ -29,22 +29,19 @@ export async function storeNotification(
   em: EntityManager,
   draft: NotificationDraft,
 ): Promise<StoredNotification> {
-  const rows = await em.getConnection().execute<Array<{ id: string }>>(
+  // `em.execute`, not `em.getConnection().execute`: only the former runs in the EntityManager's
+  // transaction (when there is one), so that a rollback drops the row and its NOTIFY.
+  const rows = await em.execute<Array<{ id: string }>>(
     `with inserted as (
        insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for)
        values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
        on conflict (idempotency_key) do nothing
        returning *
-     ), message as (
-       select id, json_build_object(
-         'id', id::text, 'userId', user_id, 'type', type, 'kind', kind, 'dossierId', dossier_id,
-         'title', title, 'body', body, 'data', data, 'createdAt', created_at, 'readAt', read_at
-       )::text as payload from inserted
      )
-     select id::text as id,
-            pg_notify(?, case when octet_length(payload) < 7900 then payload
-                              else json_build_object('id', id::text, 'userId', ?::text, 'truncated', true)::text end)
-       from message`,
+     select n.id::text as id,
+            pg_notify(?, case when octet_length(w.payload) < 7900 then w.payload
+                              else json_build_object('id', n.id::text, 'userId', n.user_id, 'truncated', true)::text end)
+       from inserted n, lateral (select notification_wire(n::notifications) as payload) w`,
     [
       draft.idempotencyKey,
       draft.userId,
@@ -56,15 +53,13 @@ export async function storeNotification(
       JSON.stringify(draft.data),
       draft.scheduledFor,
       NOTIFICATION_CHANNEL,
-      draft.userId,
     ],
   );
   const inserted = rows[0];
   if (inserted) return { id: inserted.id, created: true };
-  const existing = await em
-    .getConnection()
-    .execute<Array<{ id: string }>>('select id::text as id from notifications where idempotency_key = ?', [
-      draft.idempotencyKey,
-    ]);
+  const existing = await em.execute<Array<{ id: string }>>(
+    'select id::text as id from notifications where idempotency_key = ?',
+    [draft.idempotencyKey],
+  );
   return { id: existing[0]!.id, created: false };
 }

@@ -26,31 +26,32 @@ export const ownerProfile = z.strictObject({
   timezone: timeZone.optional(),
 });
 
+const exactlyOneDeadline = (value: { dueDate?: string; dueAt?: string }, ctx: z.RefinementCtx): void => {
+  if ((value.dueDate === undefined) === (value.dueAt === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['dueDate'], message: 'give exactly one of dueDate or dueAt' });
+  }
+};
+
 /** Exactly one of `dueDate` (the owner's calendar date) or `dueAt` (an exact instant). */
 export const deadline = z
   .strictObject({ dueDate: calendarDate.optional(), dueAt: instant.optional() })
-  .superRefine((value, ctx) => {
-    if ((value.dueDate === undefined) === (value.dueAt === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['dueDate'], message: 'give exactly one of dueDate or dueAt' });
-    }
-  });
+  .superRefine(exactlyOneDeadline);
 
-export const dossierInput = z
-  .strictObject({
-    id: dossierId,
-    title: z.string().trim().min(1).max(500),
-    ownerId: userId,
-    dueDate: calendarDate.optional(),
-    dueAt: instant.optional(),
-    urgent: z.boolean().optional(),
-    owner: ownerProfile.optional(),
-    eventId: z.string().min(1).max(128).optional(),
-  })
-  .superRefine((value, ctx) => {
-    if ((value.dueDate === undefined) === (value.dueAt === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['dueDate'], message: 'give exactly one of dueDate or dueAt' });
-    }
-  });
+/** A dossier's fields, before the one-deadline rule (for schemas derived from it). */
+export const dossierFields = z.strictObject({
+  id: dossierId,
+  title: z.string().trim().min(1).max(500),
+  ownerId: userId,
+  dueDate: calendarDate.optional(),
+  dueAt: instant.optional(),
+  urgent: z.boolean().optional(),
+  owner: ownerProfile.optional(),
+  eventId: z.string().min(1).max(128).optional(),
+});
+
+export const dossierInput = dossierFields.superRefine(exactlyOneDeadline);
+/** The body of an update: the dossier without its id (which is in the path). */
+export const dossierUpdate = dossierFields.omit({ id: true }).superRefine(exactlyOneDeadline);
 
 export type DossierInput = z.input<typeof dossierInput>;
 export type DeadlineInput = z.input<typeof deadline>;
@@ -68,9 +69,14 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, field = ''
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ValidationError(
-    result.error.issues.map((issue) => ({
-      field: [field, ...issue.path.map(String)].filter(Boolean).join('.') || '(input)',
-      message: issue.message,
-    })),
+    result.error.issues.flatMap((issue) => {
+      const at = [field, ...issue.path.map(String)];
+      // An unknown field is named itself, not its parent.
+      const names = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...at, key]) : [at];
+      return names.map((path) => ({
+        field: path.filter(Boolean).join('.') || '(input)',
+        message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
+      }));
+    }),
   );
 }

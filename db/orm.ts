@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { Migration20261124000000Initial } from './migrations/Migration20261124000000Initial.js';
+import { Migration20261124010000WireFormat } from './migrations/Migration20261124010000WireFormat.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -16,7 +17,10 @@ export async function openOrm(databaseUrl: string, options: { poolMax?: number }
     discovery: { warnWhenNoEntities: true },
     extensions: [Migrator],
     migrations: {
-      migrationsList: [{ name: 'Migration20261124000000Initial', class: Migration20261124000000Initial }],
+      migrationsList: [
+        { name: 'Migration20261124000000Initial', class: Migration20261124000000Initial },
+        { name: 'Migration20261124010000WireFormat', class: Migration20261124010000WireFormat },
+      ],
       transactional: true,
       allOrNothing: true,
     },
