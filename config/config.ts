@@ -29,25 +29,59 @@ const optionalUrl = z
   .transform((value) => (value ? value : undefined));
 const port = z.coerce.number().int().min(1).max(65535);
 
-const envSchema = z.object({
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  DATABASE_URL: optionalUrl.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-  PGLITE_DATA_DIR: z.string().default('.data/pglite'),
-  PGLITE_PORT: port.default(5499),
-  TEMPORAL_ADDRESS: optionalUrl,
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('normx-notify'),
-  TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.sqlite'),
-  TEMPORAL_DEV_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
-  SCHEDULE_TIMEZONE: timeZone.default('Europe/Paris'),
-  DAILY_REPORT_TIME: clockTime.prefault('18:00'),
-  REMINDER_TIME: clockTime.prefault('08:00'),
-  REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
-  OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
-  DEFAULT_TIMEZONE: timeZone.default('Europe/Paris'),
-  DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
-});
+const envSchema = z
+  .object({
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    DATABASE_URL: optionalUrl.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    PGLITE_DATA_DIR: z.string().default('.data/pglite'),
+    PGLITE_PORT: port.default(5499),
+    TEMPORAL_ADDRESS: optionalUrl,
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('normx-notify'),
+    TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.sqlite'),
+    TEMPORAL_DEV_PORT: port.default(7233),
+    TEMPORAL_UI_PORT: port.default(8233),
+    SCHEDULE_TIMEZONE: timeZone.default('Europe/Paris'),
+    DAILY_REPORT_TIME: clockTime.prefault('18:00'),
+    REMINDER_TIME: clockTime.prefault('08:00'),
+    REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
+    OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
+    DEFAULT_TIMEZONE: timeZone.default('Europe/Paris'),
+    DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
+    SERVER_HOST: z.string().default('0.0.0.0'),
+    SERVER_PORT: port.default(8000),
+    JWT_HS256_SECRET: optionalUrl.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    JWT_JWKS_URL: optionalUrl.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    JWT_ISSUER: optionalUrl,
+    JWT_AUDIENCE: optionalUrl,
+    JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    JWT_SERVICE_SCOPE: z.string().min(1).default('notify:service'),
+    WS_ALLOWED_ORIGINS: z
+      .string()
+      .default('*')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+    WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+    WS_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(8).max(960).default(60),
+    WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(4096).default(1_048_576),
+    WS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(1).default(10),
+    WS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(30),
+    WS_TOKEN_EXPIRY_WARNING_SECONDS: z.coerce.number().int().min(1).default(60),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_HS256_SECRET && env.JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_JWKS_URL'],
+        message: 'set JWT_HS256_SECRET or JWT_JWKS_URL, not both',
+      });
+    }
+  });
 
 export interface AppConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -61,6 +95,27 @@ export interface AppConfig {
   schedules: { timeZone: string; dailyReport: { hour: number; minute: number } };
   reminderPolicy: ReminderPolicy;
   defaults: { timeZone: string; locale: 'fr' | 'en' };
+  server: {
+    host: string;
+    port: number;
+    auth: {
+      hs256Secret: string | undefined;
+      jwksUrl: string | undefined;
+      issuer: string | undefined;
+      audience: string | undefined;
+      clockToleranceSeconds: number;
+      serviceScope: string;
+    };
+    /** `*` allows any Origin. */
+    allowedOrigins: string[];
+    maxPayloadBytes: number;
+    idleTimeoutSeconds: number;
+    /** A socket with more than this waiting to be sent is cut off (it catches up on reconnect). */
+    maxBufferedBytes: number;
+    rateLimit: { perSecond: number; burst: number };
+    tokenExpiryWarningSeconds: number;
+    shutdownTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -98,6 +153,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       criticalDelay: e.OVERDUE_CRITICAL_DELAY,
     },
     defaults: { timeZone: e.DEFAULT_TIMEZONE, locale: e.DEFAULT_LOCALE },
+    server: {
+      host: e.SERVER_HOST,
+      port: e.SERVER_PORT,
+      auth: {
+        hs256Secret: e.JWT_HS256_SECRET,
+        jwksUrl: e.JWT_JWKS_URL,
+        issuer: e.JWT_ISSUER,
+        audience: e.JWT_AUDIENCE,
+        clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+        serviceScope: e.JWT_SERVICE_SCOPE,
+      },
+      allowedOrigins: e.WS_ALLOWED_ORIGINS,
+      maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+      idleTimeoutSeconds: e.WS_IDLE_TIMEOUT_SECONDS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      rateLimit: { perSecond: e.WS_RATE_LIMIT_PER_SECOND, burst: e.WS_RATE_LIMIT_BURST },
+      tokenExpiryWarningSeconds: e.WS_TOKEN_EXPIRY_WARNING_SECONDS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
   };
 }
 

@@ -1,0 +1,79 @@
+/**
+ * Every error the server reports to a client, in one place: its code, HTTP status and
+ * WebSocket close code. Close codes 4000-4999 are the application's own (RFC 6455 §7.4.2).
+ */
+export const errorCatalog = {
+  bad_request: { status: 400, closeCode: 4400, message: 'The request is malformed' },
+  validation_failed: { status: 400, closeCode: 4400, message: 'The input is invalid' },
+  unauthorized: { status: 401, closeCode: 4401, message: 'A valid token is required' },
+  token_expired: { status: 401, closeCode: 4401, message: 'The token has expired' },
+  forbidden: { status: 403, closeCode: 4403, message: 'This token may not do that' },
+  origin_not_allowed: { status: 403, closeCode: 4403, message: 'This Origin is not allowed' },
+  not_found: { status: 404, closeCode: 4404, message: 'Not found' },
+  payload_too_large: { status: 413, closeCode: 1009, message: 'The message is too large' },
+  rate_limited: { status: 429, closeCode: 4429, message: 'Too many messages' },
+  slow_consumer: {
+    status: 503,
+    closeCode: 4503,
+    message: 'The client is not reading: reconnect to catch up',
+  },
+  unavailable: { status: 503, closeCode: 1011, message: 'A dependency is unavailable' },
+  internal: { status: 500, closeCode: 1011, message: 'Internal error' },
+  shutting_down: { status: 503, closeCode: 1001, message: 'The server is going away: reconnect' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** An error meant for the client: the code picks status and close code from the catalog. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = errorCatalog[code].message,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'ClientError';
+  }
+
+  get status(): number {
+    return errorCatalog[this.code].status;
+  }
+
+  get closeCode(): number {
+    return errorCatalog[this.code].closeCode;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; issues?: FieldIssue[] } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.issues.length > 0 && { issues: this.issues }),
+      },
+    };
+  }
+}
+
+/** HTTP status lines uWebSockets.js needs written out. */
+export const statusLine = (status: number): string => `${status} ${statusText[status] ?? 'Error'}`;
+
+const statusText: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

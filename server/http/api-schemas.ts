@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { deadline, dossierInput, dossierUpdate, ownerProfile, userId } from '../../client/dossier-schemas.js';
+import { wireNotification } from '../protocol/messages.js';
+
+/** Request and response schemas of the REST API: they validate input and generate /api/v1/openapi.json. */
+
+const notificationId = z.string().regex(/^\d{1,19}$/, 'must be a notification id (digits)');
+
+export const listQuery = z.strictObject({
+  before: notificationId.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  unread: z.enum(['true', 'false']).default('false'),
+});
+export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1).max(500) });
+export const eventBody = z.strictObject({ eventId: z.string().min(1).max(128).optional() }).optional();
+export const dossierUpdateBody = dossierUpdate;
+export const rescheduleBody = deadline;
+export const urgentBody = z.strictObject({
+  urgent: z.boolean(),
+  eventId: z.string().min(1).max(128).optional(),
+});
+export const assignBody = z.strictObject({
+  ownerId: userId,
+  owner: ownerProfile.optional(),
+  eventId: z.string().min(1).max(128).optional(),
+});
+
+export const notificationPage = z.object({
+  items: z.array(wireNotification),
+  nextCursor: z.string().nullable(),
+});
+export const unreadCount = z.object({ count: z.number().int() });
+export const markReadResult = z.object({ updated: z.number().int(), unreadCount: z.number().int() });
+export const accepted = z.object({ workflowId: z.string(), eventId: z.string() });
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});
+export { dossierInput };

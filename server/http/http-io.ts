@@ -1,0 +1,98 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from '../../config/logger.js';
+import { ClientError, statusLine } from '../errors.js';
+
+export interface RequestContext {
+  method: string;
+  /** The route pattern, never the raw URL (which may carry a token). */
+  route: string;
+  params: string[];
+  query: URLSearchParams;
+  authorization: string;
+  body: unknown;
+}
+
+export interface JsonReply {
+  status: number;
+  body: unknown;
+  contentType?: string;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Registers a JSON route. uWebSockets.js rules: everything read from `req` is copied before
+ * the first await (req is stack-allocated), `onAborted` is set before any await, and the reply
+ * is written inside `res.cork`. Errors become JSON bodies from the error catalog.
+ */
+export function jsonRoute(
+  app: TemplatedApp,
+  method: 'get' | 'post' | 'put',
+  pattern: string,
+  logger: Logger,
+  handler: (context: RequestContext) => Promise<JsonReply>,
+): void {
+  const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
+  app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
+    const context: RequestContext = {
+      method: method.toUpperCase(),
+      route: pattern,
+      params: Array.from({ length: paramCount }, (_, index) =>
+        decodeURIComponent(req.getParameter(index) ?? ''),
+      ),
+      query: new URLSearchParams(req.getQuery() ?? ''),
+      authorization: req.getHeader('authorization'),
+      body: undefined,
+    };
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const respond = (reply: JsonReply): void => {
+      if (aborted) return;
+      res.cork(() => {
+        res
+          .writeStatus(statusLine(reply.status))
+          .writeHeader('content-type', reply.contentType ?? 'application/json')
+          .writeHeader('cache-control', 'no-store')
+          .end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+      });
+    };
+    const run = async (): Promise<void> => {
+      if (method !== 'get') context.body = await readJsonBody(res);
+      respond(await handler(context));
+    };
+    run().catch((error: unknown) => {
+      const clientError = error instanceof ClientError ? error : undefined;
+      if (!clientError)
+        logger.error({ err: (error as Error).message, route: pattern, method }, 'Request failed');
+      const reply = clientError ?? new ClientError('internal');
+      respond({ status: reply.status, body: reply.toJSON() });
+    });
+  });
+}
+
+/** Reads a JSON body of at most 64 KiB; an empty body is `undefined`. */
+function readJsonBody(res: HttpResponse): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ClientError('payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      // The chunk's memory is reused after this callback returns: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk.slice(0))));
+      if (!isLast) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new ClientError('bad_request', 'The body is not valid JSON'));
+      }
+    });
+  });
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { clientMessage, serverMessage } from '../protocol/messages.js';
+import {
+  accepted,
+  assignBody,
+  dossierInput,
+  dossierUpdateBody,
+  errorBody,
+  listQuery,
+  markReadBody,
+  markReadResult,
+  notificationPage,
+  rescheduleBody,
+  unreadCount,
+  urgentBody,
+} from './api-schemas.js';
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests: one
+ * source of truth for validation and documentation. Built once, on first request.
+ */
+let document: object | undefined;
+
+export function openApiDocument(): object {
+  document ??= build();
+  return document;
+}
+
+function build(): object {
+  const schema = (value: z.ZodType, io: 'input' | 'output' = 'output') =>
+    z.toJSONSchema(value, { io, unrepresentable: 'any' });
+  const json = (value: z.ZodType, io: 'input' | 'output' = 'output') => ({
+    'application/json': { schema: schema(value, io) },
+  });
+  const errors = {
+    400: { description: 'Invalid input: the body names each bad field', content: json(errorBody) },
+    401: { description: 'Missing, invalid or expired token', content: json(errorBody) },
+    403: { description: 'The token may not do that', content: json(errorBody) },
+  };
+  const userPath = {
+    name: 'userId',
+    in: 'path',
+    required: true,
+    description: "The token's subject, or `me`",
+    schema: { type: 'string' },
+  };
+  const dossierPath = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const accepted202 = {
+    202: { description: 'Sent to the dossier workflow', content: json(accepted) },
+    ...errors,
+  };
+  const body = (value: z.ZodType) => ({ required: true, content: json(value, 'input') });
+  const queryParameters = Object.entries(
+    (schema(listQuery, 'input') as { properties: Record<string, object> }).properties,
+  ).map(([name, value]) => ({ name, in: 'query', required: false, schema: value }));
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'normx-notify',
+      version: '1',
+      description:
+        'Notifications and reminders of NormX Docs. Users read their own notifications; the NormX backend (service token, scope `notify:service`) creates and updates dossiers. WebSocket: `/api/v1/ws/{token}` or `/api/v1/ws` with the token in `Sec-WebSocket-Protocol`; its messages are the `ClientMessage` and `ServerMessage` schemas.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        ClientMessage: schema(clientMessage, 'input'),
+        ServerMessage: schema(serverMessage),
+        Error: schema(errorBody),
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/v1/users/{userId}/notifications': {
+        get: {
+          summary: 'My notifications, newest first (keyset pagination with `before`)',
+          parameters: [userPath, ...queryParameters],
+          responses: { 200: { description: 'A page', content: json(notificationPage) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/unread-count': {
+        get: {
+          summary: 'My unread count',
+          parameters: [userPath],
+          responses: { 200: { description: 'Count', content: json(unreadCount) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/read': {
+        post: {
+          summary: 'Mark some of my notifications read',
+          parameters: [userPath],
+          requestBody: body(markReadBody),
+          responses: { 200: { description: 'Marked', content: json(markReadResult) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/read-all': {
+        post: {
+          summary: 'Mark all my notifications read',
+          parameters: [userPath],
+          responses: { 200: { description: 'Marked', content: json(markReadResult) }, ...errors },
+        },
+      },
+      '/api/v1/dossiers': {
+        post: {
+          summary: 'Create a dossier (service token)',
+          requestBody: body(dossierInput),
+          responses: accepted202,
+        },
+      },
+      '/api/v1/dossiers/{id}': {
+        put: {
+          summary: 'Update a dossier (service token)',
+          parameters: [dossierPath],
+          requestBody: body(dossierUpdateBody),
+          responses: accepted202,
+        },
+      },
+      '/api/v1/dossiers/{id}/complete': {
+        post: { summary: 'Complete a dossier', parameters: [dossierPath], responses: accepted202 },
+      },
+      '/api/v1/dossiers/{id}/cancel': {
+        post: { summary: 'Cancel a dossier', parameters: [dossierPath], responses: accepted202 },
+      },
+      '/api/v1/dossiers/{id}/reopen': {
+        post: { summary: 'Reopen a dossier', parameters: [dossierPath], responses: accepted202 },
+      },
+      '/api/v1/dossiers/{id}/reschedule': {
+        post: {
+          summary: 'Move the deadline',
+          parameters: [dossierPath],
+          requestBody: body(rescheduleBody),
+          responses: accepted202,
+        },
+      },
+      '/api/v1/dossiers/{id}/urgent': {
+        post: {
+          summary: 'Mark or unmark urgent',
+          parameters: [dossierPath],
+          requestBody: body(urgentBody),
+          responses: accepted202,
+        },
+      },
+      '/api/v1/dossiers/{id}/assign': {
+        post: {
+          summary: 'Assign to another owner',
+          parameters: [dossierPath],
+          requestBody: body(assignBody),
+          responses: accepted202,
+        },
+      },
+      '/api/v1/dossiers/{id}/plan': {
+        get: {
+          summary: "The dossier's reminder plan: sent and pending, with instants",
+          parameters: [dossierPath],
+          responses: {
+            200: { description: 'The plan' },
+            404: { description: 'Unknown dossier', content: json(errorBody) },
+            ...errors,
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'PostgreSQL, Temporal and LISTEN reachable',
+          security: [],
+          responses: { 200: { description: 'Healthy' }, 503: { description: 'Degraded' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [],
+          responses: { 200: { description: 'Text exposition format' } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { z } from 'zod';
+import { createDossierClient } from '../../client/dossier-client.js';
+import { parse, ValidationError } from '../../client/dossier-schemas.js';
+import type { Logger } from '../../config/logger.js';
+import type { Orm } from '../../db/orm.js';
+import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
+import { authFailure } from '../auth/auth-failure.js';
+import { ClientError } from '../errors.js';
+import type { NotificationHub } from '../hub/notification-hub.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { NotificationQueries } from '../notifications/notification-queries.js';
+import {
+  assignBody,
+  dossierInput,
+  dossierUpdateBody,
+  eventBody,
+  listQuery,
+  markReadBody,
+  rescheduleBody,
+  urgentBody,
+} from './api-schemas.js';
+import { jsonRoute, type RequestContext } from './http-io.js';
+import { openApiDocument } from './openapi.js';
+
+/** How long /healthz waits for Temporal before reporting it down. */
+const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`No answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+};
+
+export interface RestDependencies {
+  verifier: TokenVerifier;
+  queries: NotificationQueries;
+  hub: NotificationHub;
+  metrics: ServerMetrics;
+  temporal: { client: Client; taskQueue: string };
+  orm: Orm;
+  listenerConnected(): boolean;
+  logger: Logger;
+}
+
+/** The REST API: a user's own notifications; dossier operations and plans for the service token. */
+export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): void {
+  const { queries, logger } = deps;
+  const dossiers = createDossierClient(deps.temporal.client, { taskQueue: deps.temporal.taskQueue });
+  const route = (
+    method: 'get' | 'post' | 'put',
+    pattern: string,
+    handler: Parameters<typeof jsonRoute>[4],
+  ): void => jsonRoute(app, method, pattern, logger, handler);
+
+  async function authenticate(context: RequestContext): Promise<Principal> {
+    const match = /^Bearer (.+)$/i.exec(context.authorization);
+    try {
+      return await deps.verifier.verify(match?.[1]);
+    } catch (error) {
+      throw authFailure(error as AuthError, deps.metrics);
+    }
+  }
+
+  /** The user named in the path must be the token's subject (`me` names it too). */
+  async function userOf(context: RequestContext): Promise<string> {
+    const principal = await authenticate(context);
+    const requested = context.params[0] === 'me' ? principal.subject : context.params[0];
+    if (principal.isService || requested !== principal.subject) {
+      throw new ClientError('forbidden', 'A user reads and marks only their own notifications');
+    }
+    return principal.subject;
+  }
+
+  async function service(context: RequestContext): Promise<void> {
+    const principal = await authenticate(context);
+    if (!principal.isService) throw new ClientError('forbidden', 'Dossier operations need the service token');
+  }
+
+  const input = <S extends z.ZodType>(schema: S, value: unknown, field = ''): z.output<S> => {
+    try {
+      return parse(schema, value, field);
+    } catch (error) {
+      if (error instanceof ValidationError)
+        throw new ClientError('validation_failed', error.message, error.issues);
+      throw error;
+    }
+  };
+  /** Calls the reminder engine's client API, turning its validation errors into 400s. */
+  const engine = async <T>(call: () => Promise<T>): Promise<{ status: number; body: T }> => {
+    try {
+      return { status: 202, body: await call() };
+    } catch (error) {
+      if (error instanceof ValidationError)
+        throw new ClientError('validation_failed', error.message, error.issues);
+      throw error;
+    }
+  };
+
+  route('get', '/api/v1/users/:userId/notifications', async (context) => {
+    const userId = await userOf(context);
+    const query = input(listQuery, Object.fromEntries(context.query), 'query');
+    const page = await queries.list(userId, {
+      before: query.before,
+      limit: query.limit,
+      unreadOnly: query.unread === 'true',
+    });
+    return { status: 200, body: page };
+  });
+  route('get', '/api/v1/users/:userId/notifications/unread-count', async (context) => {
+    const userId = await userOf(context);
+    return { status: 200, body: { count: await queries.unreadCount(userId) } };
+  });
+  route('post', '/api/v1/users/:userId/notifications/read', async (context) => {
+    const userId = await userOf(context);
+    const { ids } = input(markReadBody, context.body);
+    const updated = await queries.markRead(userId, ids);
+    return { status: 200, body: { updated, unreadCount: await queries.unreadCount(userId) } };
+  });
+  route('post', '/api/v1/users/:userId/notifications/read-all', async (context) => {
+    const userId = await userOf(context);
+    const updated = await queries.markAllRead(userId);
+    return { status: 200, body: { updated, unreadCount: 0 } };
+  });
+
+  route('post', '/api/v1/dossiers', async (context) => {
+    await service(context);
+    return engine(() => dossiers.create(input(dossierInput, context.body)));
+  });
+  route('put', '/api/v1/dossiers/:id', async (context) => {
+    await service(context);
+    const body = input(dossierUpdateBody, context.body);
+    return engine(() => dossiers.update({ ...body, id: context.params[0]! }));
+  });
+  for (const action of ['complete', 'cancel', 'reopen'] as const) {
+    route('post', `/api/v1/dossiers/:id/${action}`, async (context) => {
+      await service(context);
+      const body = input(eventBody, context.body);
+      return engine(() => dossiers[action](context.params[0]!, { eventId: body?.eventId }));
+    });
+  }
+  route('post', '/api/v1/dossiers/:id/reschedule', async (context) => {
+    await service(context);
+    return engine(() => dossiers.reschedule(context.params[0]!, input(rescheduleBody, context.body)));
+  });
+  route('post', '/api/v1/dossiers/:id/urgent', async (context) => {
+    await service(context);
+    const { urgent, eventId } = input(urgentBody, context.body);
+    const id = context.params[0]!;
+    return engine(() =>
+      urgent ? dossiers.markUrgent(id, { eventId }) : dossiers.unmarkUrgent(id, { eventId }),
+    );
+  });
+  route('post', '/api/v1/dossiers/:id/assign', async (context) => {
+    await service(context);
+    const { ownerId, owner, eventId } = input(assignBody, context.body);
+    return engine(() => dossiers.assign(context.params[0]!, ownerId, owner, { eventId }));
+  });
+  route('get', '/api/v1/dossiers/:id/plan', async (context) => {
+    await service(context);
+    try {
+      return { status: 200, body: await dossiers.plan(context.params[0]!) };
+    } catch (error) {
+      if (error instanceof ValidationError)
+        throw new ClientError('validation_failed', error.message, error.issues);
+      if (error instanceof WorkflowNotFoundError)
+        throw new ClientError('not_found', `No dossier ${context.params[0]}`);
+      throw error;
+    }
+  });
+
+  route('get', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
+  route('get', '/healthz', async () => {
+    const checks = { postgres: false, temporal: false, listen: deps.listenerConnected() };
+    await deps.orm.em
+      .fork()
+      .execute('select 1')
+      .then(() => (checks.postgres = true))
+      .catch(() => undefined);
+    // Bounded: an unreachable Temporal otherwise keeps the probe waiting on gRPC retries (~20 s).
+    const { client } = deps.temporal;
+    await withTimeout(
+      client.withDeadline(Date.now() + HEALTH_CHECK_TIMEOUT_MS, () =>
+        client.workflowService.getSystemInfo({}),
+      ),
+      HEALTH_CHECK_TIMEOUT_MS,
+    )
+      .then(() => (checks.temporal = true))
+      .catch(() => undefined);
+    const healthy = checks.postgres && checks.temporal && checks.listen;
+    return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', checks } };
+  });
+  route('get', '/metrics', async () => {
+    deps.metrics.usersOnline.set(deps.hub.usersOnline);
+    return {
+      status: 200,
+      body: await deps.metrics.registry.metrics(),
+      contentType: deps.metrics.registry.contentType,
+    };
+  });
+}

@@ -1,0 +1,109 @@
+import pg from 'pg';
+import type { Logger } from '../../config/logger.js';
+import { NOTIFICATION_CHANNEL } from '../../db/orm.js';
+
+export interface ListenerOptions {
+  databaseUrl: string;
+  logger: Logger;
+  /** Each NOTIFY payload, as sent: the notification's wire JSON (or `{id, userId, truncated}`). */
+  onPayload(payload: string): void;
+  /** After a reconnection: notifications committed during the outage must be read from the table. */
+  onReconnected(): Promise<void>;
+  onStateChange?(connected: boolean): void;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export interface NotificationListener {
+  readonly connected: boolean;
+  /** Ends the LISTEN connection; no reconnection after this. */
+  close(): Promise<void>;
+}
+
+/**
+ * One PostgreSQL connection that LISTENs on the notifications channel for this server process.
+ * When it drops (restart, failover, pg_terminate_backend) it reconnects with jittered
+ * exponential backoff, then asks for a catch-up from the table.
+ */
+export async function startNotificationListener(options: ListenerOptions): Promise<NotificationListener> {
+  const backoff = options.backoff ?? { initialMs: 100, maxMs: 10_000 };
+  let client: pg.Client | undefined;
+  let connected = false;
+  let closing = false;
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const setConnected = (value: boolean): void => {
+    connected = value;
+    options.onStateChange?.(value);
+  };
+
+  async function connect(isReconnect: boolean): Promise<void> {
+    const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
+    next.on('notification', (message) => {
+      if (message.channel === NOTIFICATION_CHANNEL && message.payload) options.onPayload(message.payload);
+    });
+    next.on('error', (error) => {
+      options.logger.warn({ err: error.message }, 'LISTEN connection failed');
+      lost(next);
+    });
+    next.on('end', () => lost(next));
+    try {
+      await next.connect();
+      await next.query(`listen ${NOTIFICATION_CHANNEL}`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    client = next;
+    attempt = 0;
+    setConnected(true);
+    options.logger.info({ reconnect: isReconnect }, 'LISTEN connection up');
+    if (isReconnect) catchUp(0);
+  }
+
+  /** Reads what was committed while the connection was down; retried until it succeeds. */
+  function catchUp(failures: number): void {
+    options.onReconnected().catch((error: Error) => {
+      options.logger.error({ err: error.message }, 'Catch-up after LISTEN reconnection failed, retrying');
+      if (!closing)
+        setTimeout(() => catchUp(failures + 1), Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures));
+    });
+  }
+
+  function lost(which: pg.Client): void {
+    if (which !== client || closing) return;
+    client = undefined;
+    setConnected(false);
+    which.removeAllListeners('notification');
+    void which.end().catch(() => undefined);
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect(): void {
+    if (closing || retryTimer) return;
+    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+    attempt += 1;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connect(true).catch((error: Error) => {
+        options.logger.warn({ err: error.message, attempt }, 'LISTEN reconnection failed, retrying');
+        scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  await connect(false);
+  return {
+    get connected() {
+      return connected;
+    },
+    async close() {
+      closing = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      const current = client;
+      client = undefined;
+      setConnected(false);
+      await current?.end().catch(() => undefined);
+    },
+  };
+}

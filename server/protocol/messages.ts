@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * The WebSocket protocol: JSON text frames, one `type` each. Documented in the README; the
+ * schemas validate what clients send and generate the JSON Schema published with OpenAPI.
+ */
+
+const notificationId = z.string().regex(/^\d{1,19}$/, 'must be a notification id (digits)');
+
+export const clientMessage = z.discriminatedUnion('type', [
+  /** Sends every notification after `lastId`, in order, then the live stream. */
+  z.strictObject({ type: z.literal('resume'), lastId: notificationId }),
+  z.strictObject({ type: z.literal('mark_read'), ids: z.array(notificationId).min(1).max(500) }),
+  z.strictObject({ type: z.literal('mark_all_read') }),
+  /** A fresh token for the same user, before the current one expires. */
+  z.strictObject({ type: z.literal('refresh_token'), token: z.string().min(1).max(8192) }),
+]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+
+/** A notification as clients receive it (also the NOTIFY payload the activities send). */
+export const wireNotification = z.object({
+  id: z.string(),
+  userId: z.string(),
+  type: z.enum(['dossier_update', 'new_alert', 'deadline_reminder', 'daily_report']),
+  kind: z.string(),
+  dossierId: z.string().nullable(),
+  title: z.string(),
+  body: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  readAt: z.string().nullable(),
+});
+export type WireNotification = z.infer<typeof wireNotification>;
+
+export const serverMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('notification'), notification: wireNotification }),
+  z.object({ type: z.literal('unread_count'), count: z.number().int() }),
+  /** Catch-up after `resume` is complete: live notifications follow. */
+  z.object({ type: z.literal('resumed'), lastId: z.string().nullable(), count: z.number().int() }),
+  z.object({ type: z.literal('token_expiring'), expiresAt: z.string() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+
+/**
+ * The `notification` frame around a payload already serialized once per notification (the
+ * NOTIFY text): sockets share the same string, nothing is re-serialized per socket.
+ */
+export const notificationFrame = (notificationJson: string): string =>
+  `{"type":"notification","notification":${notificationJson}}`;
+
+export const frame = (message: ServerMessage): string => JSON.stringify(message);

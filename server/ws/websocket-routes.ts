@@ -1,0 +1,162 @@
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  us_socket_context_t,
+  WebSocket,
+  WebSocketBehavior,
+} from 'uWebSockets.js';
+import type { AppConfig } from '../../config/config.js';
+import type { AuthError, Principal } from '../auth/token-verifier.js';
+import { authFailure } from '../auth/auth-failure.js';
+import { ClientError, statusLine } from '../errors.js';
+import { SocketSession, type SessionDependencies } from './socket-session.js';
+
+/** The subprotocol clients offer beside their token; the server echoes it, never the token. */
+export const PROTOCOL = 'normx-notify';
+/** uWS reads messages up to this many times the configured limit (the excess is refused with 1009). */
+const OVERSIZE_HEADROOM = 4;
+
+interface SocketData {
+  principal: Principal;
+  resumeFrom: string | undefined;
+  session: SocketSession | undefined;
+  closed: boolean;
+}
+
+export interface WebSocketDependencies extends SessionDependencies {
+  server: AppConfig['server'];
+  /** Open sessions, for shutdown. */
+  sessions: Set<SocketSession>;
+}
+
+/**
+ * `/api/v1/ws/{token}` (the seed's URL) and `/api/v1/ws` with the token in
+ * `Sec-WebSocket-Protocol` (`normx-notify, <token>`). The token is verified in the upgrade
+ * handler, before the socket opens; `?lastId=` resumes at once.
+ */
+export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDependencies): void {
+  const { server, metrics, logger, sessions } = deps;
+  const allowAnyOrigin = server.allowedOrigins.includes('*');
+
+  const behavior = (tokenInPath: boolean): WebSocketBehavior<SocketData> => ({
+    // uWS drops a frame over its limit without a close frame (the client sees 1006): it gets
+    // headroom, and a message over the configured limit is closed here with 1009 and a reason.
+    maxPayloadLength: server.maxPayloadBytes * OVERSIZE_HEADROOM,
+    idleTimeout: server.idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+    // The session closes slow sockets itself at maxBufferedBytes, with its own close code.
+    maxBackpressure: server.maxBufferedBytes * 4,
+    upgrade: (res, req, context) => upgrade(res, req, context, tokenInPath),
+    open: (ws) => {
+      const data = ws.getUserData();
+      const session = new SocketSession(
+        {
+          send: (text) => !data.closed && ws.send(text, false, false) !== 2,
+          bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
+          end: (code, reason) => {
+            if (!data.closed) ws.end(code, reason);
+          },
+        },
+        data.principal,
+        deps,
+      );
+      data.session = session;
+      sessions.add(session);
+      metrics.connections.inc();
+      session.open(data.resumeFrom).catch((error: Error) => {
+        logger.error({ err: error.message, userId: session.userId }, 'Socket open failed');
+        session.goAway();
+      });
+    },
+    message: (ws, message, isBinary) => {
+      const data = ws.getUserData();
+      if (message.byteLength > server.maxPayloadBytes) {
+        const error = new ClientError(
+          'payload_too_large',
+          `Messages are limited to ${server.maxPayloadBytes} bytes`,
+        );
+        ws.end(error.closeCode, error.message);
+        return;
+      }
+      // The ArrayBuffer is only valid during this callback: decode it now.
+      const text = Buffer.from(message).toString('utf8');
+      if (isBinary) {
+        ws.send(JSON.stringify({ type: 'error', code: 'bad_request', message: 'Send JSON text frames' }));
+        return;
+      }
+      void data.session?.receive(text);
+    },
+    drain: (ws: WebSocket<SocketData>) => ws.getUserData().session?.drained(),
+    close: (ws) => {
+      const data = ws.getUserData();
+      data.closed = true;
+      if (data.session) {
+        data.session.closedByPeer();
+        sessions.delete(data.session);
+        metrics.connections.dec();
+      }
+    },
+  });
+
+  function upgrade(
+    res: HttpResponse,
+    req: HttpRequest,
+    context: us_socket_context_t,
+    tokenInPath: boolean,
+  ): void {
+    // Copy what the request holds before anything asynchronous: req is gone after this returns.
+    const pathToken = tokenInPath ? decodeURIComponent(req.getParameter(0) ?? '') : '';
+    const key = req.getHeader('sec-websocket-key');
+    const offered = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const origin = req.getHeader('origin');
+    const lastId = new URLSearchParams(req.getQuery() ?? '').get('lastId') ?? undefined;
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+
+    const protocols = offered
+      .split(',')
+      .map((protocol) => protocol.trim())
+      .filter(Boolean);
+    const token = pathToken || protocols.find((protocol) => protocol !== PROTOCOL);
+    const reject = (error: ClientError): void => {
+      if (aborted) return;
+      res.cork(() => {
+        res
+          .writeStatus(statusLine(error.status))
+          .writeHeader('content-type', 'application/json')
+          .end(JSON.stringify(error.toJSON()));
+      });
+    };
+
+    if (!allowAnyOrigin && origin && !server.allowedOrigins.includes(origin)) {
+      return reject(new ClientError('origin_not_allowed', `Origin ${origin} is not allowed`));
+    }
+    if (lastId !== undefined && !/^\d{1,19}$/.test(lastId)) {
+      return reject(new ClientError('validation_failed', 'lastId: must be a notification id (digits)'));
+    }
+    deps.verifier.verify(token).then(
+      (principal) => {
+        if (aborted) return;
+        if (principal.isService)
+          return reject(new ClientError('forbidden', 'The service token has no notification stream'));
+        res.cork(() => {
+          res.upgrade<SocketData>(
+            { principal, resumeFrom: lastId, session: undefined, closed: false },
+            key,
+            protocols.includes(PROTOCOL) ? PROTOCOL : '',
+            extensions,
+            context,
+          );
+        });
+      },
+      (error: AuthError) => reject(authFailure(error, metrics)),
+    );
+  }
+
+  app.ws<SocketData>('/api/v1/ws/:token', behavior(true));
+  app.ws<SocketData>('/api/v1/ws', behavior(false));
+}

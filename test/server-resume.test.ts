@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openSocket, startServerHarness, type ServerHarness } from './support/notify-server.js';
+import { waitFor } from './support/wait.js';
+
+/** Resume and catch-up: no gap, no duplicate, across reconnects and LISTEN outages. */
+
+let harness: ServerHarness;
+before(async () => {
+  harness = await startServerHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+const idsOf = async (userId: string, afterId: string): Promise<string[]> =>
+  (
+    await harness.db.query<{ id: string }>(
+      'select id::text from notifications where user_id = $1 and id > $2 order by notifications.id',
+      [userId, afterId],
+    )
+  ).map((row) => row.id);
+
+describe('resume', () => {
+  it('sends the 100 notifications missed while disconnected, in order, then the live stream', async () => {
+    const user = 'resume-1';
+    const first = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}`);
+    const seen = await harness.notify(user);
+    await first.waitFor('the first notification', () => first.ids().includes(seen));
+    first.ws.close();
+    await first.closed;
+
+    const missed: string[] = [];
+    for (let index = 0; index < 100; index += 1) missed.push(await harness.notify(user));
+    const again = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}?lastId=${seen}`);
+    const resumed = await again.waitFor('the end of the catch-up', (messages) =>
+      messages.find((m) => m.type === 'resumed'),
+    );
+    assert.equal(resumed.count, 100);
+    assert.deepEqual(again.ids(), missed);
+    const live = await harness.notify(user);
+    await again.waitFor('the live one', () => again.ids().includes(live));
+    assert.deepEqual(again.ids(), [...missed, live]);
+    again.ws.close();
+  });
+
+  for (const via of ['url', 'message'] as const) {
+    it(`has no gap and no duplicate when notifications keep committing during the catch-up (resume by ${via})`, async () => {
+      const user = `resume-${via}`;
+      const lastSeen = await harness.notify(user);
+      for (let index = 0; index < 300; index += 1) await harness.notify(user);
+      let writing = true;
+      const writer = (async () => {
+        while (writing) await harness.notify(user);
+      })();
+      const token = await harness.token(user);
+      try {
+        // The token in Sec-WebSocket-Protocol; the cursor in the URL, or in a `resume` message.
+        const socket = await openSocket(
+          `${harness.wsUrl}/api/v1/ws${via === 'url' ? `?lastId=${lastSeen}` : ''}`,
+          ['normx-notify', token],
+        );
+        if (via === 'message') socket.send({ type: 'resume', lastId: lastSeen });
+        await socket.waitFor('the end of the catch-up', (messages) =>
+          messages.some((m) => m.type === 'resumed'),
+        );
+        await waitFor('more live notifications', () => socket.ids().length > 330);
+        writing = false;
+        await writer;
+        const expected = await idsOf(user, lastSeen);
+        await socket.waitFor('every committed notification', () => socket.ids().length >= expected.length);
+        if (via === 'url') {
+          assert.deepEqual(socket.ids(), expected); // in order
+        } else {
+          // Live frames sent between the upgrade and the `resume` message come first: no gap, no duplicate.
+          assert.equal(new Set(socket.ids()).size, socket.ids().length);
+          assert.deepEqual(
+            [...socket.ids()].sort((a, b) => Number(a) - Number(b)),
+            expected,
+          );
+        }
+        socket.ws.close();
+      } finally {
+        writing = false;
+        await writer;
+      }
+    });
+  }
+});
+
+describe('LISTEN connection lost', () => {
+  it('loses nothing when the LISTEN backend is terminated while notifications commit', async () => {
+    const user = 'listen-kill';
+    const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}`);
+    await socket.waitFor('the unread count', (messages) => messages.some((m) => m.type === 'unread_count'));
+    const start = await harness.notify(user);
+    await socket.waitFor('the first', () => socket.ids().includes(start));
+
+    const listenBackends = () =>
+      harness.db.query<{ pid: number }>(
+        `select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %'`,
+      );
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await harness.notify(user);
+    })();
+    try {
+      for (let kill = 0; kill < 3; kill += 1) {
+        const [backend] = await waitFor('the LISTEN connection', async () => {
+          const backends = await listenBackends();
+          return backends.length === 1 && backends;
+        });
+        await harness.db.query('select pg_terminate_backend($1)', [backend!.pid]);
+        await waitFor('a new LISTEN connection', async () => {
+          const backends = await listenBackends();
+          return backends.length === 1 && backends[0]!.pid !== backend!.pid;
+        });
+        const [latest] = await harness.db.query<{ id: string }>(
+          'select max(id)::text as id from notifications where user_id = $1',
+          [user],
+        );
+        await socket.waitFor('notifications after the reconnection', () => socket.ids().includes(latest!.id));
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+    const expected = [start, ...(await idsOf(user, start))];
+    await socket.waitFor('every committed notification', () => socket.ids().length >= expected.length);
+    assert.deepEqual(socket.ids(), expected);
+    socket.ws.close();
+  });
+});

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { storeNotification } from '../../activities/notification-store.js';
+import { loadConfig } from '../../config/config.js';
+import { createLogger } from '../../config/logger.js';
+import { startNotifyServer, type NotifyServer } from '../../server/notify-server.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { waitFor } from './wait.js';
+
+export const TEST_SECRET = 'test-secret-of-at-least-32-bytes-long!!';
+
+export interface ServerHarness {
+  db: TestDatabase;
+  server: NotifyServer;
+  url: string;
+  wsUrl: string;
+  /** An HS256 token for a user (or the service, with `service: true`). */
+  token(subject: string, options?: { service?: boolean; expiresInSeconds?: number }): Promise<string>;
+  /** Stores a notification the way the worker does (idempotent insert + NOTIFY). */
+  notify(userId: string, title?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a free loopback port against a fresh database. Temporal is only needed by
+ * the dossier routes: pass `temporal`, or the client points nowhere (health reports it down).
+ * Pass `db` to share an existing database (e.g. a reminder engine's): it is then not dropped.
+ */
+export async function startServerHarness(
+  options: {
+    env?: NodeJS.ProcessEnv;
+    temporal?: { client: Client; taskQueue: string };
+    db?: TestDatabase;
+  } = {},
+): Promise<ServerHarness> {
+  const db = options.db ?? (await createTestDatabase());
+  const ownsDatabase = options.db === undefined;
+  const config = loadConfig({
+    JWT_HS256_SECRET: TEST_SECRET,
+    SERVER_HOST: '127.0.0.1',
+    SERVER_PORT: '1',
+    ...options.env,
+  });
+  const temporal = options.temporal ?? {
+    client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
+    taskQueue: 'unused',
+  };
+  const server = await startNotifyServer({
+    config: { ...config.server, port: 0 },
+    databaseUrl: db.url,
+    orm: db.orm,
+    temporal,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  });
+  const secret = new TextEncoder().encode(TEST_SECRET);
+  return {
+    db,
+    server,
+    url: `http://127.0.0.1:${server.port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}`,
+    token: (subject, { service = false, expiresInSeconds = 3600 } = {}) =>
+      new SignJWT({ ...(service && { scope: 'notify:service' }) })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(subject)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
+        .sign(secret),
+    async notify(userId, title = `Notification ${randomBytes(3).toString('hex')}`) {
+      await db.query('insert into users (id) values ($1) on conflict do nothing', [userId]);
+      const stored = await storeNotification(db.orm.em.fork(), {
+        idempotencyKey: randomBytes(8).toString('hex'),
+        userId,
+        type: 'new_alert',
+        kind: 'urgent',
+        dossierId: null,
+        title,
+        body: `${title} body`,
+        data: {},
+        scheduledFor: null,
+      });
+      return stored.id;
+    },
+    async close() {
+      await server.shutdown();
+      if (ownsDatabase) await db.drop();
+    },
+  };
+}
+
+/** A real WebSocket client that records every frame it receives. */
+export interface TestSocket {
+  ws: WebSocket;
+  messages: Array<Record<string, unknown>>;
+  /** Notification ids received, in order. */
+  ids(): string[];
+  closed: Promise<{ code: number; reason: string }>;
+  send(message: unknown): void;
+  waitFor<T>(
+    description: string,
+    probe: (messages: Array<Record<string, unknown>>) => T | undefined | false,
+    timeoutMs?: number,
+  ): Promise<T>;
+}
+
+export async function openSocket(url: string, protocols?: string[]): Promise<TestSocket> {
+  return connectSocket(url, protocols);
+}
+
+/** `openSocket` with extra upgrade request headers (e.g. `Origin`). */
+export async function connectSocket(
+  url: string,
+  protocols?: string[],
+  headers?: Record<string, string>,
+): Promise<TestSocket> {
+  const ws = new WebSocket(url, protocols, { headers });
+  const messages: Array<Record<string, unknown>> = [];
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+  });
+  return {
+    ws,
+    messages,
+    closed,
+    ids: () =>
+      messages
+        .filter((message) => message.type === 'notification')
+        .map((message) => (message.notification as { id: string }).id),
+    send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
+    waitFor: (description, probe, timeoutMs = 5000) =>
+      waitFor(description, () => probe(messages), { timeoutMs, intervalMs: 5 }),
+  };
+}
+
+/** Tries to open a socket that the server should refuse; returns the HTTP status and JSON body. */
+export function refusedUpgrade(
+  url: string,
+  protocols?: string[],
+  headers?: Record<string, string>,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.once('open', () => {
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => {
+        // With this listener, ws leaves the connection open (keep-alive): close it.
+        response.socket.destroy();
+        resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+      });
+    });
+    ws.once('error', () => undefined);
+  });
+}
+
+/** An HTTP request to the server; `body` is sent as JSON unless it is already a string. */
+export async function httpRequest(
+  url: string,
+  options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; contentType: string; text: string; json: any }> {
+  const response = await fetch(url, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(options.token !== undefined && { authorization: `Bearer ${options.token}` }),
+      ...(options.body !== undefined && { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    body:
+      options.body === undefined || typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  const contentType = response.headers.get('content-type') ?? '';
+  let json: any;
+  try {
+    json = contentType.includes('json') ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, contentType, text, json };
+}
