@@ -77,7 +77,7 @@ describe('slow consumer', () => {
 });
 
 describe('SIGTERM', () => {
-  it('closes sockets with 1001 and exits 0', { timeout: 30_000 }, async () => {
+  it('closes sockets with 1001 and exits 0, and never logs a token', { timeout: 30_000 }, async () => {
     const db = await createTestDatabase();
     const port = 18_000 + Math.floor(Math.random() * 2000);
     const child = spawn(
