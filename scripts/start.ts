@@ -1,14 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { SignJWT } from 'jose';
 import { loadConfig, ConfigError } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
+import { migrate, openOrm } from '../db/orm.js';
+import { startNotifyServer } from '../server/notify-server.js';
 import { runWorkerService } from '../worker/service.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 /**
- * `npm start`: the service on embedded defaults. Without TEMPORAL_ADDRESS it runs the Temporal
- * CLI dev server (SQLite file, Web UI); without DATABASE_URL, PGlite on loopback. Then
- * migrations, schedules and the worker.
+ * `npm start`: the whole service on embedded defaults. Without TEMPORAL_ADDRESS it runs the
+ * Temporal CLI dev server (SQLite file, Web UI); without DATABASE_URL, PGlite on loopback;
+ * without JWT settings, a secret for this run only. Then migrations, schedules, the worker and
+ * the delivery server.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,7 +22,7 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
 
   let databaseUrl = config.database.url;
-  let databasePoolMax: number | undefined;
+  const embedded = !databaseUrl;
   if (!databaseUrl) {
     const pg = await startEmbeddedPostgres({
       dataDir: config.database.pgliteDataDir,
@@ -24,7 +30,6 @@ async function main(): Promise<void> {
     });
     stops.push(pg.stop);
     databaseUrl = pg.url;
-    databasePoolMax = 1;
     logger.info(
       { dataDir: config.database.pgliteDataDir, port: config.database.pglitePort },
       'Embedded PostgreSQL (PGlite) started',
@@ -44,15 +49,53 @@ async function main(): Promise<void> {
     stops.push(dev.stop);
     temporalAddress = dev.address;
     logger.info({ port, uiPort, dbFile }, 'Temporal dev server started');
-    console.log(
-      `\n  Temporal Web UI: http://127.0.0.1:${config.temporal.devServer.uiPort}  (namespace ${config.temporal.namespace})\n`,
-    );
   }
 
+  let auth = config.server.auth;
+  if (!auth.hs256Secret && !auth.jwksUrl) {
+    auth = { ...auth, hs256Secret: randomBytes(32).toString('base64url') };
+    logger.warn('No JWT_HS256_SECRET or JWT_JWKS_URL: using a secret for this run only');
+  }
+
+  // PGlite is a single session: one connection, shared by the worker and the server.
+  const orm = await openOrm(databaseUrl, { poolMax: embedded ? 1 : 10 });
+  stops.unshift(() => orm.close());
+  await migrate(orm);
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.unshift(() => connection.close());
+  const server = await startNotifyServer({
+    config: { ...config.server, auth },
+    databaseUrl,
+    orm,
+    temporal: {
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+    },
+    logger,
+    feed: embedded ? { type: 'poll', intervalMs: 250 } : { type: 'listen' },
+  });
+  stops.unshift(() => server.shutdown());
+
+  const base = `http://127.0.0.1:${server.port}`;
+  const lines = [
+    `Temporal Web UI:  http://127.0.0.1:${config.temporal.devServer.uiPort}  (namespace ${config.temporal.namespace})`,
+  ];
+  if (config.temporal.address) lines[0] = `Temporal:         ${temporalAddress}`;
+  lines.push(`Delivery server:  ${base}  (OpenAPI: ${base}/api/v1/openapi.json)`);
+  if (auth.hs256Secret) {
+    const demoToken = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('demo')
+      .setExpirationTime('12h')
+      .sign(new TextEncoder().encode(auth.hs256Secret));
+    lines.push(`WebSocket (user "demo"): ws://127.0.0.1:${server.port}/api/v1/ws/${demoToken}`);
+  }
+  console.log(`\n  ${lines.join('\n  ')}\n`);
+
   try {
-    await runWorkerService(config, { databaseUrl, databasePoolMax, temporalAddress }, logger);
+    await runWorkerService(config, orm, temporalAddress, logger);
   } finally {
-    for (const stop of stops.reverse()) await stop();
+    for (const stop of stops) await stop().catch(() => undefined);
   }
 }
 

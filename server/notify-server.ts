@@ -20,6 +20,33 @@ export interface NotifyServerDependencies {
   logger: Logger;
   /** Tests may pass a verifier; by default it is built from config.auth. */
   verifier?: TokenVerifier;
+  /**
+   * How committed notifications reach the hub: PostgreSQL LISTEN (default), or polling the
+   * table per online user every `intervalMs`, for the embedded PGlite, which does not deliver
+   * NOTIFY to its socket clients.
+   */
+  feed?: { type: 'listen' } | { type: 'poll'; intervalMs: number };
+}
+
+/** The polling feed: the LISTEN catch-up, run on a timer. */
+function startPolling(intervalMs: number, catchUp: () => Promise<void>, log: Logger) {
+  let running = true;
+  let pass: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    pass = pass
+      .then(catchUp)
+      .catch((error: Error) => log.warn({ err: error.message }, 'Polling pass failed'));
+  }, intervalMs);
+  return {
+    get connected() {
+      return running;
+    },
+    async close() {
+      running = false;
+      clearInterval(timer);
+      await pass;
+    },
+  };
 }
 
 export interface NotifyServer {
@@ -93,19 +120,23 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     const waiting = held ?? [];
     held = undefined;
     for (const payload of waiting) routeSafely(payload);
-    log.info({ users: hub.usersOnline, held: waiting.length }, 'Caught up after LISTEN reconnection');
+    log.debug({ users: hub.usersOnline, held: waiting.length }, 'Caught up');
   };
 
-  const listener = await startNotificationListener({
-    databaseUrl: deps.databaseUrl,
-    logger: log,
-    onPayload: routeSafely,
-    onReconnected: catchUp,
-    onStateChange: (connected) => {
-      metrics.listenerConnected.set(connected ? 1 : 0);
-      if (!connected) held ??= [];
-    },
-  });
+  const feed = deps.feed ?? { type: 'listen' };
+  const listener =
+    feed.type === 'listen'
+      ? await startNotificationListener({
+          databaseUrl: deps.databaseUrl,
+          logger: log,
+          onPayload: routeSafely,
+          onReconnected: catchUp,
+          onStateChange: (connected) => {
+            metrics.listenerConnected.set(connected ? 1 : 0);
+            if (!connected) held ??= [];
+          },
+        })
+      : startPolling(feed.intervalMs, catchUp, log);
 
   const app = uWS.App();
   registerWebSocketRoutes(app, {

@@ -79,3 +79,30 @@ describe('latency from another process', () => {
     tab.ws.close();
   });
 });
+
+describe('polling feed (the embedded database has no LISTEN)', () => {
+  it('delivers to every tab, a user with no notification yet included, with no duplicate', async () => {
+    const polling = await startServerHarness({ feed: { type: 'poll', intervalMs: 50 } });
+    try {
+      const tabs = await Promise.all(
+        [1, 2].map(async () => openSocket(`${polling.wsUrl}/api/v1/ws/${await polling.token('fresh-user')}`)),
+      );
+      for (const tab of tabs)
+        await tab.waitFor('the unread count', (messages) => messages.some((m) => m.type === 'unread_count'));
+      const ids = [
+        await polling.notify('fresh-user'),
+        await polling.notify('fresh-user'),
+        await polling.notify('other'),
+      ];
+      for (const tab of tabs) await tab.waitFor('both notifications', () => tab.ids().length === 2);
+      const marker = await polling.notify('fresh-user');
+      for (const tab of tabs) {
+        await tab.waitFor('the marker', () => tab.ids().includes(marker));
+        assert.deepEqual(tab.ids(), [ids[0], ids[1], marker]);
+        tab.ws.close();
+      }
+    } finally {
+      await polling.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { openOrm } from '../db/orm.js';
 import { runWorkerService } from './service.js';
 
 /** Production entry of a worker: DATABASE_URL and TEMPORAL_ADDRESS are required here. */
@@ -14,11 +15,12 @@ try {
     throw new ConfigError(
       missing.map((name) => `${name}: is required by the worker (npm start runs embedded defaults)`),
     );
-  await runWorkerService(
-    config,
-    { databaseUrl: config.database.url!, temporalAddress: config.temporal.address! },
-    logger,
-  );
+  const orm = await openOrm(config.database.url!);
+  try {
+    await runWorkerService(config, orm, config.temporal.address!, logger);
+  } finally {
+    await orm.close();
+  }
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);

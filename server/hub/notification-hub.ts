@@ -6,7 +6,7 @@ interface UserStream {
   sockets: number;
   /** Highest id published to this user: a catch-up never publishes twice. */
   published: bigint;
-  /** Where a catch-up after a LISTEN outage starts for this user. */
+  /** Where a catch-up after a LISTEN outage starts for this user; -1 until a socket told. */
   catchUpFrom: bigint;
 }
 
@@ -27,7 +27,7 @@ export class NotificationHub {
   connect(userId: string): HubSubscription {
     let stream = this.streams.get(userId);
     if (!stream) {
-      stream = { subject: new Subject(), sockets: 0, published: 0n, catchUpFrom: 0n };
+      stream = { subject: new Subject(), sockets: 0, published: 0n, catchUpFrom: -1n };
       this.streams.set(userId, stream);
     }
     stream.sockets += 1;
@@ -67,7 +67,7 @@ export class NotificationHub {
   /** Users online whose position is known, and where each one's catch-up starts. */
   catchUpCursors(): Array<{ userId: string; after: bigint }> {
     return [...this.streams]
-      .filter(([, stream]) => stream.catchUpFrom > 0n)
+      .filter(([, stream]) => stream.catchUpFrom >= 0n)
       .map(([userId, stream]) => ({ userId, after: stream.catchUpFrom }));
   }
 

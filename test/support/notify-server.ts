@@ -33,6 +33,7 @@ export async function startServerHarness(
     env?: NodeJS.ProcessEnv;
     temporal?: { client: Client; taskQueue: string };
     db?: TestDatabase;
+    feed?: Parameters<typeof startNotifyServer>[0]['feed'];
   } = {},
 ): Promise<ServerHarness> {
   const db = options.db ?? (await createTestDatabase());
@@ -53,6 +54,7 @@ export async function startServerHarness(
     orm: db.orm,
     temporal,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    feed: options.feed,
   });
   const secret = new TextEncoder().encode(TEST_SECRET);
   return {
