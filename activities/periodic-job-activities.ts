@@ -1,6 +1,6 @@
 import { heartbeat, log } from '@temporalio/activity';
 import { DateTime } from 'luxon';
-import { DossierSchema, UserSchema } from '../db/entities.js';
+import { DossierSchema, UserSchema, type Dossier } from '../db/entities.js';
 import { createDossierClient } from '../client/dossier-client.js';
 import { dailyReportKey, urgentAlertKey } from '../workflows/idempotency-keys.js';
 import { localDueDate, overdueInstant } from '../workflows/reminder-plan.js';
@@ -98,12 +98,20 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
           { id: { $gt: after } },
           { orderBy: { id: 'asc' }, limit: PAGE_SIZE },
         );
+        // One read of the page's open dossiers, grouped by owner.
+        const openByOwner = new Map<string, Dossier[]>();
+        const openDossiers = await em.find(
+          DossierSchema,
+          { ownerId: { $in: owners.map((owner) => owner.id) }, status: 'open' },
+          { orderBy: { id: 'asc' } },
+        );
+        for (const row of openDossiers) {
+          const list = openByOwner.get(row.ownerId);
+          if (list) list.push(row);
+          else openByOwner.set(row.ownerId, [row]);
+        }
         for (const owner of owners) {
-          const open = await em.find(
-            DossierSchema,
-            { ownerId: owner.id, status: 'open' },
-            { orderBy: { id: 'asc' } },
-          );
+          const open = openByOwner.get(owner.id) ?? [];
           const today = now.setZone(owner.timezone).toISODate()!;
           const report: DailyReportContent = { overdue: [], dueToday: [], urgent: [] };
           for (const row of open) {
