@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowSignalWithStartOptions } from '@temporalio/client';
-import type { SignalDefinition } from '@temporalio/common';
+import type { SearchAttributePair, SignalDefinition } from '@temporalio/common';
 import {
   assignSignal,
   cancelSignal,
@@ -17,6 +17,12 @@ import {
   type ReminderPlanView,
 } from '../workflows/dossier-messages.js';
 import type { Deadline } from '../workflows/reminder-plan.js';
+import {
+  DossierIdAttribute,
+  DueDateAttribute,
+  dueDateAttributeValue,
+  OwnerIdAttribute,
+} from '../workflows/search-attributes.js';
 import {
   deadline as deadlineSchema,
   dossierId as dossierIdSchema,
@@ -41,6 +47,13 @@ export interface EventOptions {
   eventId?: string;
 }
 
+/** What a call knows of the dossier, shown by Temporal if the call starts its workflow. */
+interface StartFacts {
+  title?: string;
+  ownerId?: string;
+  deadline?: Deadline;
+}
+
 /**
  * The NormX backend's API to the reminder engine, the counterpart of the seed's
  * `notify_dossier_created.delay(user_id, dossier_data)`. Every call validates its input
@@ -53,16 +66,26 @@ export function createDossierClient(client: Client, options: { taskQueue: string
     signal: SignalDefinition<[T]>,
     payload: Omit<T, 'eventId'>,
     eventId: string | undefined,
+    facts: StartFacts = {},
   ): Promise<DossierCallResult> {
     const dossierId = parse(dossierIdSchema, id, 'id');
     const event = { ...payload, eventId: eventId ?? randomUUID() } as T;
     const workflowId = dossierWorkflowId(dossierId);
+    // Used only when this call starts the workflow; the workflow then keeps them current.
+    const typedSearchAttributes: SearchAttributePair[] = [{ key: DossierIdAttribute, value: dossierId }];
+    if (facts.ownerId) typedSearchAttributes.push({ key: OwnerIdAttribute, value: facts.ownerId });
+    if (facts.deadline) {
+      typedSearchAttributes.push({ key: DueDateAttribute, value: dueDateAttributeValue(facts.deadline) });
+    }
     const start: WorkflowSignalWithStartOptions<[T]> & { args: [DossierWorkflowInput] } = {
       workflowId,
       taskQueue: options.taskQueue,
       args: [{ dossierId }],
       signal,
       signalArgs: [event],
+      typedSearchAttributes,
+      staticSummary: facts.title ? `Dossier ${dossierId}: ${facts.title}` : `Dossier ${dossierId}`,
+      staticDetails: staticDetails(dossierId),
     };
     await client.workflow.signalWithStart(DOSSIER_WORKFLOW_TYPE, start);
     return { workflowId, eventId: event.eventId };
@@ -75,7 +98,11 @@ export function createDossierClient(client: Client, options: { taskQueue: string
   async function upsert(input: DossierInput): Promise<DossierCallResult> {
     const { owner, eventId, urgent, id, title, ownerId, ...rest } = parse(dossierInput, input);
     const dossier = { id, title, ownerId, ...toDeadline(rest), ...(urgent !== undefined && { urgent }) };
-    return send(id, upsertDossierSignal, { dossier, ...(owner && { owner }) }, eventId);
+    return send(id, upsertDossierSignal, { dossier, ...(owner && { owner }) }, eventId, {
+      title,
+      ownerId,
+      deadline: toDeadline(rest),
+    });
   }
 
   return {
@@ -88,12 +115,8 @@ export function createDossierClient(client: Client, options: { taskQueue: string
       deadline: DeadlineInput,
       opts: EventOptions = {},
     ): Promise<DossierCallResult> {
-      return send(
-        id,
-        rescheduleSignal,
-        { deadline: toDeadline(parse(deadlineSchema, deadline)) },
-        opts.eventId,
-      );
+      const parsed = toDeadline(parse(deadlineSchema, deadline));
+      return send(id, rescheduleSignal, { deadline: parsed }, opts.eventId, { deadline: parsed });
     },
     async assign(
       id: string,
@@ -102,12 +125,10 @@ export function createDossierClient(client: Client, options: { taskQueue: string
       opts: EventOptions = {},
     ): Promise<DossierCallResult> {
       const profile = owner === undefined ? undefined : parse(ownerProfile, owner, 'owner');
-      return send(
-        id,
-        assignSignal,
-        { ownerId: parse(userIdSchema, ownerId, 'ownerId'), ...(profile && { owner: profile }) },
-        opts.eventId,
-      );
+      const newOwner = parse(userIdSchema, ownerId, 'ownerId');
+      return send(id, assignSignal, { ownerId: newOwner, ...(profile && { owner: profile }) }, opts.eventId, {
+        ownerId: newOwner,
+      });
     },
     markUrgent: (id: string, opts: EventOptions = {}) => send(id, markUrgentSignal, {}, opts.eventId),
     unmarkUrgent: (id: string, opts: EventOptions = {}) => send(id, unmarkUrgentSignal, {}, opts.eventId),
@@ -136,3 +157,14 @@ export function createDossierClient(client: Client, options: { taskQueue: string
 }
 
 export type DossierClient = ReturnType<typeof createDossierClient>;
+
+/** Markdown shown on the workflow's page in the Web UI: where to look for this dossier's story. */
+function staticDetails(dossierId: string): string {
+  return [
+    `Reminders and notices of dossier **${dossierId}** (NormX Docs).`,
+    'Search attributes `DossierId`, `OwnerId`, `DossierStatus`, `DueDate` and `NextReminderAt` stay current;',
+    "the current details show the plan in the owner's time zone; each timer and each `deliverNotification`",
+    'activity in the event history is named after its reminder (`j-7 reminder for dossier …`).',
+    `CLI: \`temporal workflow query --workflow-id ${dossierWorkflowId(dossierId)} --type reminderPlan\`.`,
+  ].join('\n');
+}

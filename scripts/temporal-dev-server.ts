@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { searchAttributeCliPairs } from '../workflows/search-attributes.js';
 import { temporalCliPath } from './tool-paths.js';
 
 export interface DevServerOptions {
@@ -23,8 +24,9 @@ export interface DevServer {
 }
 
 /**
- * Runs the Temporal CLI dev server (installed by scripts/setup.sh) and waits until its frontend
- * answers. Used by `npm start` and by the integration tests.
+ * Runs the Temporal CLI dev server (installed by scripts/setup.sh) with the dossier workflow's
+ * search attributes registered, and waits until its frontend answers. Used by `npm start` and
+ * by the integration tests.
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   await mkdir(dirname(options.logFile), { recursive: true });
@@ -42,6 +44,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const pair of searchAttributeCliPairs()) args.push('--search-attribute', pair);
   args.push('--log-level', 'warn', ...(options.extraArgs ?? []));
   const child = spawn(temporalCliPath, args, { stdio: ['ignore', log.fd, log.fd] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

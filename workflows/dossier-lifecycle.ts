@@ -10,6 +10,8 @@ import type {
   SentReminder,
   UpsertDossierEvent,
 } from './dossier-messages.js';
+import type { NotificationRequest } from '../activities/dossier-activities.js';
+import { notificationSummary } from './dossier-visibility.js';
 import { dossierUpdateKey, reminderKey, urgentAlertKey } from './idempotency-keys.js';
 import { deadlineKey, planReminders, type Deadline } from './reminder-plan.js';
 
@@ -38,7 +40,9 @@ export class DossierLifecycle {
       { id: dossierId, title, ownerId, urgent: false, status: 'open' },
       deadlineOf(event.dossier),
     );
-    const context = await saveDossier({ dossier, owner: event.owner });
+    const context = await saveDossier.executeWithOptions(saveSummary(dossierId), [
+      { dossier, owner: event.owner },
+    ]);
     const lifecycle = new DossierLifecycle({ dossier, context, pending: [], sent: [] });
     lifecycle.rearm();
     await lifecycle.announce('created', event.eventId);
@@ -134,7 +138,7 @@ export class DossierLifecycle {
    */
   async fireDueReminders(): Promise<void> {
     for (let reminder = this.next; reminder && Date.parse(reminder.at) <= Date.now(); reminder = this.next) {
-      await deliverNotification({
+      await deliver({
         idempotencyKey: reminder.idempotencyKey,
         userId: this.state.dossier.ownerId,
         type: reminder.type,
@@ -168,7 +172,7 @@ export class DossierLifecycle {
     this.state.dossier = { ...this.state.dossier, urgent: true, urgentSince };
     await this.save(undefined, false);
     if (this.state.dossier.status !== 'open') return;
-    await deliverNotification({
+    await deliver({
       idempotencyKey: urgentAlertKey(this.state.dossier.id, urgentSince),
       userId: this.state.dossier.ownerId,
       type: 'new_alert',
@@ -179,12 +183,14 @@ export class DossierLifecycle {
 
   /** Saves the dossier row and learns the owner's zone; re-arms when the schedule may have moved. */
   private async save(owner: OwnerProfile | undefined, rearm: boolean): Promise<void> {
-    this.state.context = await saveDossier({ dossier: this.state.dossier, owner });
+    this.state.context = await saveDossier.executeWithOptions(saveSummary(this.state.dossier.id), [
+      { dossier: this.state.dossier, owner },
+    ]);
     if (rearm) this.rearm();
   }
 
   private async announce(kind: string, eventId: string): Promise<void> {
-    await deliverNotification({
+    await deliver({
       idempotencyKey: dossierUpdateKey(this.state.dossier.id, eventId),
       userId: this.state.dossier.ownerId,
       type: 'dossier_update',
@@ -214,6 +220,18 @@ export class DossierLifecycle {
       }))
       .filter((reminder) => !sentKeys.has(reminder.idempotencyKey));
   }
+}
+
+const saveSummary = (dossierId: string) => ({ summary: `save dossier ${dossierId}` });
+
+/** Stores and announces a notification; the event history names it (`j-7 reminder for dossier D-42`). */
+function deliver(request: NotificationRequest & { dossier: DossierSnapshot }): Promise<unknown> {
+  return deliverNotification.executeWithOptions(
+    {
+      summary: `${notificationSummary(request.type, request.kind, request.dossier.id)} to ${request.userId}`,
+    },
+    [request],
+  );
 }
 
 function deadlineOf(value: Partial<Deadline>): Deadline {

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { DossierActivities } from '../activities/index.js';
 import { DossierLifecycle } from './dossier-lifecycle.js';
+import { publishDossierState, publishUnknownDossier, timerSummary } from './dossier-visibility.js';
 import {
   assignSignal,
   cancelSignal,
@@ -36,7 +37,8 @@ const { loadDossier } = proxyActivities<DossierActivities>({
  * re-plans the pending reminders. Signal handlers only queue events; the main loop applies them
  * in order, so activities run one at a time and the history reads in order. It ends when the
  * dossier is done or cancelled; a later call (reopen, update…) starts a new run from the
- * database copy.
+ * database copy. After each round of changes and reminders it publishes its state to Temporal's
+ * visibility (search attributes, current details); timers and activities carry summaries.
  */
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   const queued: DossierEvent[] = [...(input.carried?.queued ?? [])];
@@ -62,7 +64,10 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     // A new run: the dossier may exist already (reconciliation, or a call after its workflow
     // ended): then the database copy is the truth and the queued events apply to it.
     // Otherwise only a creating signal can bring it into being.
-    const loaded = await loadDossier(input.dossierId);
+    const loaded = await loadDossier.executeWithOptions(
+      { summary: `load dossier ${input.dossierId} from the database` },
+      [input.dossierId],
+    );
     const first = queued[0];
     if (loaded) {
       lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, true);
@@ -74,6 +79,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
         dossierId: input.dossierId,
         event: first?.type,
       });
+      publishUnknownDossier(input.dossierId);
       return { dossierId: input.dossierId, outcome: 'unknown-dossier' };
     }
   }
@@ -81,6 +87,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   for (;;) {
     await lifecycle.fireDueReminders();
     for (let event = queued.shift(); event; event = queued.shift()) await lifecycle.apply(event);
+    publishDossierState(lifecycle.view());
     const { status } = lifecycle.dossier;
     if (status !== 'open') return { dossierId: input.dossierId, outcome: status };
 
@@ -95,7 +102,8 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     if (!next) await condition(() => queued.length > 0);
     else {
       const wait = Date.parse(next.at) - Date.now();
-      if (wait > 0) await condition(() => queued.length > 0, wait);
+      const summary = timerSummary(next, input.dossierId, lifecycle.view().timeZone);
+      if (wait > 0) await condition(() => queued.length > 0, wait, { summary });
     }
   }
 }

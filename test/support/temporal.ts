@@ -1,3 +1,4 @@
+import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
@@ -5,24 +6,44 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { startTemporalDevServer } from '../../scripts/temporal-dev-server.js';
 import { executableFor, temporalCliPath, temporalTestServerPath } from '../../scripts/tool-paths.js';
+import { dossierSearchAttributes } from '../../workflows/search-attributes.js';
 
 // Tests print the SDK's warnings and errors only (the worker's info lines are noise here).
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-/** The time-skipping test server installed by `scripts/setup.sh` (SDK download as the fallback). */
-export const createTimeSkippingEnv = (): Promise<TestWorkflowEnvironment> =>
-  TestWorkflowEnvironment.createTimeSkipping({
+/**
+ * The time-skipping test server installed by `scripts/setup.sh` (SDK download as the fallback),
+ * with the dossier workflow's search attributes registered: it rejects unknown ones.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: executableFor(temporalTestServerPath) },
   });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      dossierSearchAttributes.map((key) => [
+        key.name,
+        proto.temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`],
+      ]),
+    ),
+  });
+  return env;
+}
 
 /**
  * A Temporal CLI dev server on a free port, in memory, started by the same launcher as
- * `npm start` (the SDK's own launcher drops `extraArgs`); `extraArgs` e.g. for dynamic config.
+ * `npm start` (the SDK's own launcher drops `extraArgs`), so with the same search attributes;
+ * `extraArgs` e.g. for dynamic config.
  */
 export async function createDevServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   if (!existsSync(temporalCliPath)) {
     return TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'cached-download' }, extraArgs },
+      server: {
+        executable: { type: 'cached-download' },
+        extraArgs,
+        searchAttributes: [...dossierSearchAttributes],
+      },
     });
   }
   const server = await startTemporalDevServer({

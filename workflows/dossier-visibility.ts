@@ -1,0 +1,98 @@
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { DateTime } from 'luxon';
+import type { DossierSnapshot, PendingReminder, ReminderPlanView } from './dossier-messages.js';
+import type { ReminderType } from './reminder-plan.js';
+import {
+  DossierIdAttribute,
+  DossierStatusAttribute,
+  DueDateAttribute,
+  dueDateAttributeValue,
+  NextReminderAtAttribute,
+  OwnerIdAttribute,
+} from './search-attributes.js';
+
+/**
+ * What the Temporal Web UI and CLI show of a dossier: its search attributes (kept current),
+ * its current details (the plan, in the owner's local time), and the one-line summaries of its
+ * timers and activities, so that the event history reads as the dossier's story.
+ * Workflow code: deterministic, the only clock is the workflow's.
+ */
+
+/** Local wall-clock time in the owner's zone, as people read it: `2027-03-24 08:00 Europe/Paris`. */
+export function localTime(instant: string, timeZone: string): string {
+  return `${DateTime.fromISO(instant, { zone: timeZone }).toFormat('yyyy-MM-dd HH:mm')} ${timeZone}`;
+}
+
+const deadlineText = (dossier: DossierSnapshot, timeZone: string): string =>
+  dossier.dueDate ?? localTime(dossier.dueAt!, timeZone);
+
+type NotificationType = ReminderType | 'dossier_update' | 'daily_report';
+
+const noun: Record<NotificationType, string> = {
+  deadline_reminder: 'reminder',
+  new_alert: 'alert',
+  dossier_update: 'update',
+  daily_report: 'report',
+};
+
+/** `j-7 reminder for dossier D-42`, `overdue alert for dossier D-42`, `rescheduled update for dossier D-42`. */
+export function notificationSummary(type: NotificationType, kind: string, dossierId: string): string {
+  return `${kind} ${noun[type]} for dossier ${dossierId}`;
+}
+
+/** The timer's summary: what the workflow waits for, and until when. */
+export function timerSummary(next: PendingReminder, dossierId: string, timeZone: string): string {
+  return `${notificationSummary(next.type, next.kind, dossierId)} at ${localTime(next.at, timeZone)}`;
+}
+
+/**
+ * Upserts the search attributes that differ from what the server has (no command when nothing
+ * changed), and refreshes the current details shown on the workflow's page.
+ */
+export function publishDossierState(view: ReminderPlanView): void {
+  const { dossier, pending } = view;
+  const next = pending[0];
+  const desired: SearchAttributeUpdatePair[] = [
+    { key: DossierIdAttribute, value: dossier.id },
+    { key: OwnerIdAttribute, value: dossier.ownerId },
+    { key: DossierStatusAttribute, value: dossier.status },
+    { key: DueDateAttribute, value: dueDateAttributeValue(dossier) },
+    { key: NextReminderAtAttribute, value: next ? new Date(next.at) : null },
+  ];
+  const current = workflowInfo().typedSearchAttributes;
+  const changed = desired.filter(({ key, value }) => !sameValue(current.get(key), value));
+  if (changed.length > 0) upsertSearchAttributes(changed);
+  setCurrentDetails(currentDetails(view));
+}
+
+/** Marks a run that found no dossier to plan (a call about a dossier the service never saw). */
+export function publishUnknownDossier(dossierId: string): void {
+  upsertSearchAttributes([
+    { key: DossierIdAttribute, value: dossierId },
+    { key: DossierStatusAttribute, value: 'unknown' },
+  ]);
+  setCurrentDetails(`Dossier **${dossierId}** is unknown to the service: nothing to plan.`);
+}
+
+function sameValue(current: unknown, value: unknown): boolean {
+  if (current instanceof Date && value instanceof Date) return current.getTime() === value.getTime();
+  return (current ?? null) === (value ?? null);
+}
+
+/** Markdown for the workflow page: the dossier, then its reminders sent and pending, in local time. */
+function currentDetails({ dossier, timeZone, sent, pending }: ReminderPlanView): string {
+  const lines = [
+    `**${dossier.title}** (dossier ${dossier.id}): owner ${dossier.ownerId}, due ${deadlineText(dossier, timeZone)}, ` +
+      `${dossier.status}${dossier.urgent ? ', urgent' : ''}; times in ${timeZone}.`,
+  ];
+  const next = pending[0];
+  lines.push(next ? `Next: ${next.kind} at ${localTime(next.at, timeZone)}.` : 'Next: nothing armed.');
+  if (pending.length > 1) {
+    lines.push(`Pending: ${pending.map((r) => `${r.kind} ${localTime(r.at, timeZone)}`).join(' · ')}.`);
+  }
+  if (sent.length > 0) {
+    lines.push(`Sent: ${sent.map((r) => `${r.kind} ${localTime(r.sentAt, timeZone)}`).join(' · ')}.`);
+  }
+  return lines.join('\n\n');
+}
