@@ -8,4 +8,19 @@ export interface ActivityDependencies {
   /** For reconciliation: starting a dossier's missing workflow. */
   temporal: { client: Client; taskQueue: string };
   config: Pick<AppConfig, 'reminderPolicy' | 'defaults'>;
+  /** Counters of what deliverNotification did (the worker's Prometheus metrics); none in some tests. */
+  metrics?: DeliveryMetrics;
+}
+
+export interface NotificationLabels {
+  type: string;
+  kind: string;
+}
+
+/** What deliverNotification reports; implemented with prom-client by the worker (worker/metrics.ts). */
+export interface DeliveryMetrics {
+  /** A notification stored (and announced) for the first time; `lateMs`: past its planned instant, for reminders. */
+  stored(labels: NotificationLabels, lateMs: number | undefined): void;
+  /** A notification already stored under its idempotency key (a retry, replay or second run): skipped. */
+  duplicateSkipped(labels: NotificationLabels): void;
 }

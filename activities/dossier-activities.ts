@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { log } from '@temporalio/activity';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,
@@ -22,7 +23,7 @@ export interface NotificationRequest {
 }
 
 /** Activities of the dossier workflow: its database copy and its notifications. */
-export function createDossierActivities({ orm, config }: ActivityDependencies) {
+export function createDossierActivities({ orm, config, metrics }: ActivityDependencies) {
   /** Makes sure the owner exists, applying the profile fields sent with the dossier. */
   async function ensureUser(
     em: EntityManager,
@@ -102,7 +103,7 @@ export function createDossierActivities({ orm, config }: ActivityDependencies) {
         report: request.report,
       });
       const dossier = request.dossier;
-      return storeNotification(em, {
+      const stored = await storeNotification(em, {
         idempotencyKey: request.idempotencyKey,
         userId: request.userId,
         type: request.type,
@@ -120,6 +121,17 @@ export function createDossierActivities({ orm, config }: ActivityDependencies) {
         },
         scheduledFor: request.scheduledFor ?? null,
       });
+      const labels = { type: request.type, kind: request.kind };
+      const facts = { notificationId: stored.id, userId: request.userId, dossierId: dossier?.id, ...labels };
+      if (stored.created) {
+        const lateMs = request.scheduledFor ? Date.now() - Date.parse(request.scheduledFor) : undefined;
+        metrics?.stored(labels, lateMs);
+        log.info('Notification stored and announced', { ...facts, ...(lateMs !== undefined && { lateMs }) });
+      } else {
+        metrics?.duplicateSkipped(labels);
+        log.info('Notification already stored: duplicate skipped', facts);
+      }
+      return stored;
     },
   };
 }

@@ -28,6 +28,23 @@ const optionalUrl = z
   .optional()
   .transform((value) => (value ? value : undefined));
 const port = z.coerce.number().int().min(1).max(65535);
+/** `host:port` with a port 1-65535 (IPv6 hosts in brackets), or `off`. */
+const bindAddressOrOff = z.string().refine((value) => {
+  if (value === 'off') return true;
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+}, 'must be host:port with a port from 1 to 65535, such as 127.0.0.1:9464, or off');
+/** A port to listen on; 0 picks any free port; empty means the default. */
+const listenPortMessage = 'must be a port number from 0 (any free port) to 65535';
+const listenPort = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.coerce
+    .number({ error: listenPortMessage })
+    .int(listenPortMessage)
+    .min(0, listenPortMessage)
+    .max(65535, listenPortMessage)
+    .optional(),
+);
 
 const envSchema = z
   .object({
@@ -72,6 +89,8 @@ const envSchema = z
     WS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(30),
     WS_TOKEN_EXPIRY_WARNING_SECONDS: z.coerce.number().int().min(1).default(60),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    WORKER_HEALTH_PORT: listenPort,
+    WORKER_METRICS_BIND: bindAddressOrOff.default('127.0.0.1:9464'),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_HS256_SECRET && env.JWT_JWKS_URL) {
@@ -82,6 +101,9 @@ const envSchema = z
       });
     }
   });
+
+/** Every environment variable the service reads (`.env.example` lists each with its default). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 export interface AppConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -115,6 +137,12 @@ export interface AppConfig {
     rateLimit: { perSecond: number; burst: number };
     tokenExpiryWarningSeconds: number;
     shutdownTimeoutMs: number;
+  };
+  worker: {
+    /** GET /healthz and GET /metrics of a worker process (0: any free port). */
+    healthPort: number;
+    /** Where the Temporal SDK's Prometheus exporter listens (its output is also in /metrics); undefined: off. */
+    metricsBind: string | undefined;
   };
 }
 
@@ -171,6 +199,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       rateLimit: { perSecond: e.WS_RATE_LIMIT_PER_SECOND, burst: e.WS_RATE_LIMIT_BURST },
       tokenExpiryWarningSeconds: e.WS_TOKEN_EXPIRY_WARNING_SECONDS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    worker: {
+      healthPort: e.WORKER_HEALTH_PORT ?? 8001,
+      metricsBind: e.WORKER_METRICS_BIND === 'off' ? undefined : e.WORKER_METRICS_BIND,
     },
   };
 }

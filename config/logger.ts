@@ -4,15 +4,24 @@ import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporali
 export type Logger = PinoLogger;
 
 /**
- * Structured JSON logs on stdout. Anything that could carry a token is redacted by path;
- * the server never logs raw URLs or headers.
+ * Structured JSON logs on stdout. Anything that could carry a token (JWTs, Temporal task
+ * tokens) is redacted by path; the server never logs raw URLs or headers.
  */
 export function createLogger(level: string, name = 'normx-notify'): Logger {
   return pino({
     name,
     level,
     redact: {
-      paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'],
+      // taskToken: the Temporal SDK puts the activity's task token in its log context.
+      paths: [
+        'token',
+        '*.token',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'taskToken',
+        '*.taskToken',
+      ],
       censor: '[redacted]',
     },
   });

@@ -1,12 +1,13 @@
 import { loadConfig, ConfigError } from '../config/config.js';
-import { createLogger } from '../config/logger.js';
+import { createLogger, type Logger } from '../config/logger.js';
 import { openOrm } from '../db/orm.js';
 import { runWorkerService } from './service.js';
 
 /** Production entry of a worker: DATABASE_URL and TEMPORAL_ADDRESS are required here. */
+let logger: Logger | undefined;
 try {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'normx-notify-worker');
+  logger = createLogger(config.logLevel, 'normx-notify-worker');
   const missing = [
     !config.database.url && 'DATABASE_URL',
     !config.temporal.address && 'TEMPORAL_ADDRESS',
@@ -22,6 +23,9 @@ try {
     await orm.close();
   }
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // A configuration error is printed as is (it names each bad variable); anything else is logged.
+  if (error instanceof ConfigError || !logger)
+    console.error(error instanceof ConfigError ? error.message : error);
+  else logger.fatal({ err: error }, 'Worker failed');
   process.exit(1);
 }

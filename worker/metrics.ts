@@ -1,0 +1,42 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryMetrics } from '../activities/dependencies.js';
+
+/**
+ * The worker's own Prometheus metrics, served at GET /metrics of its health server next to the
+ * Temporal SDK's (`temporal_*`, from the Runtime's Prometheus exporter).
+ */
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'normx_notify_worker_' });
+  const stored = new Counter({
+    name: 'normx_notify_notifications_stored_total',
+    help: 'Notifications stored and announced (NOTIFY) for the first time, by type and kind',
+    labelNames: ['type', 'kind'] as const,
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'normx_notify_notifications_duplicates_skipped_total',
+    help: 'Notifications already stored under their idempotency key (retries, replays, second runs): skipped',
+    labelNames: ['type', 'kind'] as const,
+    registers: [registry],
+  });
+  const reminderLateness = new Histogram({
+    name: 'normx_notify_reminder_lateness_seconds',
+    help: "From a reminder's planned instant to its storage: timer, worker availability and retries",
+    labelNames: ['kind'] as const,
+    buckets: [0.5, 1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400],
+    registers: [registry],
+  });
+  const delivery: DeliveryMetrics = {
+    stored(labels, lateMs) {
+      stored.inc(labels);
+      if (lateMs !== undefined) reminderLateness.observe({ kind: labels.kind }, Math.max(0, lateMs) / 1000);
+    },
+    duplicateSkipped(labels) {
+      duplicates.inc(labels);
+    },
+  };
+  return { registry, delivery };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
