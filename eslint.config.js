@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -5,6 +5,7 @@ import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { registerRestRoutes } from './http/rest-routes.js';
+import { registerStaticRoutes } from './http/static-routes.js';
 import { NotificationHub } from './hub/notification-hub.js';
 import { startNotificationListener } from './hub/notification-listener.js';
 import { createServerMetrics } from './metrics.js';
@@ -26,6 +27,8 @@ export interface NotifyServerDependencies {
    * NOTIFY to its socket clients.
    */
   feed?: { type: 'listen' } | { type: 'poll'; intervalMs: number };
+  /** The built bell page served at `/` (`npm run build:web`); default `web/dist`. */
+  webDir?: string;
 }
 
 /** The polling feed: the LISTEN catch-up, run on a timer. */
@@ -163,6 +166,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     listenerConnected: () => listener.connected,
     logger: log,
   });
+  registerStaticRoutes(app, { dir: deps.webDir, logger: log });
   app.any('/*', (res) => {
     res
       .writeStatus('404 Not Found')

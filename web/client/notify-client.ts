@@ -1,0 +1,432 @@
+import { BehaviorSubject, distinctUntilChanged, filter, Subject, type Observable } from 'rxjs';
+
+/**
+ * The browser client of normx-notify: one typed ES module, no framework, RxJS only.
+ *
+ * It keeps one WebSocket to `/api/v1/ws` (token in `Sec-WebSocket-Protocol`, never in the URL),
+ * reconnects with jittered exponential backoff, and resumes after the last notification it saw
+ * (`?lastId=`), so a reconnect misses nothing and repeats nothing. The wire format is the
+ * server's (`server/protocol/messages.ts`); `web/client/protocol-check.ts` keeps the two equal.
+ */
+
+export type NotificationType = 'dossier_update' | 'new_alert' | 'deadline_reminder' | 'daily_report';
+
+/** A notification as the server sends it (WebSocket frames and REST lists alike). */
+export interface NotifyNotification {
+  /** Digits, increasing per user: the resume cursor. */
+  id: string;
+  userId: string;
+  type: NotificationType;
+  kind: string;
+  dossierId: string | null;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+  readAt: string | null;
+}
+
+/** Frames the server sends. */
+export type ServerFrame =
+  | { type: 'notification'; notification: NotifyNotification }
+  | { type: 'unread_count'; count: number }
+  | { type: 'resumed'; lastId: string | null; count: number }
+  | { type: 'token_expiring'; expiresAt: string }
+  | { type: 'error'; code: string; message: string };
+
+/** Frames the client sends. */
+export type ClientFrame =
+  | { type: 'resume'; lastId: string }
+  | { type: 'mark_read'; ids: string[] }
+  | { type: 'mark_all_read' }
+  | { type: 'refresh_token'; token: string };
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Something went wrong; `fatal` errors stop the client (its state becomes `closed`). */
+export interface NotifyClientError {
+  /** The server's error code (`forbidden`, `validation_failed`…), or `get_token_failed`. */
+  code: string;
+  message: string;
+  /** The WebSocket close code, when the error closed the socket. */
+  closeCode?: number;
+  fatal: boolean;
+}
+
+/** Notifications marked read, by this tab or by another tab of the same user. */
+export type ReadMark = { ids: string[] } | { all: true };
+
+export interface NotifyClientOptions {
+  /** The server, `https://notify.example` (or `wss://…`); default: the page's origin. */
+  url?: string;
+  /**
+   * Returns a valid token (a JWT whose `sub` is the user). Called before every connection and
+   * reconnection, and when the server says the current one is expiring: return a fresh one.
+   */
+  getToken: () => string | Promise<string>;
+  /** Where the last seen id is kept, per user; default `localStorage`; `null` keeps it in memory only. */
+  storage?: Pick<Storage, 'getItem' | 'setItem'> | null;
+  /**
+   * Resume after this id on the first connection, typically the newest one you loaded over REST.
+   * Default: the last id this browser saw for the user (storage); without one, live only.
+   */
+  lastId?: string;
+  /** Reconnection delays: from `initialMs` doubling up to `maxMs`, each drawn in [delay/2, delay]. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** The WebSocket implementation; default the browser's. */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface NotifyClient {
+  /** Each new notification, once, in order (catch-up after a reconnect included). */
+  readonly notifications$: Observable<NotifyNotification>;
+  /** The user's unread count: replays the current value to new subscribers once it is known. */
+  readonly unreadCount$: Observable<number>;
+  readonly connectionState$: Observable<ConnectionState>;
+  /** Marks made here or in another tab of the same user (BroadcastChannel). */
+  readonly reads$: Observable<ReadMark>;
+  readonly errors$: Observable<NotifyClientError>;
+  /** The id of the newest notification seen, the resume cursor. */
+  readonly lastId: string | undefined;
+  readonly unreadCount: number | undefined;
+  readonly connectionState: ConnectionState;
+  /** Marks notifications read (sent at once, or when the socket is back). */
+  markRead(ids: readonly string[]): void;
+  markAllRead(): void;
+  /** Closes the socket for good and completes every Observable. */
+  close(): void;
+}
+
+/** The subprotocol offered beside the token. */
+export const PROTOCOL = 'normx-notify';
+const WS_PATH = '/api/v1/ws';
+/** The server takes at most this many ids per `mark_read`. */
+const MARK_READ_BATCH = 500;
+/** Close codes after which reconnecting cannot help: the request itself is wrong or forbidden. */
+const FATAL_CLOSE_CODES: Record<number, string> = {
+  1009: 'payload_too_large',
+  4400: 'bad_request',
+  4403: 'forbidden',
+};
+const TOKEN_CLOSE_CODE = 4401;
+
+type ChannelMessage =
+  { kind: 'read'; ids: string[] } | { kind: 'read_all' } | { kind: 'count'; count: number };
+
+export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
+  const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+  const base = new URL(options.url ?? globalThis.location.origin);
+  const wsBase = new URL(base.href);
+  wsBase.protocol = base.protocol === 'https:' || base.protocol === 'wss:' ? 'wss:' : 'ws:';
+  const initialDelay = options.backoff?.initialMs ?? 500;
+  const maxDelay = options.backoff?.maxMs ?? 30_000;
+  const storage = options.storage === undefined ? defaultStorage() : options.storage;
+
+  const notifications = new Subject<NotifyNotification>();
+  const unread = new BehaviorSubject<number | undefined>(undefined);
+  const state = new BehaviorSubject<ConnectionState>('connecting');
+  const reads = new Subject<ReadMark>();
+  const errors = new Subject<NotifyClientError>();
+
+  let socket: WebSocket | undefined;
+  let token: string | undefined;
+  let userId: string | undefined;
+  let cursor: bigint | undefined;
+  let channel: BroadcastChannel | undefined;
+  let attempt = 0;
+  let everOpened = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  /** Frames waiting for the socket to open (marks made while it was down). */
+  let outbox: ClientFrame[] = [];
+  /** Per connection: has the server sent the count yet, is a catch-up running. */
+  let countSynced = false;
+  let resuming = false;
+  /** `unread_count` frames still owed for our own marks: those are shared with the other tabs. */
+  let marksAwaitingCount = 0;
+
+  const storageKey = (user: string): string => `normx-notify:lastId:${user}`;
+
+  function adoptUser(user: string): void {
+    if (user === userId) return;
+    const first = userId === undefined;
+    userId = user;
+    unread.next(undefined);
+    const stored = readId(storage?.getItem(storageKey(user)));
+    cursor = first && options.lastId !== undefined ? readId(options.lastId) : stored;
+    channel?.close();
+    channel =
+      typeof BroadcastChannel === 'function' ? new BroadcastChannel(`normx-notify:${user}`) : undefined;
+    if (channel) channel.onmessage = (event: MessageEvent<ChannelMessage>) => fromOtherTab(event.data);
+  }
+
+  function fromOtherTab(message: ChannelMessage): void {
+    if (stopped) return;
+    if (message.kind === 'read') reads.next({ ids: message.ids });
+    else if (message.kind === 'read_all') reads.next({ all: true });
+    else unread.next(message.count);
+  }
+
+  function remember(id: bigint): void {
+    cursor = id;
+    if (!storage || userId === undefined) return;
+    try {
+      // Another tab may have seen further: keep the newest.
+      const stored = readId(storage.getItem(storageKey(userId)));
+      if (stored === undefined || stored < id) storage.setItem(storageKey(userId), id.toString());
+    } catch {
+      // Storage full or forbidden: the cursor stays in memory.
+    }
+  }
+
+  async function connect(): Promise<void> {
+    retryTimer = undefined;
+    if (stopped) return;
+    state.next(everOpened ? 'reconnecting' : 'connecting');
+    try {
+      token = await options.getToken();
+    } catch (error) {
+      report({ code: 'get_token_failed', message: messageOf(error), fatal: false });
+      return retry();
+    }
+    if (stopped) return;
+    adoptUser(subjectOf(token) ?? 'anonymous');
+    const url = new URL(WS_PATH, wsBase);
+    if (cursor !== undefined) url.searchParams.set('lastId', cursor.toString());
+    let ws: WebSocket;
+    try {
+      ws = new WebSocketImpl(url.href, [PROTOCOL, token]);
+    } catch (error) {
+      // A token with characters a subprotocol cannot carry: a new one may do.
+      report({ code: 'unauthorized', message: messageOf(error), fatal: false });
+      return retry();
+    }
+    socket = ws;
+    countSynced = false;
+    resuming = cursor !== undefined;
+    let opened = false;
+    ws.onopen = () => {
+      if (socket !== ws) return;
+      opened = true;
+      everOpened = true;
+      attempt = 0;
+      state.next('open');
+      const waiting = outbox;
+      outbox = [];
+      for (const frame of waiting) send(frame);
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (socket !== ws || typeof event.data !== 'string') return;
+      try {
+        handle(JSON.parse(event.data) as ServerFrame);
+      } catch (error) {
+        report({ code: 'bad_frame', message: messageOf(error), fatal: false });
+      }
+    };
+    ws.onclose = (event: CloseEvent) => {
+      if (socket !== ws) return;
+      socket = undefined;
+      closed(event.code, event.reason, opened);
+    };
+  }
+
+  function closed(code: number, reason: string, opened: boolean): void {
+    marksAwaitingCount = 0;
+    if (stopped) return;
+    const fatal = FATAL_CLOSE_CODES[code];
+    if (fatal) {
+      report({ code: fatal, message: reason || `Closed with ${code}`, closeCode: code, fatal: true });
+      return stop();
+    }
+    if (code === TOKEN_CLOSE_CODE) {
+      report({ code: 'unauthorized', message: reason || 'Token expired', closeCode: code, fatal: false });
+      // A fresh token (getToken runs on every connection) deserves one immediate try.
+      if (opened) return retry(0);
+    }
+    // 1001 (server going away), 1006 (connection lost), 4503 (too slow), 4429, 1011…: resume.
+    retry();
+  }
+
+  function retry(delay?: number): void {
+    if (stopped) return;
+    state.next(everOpened ? 'reconnecting' : 'connecting');
+    const ceiling = Math.min(maxDelay, initialDelay * 2 ** attempt);
+    attempt += 1;
+    retryTimer = setTimeout(() => void connect(), delay ?? ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  /** The network is back: try now rather than at the end of the current delay. */
+  const online = (): void => {
+    if (retryTimer === undefined || stopped) return;
+    clearTimeout(retryTimer);
+    void connect();
+  };
+  globalThis.addEventListener?.('online', online);
+
+  function handle(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'notification':
+        return receive(frame.notification);
+      case 'unread_count':
+        countSynced = true;
+        unread.next(frame.count);
+        if (marksAwaitingCount > 0) {
+          marksAwaitingCount -= 1;
+          channel?.postMessage({ kind: 'count', count: frame.count } satisfies ChannelMessage);
+        }
+        return;
+      case 'resumed':
+        resuming = false;
+        return;
+      case 'token_expiring':
+        void refreshToken();
+        return;
+      case 'error':
+        report({ code: frame.code, message: frame.message, fatal: false });
+        return;
+    }
+  }
+
+  function receive(notification: NotifyNotification): void {
+    const id = BigInt(notification.id);
+    // Per user, ids only go up: anything at or below the cursor was already delivered.
+    if (cursor !== undefined && id <= cursor) return;
+    remember(id);
+    // The count frame covers what was committed before it, a catch-up included: count only the
+    // live notifications that follow it.
+    const count = unread.value;
+    if (countSynced && !resuming && count !== undefined && notification.readAt === null)
+      unread.next(count + 1);
+    notifications.next(notification);
+  }
+
+  async function refreshToken(): Promise<void> {
+    try {
+      const fresh = await options.getToken();
+      if (fresh !== token && socket?.readyState === WebSocketImpl.OPEN) {
+        token = fresh;
+        socket.send(JSON.stringify({ type: 'refresh_token', token: fresh } satisfies ClientFrame));
+      }
+    } catch (error) {
+      // The server closes with 4401 at expiry; the reconnection asks getToken again.
+      report({ code: 'get_token_failed', message: messageOf(error), fatal: false });
+    }
+  }
+
+  function send(frame: ClientFrame): void {
+    if (socket?.readyState === WebSocketImpl.OPEN) {
+      if (frame.type === 'mark_read' || frame.type === 'mark_all_read') marksAwaitingCount += 1;
+      socket.send(JSON.stringify(frame));
+    } else if (!stopped) {
+      outbox.push(frame);
+    }
+  }
+
+  function report(error: NotifyClientError): void {
+    errors.next(error);
+  }
+
+  function stop(): void {
+    stopped = true;
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    globalThis.removeEventListener?.('online', online);
+    const ws = socket;
+    socket = undefined;
+    if (ws && ws.readyState <= WebSocketImpl.OPEN) ws.close(1000, 'Client closed');
+    channel?.close();
+    state.next('closed');
+    for (const subject of [notifications, state, reads, errors, unread]) subject.complete();
+  }
+
+  queueMicrotask(() => void connect());
+
+  return {
+    notifications$: notifications.asObservable(),
+    unreadCount$: unread.pipe(
+      filter((count): count is number => count !== undefined),
+      distinctUntilChanged(),
+    ),
+    connectionState$: state.pipe(distinctUntilChanged()),
+    reads$: reads.asObservable(),
+    errors$: errors.asObservable(),
+    get lastId() {
+      return cursor?.toString();
+    },
+    get unreadCount() {
+      return unread.value;
+    },
+    get connectionState() {
+      return state.value;
+    },
+    markRead(ids) {
+      const valid = ids.filter((id) => /^\d{1,19}$/.test(id));
+      if (valid.length === 0 || stopped) return;
+      reads.next({ ids: valid });
+      channel?.postMessage({ kind: 'read', ids: valid } satisfies ChannelMessage);
+      for (let start = 0; start < valid.length; start += MARK_READ_BATCH)
+        send({ type: 'mark_read', ids: valid.slice(start, start + MARK_READ_BATCH) });
+    },
+    markAllRead() {
+      if (stopped) return;
+      reads.next({ all: true });
+      channel?.postMessage({ kind: 'read_all' } satisfies ChannelMessage);
+      send({ type: 'mark_all_read' });
+    },
+    close() {
+      if (!stopped) stop();
+    },
+  };
+}
+
+/** One page of a user's notifications over REST, newest first. */
+export async function fetchNotifications(options: {
+  url?: string;
+  token: string;
+  limit?: number;
+  /** The previous page's `nextCursor`. */
+  before?: string;
+  unreadOnly?: boolean;
+}): Promise<{ items: NotifyNotification[]; nextCursor: string | null }> {
+  const url = new URL('/api/v1/users/me/notifications', options.url ?? globalThis.location.origin);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
+  if (options.limit !== undefined) url.searchParams.set('limit', String(options.limit));
+  if (options.before !== undefined) url.searchParams.set('before', options.before);
+  if (options.unreadOnly) url.searchParams.set('unread', 'true');
+  const response = await fetch(url, { headers: { authorization: `Bearer ${options.token}` } });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => undefined)) as
+      { error?: { message?: string } } | undefined;
+    throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
+  }
+  return (await response.json()) as { items: NotifyNotification[]; nextCursor: string | null };
+}
+
+/** The token's `sub`, read without verifying (the server verifies): it names the storage key. */
+export function subjectOf(token: string): string | undefined {
+  try {
+    const payload = token.split('.')[1];
+    if (!payload) return undefined;
+    const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === 'string' && sub !== '' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readId(value: string | null | undefined): bigint | undefined {
+  return value && /^\d{1,19}$/.test(value) ? BigInt(value) : undefined;
+}
+
+function defaultStorage(): Pick<Storage, 'getItem' | 'setItem'> | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    // Storage disabled (privacy settings): memory only.
+    return null;
+  }
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
