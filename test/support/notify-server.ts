@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
@@ -11,6 +12,11 @@ import { waitFor } from './wait.js';
 
 export const TEST_SECRET = 'test-secret-of-at-least-32-bytes-long!!';
 
+/** What `notify` may set besides the title (an urgent `new_alert` by default). */
+export type NotificationFields = Partial<
+  Pick<Parameters<typeof storeNotification>[1], 'type' | 'kind' | 'dossierId' | 'body' | 'data'>
+>;
+
 export interface ServerHarness {
   db: TestDatabase;
   server: NotifyServer;
@@ -19,7 +25,7 @@ export interface ServerHarness {
   /** An HS256 token for a user (or the service, with `service: true`). */
   token(subject: string, options?: { service?: boolean; expiresInSeconds?: number }): Promise<string>;
   /** Stores a notification the way the worker does (idempotent insert + NOTIFY). */
-  notify(userId: string, title?: string): Promise<string>;
+  notify(userId: string, title?: string, fields?: NotificationFields): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -27,6 +33,8 @@ export interface ServerHarness {
  * A real server on a free loopback port against a fresh database. Temporal is only needed by
  * the dossier routes: pass `temporal`, or the client points nowhere (health reports it down).
  * Pass `db` to share an existing database (e.g. a reminder engine's): it is then not dropped.
+ * Pass `port` to listen on a given port (a restart on the port of a server just shut down), and
+ * `webDir` to serve a bell page built elsewhere than `web/dist`.
  */
 export async function startServerHarness(
   options: {
@@ -34,6 +42,8 @@ export async function startServerHarness(
     temporal?: { client: Client; taskQueue: string };
     db?: TestDatabase;
     feed?: Parameters<typeof startNotifyServer>[0]['feed'];
+    port?: number;
+    webDir?: string;
   } = {},
 ): Promise<ServerHarness> {
   const db = options.db ?? (await createTestDatabase());
@@ -49,12 +59,13 @@ export async function startServerHarness(
     taskQueue: 'unused',
   };
   const server = await startNotifyServer({
-    config: { ...config.server, port: 0 },
+    config: { ...config.server, port: options.port ?? 0 },
     databaseUrl: db.url,
     orm: db.orm,
     temporal,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     feed: options.feed,
+    webDir: options.webDir,
   });
   const secret = new TextEncoder().encode(TEST_SECRET);
   return {
@@ -69,7 +80,7 @@ export async function startServerHarness(
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
         .sign(secret),
-    async notify(userId, title = `Notification ${randomBytes(3).toString('hex')}`) {
+    async notify(userId, title = `Notification ${randomBytes(3).toString('hex')}`, fields = {}) {
       await db.query('insert into users (id) values ($1) on conflict do nothing', [userId]);
       const stored = await storeNotification(db.orm.em.fork(), {
         idempotencyKey: randomBytes(8).toString('hex'),
@@ -81,6 +92,7 @@ export async function startServerHarness(
         body: `${title} body`,
         data: {},
         scheduledFor: null,
+        ...fields,
       });
       return stored.id;
     },
@@ -89,6 +101,22 @@ export async function startServerHarness(
       if (ownsDatabase) await db.drop();
     },
   };
+}
+
+/**
+ * A loopback port free right now. A server that must restart on its port should listen on one
+ * of these rather than on port 0: uSockets sets SO_REUSEADDR only on the ports it is given, and
+ * without it the closed connections' TIME_WAIT keeps the port from being reused for a minute.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** A real WebSocket client that records every frame it receives. */
