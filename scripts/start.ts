@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { migrate, openOrm } from '../db/orm.js';
 import { startNotifyServer } from '../server/notify-server.js';
 import { runWorkerService } from '../worker/service.js';
+import { createDemoDossiers } from './demo-dossiers.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 /**
@@ -88,7 +89,14 @@ async function main(): Promise<void> {
       .setSubject('demo')
       .setExpirationTime('12h')
       .sign(new TextEncoder().encode(auth.hs256Secret));
-    lines.push(`WebSocket (user "demo"): ws://127.0.0.1:${server.port}/api/v1/ws/${demoToken}`);
+    lines.push(`The bell (user "demo"): ${base}/#token=${demoToken}`);
+    // Dossiers due today, tomorrow and overdue for that user (signal-with-start: the worker,
+    // starting below, picks them up).
+    const demoClient = new Client({ connection, namespace: config.temporal.namespace });
+    const demo = { taskQueue: config.temporal.taskQueue, timeZone: config.defaults.timeZone, logger };
+    void createDemoDossiers(demoClient, demo).catch((error: Error) =>
+      logger.error({ err: error.message }, 'Could not create the demo dossiers'),
+    );
   }
   console.log(`\n  ${lines.join('\n  ')}\n`);
 
