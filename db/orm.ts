@@ -9,8 +9,14 @@ export const NOTIFICATION_CHANNEL = 'normx_notifications';
 
 export type Orm = MikroORM;
 
-/** Opens the connection pool. Entities are schemas (no reflection); migrations are listed, not globbed. */
-export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {
+/**
+ * Opens the connection pool. Entities are schemas (no reflection); migrations are listed, not
+ * globbed. `log` receives MikroORM's own lines (the migrator's), e.g. a JSON logger's info.
+ */
+export async function openOrm(
+  databaseUrl: string,
+  options: { poolMax?: number; log?: (message: string) => void } = {},
+): Promise<Orm> {
   return MikroORM.init({
     clientUrl: databaseUrl,
     entities,
@@ -28,6 +34,7 @@ export async function openOrm(databaseUrl: string, options: { poolMax?: number }
     // Forked EntityManagers only: the global one must never hold request state.
     allowGlobalContext: false,
     debug: false,
+    ...(options.log && { logger: options.log, colors: false }),
   });
 }
 

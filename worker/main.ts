@@ -16,7 +16,8 @@ try {
     throw new ConfigError(
       missing.map((name) => `${name}: is required by the worker (npm start runs embedded defaults)`),
     );
-  const orm = await openOrm(config.database.url!);
+  const ormLogger = logger.child({ component: 'orm' });
+  const orm = await openOrm(config.database.url!, { log: (message) => ormLogger.info(message) });
   try {
     await runWorkerService(config, orm, config.temporal.address!, logger);
   } finally {
