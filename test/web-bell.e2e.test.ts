@@ -94,6 +94,18 @@ const RECORD_PAGE = `(() => {
 const recordOf = (page: Page): Promise<PageRecord> =>
   page.evaluate('window.__pageRecord') as Promise<PageRecord>;
 
+/**
+ * Waits until the page has created `count` browser notifications. A function, not a string:
+ * Playwright polls a string with eval, which the page's Content-Security-Policy forbids.
+ */
+const waitForShown = (page: Page, count: number) =>
+  page.waitForFunction(
+    (expected) =>
+      (globalThis as unknown as { __pageRecord: PageRecord }).__pageRecord.constructed.length === expected,
+    count,
+    { timeout: WAIT_MS },
+  );
+
 const notificationsShown = async (page: Page) => {
   const { constructed, permissionRequests } = await recordOf(page);
   return { constructed, permissionRequests };
@@ -278,9 +290,7 @@ describe('the bell page', () => {
       const id = await harness.notify(user, 'Dossier en retard : Paie mars', {
         body: 'En retard depuis hier.',
       });
-      await page.waitForFunction('window.__pageRecord.constructed.length === 1', undefined, {
-        timeout: WAIT_MS,
-      });
+      await waitForShown(page, 1);
       assert.deepEqual((await recordOf(page)).constructed, [
         { title: 'Dossier en retard : Paie mars', body: 'En retard depuis hier.', tag: `normx-notify-${id}` },
       ]);
@@ -289,9 +299,7 @@ describe('the bell page', () => {
       await page.reload();
       await waitForState(page, 'open');
       const next = await harness.notify(user, 'Après rechargement');
-      await page.waitForFunction('window.__pageRecord.constructed.length === 1', undefined, {
-        timeout: WAIT_MS,
-      });
+      await waitForShown(page, 1);
       assert.deepEqual(await notificationsShown(page), {
         constructed: [
           { title: 'Après rechargement', body: 'Après rechargement body', tag: `normx-notify-${next}` },
@@ -411,13 +419,7 @@ describe('the bell page', () => {
       await tabs[0]!.locator('#mark-all-read').click();
       for (const tab of tabs) {
         await waitForCount(tab, 0);
-        await tab.waitForFunction(
-          'document.querySelectorAll("#bell-list li.unread").length === 0',
-          undefined,
-          {
-            timeout: WAIT_MS,
-          },
-        );
+        await tab.locator('#bell-list li.unread').first().waitFor({ state: 'detached', timeout: WAIT_MS });
       }
     } finally {
       await context.close();

@@ -142,6 +142,8 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
   /** Per connection: has the server sent the count yet, is a catch-up running. */
   let countSynced = false;
   let resuming = false;
+  /** A notification came before the count or during the catch-up: the count may not include it. */
+  let countUncertain = false;
   /** `unread_count` frames still owed for our own marks: those are shared with the other tabs. */
   let marksAwaitingCount = 0;
 
@@ -203,6 +205,7 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     }
     socket = ws;
     countSynced = false;
+    countUncertain = false;
     resuming = cursor !== undefined;
     let opened = false;
     ws.onopen = () => {
@@ -274,10 +277,10 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
           marksAwaitingCount -= 1;
           channel?.postMessage({ kind: 'count', count: frame.count } satisfies ChannelMessage);
         }
-        return;
+        return settleCount();
       case 'resumed':
         resuming = false;
-        return;
+        return settleCount();
       case 'token_expiring':
         void refreshToken();
         return;
@@ -292,12 +295,23 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     // Per user, ids only go up: anything at or below the cursor was already delivered.
     if (cursor !== undefined && id <= cursor) return;
     remember(id);
-    // The count frame covers what was committed before it, a catch-up included: count only the
-    // live notifications that follow it.
+    // The count frame covers what was committed before it: add the live notifications that
+    // follow it. One that came before it or during the catch-up may or may not be in it.
     const count = unread.value;
-    if (countSynced && !resuming && count !== undefined && notification.readAt === null)
-      unread.next(count + 1);
+    if (!countSynced || resuming || count === undefined) countUncertain = true;
+    else if (notification.readAt === null) unread.next(count + 1);
     notifications.next(notification);
+  }
+
+  /**
+   * Once the count has come and the catch-up is over, asks for a fresh count if a notification
+   * arrived in between. The protocol has no count request: a `mark_read` of no notification
+   * (id 0 does not exist) marks nothing and is answered with the count.
+   */
+  function settleCount(): void {
+    if (!countUncertain || !countSynced || resuming || socket?.readyState !== WebSocketImpl.OPEN) return;
+    countUncertain = false;
+    socket.send(JSON.stringify({ type: 'mark_read', ids: ['0'] } satisfies ClientFrame));
   }
 
   async function refreshToken(): Promise<void> {
