@@ -58,13 +58,15 @@ interface PageRecord {
   constructed: Array<{ title: string; body: string; tag: string }>;
   permissionRequests: number;
   socketUrls: string[];
+  /** Types of the frames the page sent. */
+  sentTypes: string[];
   /** Ids of the notification frames received, over every socket of the page, in order. */
   receivedIds: string[];
 }
 
 /** Wraps `Notification` and `WebSocket` to record what the page does with them. */
 const RECORD_PAGE = `(() => {
-  const record = { constructed: [], permissionRequests: 0, socketUrls: [], receivedIds: [] };
+  const record = { constructed: [], permissionRequests: 0, socketUrls: [], sentTypes: [], receivedIds: [] };
   window.__pageRecord = record;
   const NativeNotification = window.Notification;
   class RecordedNotification extends NativeNotification {
@@ -86,6 +88,10 @@ const RECORD_PAGE = `(() => {
         const frame = JSON.parse(event.data);
         if (frame.type === 'notification') record.receivedIds.push(frame.notification.id);
       });
+    }
+    send(data) {
+      record.sentTypes.push(JSON.parse(data).type);
+      super.send(data);
     }
   }
   window.WebSocket = RecordedWebSocket;
@@ -396,6 +402,54 @@ describe('the bell page', () => {
       await context.close();
       await restarted?.server.shutdown();
       await restartable.server.shutdown();
+    }
+  });
+
+  it('sends a fresh token when warned of expiry, and reconnects with one after a 4401', async () => {
+    // Tokens of 6 s; the server warns 3 s before expiry and closes with 4401 at expiry.
+    const short = await startServerHarness({
+      webDir,
+      db: harness.db,
+      env: { WS_TOKEN_EXPIRY_WARNING_SECONDS: '3' },
+    });
+    const context = await newContext();
+    const setToken = (page: Page, token: string) =>
+      page.evaluate(`sessionStorage.setItem('normx-notify:page-token', ${JSON.stringify(token)})`);
+    try {
+      // Renewed in time: the page answers token_expiring with refresh_token and stays connected.
+      const renewed = await context.newPage();
+      const expiring = await short.token('sara', { expiresInSeconds: 6 });
+      const expiresAt = JSON.parse(Buffer.from(expiring.split('.')[1]!, 'base64url').toString()).exp * 1000;
+      await renewed.goto(`${short.url}/#token=${expiring}`);
+      await waitForState(renewed, 'open');
+      await setToken(renewed, await short.token('sara'));
+      await renewed.waitForFunction(
+        () => (globalThis as unknown as { __pageRecord: PageRecord }).__pageRecord.sentTypes.length > 0,
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.deepEqual((await recordOf(renewed)).sentTypes, ['refresh_token']);
+
+      // Not renewed: closed with 4401 at expiry, then back as soon as a fresh token is there.
+      const lapsed = await context.newPage();
+      await lapsed.goto(`${short.url}/#token=${await short.token('tom', { expiresInSeconds: 6 })}`);
+      await waitForState(lapsed, 'open');
+      await waitForState(lapsed, 'reconnecting', 10_000);
+      await setToken(lapsed, await short.token('tom'));
+      await waitForState(lapsed, 'open', 10_000);
+      const id = await short.notify('tom', 'Après le nouveau jeton');
+      await item(lapsed, id).waitFor({ state: 'attached', timeout: WAIT_MS });
+      assert.ok((await recordOf(lapsed)).socketUrls.length >= 2);
+
+      // By now the first token has expired: the renewed page never lost its socket.
+      assert.ok(Date.now() > expiresAt, 'the first token has expired');
+      const late = await short.notify('sara', 'Après l’expiration du premier jeton');
+      await item(renewed, late).waitFor({ state: 'attached', timeout: WAIT_MS });
+      assert.equal((await recordOf(renewed)).socketUrls.length, 1);
+      assert.equal(await renewed.locator('#connection-status').getAttribute('data-state'), 'open');
+    } finally {
+      await context.close();
+      await short.server.shutdown();
     }
   });
 

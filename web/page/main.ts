@@ -336,7 +336,11 @@ async function start(): Promise<void> {
   });
 
   // Resume right after the newest one listed: nothing committed since the REST read is missed.
-  const notify = createNotifyClient({ getToken: () => token, lastId: newest ?? '0' });
+  // The tab's token store is the source: whatever renews the token writes it there.
+  const notify = createNotifyClient({
+    getToken: () => sessionStorage.getItem(TOKEN_KEY) ?? token,
+    lastId: newest ?? '0',
+  });
   client = notify;
   notify.connectionState$.subscribe((state) => showState(state));
   notify.unreadCount$.subscribe(showCount);
