@@ -131,7 +131,13 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
   let socket: WebSocket | undefined;
   let token: string | undefined;
   let userId: string | undefined;
+  /** Every notification up to this id has been delivered: the resume point. */
   let cursor: bigint | undefined;
+  /**
+   * Ids delivered during catch-ups not finished yet. A catch-up may come out of order (a live one
+   * can precede it): the cursor moves past them only once the server says `resumed`.
+   */
+  let caughtUp = new Set<string>();
   let channel: BroadcastChannel | undefined;
   let attempt = 0;
   let everOpened = false;
@@ -156,6 +162,7 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     unread.next(undefined);
     const stored = readId(storage?.getItem(storageKey(user)));
     cursor = first && options.lastId !== undefined ? readId(options.lastId) : stored;
+    caughtUp = new Set();
     channel?.close();
     channel =
       typeof BroadcastChannel === 'function' ? new BroadcastChannel(`normx-notify:${user}`) : undefined;
@@ -278,9 +285,14 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
           channel?.postMessage({ kind: 'count', count: frame.count } satisfies ChannelMessage);
         }
         return settleCount();
-      case 'resumed':
+      case 'resumed': {
         resuming = false;
+        let newest = cursor;
+        for (const id of caughtUp) if (newest === undefined || BigInt(id) > newest) newest = BigInt(id);
+        caughtUp = new Set();
+        if (newest !== undefined && newest !== cursor) remember(newest);
         return settleCount();
+      }
       case 'token_expiring':
         void refreshToken();
         return;
@@ -292,9 +304,16 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
 
   function receive(notification: NotifyNotification): void {
     const id = BigInt(notification.id);
-    // Per user, ids only go up: anything at or below the cursor was already delivered.
+    // Anything at or below the cursor was already delivered.
     if (cursor !== undefined && id <= cursor) return;
-    remember(id);
+    if (resuming) {
+      // A dropped catch-up is resumed from the cursor again: what it delivered is skipped.
+      if (caughtUp.has(notification.id)) return;
+      caughtUp.add(notification.id);
+    } else {
+      // Live ids only go up.
+      remember(id);
+    }
     // The count frame covers what was committed before it: add the live notifications that
     // follow it. One that came before it or during the catch-up may or may not be in it.
     const count = unread.value;
