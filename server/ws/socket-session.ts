@@ -71,6 +71,8 @@ export class SocketSession {
   /** Subscribes to the user's stream, sends the unread count, and resumes when asked to. */
   async open(resumeFrom: string | undefined): Promise<void> {
     const { hub, queries } = this.deps;
+    // Resuming: live frames wait for the catch-up from the start, so they come after it.
+    if (resumeFrom !== undefined) this.catchingUp = true;
     const subscription = hub.connect(this.userId);
     this.release = subscription.release;
     this.subscription = subscription.notifications.subscribe((notification) => this.deliver(notification));
@@ -78,22 +80,28 @@ export class SocketSession {
     const { unread, latestId } = await queries.summary(this.userId);
     hub.noteLatest(this.userId, latestId);
     this.sendFrame(frame({ type: 'unread_count', count: unread }));
-    if (resumeFrom !== undefined) await this.resume(resumeFrom);
+    if (resumeFrom !== undefined) await this.resume(resumeFrom, true);
+  }
+
+  /** A binary frame: not part of the protocol, but counted by the rate limit like any other. */
+  receiveBinary(): void {
+    if (this.limited()) return;
+    this.sendError(new ClientError('bad_request', 'Send JSON text frames'));
   }
 
   /** A text frame from the client. */
   async receive(text: string): Promise<void> {
-    if (!this.takeToken()) {
-      this.floods += 1;
-      if (this.floods > FLOOD_TOLERANCE) return this.fail(new ClientError('rate_limited'));
-      return this.sendError(new ClientError('rate_limited', 'Too many messages: slow down'));
-    }
+    if (this.limited()) return;
     let message: ClientMessage;
     try {
       const parsed = clientMessage.safeParse(JSON.parse(text));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const field = issue?.path.join('.') || 'type';
+        // An unknown field is named itself, not its parent (nor `type`).
+        const field =
+          issue?.code === 'unrecognized_keys'
+            ? issue.keys.map((key) => [...issue.path, key].join('.')).join(', ')
+            : issue?.path.join('.') || 'type';
         return this.sendError(
           new ClientError('validation_failed', `${field}: ${issue?.message ?? 'invalid'}`),
         );
@@ -176,8 +184,8 @@ export class SocketSession {
    * Every notification after `lastId` from the database, in order, then what arrived meanwhile.
    * Per user, ids follow commit order, so reading until the end leaves no gap.
    */
-  private async resume(lastId: string): Promise<void> {
-    if (this.catchingUp) throw new ClientError('bad_request', 'A resume is already running');
+  private async resume(lastId: string, atOpen = false): Promise<void> {
+    if (this.catchingUp && !atOpen) throw new ClientError('bad_request', 'A resume is already running');
     this.catchingUp = true;
     const alreadySent = this.sentBeforeResume ?? new Set<string>();
     this.sentBeforeResume = undefined;
@@ -268,6 +276,15 @@ export class SocketSession {
     if (this.closed) return;
     this.closed = true;
     this.port.end(errorCatalog[error.code].closeCode, error.message);
+  }
+
+  /** True when the frame is over the rate limit (answered with an error, or a close past the tolerance). */
+  private limited(): boolean {
+    if (this.takeToken()) return false;
+    this.floods += 1;
+    if (this.floods > FLOOD_TOLERANCE) this.fail(new ClientError('rate_limited'));
+    else this.sendError(new ClientError('rate_limited', 'Too many messages: slow down'));
+    return true;
   }
 
   private takeToken(): boolean {

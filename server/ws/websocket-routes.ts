@@ -79,13 +79,12 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
         ws.end(error.closeCode, error.message);
         return;
       }
-      // The ArrayBuffer is only valid during this callback: decode it now.
-      const text = Buffer.from(message).toString('utf8');
       if (isBinary) {
-        ws.send(JSON.stringify({ type: 'error', code: 'bad_request', message: 'Send JSON text frames' }));
+        data.session?.receiveBinary();
         return;
       }
-      void data.session?.receive(text);
+      // The ArrayBuffer is only valid during this callback: decode it now.
+      void data.session?.receive(Buffer.from(message).toString('utf8'));
     },
     drain: (ws: WebSocket<SocketData>) => ws.getUserData().session?.drained(),
     close: (ws) => {

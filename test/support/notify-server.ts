@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpClientRequest, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
@@ -182,11 +183,13 @@ export function refusedUpgrade(
       reject(new Error('the upgrade was accepted'));
     });
     ws.once('unexpected-response', (_request, response) => {
+      // With this listener, ws leaves the connection open until the server's idle timeout
+      // (which keeps the test process alive ~10 s): close it once the body is read.
+      const socket = response.socket;
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
       response.on('end', () => {
-        // With this listener, ws leaves the connection open (keep-alive): close it.
-        response.socket.destroy();
+        socket.destroy();
         resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
       });
     });
@@ -194,30 +197,56 @@ export function refusedUpgrade(
   });
 }
 
-/** An HTTP request to the server; `body` is sent as JSON unless it is already a string. */
-export async function httpRequest(
+/**
+ * A JSON reply, typed loosely for assertions: the error body's fields, a page's items, or any
+ * other field of the route's reply (as unknown). Tests check the status before reading it.
+ */
+export interface ReplyJson {
+  error: { code: string; message: string; issues?: Array<{ field: string; message: string }> };
+  items: Array<{ id: string } & Record<string, unknown>>;
+  [field: string]: unknown;
+}
+
+/**
+ * An HTTP request to the server; `body` is sent as JSON unless it is already a string. `T` is
+ * the reply's JSON as the test expects it (unchecked). No keep-alive (`fetch` would hold the
+ * test process open for its idle sockets' timeout).
+ */
+export async function httpRequest<T = ReplyJson>(
   url: string,
   options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; contentType: string; text: string; json: any }> {
-  const response = await fetch(url, {
-    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-    headers: {
-      ...(options.token !== undefined && { authorization: `Bearer ${options.token}` }),
-      ...(options.body !== undefined && { 'content-type': 'application/json' }),
-      ...options.headers,
-    },
-    body:
-      options.body === undefined || typeof options.body === 'string'
-        ? options.body
-        : JSON.stringify(options.body),
+): Promise<{ status: number; contentType: string; text: string; json: T }> {
+  const body =
+    options.body === undefined || typeof options.body === 'string'
+      ? options.body
+      : JSON.stringify(options.body);
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = httpClientRequest(url, {
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      agent: false,
+      headers: {
+        ...(options.token !== undefined && { authorization: `Bearer ${options.token}` }),
+        ...(body !== undefined && {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        }),
+        ...options.headers,
+      },
+    });
+    request.once('response', resolve);
+    request.once('error', reject);
+    request.end(body);
   });
-  const text = await response.text();
-  const contentType = response.headers.get('content-type') ?? '';
-  let json: any;
+  let text = '';
+  response.setEncoding('utf8');
+  for await (const chunk of response) text += chunk as string;
+  const contentType = response.headers['content-type'] ?? '';
+  let json: unknown;
   try {
     json = contentType.includes('json') ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  return { status: response.status, contentType, text, json };
+  // Not JSON: `json` is undefined, whatever its type says.
+  return { status: response.statusCode ?? 0, contentType, text, json: json as T };
 }

@@ -1,0 +1,433 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DateTime } from 'luxon';
+import { wireNotification } from '../server/protocol/messages.js';
+import {
+  httpRequest,
+  openSocket,
+  type ReplyJson,
+  startServerHarness,
+  type ServerHarness,
+  type TestSocket,
+} from './support/notify-server.js';
+import { startReminderEngine, type ReminderEngine } from './support/reminder-engine.js';
+import { createDevServerEnv } from './support/temporal.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * The REST API of a real server: a user's own notifications (keyset pages, unread filter and
+ * count, mark read), the OpenAPI document, health, and the dossier routes driven end to end
+ * through a real Temporal dev server and worker, with the owner's socket receiving the result.
+ */
+
+/** Without Temporal: user routes, OpenAPI, degraded health. */
+let harness: ServerHarness;
+/** A Temporal dev server and a real worker; `engineServer` shares the worker's database. */
+let env: TestWorkflowEnvironment;
+let engine: ReminderEngine;
+let engineServer: ServerHarness;
+
+/** GET /healthz on `harness`, started while the dev server starts: it waits out its Temporal timeout. */
+let degradedHealth: Promise<{ elapsedMs: number; reply: Awaited<ReturnType<typeof httpRequest>> }>;
+
+before(async () => {
+  const devServer = createDevServerEnv();
+  harness = await startServerHarness();
+  const started = Date.now();
+  degradedHealth = httpRequest(`${harness.url}/healthz`).then((reply) => ({
+    elapsedMs: Date.now() - started,
+    reply,
+  }));
+  env = await devServer;
+  engine = await startReminderEngine(env);
+  engineServer = await startServerHarness({
+    db: engine.db,
+    temporal: { client: engine.client, taskQueue: engine.taskQueue },
+  });
+});
+after(async () => {
+  await engineServer?.close(); // first: it shares the engine's database
+  await engine?.close();
+  await env?.teardown();
+  await harness?.close();
+});
+
+interface Notification {
+  id: string;
+  userId: string;
+  type: string;
+  kind: string;
+  dossierId: string | null;
+  readAt: string | null;
+}
+interface Page {
+  items: Notification[];
+  nextCursor: string | null;
+}
+
+const socketFor = async (target: ServerHarness, user: string): Promise<TestSocket> => {
+  const socket = await openSocket(`${target.wsUrl}/api/v1/ws/${await target.token(user)}`);
+  await socket.waitFor('the unread count', (messages) =>
+    messages.some((message) => message.type === 'unread_count'),
+  );
+  return socket;
+};
+const unreadCounts = (socket: TestSocket): number[] =>
+  socket.messages
+    .filter((message) => message.type === 'unread_count')
+    .map((message) => message.count as number);
+
+describe('user routes', () => {
+  let token: string;
+  let ids: string[]; // alice's, oldest first
+  let bobId: string;
+  const api = <T = ReplyJson>(path: string, options: Parameters<typeof httpRequest>[1] = {}) =>
+    httpRequest<T>(`${harness.url}/api/v1/users/me/notifications${path}`, { token, ...options });
+
+  before(async () => {
+    token = await harness.token('alice');
+    ids = [];
+    for (let index = 0; index < 5; index += 1) {
+      ids.push(await harness.notify('alice', `Alice ${index}`));
+      if (index === 2) bobId = await harness.notify('bob');
+    }
+  });
+
+  it('lists my notifications newest first, in keyset pages of 2, 2, 1 without overlap', async () => {
+    const pages: Page[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const reply = await api<Page>(`?limit=2${cursor ? `&before=${cursor}` : ''}`);
+      assert.equal(reply.status, 200);
+      const page = reply.json;
+      pages.push(page);
+      cursor = page.nextCursor;
+    } while (cursor && pages.length < 10);
+
+    assert.deepEqual(
+      pages.map((page) => page.items.length),
+      [2, 2, 1],
+    );
+    assert.equal(pages[2]!.nextCursor, null);
+    assert.equal(pages[0]!.nextCursor, pages[0]!.items[1]!.id);
+    const listed = pages.flatMap((page) => page.items.map((item) => item.id));
+    assert.deepEqual(listed, [...ids].reverse(), 'newest first, every one once');
+    assert.ok(!listed.includes(bobId));
+    for (const item of pages.flatMap((page) => page.items)) {
+      wireNotification.parse(item); // the documented wire format
+      assert.equal(item.userId, 'alice');
+      assert.equal(item.readAt, null);
+    }
+    const all = (await api<Page>('')).json;
+    assert.deepEqual(
+      all.items.map((item) => item.id),
+      [...ids].reverse(),
+    );
+    assert.equal(all.nextCursor, null);
+  });
+
+  it("marks read by ids, ignoring another user's id; filters unread; counts unread", async () => {
+    assert.deepEqual((await api('/unread-count')).json, { count: 5 });
+    const marked = await api('/read', { body: { ids: [ids[1], ids[3], bobId] } });
+    assert.equal(marked.status, 200);
+    assert.deepEqual(marked.json, { updated: 2, unreadCount: 3 });
+    const again = await api('/read', { body: { ids: [ids[1]] } });
+    assert.deepEqual(again.json, { updated: 0, unreadCount: 3 }, 'marking twice changes nothing');
+
+    const [bobRow] = await harness.db.query<{ read_at: Date | null }>(
+      'select read_at from notifications where id = $1',
+      [bobId],
+    );
+    assert.equal(bobRow!.read_at, null, "bob's notification is not marked");
+    const bob = await httpRequest(`${harness.url}/api/v1/users/bob/notifications/unread-count`, {
+      token: await harness.token('bob'),
+    });
+    assert.deepEqual(bob.json, { count: 1 });
+
+    assert.deepEqual((await api('/unread-count')).json, { count: 3 });
+    const unread = (await api<Page>('?unread=true')).json;
+    assert.deepEqual(
+      unread.items.map((item) => item.id),
+      [ids[4], ids[2], ids[0]],
+    );
+    const unreadPage = (await api<Page>('?unread=true&limit=2')).json;
+    assert.deepEqual(
+      unreadPage.items.map((item) => item.id),
+      [ids[4], ids[2]],
+    );
+    const rest = (await api<Page>(`?unread=true&before=${unreadPage.nextCursor}`)).json;
+    assert.deepEqual(
+      rest.items.map((item) => item.id),
+      [ids[0]],
+    );
+    const everything = (await api<Page>('?unread=false')).json;
+    assert.equal(everything.items.length, 5);
+    for (const item of everything.items) {
+      assert.equal(item.readAt !== null, item.id === ids[1] || item.id === ids[3], item.id);
+    }
+  });
+
+  it('read-all marks the rest', async () => {
+    const reply = await api('/read-all', { method: 'POST' });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.json, { updated: 3, unreadCount: 0 });
+    assert.deepEqual((await api('/unread-count')).json, { count: 0 });
+    assert.deepEqual((await api('?unread=true')).json, { items: [], nextCursor: null });
+    const bob = await httpRequest(`${harness.url}/api/v1/users/bob/notifications/unread-count`, {
+      token: await harness.token('bob'),
+    });
+    assert.deepEqual(bob.json, { count: 1 }, "read-all leaves bob's alone");
+  });
+
+  it('a socket gets its unread_count after mark_read and mark_all_read over WebSocket', async () => {
+    const carolIds = [
+      await harness.notify('carol'),
+      await harness.notify('carol'),
+      await harness.notify('carol'),
+    ];
+    const socket = await socketFor(harness, 'carol');
+    assert.deepEqual(unreadCounts(socket), [3]);
+
+    socket.send({ type: 'mark_read', ids: [carolIds[0]] });
+    await socket.waitFor('the count after mark_read', () => unreadCounts(socket).length === 2);
+    assert.deepEqual(unreadCounts(socket), [3, 2]);
+    const carolToken = await harness.token('carol');
+    const count = await httpRequest(`${harness.url}/api/v1/users/me/notifications/unread-count`, {
+      token: carolToken,
+    });
+    assert.deepEqual(count.json, { count: 2 });
+
+    socket.send({ type: 'mark_all_read' });
+    await socket.waitFor('the count after mark_all_read', () => unreadCounts(socket).length === 3);
+    assert.deepEqual(unreadCounts(socket), [3, 2, 0]);
+    const after = await httpRequest(`${harness.url}/api/v1/users/me/notifications/unread-count`, {
+      token: carolToken,
+    });
+    assert.deepEqual(after.json, { count: 0 });
+    assert.ok(!socket.messages.some((message) => message.type === 'error'));
+    socket.ws.close();
+  });
+});
+
+describe('OpenAPI document', () => {
+  type Operation = {
+    requestBody?: {
+      content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }>;
+    };
+    responses: Record<string, unknown>;
+  };
+  let document: {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> };
+  };
+
+  before(async () => {
+    const reply = await httpRequest<typeof document>(`${harness.url}/api/v1/openapi.json`);
+    assert.equal(reply.status, 200);
+    assert.match(reply.contentType, /application\/json/);
+    document = reply.json;
+  });
+
+  it('is OpenAPI 3.1.0 with the routes, request schemas and socket messages', () => {
+    assert.equal(document.openapi, '3.1.0');
+    const create = document.paths['/api/v1/dossiers']?.post;
+    const schema = create?.requestBody?.content['application/json']?.schema;
+    assert.ok(schema?.properties);
+    for (const field of ['id', 'title', 'ownerId', 'dueDate', 'dueAt', 'urgent', 'owner']) {
+      assert.ok(field in schema.properties, field);
+    }
+    assert.deepEqual([...(schema.required ?? [])].sort(), ['id', 'ownerId', 'title']);
+    const read = document.paths['/api/v1/users/{userId}/notifications/read']?.post;
+    assert.ok(read?.requestBody?.content['application/json']?.schema.properties?.ids);
+    for (const name of ['ClientMessage', 'ServerMessage']) {
+      const variants = document.components.schemas[name]?.oneOf ?? document.components.schemas[name]?.anyOf;
+      assert.ok(Array.isArray(variants), name);
+    }
+    const clientTypes = JSON.stringify(document.components.schemas.ClientMessage);
+    for (const type of ['resume', 'mark_read', 'mark_all_read', 'refresh_token'])
+      assert.ok(clientTypes.includes(`"${type}"`));
+    const serverTypes = JSON.stringify(document.components.schemas.ServerMessage);
+    for (const type of ['notification', 'unread_count', 'resumed', 'token_expiring', 'error'])
+      assert.ok(serverTypes.includes(`"${type}"`));
+  });
+
+  it('documents only routes that exist: each answers something other than 404', async () => {
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => [method.toUpperCase(), path] as const),
+    );
+    assert.ok(operations.length >= 14);
+    for (const [method, path] of operations) {
+      const concrete = path.replace('{userId}', 'me').replace('{id}', 'D-1');
+      // On the server with Temporal, whose health answers at once.
+      const reply = await httpRequest(`${engineServer.url}${concrete}`, { method });
+      assert.notEqual(reply.status, 404, `${method} ${path}`);
+      const expected = ['/healthz', '/metrics'].includes(path) ? 200 : 401;
+      assert.equal(reply.status, expected, `${method} ${path}`);
+    }
+  });
+});
+
+describe('health', () => {
+  it('is 503 with checks.temporal false, quickly, when Temporal is unreachable', async () => {
+    const { elapsedMs, reply } = await degradedHealth;
+    assert.ok(elapsedMs < 5000, `answered in ${elapsedMs} ms`);
+    assert.equal(reply.status, 503);
+    assert.deepEqual(reply.json, {
+      status: 'degraded',
+      checks: { postgres: true, temporal: false, listen: true },
+    });
+  });
+
+  it('is 200 ok with a real Temporal dev server', async () => {
+    const reply = await httpRequest(`${engineServer.url}/healthz`);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.json, { status: 'ok', checks: { postgres: true, temporal: true, listen: true } });
+  });
+});
+
+describe('dossier routes (service token, Temporal dev server, real worker)', () => {
+  let service: string;
+  let alice: TestSocket;
+  let bob: TestSocket;
+  const parisDate = (days: number): string =>
+    DateTime.now().setZone('Europe/Paris').plus({ days }).toISODate()!;
+  const call = <T = ReplyJson>(path: string, options: Parameters<typeof httpRequest>[1] = {}) =>
+    httpRequest<T>(`${engineServer.url}/api/v1/dossiers${path}`, { token: service, ...options });
+  const kinds = (socket: TestSocket): string[] =>
+    socket.messages
+      .filter((message) => message.type === 'notification')
+      .map((message) => (message.notification as Notification).kind);
+  const notificationOfKind = (kind: string) =>
+    alice.waitFor(
+      `alice's "${kind}" notification`,
+      (messages) =>
+        messages
+          .filter((message) => message.type === 'notification')
+          .map((message) => message.notification as Notification)
+          .find((notification) => notification.kind === kind),
+      10_000,
+    );
+  type Plan = {
+    dossier: { id: string; dueDate?: string; status: string };
+    pending: Array<{ kind: string }>;
+  };
+  const planWhen = (description: string, ready: (plan: Plan) => boolean) =>
+    waitFor(
+      description,
+      async () => {
+        const reply = await call<Plan>('/D-1/plan');
+        return reply.status === 200 && ready(reply.json) && reply.json;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+
+  before(async () => {
+    service = await engineServer.token('normx-backend', { service: true });
+    alice = await socketFor(engineServer, 'alice');
+    bob = await socketFor(engineServer, 'bob');
+  });
+  after(() => {
+    alice?.ws.close();
+    bob?.ws.close();
+  });
+
+  it('creates a dossier: 202, the owner is notified live, and the plan has its 5 reminders', async () => {
+    const dueDate = parisDate(10);
+    const reply = await call('', { body: { id: 'D-1', title: 'Bilan', ownerId: 'alice', dueDate } });
+    assert.equal(reply.status, 202);
+    assert.equal(reply.json.workflowId, 'dossier:D-1');
+    assert.match(String(reply.json.eventId), /^\S+$/);
+
+    const created = await notificationOfKind('created');
+    assert.equal(created.type, 'dossier_update');
+    assert.equal(created.dossierId, 'D-1');
+    assert.equal(created.userId, 'alice');
+
+    const plan = await planWhen(
+      'a plan with 5 pending reminders',
+      (candidate) => candidate.pending.length === 5,
+    );
+    assert.equal(plan.dossier.id, 'D-1');
+    assert.equal(plan.dossier.dueDate, dueDate);
+    assert.equal(plan.dossier.status, 'open');
+    assert.deepEqual(plan.pending.map((reminder) => reminder.kind).sort(), [
+      'j-0',
+      'j-1',
+      'j-7',
+      'overdue',
+      'overdue_critical',
+    ]);
+  });
+
+  it('reschedules: 202, the owner gets "rescheduled", the plan follows the new date', async () => {
+    const dueDate = parisDate(20);
+    const reply = await call('/D-1/reschedule', { body: { dueDate } });
+    assert.equal(reply.status, 202);
+    assert.equal(reply.json.workflowId, 'dossier:D-1');
+    const rescheduled = await notificationOfKind('rescheduled');
+    assert.equal(rescheduled.dossierId, 'D-1');
+    const plan = await planWhen(
+      'the plan at the new date',
+      (candidate) => candidate.dossier.dueDate === dueDate,
+    );
+    assert.equal(plan.pending.length, 5);
+  });
+
+  it('completes: 202, the owner gets "completed", nothing is pending any more', async () => {
+    const reply = await call('/D-1/complete', { method: 'POST' });
+    assert.equal(reply.status, 202);
+    const completed = await notificationOfKind('completed');
+    assert.equal(completed.dossierId, 'D-1');
+    await planWhen(
+      'a done dossier with nothing pending',
+      (plan) => plan.dossier.status === 'done' && plan.pending.length === 0,
+    );
+    assert.deepEqual(kinds(alice), ['created', 'rescheduled', 'completed']);
+    // Bob got none of it: a notification of his own is the first he sees.
+    const marker = await engineServer.notify('bob');
+    await bob.waitFor("bob's own notification", () => bob.ids().includes(marker));
+    assert.deepEqual(bob.ids(), [marker]);
+  });
+
+  it('refuses a bad date (400 naming dueDate), two deadlines (400), and an unknown dossier (404)', async () => {
+    const badDate = await call('/D-1', {
+      method: 'PUT',
+      body: { title: 'x', ownerId: 'alice', dueDate: '2027-02-30' },
+    });
+    assert.equal(badDate.status, 400);
+    assert.equal(badDate.json.error.code, 'validation_failed');
+    assert.deepEqual(
+      badDate.json.error.issues?.map((issue: { field: string }) => issue.field),
+      ['dueDate'],
+    );
+
+    const both = await call('', {
+      body: {
+        id: 'D-2',
+        title: 'Bilan',
+        ownerId: 'alice',
+        dueDate: parisDate(5),
+        dueAt: '2030-01-01T10:00:00Z',
+      },
+    });
+    assert.equal(both.status, 400);
+    assert.equal(both.json.error.code, 'validation_failed');
+    assert.deepEqual(
+      both.json.error.issues?.map((issue: { field: string }) => issue.field),
+      ['dueDate'],
+    );
+
+    const unknown = await call('/unknown-id/plan');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.json.error.code, 'not_found');
+
+    const badId = await call('/bad%20id/plan');
+    assert.equal(badId.status, 400);
+
+    // Nothing was started for the refused dossier D-2.
+    const missing = await call('/D-2/plan');
+    assert.equal(missing.status, 404);
+  });
+});
