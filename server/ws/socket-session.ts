@@ -34,6 +34,8 @@ export interface SessionDependencies {
 const CATCH_UP_BATCH = 500;
 /** Messages over the rate limit tolerated (answered with an error) before the socket is closed. */
 const FLOOD_TOLERANCE = 20;
+const RESUME_TRACKING_MS = 30_000;
+const RESUME_TRACKING_IDS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
@@ -47,6 +49,8 @@ export class SocketSession {
   private lastSentId = 0n;
   /** Ids sent live before the first resume: that catch-up must not send them again. */
   private sentBeforeResume: Set<string> | undefined = new Set();
+  /** A `resume` message comes right after connecting: ids are tracked for this long only, and this many. */
+  private readonly trackUntil = Date.now() + RESUME_TRACKING_MS;
   private catchingUp = false;
   private held: SerializedNotification[] = [];
   private closed = false;
@@ -171,8 +175,13 @@ export class SocketSession {
     const id = BigInt(notification.id);
     if (id <= this.lastSentId) return;
     this.lastSentId = id;
-    if (this.sentBeforeResume && this.sentBeforeResume.size < 10_000)
-      this.sentBeforeResume.add(notification.id);
+    if (this.sentBeforeResume) {
+      if (this.sentBeforeResume.size < RESUME_TRACKING_IDS && Date.now() < this.trackUntil) {
+        this.sentBeforeResume.add(notification.id);
+      } else {
+        this.sentBeforeResume = undefined; // bounded memory: a late resume may repeat frames
+      }
+    }
     this.write(notification);
   }
 
