@@ -1,8 +1,14 @@
 import { Subject, type Observable } from 'rxjs';
 import type { SerializedNotification } from '../notifications/notification-queries.js';
+import { notificationFrame } from '../protocol/messages.js';
+
+/** A notification on its way to sockets: framed and UTF-8 encoded once, for all of them. */
+export interface LiveNotification extends SerializedNotification {
+  frame: Buffer;
+}
 
 interface UserStream {
-  subject: Subject<SerializedNotification>;
+  subject: Subject<LiveNotification>;
   sockets: number;
   /** Highest id published to this user: a catch-up never publishes twice. */
   published: bigint;
@@ -11,7 +17,7 @@ interface UserStream {
 }
 
 export interface HubSubscription {
-  notifications: Observable<SerializedNotification>;
+  notifications: Observable<LiveNotification>;
   release(): void;
 }
 
@@ -55,7 +61,7 @@ export class NotificationHub {
     if (id <= stream.published) return;
     stream.published = id;
     if (id > stream.catchUpFrom) stream.catchUpFrom = id;
-    stream.subject.next(notification);
+    stream.subject.next({ ...notification, frame: Buffer.from(notificationFrame(notification.json)) });
   }
 
   /** The newest id the database had for a user when a socket opened: a catch-up never starts before it. */

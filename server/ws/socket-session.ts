@@ -3,15 +3,15 @@ import type { Logger } from '../../config/logger.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import { ClientError, errorCatalog } from '../errors.js';
-import type { NotificationHub } from '../hub/notification-hub.js';
+import type { LiveNotification, NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { NotificationQueries, SerializedNotification } from '../notifications/notification-queries.js';
 import { clientMessage, frame, notificationFrame, type ClientMessage } from '../protocol/messages.js';
 
 /** What a session needs of its socket; uWebSockets.js in production. */
 export interface SocketPort {
-  /** Writes a text frame; false when the socket is closed. */
-  send(text: string): boolean;
+  /** Writes text frames in one corked write; false when the socket is closed. */
+  sendAll(frames: Array<string | Buffer>): boolean;
   bufferedAmount(): number;
   end(code: number, reason: string): void;
 }
@@ -59,6 +59,9 @@ export class SocketSession {
   private floods = 0;
   private expiryTimers: NodeJS.Timeout[] = [];
   private drainWaiters: Array<() => void> = [];
+  /** Frames of this event-loop iteration, written together under one cork: one syscall, not one each. */
+  private outbox: Array<string | Buffer> = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly port: SocketPort,
@@ -162,7 +165,7 @@ export class SocketSession {
     }
   }
 
-  private deliver(notification: SerializedNotification): void {
+  private deliver(notification: LiveNotification): void {
     if (this.catchingUp) {
       this.held.push(notification);
       return;
@@ -171,7 +174,7 @@ export class SocketSession {
   }
 
   /** Live path: ids only go up, so anything at or below the last sent is a duplicate. */
-  private sendNotification(notification: SerializedNotification): void {
+  private sendNotification(notification: LiveNotification | SerializedNotification): void {
     const id = BigInt(notification.id);
     if (id <= this.lastSentId) return;
     this.lastSentId = id;
@@ -185,8 +188,9 @@ export class SocketSession {
     this.write(notification);
   }
 
-  private write(notification: SerializedNotification): void {
-    if (this.sendFrame(notificationFrame(notification.json))) this.deps.metrics.messagesPushed.inc();
+  private write(notification: LiveNotification | SerializedNotification): void {
+    const encoded = 'frame' in notification ? notification.frame : notificationFrame(notification.json);
+    if (this.sendFrame(encoded)) this.deps.metrics.messagesPushed.inc();
   }
 
   /**
@@ -260,19 +264,32 @@ export class SocketSession {
     this.expiryTimers.push(timer);
   }
 
-  /** Writes a frame; a socket that falls behind the bound is cut off (it catches up on reconnect). */
-  private sendFrame(text: string): boolean {
+  /** Queues a frame for this iteration's corked write. */
+  private sendFrame(text: string | Buffer): boolean {
     if (this.closed) return false;
-    if (!this.port.send(text)) return false;
-    if (this.port.bufferedAmount() > this.deps.settings.maxBufferedBytes) {
-      this.deps.metrics.backpressureDrops.inc();
-      this.fail(new ClientError('slow_consumer'));
-      return false;
+    this.outbox.push(text);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush(true));
     }
     return true;
   }
 
+  /** Writes the queued frames; a socket that falls behind the bound is cut off (it catches up on reconnect). */
+  private flush(checkBackpressure: boolean): void {
+    this.flushScheduled = false;
+    const frames = this.outbox;
+    this.outbox = [];
+    if (this.closed || frames.length === 0) return;
+    this.port.sendAll(frames);
+    if (checkBackpressure && this.port.bufferedAmount() > this.deps.settings.maxBufferedBytes) {
+      this.deps.metrics.backpressureDrops.inc();
+      this.fail(new ClientError('slow_consumer'));
+    }
+  }
+
   private async waitForRoom(): Promise<void> {
+    this.flush(false);
     if (this.closed || this.port.bufferedAmount() < this.deps.settings.maxBufferedBytes / 2) return;
     await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
@@ -283,6 +300,7 @@ export class SocketSession {
 
   private fail(error: ClientError): void {
     if (this.closed) return;
+    if (error.code !== 'slow_consumer') this.flush(false); // frames queued before the close go first
     this.closed = true;
     this.port.end(errorCatalog[error.code].closeCode, error.message);
   }

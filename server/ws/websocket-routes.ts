@@ -52,7 +52,13 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       const data = ws.getUserData();
       const session = new SocketSession(
         {
-          send: (text) => !data.closed && ws.send(text, false, false) !== 2,
+          sendAll: (frames) => {
+            if (data.closed) return false;
+            ws.cork(() => {
+              for (const frame of frames) ws.send(frame, false, false);
+            });
+            return true;
+          },
           bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
           end: (code, reason) => {
             if (!data.closed) ws.end(code, reason);
