@@ -153,6 +153,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Settings an entry point cannot run without (the embedded defaults are `npm start`'s only):
+ * throws a ConfigError naming each missing one.
+ */
+export function requireSettings(who: string, required: Record<string, boolean>): void {
+  const missing = Object.entries(required).filter(([, present]) => !present);
+  if (missing.length > 0) throw new ConfigError(missing.map(([name]) => `${name}: is required by ${who}`));
+}
+
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);

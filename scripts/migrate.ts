@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../config/config.js';
+import { ConfigError, loadConfig, requireSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { migrate, openOrm } from '../db/orm.js';
 
@@ -9,9 +9,9 @@ import { migrate, openOrm } from '../db/orm.js';
  */
 try {
   const config = loadConfig();
-  if (!config.database.url) throw new ConfigError(['DATABASE_URL: is required to migrate']);
+  requireSettings('migrations', { DATABASE_URL: Boolean(config.database.url) });
   const logger = createLogger(config.logLevel, 'normx-notify-migrate');
-  const orm = await openOrm(config.database.url, { poolMax: 1, log: (message) => logger.info(message) });
+  const orm = await openOrm(config.database.url!, { poolMax: 1, log: (message) => logger.info(message) });
   try {
     await migrate(orm);
     logger.info('Database migrated');

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { ConfigError, loadConfig, requireSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { openOrm } from '../db/orm.js';
 import { startNotifyServer } from './notify-server.js';
@@ -11,13 +11,13 @@ import { startNotifyServer } from './notify-server.js';
 try {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'normx-notify-server');
-  const missing = [
-    !config.database.url && 'DATABASE_URL',
-    !config.temporal.address && 'TEMPORAL_ADDRESS',
-    !config.server.auth.hs256Secret && !config.server.auth.jwksUrl && 'JWT_HS256_SECRET or JWT_JWKS_URL',
-  ].filter(Boolean);
-  if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name}: is required by the server`));
-  const orm = await openOrm(config.database.url!);
+  requireSettings('the server', {
+    DATABASE_URL: Boolean(config.database.url),
+    TEMPORAL_ADDRESS: Boolean(config.temporal.address),
+    'JWT_HS256_SECRET or JWT_JWKS_URL': Boolean(config.server.auth.hs256Secret || config.server.auth.jwksUrl),
+  });
+  const ormLogger = logger.child({ component: 'orm' });
+  const orm = await openOrm(config.database.url!, { log: (message) => ormLogger.info(message) });
   // Lazy: the server delivers notifications even while Temporal is unreachable; /healthz tells.
   const connection = Connection.lazy({ address: config.temporal.address! });
   const client = new Client({ connection, namespace: config.temporal.namespace });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { databaseAnswers } from '../db/health.js';
 import type { AddressInfo } from 'node:net';
 import type { State as WorkerState } from '@temporalio/worker';
 import type { Logger } from '../config/logger.js';
@@ -46,7 +47,7 @@ export async function startWorkerHealthServer(options: WorkerHealthOptions): Pro
       }
       if (path === '/healthz') {
         const state = options.workerState() ?? 'STARTING';
-        const postgres = await databaseAnswers(options.orm);
+        const postgres = await databaseAnswers(options.orm, CHECK_TIMEOUT_MS);
         const healthy = state === 'RUNNING' && postgres;
         return reply(
           healthy ? 200 : 503,
@@ -83,14 +84,6 @@ export async function startWorkerHealthServer(options: WorkerHealthOptions): Pro
   };
 }
 
-async function databaseAnswers(orm: Orm): Promise<boolean> {
-  const query = orm.em
-    .fork()
-    .execute('select 1')
-    .then(() => true);
-  return withTimeout(query, false).catch(() => false);
-}
-
 /** The SDK exporter's text; empty when it is off or does not answer. */
 async function sdkMetrics(bind: string | undefined): Promise<string> {
   if (!bind) return '';
@@ -105,12 +98,4 @@ async function sdkMetrics(bind: string | undefined): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), CHECK_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from '../config/config.js';
+import { loadConfig, ConfigError, requireSettings } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { openOrm } from '../db/orm.js';
 import { runWorkerService } from './service.js';
@@ -8,14 +8,10 @@ let logger: Logger | undefined;
 try {
   const config = loadConfig();
   logger = createLogger(config.logLevel, 'normx-notify-worker');
-  const missing = [
-    !config.database.url && 'DATABASE_URL',
-    !config.temporal.address && 'TEMPORAL_ADDRESS',
-  ].filter(Boolean);
-  if (missing.length > 0)
-    throw new ConfigError(
-      missing.map((name) => `${name}: is required by the worker (npm start runs embedded defaults)`),
-    );
+  requireSettings('the worker (npm start runs embedded defaults)', {
+    DATABASE_URL: Boolean(config.database.url),
+    TEMPORAL_ADDRESS: Boolean(config.temporal.address),
+  });
   const ormLogger = logger.child({ component: 'orm' });
   const orm = await openOrm(config.database.url!, { log: (message) => ormLogger.info(message) });
   try {

@@ -21,10 +21,11 @@ import {
   rescheduleBody,
   urgentBody,
 } from './api-schemas.js';
+import { databaseAnswers } from '../../db/health.js';
 import { jsonRoute, type RequestContext } from './http-io.js';
 import { openApiDocument } from './openapi.js';
 
-/** How long /healthz waits for Temporal before reporting it down. */
+/** How long /healthz waits for PostgreSQL and Temporal before reporting them down. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
@@ -174,12 +175,11 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
 
   route('get', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
   route('get', '/healthz', async () => {
-    const checks = { postgres: false, temporal: false, listen: deps.listenerConnected() };
-    await deps.orm.em
-      .fork()
-      .execute('select 1')
-      .then(() => (checks.postgres = true))
-      .catch(() => undefined);
+    const checks = {
+      postgres: await databaseAnswers(deps.orm, HEALTH_CHECK_TIMEOUT_MS),
+      temporal: false,
+      listen: deps.listenerConnected(),
+    };
     // Bounded: an unreachable Temporal otherwise keeps the probe waiting on gRPC retries (~20 s).
     const { client } = deps.temporal;
     await withTimeout(
