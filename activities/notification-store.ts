@@ -21,7 +21,8 @@ export interface StoredNotification {
 /**
  * Stores a notification once and announces it. One statement: the insert is skipped when the
  * idempotency key exists (a retry, a replay, a second scheduler run), and `pg_notify` runs only
- * for a row actually inserted. PostgreSQL delivers the NOTIFY at commit, so listeners never see
+ * for a row actually inserted. The user's lock (`lock_user_notifications`) makes each user's
+ * ids commit in increasing order. PostgreSQL delivers the NOTIFY at commit, so listeners never see
  * a notification that is not stored. The payload is the notification as clients receive it;
  * the 8000-byte NOTIFY limit falls back to the id, for listeners to read the row.
  */
@@ -34,7 +35,8 @@ export async function storeNotification(
   const rows = await em.execute<Array<{ id: string }>>(
     `with inserted as (
        insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)
+       -- The user's lock is taken before the id is drawn and held until commit.
+       select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz where lock_user_notifications(?)
        on conflict (idempotency_key) do nothing
        returning *
      )
@@ -52,6 +54,7 @@ export async function storeNotification(
       draft.body,
       JSON.stringify(draft.data),
       draft.scheduledFor,
+      draft.userId,
       NOTIFICATION_CHANNEL,
     ],
   );

@@ -3,9 +3,12 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { Migration20261124000000Initial } from './migrations/Migration20261124000000Initial.js';
 import { Migration20261124010000WireFormat } from './migrations/Migration20261124010000WireFormat.js';
+import { Migration20261124020000UserNotificationLock } from './migrations/Migration20261124020000UserNotificationLock.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
+/** Channel of the `NOTIFY` sent in the transaction that marks notifications read: `{userId, unread}`. */
+export const UNREAD_CHANNEL = 'normx_unread_counts';
 
 export type Orm = MikroORM;
 
@@ -26,6 +29,10 @@ export async function openOrm(
       migrationsList: [
         { name: 'Migration20261124000000Initial', class: Migration20261124000000Initial },
         { name: 'Migration20261124010000WireFormat', class: Migration20261124010000WireFormat },
+        {
+          name: 'Migration20261124020000UserNotificationLock',
+          class: Migration20261124020000UserNotificationLock,
+        },
       ],
       transactional: true,
       allOrNothing: true,

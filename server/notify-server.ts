@@ -11,6 +11,7 @@ import { startNotificationListener } from './hub/notification-listener.js';
 import { createServerMetrics } from './metrics.js';
 import { createNotificationQueries } from './notifications/notification-queries.js';
 import type { SocketSession } from './ws/socket-session.js';
+import { FlushQueue } from './ws/flush-queue.js';
 import { registerWebSocketRoutes } from './ws/websocket-routes.js';
 
 export interface NotifyServerDependencies {
@@ -150,6 +151,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     logger: log,
     server: config,
     sessions,
+    flushes: new FlushQueue((error) => log.error({ err: (error as Error).message }, 'Socket write failed')),
     settings: {
       maxBufferedBytes: config.maxBufferedBytes,
       rateLimit: config.rateLimit,

@@ -220,6 +220,46 @@ describe('storeNotification', () => {
     assert.equal((await rowsWithKey(wide.idempotencyKey))[0]!.body, wide.body);
   });
 
+  it("commits each user's ids in increasing order: a store waits for the user's open one", async (t) => {
+    const listener = await listen(t);
+    await db.query("insert into users (id) values ('u2') on conflict do nothing");
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let firstId = '';
+    const first = db.orm.em.fork().transactional(async (tx) => {
+      firstId = (await storeNotification(tx, draft())).id;
+      await released; // the transaction stays open, its id drawn
+    });
+    t.after(async () => {
+      release(); // also when an assertion failed: an open transaction would hold the database
+      await first;
+    });
+    await waitFor('the first store', () => firstId !== '');
+    const second = storeNotification(db.orm.em.fork(), draft());
+    // Another user is not held up.
+    const otherUser = await storeNotification(db.orm.em.fork(), draft({ userId: 'u2' }));
+    await listener.next(otherUser.id);
+    await waitFor(
+      'the second store waiting for the user lock',
+      async () => {
+        const rows = await db.query(
+          "select 1 from pg_stat_activity where wait_event_type = 'Lock' and wait_event = 'advisory'",
+        );
+        return rows.length === 1;
+      },
+      { timeoutMs: 3000 },
+    );
+    release();
+    await first;
+    const { id: secondId } = await second;
+    assert.ok(BigInt(secondId) > BigInt(firstId), `${secondId} > ${firstId}`);
+    await listener.next(secondId);
+    assert.deepEqual(
+      listener.received.map((payload) => payload.id),
+      [otherUser.id, firstId, secondId],
+    );
+  });
+
   it('hands out increasing ids, as strings', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push((await storeNotification(db.orm.em.fork(), draft())).id);

@@ -88,6 +88,28 @@ describe('resume', () => {
   }
 });
 
+describe('resume message', () => {
+  it('repeats none of the frames the socket got live before it, however many (1,200 here)', async () => {
+    const user = 'resume-late';
+    const lastSeen = await harness.notify(user);
+    const missed: string[] = [];
+    for (let index = 0; index < 4; index += 1) missed.push(await harness.notify(user));
+    const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}`);
+    await socket.waitFor('the unread count', (messages) => messages.some((m) => m.type === 'unread_count'));
+    const live: string[] = [];
+    for (let index = 0; index < 1200; index += 1) live.push(await harness.notify(user));
+    await socket.waitFor('every live notification', () => socket.ids().length >= live.length);
+
+    socket.send({ type: 'resume', lastId: lastSeen });
+    const resumed = await socket.waitFor('the end of the catch-up', (messages) =>
+      messages.find((m) => m.type === 'resumed'),
+    );
+    assert.equal(resumed.count, missed.length);
+    assert.deepEqual(socket.ids(), [...live, ...missed]);
+    socket.ws.close();
+  });
+});
+
 describe('LISTEN connection lost', () => {
   it('loses nothing when the LISTEN backend is terminated while notifications commit', async () => {
     const user = 'listen-kill';

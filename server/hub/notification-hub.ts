@@ -2,14 +2,20 @@ import { Subject, type Observable } from 'rxjs';
 import type { SerializedNotification } from '../notifications/notification-queries.js';
 import { notificationFrame } from '../protocol/messages.js';
 
-/** A notification on its way to sockets: framed and UTF-8 encoded once, for all of them. */
+/** A notification on its way to sockets: its id parsed, framed and UTF-8 encoded once, for all of them. */
 export interface LiveNotification extends SerializedNotification {
+  seq: bigint;
   frame: Buffer;
 }
 
+/** What a user's stream emits: the user's notifications of one event-loop iteration, in id order. */
+export type LiveBatch = readonly LiveNotification[];
+
 interface UserStream {
-  subject: Subject<LiveNotification>;
+  subject: Subject<LiveBatch>;
   sockets: number;
+  /** Published in this event-loop iteration, emitted together at its end. */
+  pending: LiveNotification[];
   /** Highest id published to this user: a catch-up never publishes twice. */
   published: bigint;
   /** Where a catch-up after a LISTEN outage starts for this user; -1 until a socket told. */
@@ -17,23 +23,27 @@ interface UserStream {
 }
 
 export interface HubSubscription {
-  notifications: Observable<LiveNotification>;
+  notifications: Observable<LiveBatch>;
   release(): void;
 }
 
 /**
  * One RxJS Subject per connected user, created with the user's first socket and released with
  * the last, so memory follows the sockets. The LISTEN feed publishes into it; every open tab
- * of the user subscribes.
+ * of the user subscribes. A user's notifications of one event-loop iteration go out as one
+ * batch: each tab then handles them in one call and one write, whatever their number.
  */
 export class NotificationHub {
   private readonly streams = new Map<string, UserStream>();
+  /** Streams with notifications pending in this iteration. */
+  private readonly dirty = new Set<UserStream>();
+  private emitScheduled = false;
 
   /** Subscribes one socket of a user. */
   connect(userId: string): HubSubscription {
     let stream = this.streams.get(userId);
     if (!stream) {
-      stream = { subject: new Subject(), sockets: 0, published: 0n, catchUpFrom: -1n };
+      stream = { subject: new Subject(), sockets: 0, pending: [], published: 0n, catchUpFrom: -1n };
       this.streams.set(userId, stream);
     }
     stream.sockets += 1;
@@ -48,26 +58,57 @@ export class NotificationHub {
         if (owner.sockets === 0 && this.streams.get(userId) === owner) {
           owner.subject.complete();
           this.streams.delete(userId);
+          this.dirty.delete(owner);
         }
       },
     };
   }
 
-  /** Publishes to the user's sockets, if any; ids at or below the last published are dropped. */
+  /**
+   * Publishes to the user's sockets, if any; ids at or below the last published are dropped.
+   * So each user's stream carries ids in increasing order, and without gaps as long as the feed
+   * has none: sessions rely on this to know which ids they sent live.
+   */
   publish(userId: string, notification: SerializedNotification): void {
     const stream = this.streams.get(userId);
     if (!stream) return;
-    const id = BigInt(notification.id);
-    if (id <= stream.published) return;
-    stream.published = id;
-    if (id > stream.catchUpFrom) stream.catchUpFrom = id;
-    stream.subject.next({ ...notification, frame: Buffer.from(notificationFrame(notification.json)) });
+    const seq = BigInt(notification.id);
+    if (seq <= stream.published) return;
+    stream.published = seq;
+    if (seq > stream.catchUpFrom) stream.catchUpFrom = seq;
+    stream.pending.push({
+      id: notification.id,
+      json: notification.json,
+      seq,
+      frame: Buffer.from(notificationFrame(notification.json)),
+    });
+    if (stream.pending.length > 1) return;
+    this.dirty.add(stream);
+    if (!this.emitScheduled) {
+      this.emitScheduled = true;
+      setImmediate(this.emitPending);
+    }
   }
 
-  /** The newest id the database had for a user when a socket opened: a catch-up never starts before it. */
+  private readonly emitPending = (): void => {
+    this.emitScheduled = false;
+    const streams = [...this.dirty];
+    this.dirty.clear();
+    for (const stream of streams) {
+      const batch = stream.pending;
+      stream.pending = [];
+      stream.subject.next(batch);
+    }
+  };
+
+  /**
+   * The newest id the database had for a user when a socket opened: where a catch-up after a
+   * LISTEN outage starts when nothing was published to the user yet. A position already known
+   * stays: moving it up would skip, for the user's other sockets, what committed during the outage.
+   */
   noteLatest(userId: string, latestId: bigint): void {
     const stream = this.streams.get(userId);
-    if (stream && latestId > stream.catchUpFrom) stream.catchUpFrom = latestId;
+    if (stream && stream.catchUpFrom < 0n) stream.catchUpFrom = latestId;
   }
 
   /** Users online whose position is known, and where each one's catch-up starts. */
@@ -85,5 +126,6 @@ export class NotificationHub {
   close(): void {
     for (const stream of this.streams.values()) stream.subject.complete();
     this.streams.clear();
+    this.dirty.clear();
   }
 }

@@ -3,9 +3,10 @@ import type { Logger } from '../../config/logger.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import { ClientError, errorCatalog } from '../errors.js';
-import type { LiveNotification, NotificationHub } from '../hub/notification-hub.js';
+import type { LiveBatch, LiveNotification, NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { NotificationQueries, SerializedNotification } from '../notifications/notification-queries.js';
+import type { Flushable, FlushQueue } from './flush-queue.js';
+import type { NotificationQueries } from '../notifications/notification-queries.js';
 import { clientMessage, frame, notificationFrame, type ClientMessage } from '../protocol/messages.js';
 
 /** What a session needs of its socket; uWebSockets.js in production. */
@@ -29,13 +30,13 @@ export interface SessionDependencies {
   metrics: ServerMetrics;
   settings: SessionSettings;
   logger: Logger;
+  /** Writes every session's frames of an event-loop iteration together. */
+  flushes: FlushQueue;
 }
 
 const CATCH_UP_BATCH = 500;
 /** Messages over the rate limit tolerated (answered with an error) before the socket is closed. */
 const FLOOD_TOLERANCE = 20;
-const RESUME_TRACKING_MS = 30_000;
-const RESUME_TRACKING_IDS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
@@ -43,16 +44,19 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * rate limit. Live notifications that arrive during a catch-up wait in `held` and are sent
  * after it, skipping ids already sent: no gap, no duplicate.
  */
-export class SocketSession {
+export class SocketSession implements Flushable {
   private subscription: Subscription | undefined;
   private release: (() => void) | undefined;
   private lastSentId = 0n;
-  /** Ids sent live before the first resume: that catch-up must not send them again. */
-  private sentBeforeResume: Set<string> | undefined = new Set();
-  /** A `resume` message comes right after connecting: ids are tracked for this long only, and this many. */
-  private readonly trackUntil = Date.now() + RESUME_TRACKING_MS;
+  /**
+   * Until the first resume, the first id sent live (0n: none yet). The hub gives each user's ids
+   * in order and without gaps, so every id of the user from there to `lastSentId` went out live:
+   * that catch-up skips them, at no cost per frame and in constant memory.
+   */
+  private liveFrom = 0n;
+  private resumed = false;
   private catchingUp = false;
-  private held: SerializedNotification[] = [];
+  private held: LiveNotification[] = [];
   private closed = false;
   private tokens: number;
   private lastRefill = Date.now();
@@ -61,6 +65,8 @@ export class SocketSession {
   private drainWaiters: Array<() => void> = [];
   /** Frames of this event-loop iteration, written together under one cork: one syscall, not one each. */
   private outbox: Array<string | Buffer> = [];
+  /** How many of the outbox's frames are notifications (for the pushed counter). */
+  private outboxNotifications = 0;
   private flushScheduled = false;
 
   constructor(
@@ -82,7 +88,7 @@ export class SocketSession {
     if (resumeFrom !== undefined) this.catchingUp = true;
     const subscription = hub.connect(this.userId);
     this.release = subscription.release;
-    this.subscription = subscription.notifications.subscribe((notification) => this.deliver(notification));
+    this.subscription = subscription.notifications.subscribe((batch) => this.deliver(batch));
     this.armExpiry();
     const { unread, latestId } = await queries.summary(this.userId);
     hub.noteLatest(this.userId, latestId);
@@ -165,32 +171,26 @@ export class SocketSession {
     }
   }
 
-  private deliver(notification: LiveNotification): void {
+  /** The user's notifications of one event-loop iteration: written at once, in one corked write. */
+  private deliver(batch: LiveBatch): void {
     if (this.catchingUp) {
-      this.held.push(notification);
+      for (const notification of batch) this.held.push(notification);
       return;
     }
-    this.sendNotification(notification);
+    for (const notification of batch) this.sendLive(notification);
+    this.writeOutbox(true);
   }
 
   /** Live path: ids only go up, so anything at or below the last sent is a duplicate. */
-  private sendNotification(notification: LiveNotification | SerializedNotification): void {
-    const id = BigInt(notification.id);
-    if (id <= this.lastSentId) return;
-    this.lastSentId = id;
-    if (this.sentBeforeResume) {
-      if (this.sentBeforeResume.size < RESUME_TRACKING_IDS && Date.now() < this.trackUntil) {
-        this.sentBeforeResume.add(notification.id);
-      } else {
-        this.sentBeforeResume = undefined; // bounded memory: a late resume may repeat frames
-      }
-    }
-    this.write(notification);
+  private sendLive(notification: LiveNotification): void {
+    if (notification.seq <= this.lastSentId) return;
+    this.lastSentId = notification.seq;
+    if (this.liveFrom === 0n && !this.resumed) this.liveFrom = notification.seq;
+    this.queueNotification(notification.frame);
   }
 
-  private write(notification: LiveNotification | SerializedNotification): void {
-    const encoded = 'frame' in notification ? notification.frame : notificationFrame(notification.json);
-    if (this.sendFrame(encoded)) this.deps.metrics.messagesPushed.inc();
+  private queueNotification(encoded: string | Buffer): void {
+    if (this.sendFrame(encoded)) this.outboxNotifications += 1;
   }
 
   /**
@@ -200,8 +200,10 @@ export class SocketSession {
   private async resume(lastId: string, atOpen = false): Promise<void> {
     if (this.catchingUp && !atOpen) throw new ClientError('bad_request', 'A resume is already running');
     this.catchingUp = true;
-    const alreadySent = this.sentBeforeResume ?? new Set<string>();
-    this.sentBeforeResume = undefined;
+    // What went out live before the first resume; a later resume sends all it is asked for.
+    const sentLive =
+      !this.resumed && this.liveFrom > 0n ? { from: this.liveFrom, to: this.lastSentId } : undefined;
+    this.resumed = true;
     let cursor = lastId;
     let count = 0;
     try {
@@ -209,11 +211,12 @@ export class SocketSession {
         const batch = await this.deps.queries.after(this.userId, cursor, CATCH_UP_BATCH);
         for (const notification of batch) {
           cursor = notification.id;
-          if (alreadySent.has(notification.id)) continue;
+          const seq = BigInt(notification.id);
+          if (sentLive && seq >= sentLive.from && seq <= sentLive.to) continue;
           // The catch-up is ours to pace: wait for the socket to drain rather than overfill it.
           await this.waitForRoom();
           if (this.closed) return;
-          this.write(notification);
+          this.queueNotification(notificationFrame(notification.json));
           count += 1;
         }
         if (batch.length < CATCH_UP_BATCH || this.closed) break;
@@ -223,7 +226,7 @@ export class SocketSession {
       this.catchingUp = false;
       const held = this.held;
       this.held = [];
-      for (const notification of held) this.sendNotification(notification);
+      for (const notification of held) this.sendLive(notification);
     }
     this.sendFrame(
       frame({ type: 'resumed', lastId: this.lastSentId > 0n ? this.lastSentId.toString() : null, count }),
@@ -270,18 +273,26 @@ export class SocketSession {
     this.outbox.push(text);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush(true));
+      this.deps.flushes.add(this);
     }
     return true;
   }
 
-  /** Writes the queued frames; a socket that falls behind the bound is cut off (it catches up on reconnect). */
-  private flush(checkBackpressure: boolean): void {
+  /** This iteration's write (FlushQueue); a socket that falls behind the bound is cut off (it catches up on reconnect). */
+  flush(): void {
     this.flushScheduled = false;
+    this.writeOutbox(true);
+  }
+
+  private writeOutbox(checkBackpressure: boolean): void {
     const frames = this.outbox;
+    const notifications = this.outboxNotifications;
+    if (frames.length === 0) return;
     this.outbox = [];
-    if (this.closed || frames.length === 0) return;
+    this.outboxNotifications = 0;
+    if (this.closed) return;
     this.port.sendAll(frames);
+    if (notifications > 0) this.deps.metrics.messagesPushed.inc(notifications);
     if (checkBackpressure && this.port.bufferedAmount() > this.deps.settings.maxBufferedBytes) {
       this.deps.metrics.backpressureDrops.inc();
       this.fail(new ClientError('slow_consumer'));
@@ -289,7 +300,7 @@ export class SocketSession {
   }
 
   private async waitForRoom(): Promise<void> {
-    this.flush(false);
+    this.writeOutbox(false);
     if (this.closed || this.port.bufferedAmount() < this.deps.settings.maxBufferedBytes / 2) return;
     await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
@@ -300,7 +311,7 @@ export class SocketSession {
 
   private fail(error: ClientError): void {
     if (this.closed) return;
-    if (error.code !== 'slow_consumer') this.flush(false); // frames queued before the close go first
+    if (error.code !== 'slow_consumer') this.writeOutbox(false); // frames queued before the close go first
     this.closed = true;
     this.port.end(errorCatalog[error.code].closeCode, error.message);
   }

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as nextIteration } from 'node:timers/promises';
+import { NotificationHub, type LiveBatch } from '../server/hub/notification-hub.js';
+
+/** The hub alone (a pure part: no socket, no database). */
+
+const notification = (id: number) => ({ id: String(id), json: `{"id":"${id}"}` });
+
+describe('notification hub', () => {
+  it("emits a user's notifications of one event-loop iteration as one batch, in order, framed once", async () => {
+    const hub = new NotificationHub();
+    const tabs = [hub.connect('alice'), hub.connect('alice')];
+    const received: LiveBatch[][] = tabs.map(() => []);
+    tabs.forEach((tab, index) => tab.notifications.subscribe((batch) => received[index]!.push(batch)));
+    const other: LiveBatch[] = [];
+    hub.connect('bob').notifications.subscribe((batch) => other.push(batch));
+
+    for (const id of [1, 2, 3]) hub.publish('alice', notification(id));
+    hub.publish('bob', notification(4));
+    assert.equal(received[0]!.length, 0, 'nothing before the iteration ends');
+    await nextIteration();
+
+    for (const batches of received) {
+      assert.equal(batches.length, 1);
+      assert.deepEqual(
+        batches[0]!.map((live) => live.seq),
+        [1n, 2n, 3n],
+      );
+      assert.equal(batches[0]![0]!.frame.toString(), '{"type":"notification","notification":{"id":"1"}}');
+    }
+    // Both tabs get the very same frame: encoded once per notification, not once per socket.
+    assert.equal(received[0]![0]![0]!.frame, received[1]![0]![0]!.frame);
+    assert.deepEqual(
+      other.map((batch) => batch.map((live) => live.id)),
+      [['4']],
+    );
+
+    hub.publish('alice', notification(5));
+    await nextIteration();
+    assert.deepEqual(
+      received[0]!.map((batch) => batch.length),
+      [3, 1],
+    );
+  });
+
+  it('drops an id at or below the last one published to the user (a catch-up never repeats)', async () => {
+    const hub = new NotificationHub();
+    const ids: string[] = [];
+    hub.connect('alice').notifications.subscribe((batch) => ids.push(...batch.map((live) => live.id)));
+    for (const id of [10, 11, 11, 9, 12]) hub.publish('alice', notification(id));
+    await nextIteration();
+    hub.publish('alice', notification(12));
+    hub.publish('alice', notification(13));
+    await nextIteration();
+    assert.deepEqual(ids, ['10', '11', '12', '13']);
+  });
+
+  it('keeps nothing for a user without sockets, nor what was pending when the last socket left', async () => {
+    const hub = new NotificationHub();
+    hub.publish('nobody', notification(1));
+    const tab = hub.connect('alice');
+    let emitted = 0;
+    const subscription = tab.notifications.subscribe(() => (emitted += 1));
+    hub.publish('alice', notification(2));
+    subscription.unsubscribe();
+    tab.release();
+    await nextIteration();
+    assert.equal(emitted, 0);
+    assert.equal(hub.usersOnline, 0);
+    assert.deepEqual(hub.catchUpCursors(), []);
+  });
+
+  it("starts a LISTEN catch-up at the user's lowest known position, so no tab misses what the outage hid", () => {
+    const hub = new NotificationHub();
+    hub.connect('alice');
+    hub.connect('bob');
+    hub.connect('carol');
+    // Alice's first tab saw 10 live; during an outage, 11 commits and her second tab opens
+    // when the database's newest is 11: the catch-up must still start after 10.
+    hub.publish('alice', notification(10));
+    hub.noteLatest('alice', 11n);
+    // Bob's first tab opened when the database's newest was 20: nothing published since.
+    hub.noteLatest('bob', 20n);
+    hub.noteLatest('bob', 25n);
+    // Carol's position is unknown until her tab has read it: no catch-up for her yet.
+    assert.deepEqual(hub.catchUpCursors(), [
+      { userId: 'alice', after: 10n },
+      { userId: 'bob', after: 20n },
+    ]);
+    hub.publish('bob', notification(26));
+    assert.deepEqual(hub.catchUpCursors()[1], { userId: 'bob', after: 26n });
+  });
+});
