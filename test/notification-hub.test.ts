@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as nextIteration } from 'node:timers/promises';
-import { NotificationHub, type LiveBatch } from '../server/hub/notification-hub.js';
+import { NotificationHub, type LiveBatch, type LiveNotification } from '../server/hub/notification-hub.js';
 
 /** The hub alone (a pure part: no socket, no database). */
 
 const notification = (id: number) => ({ id: String(id), json: `{"id":"${id}"}` });
+
+/** A batch's events as short labels: a notification's id, or `unread=N`. */
+const labels = (batch: LiveBatch): string[] =>
+  batch.map((event) => ('seq' in event ? event.id : `unread=${event.unread}`));
+
+const notificationsOf = (batch: LiveBatch | undefined): LiveNotification[] =>
+  (batch ?? []).filter((event): event is LiveNotification => 'seq' in event);
 
 describe('notification hub', () => {
   it("emits a user's notifications of one event-loop iteration as one batch, in order, framed once", async () => {
@@ -24,17 +31,17 @@ describe('notification hub', () => {
     for (const batches of received) {
       assert.equal(batches.length, 1);
       assert.deepEqual(
-        batches[0]!.map((live) => live.seq),
+        notificationsOf(batches[0]).map((live) => live.seq),
         [1n, 2n, 3n],
       );
-      assert.equal(batches[0]![0]!.frame.toString(), '{"type":"notification","notification":{"id":"1"}}');
+      assert.equal(
+        notificationsOf(batches[0])[0]!.frame.toString(),
+        '{"type":"notification","notification":{"id":"1"}}',
+      );
     }
     // Both tabs get the very same frame: encoded once per notification, not once per socket.
-    assert.equal(received[0]![0]![0]!.frame, received[1]![0]![0]!.frame);
-    assert.deepEqual(
-      other.map((batch) => batch.map((live) => live.id)),
-      [['4']],
-    );
+    assert.equal(notificationsOf(received[0]![0])[0]!.frame, notificationsOf(received[1]![0])[0]!.frame);
+    assert.deepEqual(other.map(labels), [['4']]);
 
     hub.publish('alice', notification(5));
     await nextIteration();
@@ -47,13 +54,27 @@ describe('notification hub', () => {
   it('drops an id at or below the last one published to the user (a catch-up never repeats)', async () => {
     const hub = new NotificationHub();
     const ids: string[] = [];
-    hub.connect('alice').notifications.subscribe((batch) => ids.push(...batch.map((live) => live.id)));
+    hub.connect('alice').notifications.subscribe((batch) => ids.push(...labels(batch)));
     for (const id of [10, 11, 11, 9, 12]) hub.publish('alice', notification(id));
     await nextIteration();
     hub.publish('alice', notification(12));
     hub.publish('alice', notification(13));
     await nextIteration();
     assert.deepEqual(ids, ['10', '11', '12', '13']);
+  });
+
+  it('puts an unread count in order with the notifications around it', async () => {
+    const hub = new NotificationHub();
+    const batches: LiveBatch[] = [];
+    hub.connect('alice').notifications.subscribe((batch) => batches.push(batch));
+    hub.publish('alice', notification(1));
+    hub.publishUnread('alice', 0);
+    hub.publish('alice', notification(2));
+    hub.publishUnread('bob', 3); // offline: nothing kept
+    await nextIteration();
+    assert.deepEqual(batches.map(labels), [['1', 'unread=0', '2']]);
+    const [, unread] = batches[0]!;
+    assert.deepEqual(JSON.parse(String(unread!.frame)), { type: 'unread_count', count: 0 });
   });
 
   it('keeps nothing for a user without sockets, nor what was pending when the last socket left', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  httpRequest,
   openSocket,
   startServerHarness,
   type ServerHarness,
@@ -40,6 +41,54 @@ describe('live delivery', () => {
     for (const tab of tabs.alice) assert.deepEqual(tab.ids(), [...aliceIds, marker]);
     for (const tab of tabs.bob) assert.deepEqual(tab.ids(), bobIds);
     for (const tab of [...tabs.alice, ...tabs.bob]) tab.ws.close();
+  });
+});
+
+/** The counts a tab received, in order. */
+const countsOf = (tab: TestSocket): unknown[] =>
+  tab.messages.filter((message) => message.type === 'unread_count').map((message) => message.count);
+
+const lastCountIs = (tab: TestSocket, count: number) => (): boolean => countsOf(tab).at(-1) === count;
+
+describe('unread count on every tab', () => {
+  it('gives the new count to every tab of the user after a mark, on every server process, over the socket or REST', async () => {
+    // A second server process on the same database: it LISTENs on its own.
+    const second = await startServerHarness({ db: harness.db });
+    try {
+      const token = await harness.token('erin');
+      const tabs = [
+        await socketFor('erin'),
+        await socketFor('erin'),
+        await openSocket(`${second.wsUrl}/api/v1/ws/${token}`),
+      ];
+      const other = await socketFor('frank');
+      for (const tab of [...tabs, other]) await tab.waitFor('the unread count', lastCountIs(tab, 0));
+      const ids = [await harness.notify('erin'), await harness.notify('erin'), await harness.notify('erin')];
+      for (const tab of tabs) await tab.waitFor('three notifications', () => tab.ids().length === 3);
+
+      tabs[0]!.send({ type: 'mark_read', ids: [ids[0]] });
+      for (const tab of tabs) await tab.waitFor('the count after a socket mark', lastCountIs(tab, 2));
+
+      const reply = await httpRequest(`${second.url}/api/v1/users/erin/notifications/read`, {
+        token,
+        body: { ids: [ids[1]] },
+      });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.json.unreadCount, 1);
+      for (const tab of tabs) await tab.waitFor('the count after a REST mark', lastCountIs(tab, 1));
+
+      tabs[2]!.send({ type: 'mark_all_read' });
+      for (const tab of tabs) {
+        await tab.waitFor('the count after mark all read', lastCountIs(tab, 0));
+        assert.deepEqual(countsOf(tab), [0, 2, 1, 0]);
+      }
+      const marker = await harness.notify('frank');
+      await other.waitFor("frank's marker", () => other.ids().includes(marker));
+      assert.deepEqual(countsOf(other), [0], "other users' tabs get no count");
+      for (const tab of [...tabs, other]) tab.ws.close();
+    } finally {
+      await second.close();
+    }
   });
 });
 
@@ -99,6 +148,11 @@ describe('polling feed (the embedded database has no LISTEN)', () => {
       for (const tab of tabs) {
         await tab.waitFor('the marker', () => tab.ids().includes(marker));
         assert.deepEqual(tab.ids(), [ids[0], ids[1], marker]);
+      }
+      // No NOTIFY comes back here: the marking process publishes the count itself.
+      tabs[0]!.send({ type: 'mark_read', ids: [ids[0]] });
+      for (const tab of tabs) {
+        await tab.waitFor('the count after a mark', lastCountIs(tab, 2));
         tab.ws.close();
       }
     } finally {

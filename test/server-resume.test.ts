@@ -132,6 +132,12 @@ describe('LISTEN connection lost', () => {
           const backends = await listenBackends();
           return backends.length === 1 && backends;
         });
+        // A mark-read whose count NOTIFY is lost (this UPDATE sends none): the catch-up after
+        // the reconnection must send a fresh count.
+        await harness.db.query(
+          'update notifications set read_at = now() where id = (select min(id) from notifications where user_id = $1 and read_at is null)',
+          [user],
+        );
         await harness.db.query('select pg_terminate_backend($1)', [backend!.pid]);
         await waitFor('a new LISTEN connection', async () => {
           const backends = await listenBackends();
@@ -150,6 +156,16 @@ describe('LISTEN connection lost', () => {
     const expected = [start, ...(await idsOf(user, start))];
     await socket.waitFor('every committed notification', () => socket.ids().length >= expected.length);
     assert.deepEqual(socket.ids(), expected);
+    // The count a client keeps (the last count, plus each notification after it) is the database's.
+    const [{ unread }] = (await harness.db.query<{ unread: number }>(
+      'select count(*)::int as unread from notifications where user_id = $1 and read_at is null',
+      [user],
+    )) as [{ unread: number }];
+    const lastCount = socket.messages.findLastIndex((m) => m.type === 'unread_count');
+    const kept =
+      (socket.messages[lastCount]!.count as number) +
+      socket.messages.slice(lastCount + 1).filter((m) => m.type === 'notification').length;
+    assert.equal(kept, unread);
     socket.ws.close();
   });
 });

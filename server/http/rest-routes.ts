@@ -118,13 +118,13 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   route('post', '/api/v1/users/:userId/notifications/read', async (context) => {
     const userId = await userOf(context);
     const { ids } = input(markReadBody, context.body);
-    const updated = await queries.markRead(userId, ids);
-    return { status: 200, body: { updated, unreadCount: await queries.unreadCount(userId) } };
+    const { updated, unread } = await queries.markRead(userId, ids);
+    return { status: 200, body: { updated, unreadCount: unread } };
   });
   route('post', '/api/v1/users/:userId/notifications/read-all', async (context) => {
     const userId = await userOf(context);
-    const updated = await queries.markAllRead(userId);
-    return { status: 200, body: { updated, unreadCount: 0 } };
+    const { updated, unread } = await queries.markAllRead(userId);
+    return { status: 200, body: { updated, unreadCount: unread } };
   });
 
   route('post', '/api/v1/dossiers', async (context) => {

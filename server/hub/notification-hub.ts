@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import type { SerializedNotification } from '../notifications/notification-queries.js';
-import { notificationFrame } from '../protocol/messages.js';
+import { frame, notificationFrame } from '../protocol/messages.js';
 
 /** A notification on its way to sockets: its id parsed, framed and UTF-8 encoded once, for all of them. */
 export interface LiveNotification extends SerializedNotification {
@@ -8,14 +8,22 @@ export interface LiveNotification extends SerializedNotification {
   frame: Buffer;
 }
 
-/** What a user's stream emits: the user's notifications of one event-loop iteration, in id order. */
-export type LiveBatch = readonly LiveNotification[];
+/** The user's unread count changed (a mark-read, on any server process): the frame, built once. */
+export interface UnreadChange {
+  unread: number;
+  frame: string;
+}
+
+export type LiveEvent = LiveNotification | UnreadChange;
+
+/** What a user's stream emits: the user's events of one event-loop iteration, in order (ids increasing). */
+export type LiveBatch = readonly LiveEvent[];
 
 interface UserStream {
   subject: Subject<LiveBatch>;
   sockets: number;
   /** Published in this event-loop iteration, emitted together at its end. */
-  pending: LiveNotification[];
+  pending: LiveEvent[];
   /** Highest id published to this user: a catch-up never publishes twice. */
   published: bigint;
   /** Where a catch-up after a LISTEN outage starts for this user; -1 until a socket told. */
@@ -76,12 +84,22 @@ export class NotificationHub {
     if (seq <= stream.published) return;
     stream.published = seq;
     if (seq > stream.catchUpFrom) stream.catchUpFrom = seq;
-    stream.pending.push({
+    this.enqueue(stream, {
       id: notification.id,
       json: notification.json,
       seq,
       frame: Buffer.from(notificationFrame(notification.json)),
     });
+  }
+
+  /** Publishes a user's new unread count to the user's sockets, if any, in order with the notifications. */
+  publishUnread(userId: string, unread: number): void {
+    const stream = this.streams.get(userId);
+    if (stream) this.enqueue(stream, { unread, frame: frame({ type: 'unread_count', count: unread }) });
+  }
+
+  private enqueue(stream: UserStream, event: LiveEvent): void {
+    stream.pending.push(event);
     if (stream.pending.length > 1) return;
     this.dirty.add(stream);
     if (!this.emitScheduled) {

@@ -1,12 +1,18 @@
 import pg from 'pg';
 import type { Logger } from '../../config/logger.js';
-import { NOTIFICATION_CHANNEL } from '../../db/orm.js';
+
+/** One NOTIFY as sent, e.g. a notification's wire JSON (or `{id, userId, truncated}`). */
+export interface ListenerMessage {
+  channel: string;
+  payload: string;
+}
 
 export interface ListenerOptions {
   databaseUrl: string;
+  channels: readonly string[];
   logger: Logger;
-  /** Each NOTIFY payload, as sent: the notification's wire JSON (or `{id, userId, truncated}`). */
-  onPayload(payload: string): void;
+  /** Each NOTIFY on one of the channels, in the order PostgreSQL delivers them (commit order). */
+  onMessage(message: ListenerMessage): void;
   /** After a reconnection: notifications committed during the outage must be read from the table. */
   onReconnected(): Promise<void>;
   onStateChange?(connected: boolean): void;
@@ -20,7 +26,7 @@ export interface NotificationListener {
 }
 
 /**
- * One PostgreSQL connection that LISTENs on the notifications channel for this server process.
+ * One PostgreSQL connection that LISTENs on the notification channels for this server process.
  * When it drops (restart, failover, pg_terminate_backend) it reconnects with jittered
  * exponential backoff, then asks for a catch-up from the table.
  */
@@ -40,7 +46,8 @@ export async function startNotificationListener(options: ListenerOptions): Promi
   async function connect(isReconnect: boolean): Promise<void> {
     const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
     next.on('notification', (message) => {
-      if (message.channel === NOTIFICATION_CHANNEL && message.payload) options.onPayload(message.payload);
+      if (message.payload && options.channels.includes(message.channel))
+        options.onMessage({ channel: message.channel, payload: message.payload });
     });
     next.on('error', (error) => {
       options.logger.warn({ err: error.message }, 'LISTEN connection failed');
@@ -49,7 +56,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     next.on('end', () => lost(next));
     try {
       await next.connect();
-      await next.query(`listen ${NOTIFICATION_CHANNEL}`);
+      for (const channel of options.channels) await next.query(`listen ${channel}`);
     } catch (error) {
       await next.end().catch(() => undefined);
       throw error;

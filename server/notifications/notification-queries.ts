@@ -1,4 +1,5 @@
-import type { Orm } from '../../db/orm.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { UNREAD_CHANNEL, type Orm } from '../../db/orm.js';
 
 /** A notification already serialized by the database (`notification_wire`), with its id. */
 export interface SerializedNotification {
@@ -21,12 +22,21 @@ export function createNotificationQueries(orm: Orm) {
     orm.em.fork().execute(sql, params) as Promise<T>;
 
   return {
-    /** Notifications after a resume cursor, oldest first (ids follow commit order per user). */
-    async after(userId: string, afterId: string, limit: number): Promise<SerializedNotification[]> {
+    /**
+     * Notifications after a resume cursor (and up to `until`, when given), oldest first. Each
+     * user's ids commit in increasing order, so reading to the end leaves no gap behind.
+     */
+    async after(
+      userId: string,
+      afterId: string,
+      limit: number,
+      until?: bigint,
+    ): Promise<SerializedNotification[]> {
       return execute(
         `select n.id::text as id, notification_wire(n) as json from notifications n
-          where n.user_id = ? and n.id > ?::bigint order by n.id limit ?`,
-        [userId, afterId, limit],
+          where n.user_id = ? and n.id > ?::bigint and (?::bigint is null or n.id <= ?::bigint)
+          order by n.id limit ?`,
+        [userId, afterId, until?.toString() ?? null, until?.toString() ?? null, limit],
       );
     },
 
@@ -75,24 +85,81 @@ export function createNotificationQueries(orm: Orm) {
       return Number(rows[0]?.count ?? 0);
     },
 
-    /** Marks some of the user's notifications read; ids of other users are ignored. */
-    async markRead(userId: string, ids: string[]): Promise<number> {
-      const rows = await execute<Array<{ id: string }>>(
-        `update notifications set read_at = now()
-          where user_id = ? and id = any(?::bigint[]) and read_at is null returning id`,
-        [userId, `{${ids.join(',')}}`],
+    /** Marks some of the user's notifications read (ids of other users are ignored); announces the count. */
+    markRead(userId: string, ids: string[]): Promise<MarkResult> {
+      return markAndAnnounce(orm, userId, (em) =>
+        em.execute<Array<{ id: string }>>(
+          `update notifications set read_at = now()
+            where user_id = ? and id = any(?::bigint[]) and read_at is null returning id`,
+          [userId, `{${ids.join(',')}}`],
+        ),
       );
-      return rows.length;
     },
 
-    async markAllRead(userId: string): Promise<number> {
-      const rows = await execute<Array<{ id: string }>>(
-        'update notifications set read_at = now() where user_id = ? and read_at is null returning id',
-        [userId],
+    /** Marks all the user's notifications read; announces the count. */
+    markAllRead(userId: string): Promise<MarkResult> {
+      return markAndAnnounce(orm, userId, (em) =>
+        em.execute<Array<{ id: string }>>(
+          'update notifications set read_at = now() where user_id = ? and read_at is null returning id',
+          [userId],
+        ),
       );
-      return rows.length;
     },
   };
 }
 
 export type NotificationQueries = ReturnType<typeof createNotificationQueries>;
+
+export interface MarkResult {
+  /** Notifications that were unread and now are read. */
+  updated: number;
+  /** The user's unread count after the mark. */
+  unread: number;
+}
+
+/**
+ * Runs a mark-read under the user's lock, then counts what is left unread and NOTIFYs it on
+ * UNREAD_CHANNEL, so that every tab of the user, on every server process, gets the new count.
+ * The lock orders the count with the user's notifications (each statement of the transaction
+ * sees every commit made before the lock was granted): a tab never gets a count that misses a
+ * notification it already received, and counts every notification after it on top.
+ */
+async function markAndAnnounce(
+  orm: Orm,
+  userId: string,
+  mark: (em: EntityManager) => Promise<unknown[]>,
+): Promise<MarkResult> {
+  return orm.em.fork().transactional(async (em) => {
+    await em.execute('select lock_user_notifications(?)', [userId]);
+    const updated = (await mark(em)).length;
+    const [row] = await em.execute<Array<{ unread: string }>>(
+      `select c.unread, pg_notify(?, json_build_object('userId', ?::text, 'unread', c.unread)::text)
+         from (select count(*) as unread from notifications where user_id = ? and read_at is null) c`,
+      [UNREAD_CHANNEL, userId, userId],
+    );
+    return { updated, unread: Number(row?.unread ?? 0) };
+  });
+}
+
+/**
+ * For a feed that does not carry UNREAD_CHANNEL (polling): the process that marks publishes the
+ * new count to its own hub.
+ */
+export function announcingUnreadCounts(
+  queries: NotificationQueries,
+  hub: { publishUnread(userId: string, unread: number): void },
+): NotificationQueries {
+  return {
+    ...queries,
+    async markRead(userId, ids) {
+      const result = await queries.markRead(userId, ids);
+      hub.publishUnread(userId, result.unread);
+      return result;
+    },
+    async markAllRead(userId) {
+      const result = await queries.markAllRead(userId);
+      hub.publishUnread(userId, result.unread);
+      return result;
+    },
+  };
+}

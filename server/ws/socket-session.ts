@@ -3,7 +3,7 @@ import type { Logger } from '../../config/logger.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import { ClientError, errorCatalog } from '../errors.js';
-import type { LiveBatch, LiveNotification, NotificationHub } from '../hub/notification-hub.js';
+import type { LiveBatch, LiveEvent, LiveNotification, NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Flushable, FlushQueue } from './flush-queue.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
@@ -56,7 +56,7 @@ export class SocketSession implements Flushable {
   private liveFrom = 0n;
   private resumed = false;
   private catchingUp = false;
-  private held: LiveNotification[] = [];
+  private held: LiveEvent[] = [];
   private closed = false;
   private tokens: number;
   private lastRefill = Date.now();
@@ -158,31 +158,35 @@ export class SocketSession implements Flushable {
     switch (message.type) {
       case 'resume':
         return this.resume(message.lastId);
+      // The new count comes back through the user's stream, to this tab and all the others.
       case 'mark_read':
         await queries.markRead(this.userId, message.ids);
-        this.sendFrame(frame({ type: 'unread_count', count: await queries.unreadCount(this.userId) }));
         return;
       case 'mark_all_read':
         await queries.markAllRead(this.userId);
-        this.sendFrame(frame({ type: 'unread_count', count: 0 }));
         return;
       case 'refresh_token':
         return this.refresh(message.token);
     }
   }
 
-  /** The user's notifications of one event-loop iteration: written at once, in one corked write. */
+  /** The user's events of one event-loop iteration: written at once, in one corked write. */
   private deliver(batch: LiveBatch): void {
     if (this.catchingUp) {
-      for (const notification of batch) this.held.push(notification);
+      for (const event of batch) this.held.push(event);
       return;
     }
-    for (const notification of batch) this.sendLive(notification);
+    for (const event of batch) this.sendLive(event);
     this.writeOutbox(true);
   }
 
   /** Live path: ids only go up, so anything at or below the last sent is a duplicate. */
-  private sendLive(notification: LiveNotification): void {
+  private sendLive(event: LiveEvent): void {
+    if (!('seq' in event)) {
+      this.sendFrame(event.frame); // an unread count
+      return;
+    }
+    const notification: LiveNotification = event;
     if (notification.seq <= this.lastSentId) return;
     this.lastSentId = notification.seq;
     if (this.liveFrom === 0n && !this.resumed) this.liveFrom = notification.seq;
@@ -226,7 +230,7 @@ export class SocketSession implements Flushable {
       this.catchingUp = false;
       const held = this.held;
       this.held = [];
-      for (const notification of held) this.sendLive(notification);
+      for (const event of held) this.sendLive(event);
     }
     this.sendFrame(
       frame({ type: 'resumed', lastId: this.lastSentId > 0n ? this.lastSentId.toString() : null, count }),
