@@ -11,8 +11,10 @@ import { clientMessage, frame, notificationFrame, type ClientMessage } from '../
 
 /** What a session needs of its socket; uWebSockets.js in production. */
 export interface SocketPort {
-  /** Writes text frames in one corked write; false when the socket is closed. */
-  sendAll(frames: Array<string | Buffer>): boolean;
+  /** Runs `write` with the socket corked, so that its sends leave in one write; nothing when closed. */
+  corked(write: () => void): void;
+  /** Sends a text frame, only inside `corked`; false when the socket dropped it (over its hard buffer limit). */
+  send(frame: string | Buffer): boolean;
   bufferedAmount(): number;
   end(code: number, reason: string): void;
 }
@@ -68,6 +70,11 @@ export class SocketSession implements Flushable {
   /** How many of the outbox's frames are notifications (for the pushed counter). */
   private outboxNotifications = 0;
   private flushScheduled = false;
+  /** The batch `writeLiveBatch` writes, and how many notifications it sent. */
+  private liveBatch: LiveBatch = [];
+  private liveSent = 0;
+  /** A frame was dropped by the socket: it must be cut off, its client resumes on reconnect. */
+  private overflowed = false;
 
   constructor(
     private readonly port: SocketPort,
@@ -176,21 +183,47 @@ export class SocketSession implements Flushable {
       for (const event of batch) this.held.push(event);
       return;
     }
-    for (const event of batch) this.sendLive(event);
-    this.writeOutbox(true);
-  }
-
-  /** Live path: ids only go up, so anything at or below the last sent is a duplicate. */
-  private sendLive(event: LiveEvent): void {
-    if (!('seq' in event)) {
-      this.sendFrame(event.frame); // an unread count
+    if (this.outbox.length > 0) {
+      // Frames queued earlier in this iteration go first.
+      for (const event of batch) this.sendLive(event);
+      this.writeOutbox(true);
       return;
     }
-    const notification: LiveNotification = event;
-    if (notification.seq <= this.lastSentId) return;
+    if (this.closed) return;
+    // The common case: the batch goes straight to the socket, nothing copied or allocated.
+    this.liveBatch = batch;
+    this.port.corked(this.writeLiveBatch);
+    this.liveBatch = [];
+    this.afterWrite(this.liveSent, true);
+  }
+
+  private readonly writeLiveBatch = (): void => {
+    let sent = 0;
+    for (const event of this.liveBatch) {
+      if ('seq' in event) {
+        if (!this.acceptLive(event)) continue;
+        sent += 1;
+      }
+      if (!this.port.send(event.frame)) {
+        this.overflowed = true;
+        break;
+      }
+    }
+    this.liveSent = sent;
+  };
+
+  /** Live path: ids only go up, so anything at or below the last sent is a duplicate. */
+  private acceptLive(notification: LiveNotification): boolean {
+    if (notification.seq <= this.lastSentId) return false;
     this.lastSentId = notification.seq;
     if (this.liveFrom === 0n && !this.resumed) this.liveFrom = notification.seq;
-    this.queueNotification(notification.frame);
+    return true;
+  }
+
+  private sendLive(event: LiveEvent): void {
+    if (!('seq' in event))
+      this.sendFrame(event.frame); // an unread count
+    else if (this.acceptLive(event)) this.queueNotification(event.frame);
   }
 
   private queueNotification(encoded: string | Buffer): void {
@@ -282,7 +315,7 @@ export class SocketSession implements Flushable {
     return true;
   }
 
-  /** This iteration's write (FlushQueue); a socket that falls behind the bound is cut off (it catches up on reconnect). */
+  /** This iteration's write (FlushQueue). */
   flush(): void {
     this.flushScheduled = false;
     this.writeOutbox(true);
@@ -295,9 +328,21 @@ export class SocketSession implements Flushable {
     this.outbox = [];
     this.outboxNotifications = 0;
     if (this.closed) return;
-    this.port.sendAll(frames);
+    this.port.corked(() => {
+      for (const encoded of frames) {
+        if (this.port.send(encoded)) continue;
+        this.overflowed = true;
+        break;
+      }
+    });
+    this.afterWrite(notifications, checkBackpressure);
+  }
+
+  /** Counts what was pushed; a socket that falls behind the bound is cut off (it catches up on reconnect). */
+  private afterWrite(notifications: number, checkBackpressure: boolean): void {
     if (notifications > 0) this.deps.metrics.messagesPushed.inc(notifications);
-    if (checkBackpressure && this.port.bufferedAmount() > this.deps.settings.maxBufferedBytes) {
+    const behind = checkBackpressure && this.port.bufferedAmount() > this.deps.settings.maxBufferedBytes;
+    if (this.overflowed || behind) {
       this.deps.metrics.backpressureDrops.inc();
       this.fail(new ClientError('slow_consumer'));
     }

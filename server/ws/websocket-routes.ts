@@ -16,6 +16,8 @@ import { SocketSession, type SessionDependencies } from './socket-session.js';
 export const PROTOCOL = 'normx-notify';
 /** uWS reads messages up to this many times the configured limit (the excess is refused with 1009). */
 const OVERSIZE_HEADROOM = 4;
+/** `ws.send`'s result for a frame dropped over `maxBackpressure`. */
+const SEND_DROPPED = 2;
 
 interface SocketData {
   principal: Principal;
@@ -45,20 +47,18 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     maxPayloadLength: server.maxPayloadBytes * OVERSIZE_HEADROOM,
     idleTimeout: server.idleTimeoutSeconds,
     sendPingsAutomatically: true,
-    // The session closes slow sockets itself at maxBufferedBytes, with its own close code.
+    // The session closes slow sockets itself at maxBufferedBytes, with its own close code;
+    // a frame uWS drops past this hard limit makes the session close the socket too.
     maxBackpressure: server.maxBufferedBytes * 4,
     upgrade: (res, req, context) => upgrade(res, req, context, tokenInPath),
     open: (ws) => {
       const data = ws.getUserData();
       const session = new SocketSession(
         {
-          sendAll: (frames) => {
-            if (data.closed) return false;
-            ws.cork(() => {
-              for (const frame of frames) ws.send(frame, false, false);
-            });
-            return true;
+          corked: (write) => {
+            if (!data.closed) ws.cork(write);
           },
+          send: (frame) => ws.send(frame, false, false) !== SEND_DROPPED,
           bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
           end: (code, reason) => {
             if (!data.closed) ws.end(code, reason);
