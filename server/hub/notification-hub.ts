@@ -3,7 +3,8 @@ import type { SerializedNotification } from '../notifications/notification-queri
 import { frame, notificationFrame } from '../protocol/messages.js';
 
 /** A notification on its way to sockets: its id parsed, framed and UTF-8 encoded once, for all of them. */
-export interface LiveNotification extends SerializedNotification {
+export interface LiveNotification {
+  id: string;
   seq: bigint;
   frame: Buffer;
 }
@@ -86,7 +87,6 @@ export class NotificationHub {
     if (seq > stream.catchUpFrom) stream.catchUpFrom = seq;
     this.enqueue(stream, {
       id: notification.id,
-      json: notification.json,
       seq,
       frame: Buffer.from(notificationFrame(notification.json)),
     });

@@ -142,8 +142,9 @@ async function markAndAnnounce(
 }
 
 /**
- * For a feed that does not carry UNREAD_CHANNEL (polling): the process that marks publishes the
- * new count to its own hub.
+ * For a feed that does not carry UNREAD_CHANNEL (polling, the embedded development database):
+ * the process that marks publishes the new count to its own hub. A notification committed just
+ * before the mark and polled just after it is then counted twice until the next count.
  */
 export function announcingUnreadCounts(
   queries: NotificationQueries,

@@ -200,14 +200,13 @@ export class SocketSession implements Flushable {
   private readonly writeLiveBatch = (): void => {
     let sent = 0;
     for (const event of this.liveBatch) {
-      if ('seq' in event) {
-        if (!this.acceptLive(event)) continue;
-        sent += 1;
-      }
+      const isNotification = 'seq' in event;
+      if (isNotification && !this.acceptLive(event)) continue;
       if (!this.port.send(event.frame)) {
         this.overflowed = true;
         break;
       }
+      if (isNotification) sent += 1;
     }
     this.liveSent = sent;
   };
@@ -360,7 +359,9 @@ export class SocketSession implements Flushable {
 
   private fail(error: ClientError): void {
     if (this.closed) return;
-    if (error.code !== 'slow_consumer') this.writeOutbox(false); // frames queued before the close go first
+    // Frames queued before the close go first; writing them may cut the socket off instead.
+    if (error.code !== 'slow_consumer') this.writeOutbox(false);
+    if (this.closed) return;
     this.closed = true;
     this.port.end(errorCatalog[error.code].closeCode, error.message);
   }
