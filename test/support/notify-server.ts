@@ -64,7 +64,8 @@ export async function startServerHarness(
     databaseUrl: db.url,
     orm: db.orm,
     temporal,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    // Errors only by default: none is expected, and one explains a failure (TEST_LOG_LEVEL for more).
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'),
     feed: options.feed,
     webDir: options.webDir,
   });
