@@ -25,6 +25,14 @@ export interface NotificationFeed {
 
 const CATCH_UP_PAGE = 1000;
 
+/** What the server reads of a NOTIFY payload: a notification (maybe truncated) or `{userId, unread}`. */
+interface PayloadHeader {
+  id: string;
+  userId: string;
+  truncated?: boolean;
+  unread?: number;
+}
+
 /**
  * Feeds the hub: each NOTIFY payload in arrival (commit) order; after a lost LISTEN connection,
  * what each online user got meanwhile, read from the table, then what arrived during that read.
@@ -46,30 +54,25 @@ export async function startNotificationFeed(deps: {
   // before the catch-up, a newer one would make the hub drop the older ones it reads.
   let held: ListenerMessage[] | undefined;
 
+  /** A payload that carries all it announces: a notification's wire JSON, or an unread count. */
+  const publishAsSent = (message: ListenerMessage, header: PayloadHeader): void =>
+    message.channel === UNREAD_CHANNEL
+      ? hub.publishUnread(header.userId, Number(header.unread))
+      : hub.publish(header.userId, { id: header.id, json: message.payload });
+
   const route = (message: ListenerMessage): void => {
     if (held) {
       held.push(message);
       return;
     }
-    const header = JSON.parse(message.payload) as {
-      id: string;
-      userId: string;
-      truncated?: boolean;
-      unread?: number;
-    };
-    if (message.channel === UNREAD_CHANNEL) {
-      if (backlogSize === 0) return hub.publishUnread(header.userId, Number(header.unread));
-    } else if (!header.truncated && backlogSize === 0) {
-      return hub.publish(header.userId, { id: header.id, json: message.payload });
-    }
+    const header = JSON.parse(message.payload) as PayloadHeader;
+    const needsRead = message.channel === NOTIFICATION_CHANNEL && header.truncated === true;
+    if (!needsRead && backlogSize === 0) return publishAsSent(message, header);
     backlogSize += 1;
     backlog = backlog
       .then(async () => {
-        if (message.channel === UNREAD_CHANNEL)
-          return hub.publishUnread(header.userId, Number(header.unread));
-        const row = header.truncated
-          ? await queries.byId(header.id)
-          : { userId: header.userId, json: message.payload };
+        if (!needsRead) return publishAsSent(message, header);
+        const row = await queries.byId(header.id);
         if (row) hub.publish(row.userId, { id: header.id, json: row.json });
       })
       .catch((error: Error) =>
