@@ -1,19 +1,33 @@
 /**
  * Idempotency keys of notifications. The notifications table has a unique index on them,
  * so a retried activity, a replayed workflow or a second scheduler run never stores twice.
+ *
+ * Keys must never collide between two different notifications. Components are joined with `:`;
+ * a component that may itself contain `:` is either the first free one (read from the left) with
+ * every later component of a fixed shape (a date, an instant, a kind without `:`), or escaped
+ * (`%` → `%25`, `:` → `%3A`) so that it has no `:`. Reading from the right then gives back each
+ * component: two different inputs never give one key. Escaping leaves a component without `%`
+ * or `:` unchanged, so keys stored before escaping was introduced keep their shape.
  */
 
-/** One reminder per (dossier, deadline, kind). */
+/** `%` → `%25`, `:` → `%3A`: the component then contains no `:`. */
+export const escapeKeyComponent = (value: string): string =>
+  value.replace(/%/g, '%25').replace(/:/g, '%3A');
+
+/** One reminder per (dossier, deadline, kind): the deadline (date or ISO instant) and kind have fixed shapes. */
 export const reminderKey = (dossierId: string, deadline: string, kind: string): string =>
   `reminder:${dossierId}:${deadline}:${kind}`;
 
-/** One `urgent` alert per time a dossier becomes urgent. */
-export const urgentAlertKey = (dossierId: string, urgentSince: string): string =>
-  `urgent:${dossierId}:${new Date(urgentSince).toISOString()}`;
+/**
+ * One `urgent` alert per owner per time a dossier becomes urgent: a dossier reassigned while
+ * urgent alerts its new owner too (SPEC: "whose owner has not yet had an urgent alert").
+ */
+export const urgentAlertKey = (dossierId: string, urgentSince: string, ownerId: string): string =>
+  `urgent:${dossierId}:${new Date(urgentSince).toISOString()}:${escapeKeyComponent(ownerId)}`;
 
 /** One notification per caller event (the caller's retries reuse the event id). */
 export const dossierUpdateKey = (dossierId: string, eventId: string): string =>
-  `update:${dossierId}:${eventId}`;
+  `update:${dossierId}:${escapeKeyComponent(eventId)}`;
 
-/** One daily report per user per local date. */
+/** One daily report per user per local date (a fixed-shape date after the free user id). */
 export const dailyReportKey = (userId: string, localDate: string): string => `daily:${userId}:${localDate}`;
