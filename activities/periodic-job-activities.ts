@@ -40,7 +40,7 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
         for (const row of page) {
           const dossier = toSnapshot(row);
           const stored = await deliverNotification({
-            idempotencyKey: urgentAlertKey(dossier.id, dossier.urgentSince!),
+            idempotencyKey: urgentAlertKey(dossier.id, dossier.urgentSince!, dossier.ownerId),
             userId: dossier.ownerId,
             type: 'new_alert',
             kind: 'urgent',

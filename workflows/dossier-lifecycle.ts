@@ -173,7 +173,7 @@ export class DossierLifecycle {
     await this.save(undefined, false);
     if (this.state.dossier.status !== 'open') return;
     await deliver({
-      idempotencyKey: urgentAlertKey(this.state.dossier.id, urgentSince),
+      idempotencyKey: urgentAlertKey(this.state.dossier.id, urgentSince, this.state.dossier.ownerId),
       userId: this.state.dossier.ownerId,
       type: 'new_alert',
       kind: 'urgent',
