@@ -1,5 +1,8 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { log } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
+import { createDossierClient } from '../client/dossier-client.js';
+import type { SaveRequest, SaveResult } from '../domain/dossier-engine.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,
@@ -22,8 +25,28 @@ export interface NotificationRequest {
   scheduledFor?: string;
 }
 
+const PAGE_SIZE = 500;
+
 /** Activities of the dossier workflow: its database copy and its notifications. */
-export function createDossierActivities({ orm, config, metrics }: ActivityDependencies) {
+export function createDossierActivities({ orm, config, metrics, temporal }: ActivityDependencies) {
+  const dossierClient = () => createDossierClient(temporal.client, { taskQueue: temporal.taskQueue });
+
+  /**
+   * Applies a profile to the user (created with the defaults if new). `changed`: an existing
+   * user's zone or locale moved, so their dossiers must re-read it.
+   */
+  async function applyProfile(
+    em: EntityManager,
+    userId: string,
+    profile: OwnerProfile | undefined,
+  ): Promise<{ user: User; changed: boolean }> {
+    const existing = await em.findOne(UserSchema, { id: userId });
+    const user = await ensureUser(em, userId, profile);
+    const changed =
+      existing !== null && (existing.timezone !== user.timezone || existing.locale !== user.locale);
+    return { user, changed };
+  }
+
   /** Makes sure the owner exists, applying the profile fields sent with the dossier. */
   async function ensureUser(
     em: EntityManager,
@@ -77,6 +100,99 @@ export function createDossierActivities({ orm, config, metrics }: ActivityDepend
         });
         return contextFor(user);
       });
+    },
+
+    /**
+     * Writes the fields an event changed and returns the row as stored, so that a field set
+     * elsewhere (NormX's `urgent` flag) is neither overwritten nor ignored. A dossier already
+     * urgent keeps its `urgentSince` (its alert key). A new row is written whole.
+     */
+    async saveDossierChanges({ dossier, fields, owner }: SaveRequest): Promise<SaveResult> {
+      const em = orm.em.fork();
+      return em.transactional(async (tx) => {
+        const { user, changed } = await applyProfile(tx, dossier.ownerId, owner);
+        const row = await tx.findOne(
+          DossierSchema,
+          { id: dossier.id },
+          { lockMode: LockMode.PESSIMISTIC_WRITE },
+        );
+        const wanted = {
+          title: dossier.title,
+          ownerId: dossier.ownerId,
+          dueDate: dossier.dueDate ?? null,
+          dueAt: dossier.dueAt ? new Date(dossier.dueAt) : null,
+          urgent: dossier.urgent,
+          urgentSince: dossier.urgentSince ? new Date(dossier.urgentSince) : null,
+          status: dossier.status,
+        };
+        if (!row) {
+          const created = tx.create(DossierSchema, { id: dossier.id, ...wanted, updatedAt: new Date() });
+          await tx.flush();
+          return { dossier: toSnapshot(created), context: contextFor(user), ownerProfileChanged: changed };
+        }
+        if (fields.includes('title')) row.title = wanted.title;
+        if (fields.includes('ownerId')) row.ownerId = wanted.ownerId;
+        if (fields.includes('deadline')) Object.assign(row, { dueDate: wanted.dueDate, dueAt: wanted.dueAt });
+        if (fields.includes('status')) row.status = wanted.status;
+        if (fields.includes('urgent')) {
+          const keepSince = wanted.urgent && row.urgent && row.urgentSince;
+          row.urgentSince = keepSince ? row.urgentSince : wanted.urgentSince;
+          row.urgent = wanted.urgent;
+        }
+        if (fields.length > 0) row.updatedAt = new Date();
+        await tx.flush();
+        // The row's owner is the event's unless the event left the owner to the database.
+        const rowOwner = row.ownerId === user.id ? user : await ensureUser(tx, row.ownerId, undefined);
+        return { dossier: toSnapshot(row), context: contextFor(rowOwner), ownerProfileChanged: changed };
+      });
+    },
+
+    /** The owner's zone and the reminder policy, as stored now. */
+    async ownerContext(ownerId: string): Promise<PlanningContext> {
+      return contextFor(await ensureUser(orm.em.fork(), ownerId, undefined));
+    },
+
+    /** Saves a user's profile; returns whether their zone or locale changed. */
+    async saveUserProfile({ userId, profile }: { userId: string; profile: OwnerProfile }): Promise<{
+      changed: boolean;
+    }> {
+      const em = orm.em.fork();
+      return em.transactional(async (tx) => ({ changed: (await applyProfile(tx, userId, profile)).changed }));
+    },
+
+    /**
+     * Tells each open dossier of the owner (but one) that the profile changed, so that its
+     * reminders move to the new zone. Idempotent (a re-plan that finds nothing moved does
+     * nothing); resumes from the last page done when retried.
+     */
+    async announceOwnerProfile({
+      ownerId,
+      exceptDossierId,
+    }: {
+      ownerId: string;
+      exceptDossierId?: string;
+    }): Promise<{ signalled: number }> {
+      const em = orm.em.fork();
+      const client = dossierClient();
+      let signalled = 0;
+      let after = '';
+      for (;;) {
+        const page = await em.find(
+          DossierSchema,
+          { ownerId, status: 'open', id: { $gt: after } },
+          { orderBy: { id: 'asc' }, limit: PAGE_SIZE, fields: ['id'] },
+        );
+        for (const { id } of page) {
+          if (id === exceptDossierId) continue;
+          await client.ownerProfileChanged(id, ownerId);
+          signalled += 1;
+        }
+        heartbeat({ signalled });
+        if (page.length < PAGE_SIZE) break;
+        after = page[page.length - 1]!.id;
+        em.clear();
+      }
+      return { signalled };
     },
 
     /** The database copy of a dossier, for a workflow started without its creating signal. */

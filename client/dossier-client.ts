@@ -7,6 +7,7 @@ import {
   completeSignal,
   dossierWorkflowId,
   markUrgentSignal,
+  ownerProfileChangedSignal,
   reminderPlanQuery,
   reopenSignal,
   rescheduleSignal,
@@ -17,6 +18,7 @@ import {
   type ReminderPlanView,
 } from '../workflows/dossier-messages.js';
 import type { Deadline } from '../workflows/reminder-plan.js';
+import { updateUserProfileSignal, userProfileWorkflowId } from '../workflows/user-profile-messages.js';
 import {
   DossierIdAttribute,
   DueDateAttribute,
@@ -36,6 +38,7 @@ import {
 } from './dossier-schemas.js';
 
 export const DOSSIER_WORKFLOW_TYPE = 'dossierWorkflow';
+export const USER_PROFILE_WORKFLOW_TYPE = 'userProfileWorkflow';
 
 export interface DossierCallResult {
   workflowId: string;
@@ -137,6 +140,36 @@ export function createDossierClient(client: Client, options: { taskQueue: string
     reopen: (id: string, opts: EventOptions = {}) => send(id, reopenSignal, {}, opts.eventId),
     /** Starts the workflow from the database copy if it is not running (reconciliation). */
     sync: (id: string) => send(id, syncSignal, {}, 'sync'),
+    /** The owner's profile changed: the dossier re-reads it and moves its reminders to the new zone. */
+    ownerProfileChanged: (id: string, ownerId: string) =>
+      send(id, ownerProfileChangedSignal, { ownerId }, undefined),
+
+    /**
+     * Changes a user's profile (zone, locale, name) without touching a dossier: every open
+     * dossier of theirs re-plans in the new zone, and the daily report follows it.
+     */
+    async updateUserProfile(
+      userId: string,
+      profile: OwnerProfileInput,
+      opts: EventOptions = {},
+    ): Promise<{ workflowId: string; eventId: string }> {
+      const id = parse(userIdSchema, userId, 'userId');
+      const event = {
+        userId: id,
+        profile: parse(ownerProfile, profile, 'profile'),
+        eventId: opts.eventId ?? randomUUID(),
+      };
+      const workflowId = userProfileWorkflowId(id);
+      await client.workflow.signalWithStart(USER_PROFILE_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: options.taskQueue,
+        args: [{ userId: id }],
+        signal: updateUserProfileSignal,
+        signalArgs: [event],
+        staticSummary: `Profile of user ${id}`,
+      });
+      return { workflowId, eventId: event.eventId };
+    },
 
     /** The reminders sent and pending, with their instants (works on finished workflows too). */
     async plan(id: string): Promise<ReminderPlanView> {

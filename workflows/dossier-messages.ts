@@ -63,11 +63,18 @@ export const cancelSignal = defineSignal<[PlainEvent]>('cancel');
 export const reopenSignal = defineSignal<[PlainEvent]>('reopen');
 /** Sent by reconciliation: starts a missing workflow from the database copy, no-op otherwise. */
 export const syncSignal = defineSignal<[PlainEvent]>('sync');
+/** The owner's profile changed (zone, locale): the dossier re-reads it and re-plans if its zone moved. */
+export interface OwnerProfileChangedEvent {
+  eventId: string;
+  ownerId: string;
+}
+export const ownerProfileChangedSignal = defineSignal<[OwnerProfileChangedEvent]>('ownerProfileChanged');
 
 export type DossierEvent =
   | ({ type: 'upsert' } & UpsertDossierEvent)
   | ({ type: 'reschedule' } & RescheduleEvent)
   | ({ type: 'assign' } & AssignEvent)
+  | ({ type: 'ownerProfileChanged' } & OwnerProfileChangedEvent)
   | ({ type: 'markUrgent' | 'unmarkUrgent' | 'complete' | 'cancel' | 'reopen' | 'sync' } & PlainEvent);
 
 export interface SentReminder {
@@ -89,11 +96,23 @@ export interface PendingReminder {
   dueInstant: string;
 }
 
+/** An event or reminder that the database refused (data it cannot store): recorded, not retried. */
+export interface RejectedEvent {
+  /** The event's type (`upsert`, `assign`…) or the reminder's kind (`j-7`…). */
+  what: string;
+  eventId?: string;
+  reason: string;
+  /** Workflow clock. */
+  at: string;
+}
+
 export interface ReminderPlanView {
   dossier: DossierSnapshot;
   timeZone: string;
   sent: SentReminder[];
   pending: PendingReminder[];
+  /** The latest rejected events (runs of the v1 workflow have none). */
+  rejected?: RejectedEvent[];
 }
 
 export const reminderPlanQuery = defineQuery<ReminderPlanView>('reminderPlan');
@@ -110,9 +129,11 @@ export interface CarriedState {
   pending: PendingReminder[];
   sent: SentReminder[];
   queued: DossierEvent[];
+  rejected?: RejectedEvent[];
 }
 
 export interface DossierWorkflowResult {
   dossierId: string;
-  outcome: DossierStatus | 'unknown-dossier';
+  /** `rejected`: its creation was refused by the database (see the run's rejected events). */
+  outcome: DossierStatus | 'unknown-dossier' | 'rejected';
 }

@@ -1,7 +1,12 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { DateTime } from 'luxon';
-import type { DossierSnapshot, PendingReminder, ReminderPlanView } from './dossier-messages.js';
+import type {
+  DossierSnapshot,
+  PendingReminder,
+  RejectedEvent,
+  ReminderPlanView,
+} from './dossier-messages.js';
 import type { ReminderType } from './reminder-plan.js';
 import {
   DossierIdAttribute,
@@ -75,13 +80,30 @@ export function publishUnknownDossier(dossierId: string): void {
   setCurrentDetails(`Dossier **${dossierId}** is unknown to the service: nothing to plan.`);
 }
 
+/** A run that created nothing: the dossier is unknown, or its creation was refused by the database. */
+export function publishNotCreated(dossierId: string, rejected: RejectedEvent[]): void {
+  if (rejected.length === 0) return publishUnknownDossier(dossierId);
+  upsertSearchAttributes([
+    { key: DossierIdAttribute, value: dossierId },
+    { key: DossierStatusAttribute, value: 'rejected' },
+  ]);
+  setCurrentDetails(
+    [`Dossier **${dossierId}** was not created: the database refused it.`, rejectedLine(rejected)].join(
+      '\n\n',
+    ),
+  );
+}
+
+const rejectedLine = (rejected: RejectedEvent[]): string =>
+  `Rejected: ${rejected.map((r) => `${r.what}${r.eventId ? ` (${r.eventId})` : ''} at ${r.at}: ${r.reason}`).join(' · ')}.`;
+
 function sameValue(current: unknown, value: unknown): boolean {
   if (current instanceof Date && value instanceof Date) return current.getTime() === value.getTime();
   return (current ?? null) === (value ?? null);
 }
 
 /** Markdown for the workflow page: the dossier, then its reminders sent and pending, in local time. */
-function currentDetails({ dossier, timeZone, sent, pending }: ReminderPlanView): string {
+function currentDetails({ dossier, timeZone, sent, pending, rejected }: ReminderPlanView): string {
   const lines = [
     `**${dossier.title}** (dossier ${dossier.id}): owner ${dossier.ownerId}, due ${deadlineText(dossier, timeZone)}, ` +
       `${dossier.status}${dossier.urgent ? ', urgent' : ''}; times in ${timeZone}.`,
@@ -94,5 +116,6 @@ function currentDetails({ dossier, timeZone, sent, pending }: ReminderPlanView):
   if (sent.length > 0) {
     lines.push(`Sent: ${sent.map((r) => `${r.kind} ${localTime(r.sentAt, timeZone)}`).join(' · ')}.`);
   }
+  if (rejected && rejected.length > 0) lines.push(rejectedLine(rejected));
   return lines.join('\n\n');
 }

@@ -1,109 +1,144 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DossierActivities } from '../activities/index.js';
-import { DossierLifecycle } from './dossier-lifecycle.js';
-import { publishDossierState, publishUnknownDossier, timerSummary } from './dossier-visibility.js';
+import { DossierEngine, RejectedInput, type DossierEffects } from '../domain/dossier-engine.js';
+import { INVALID_DATA_FAILURE } from '../domain/failures.js';
 import {
   assignSignal,
   cancelSignal,
   completeSignal,
   markUrgentSignal,
+  ownerProfileChangedSignal,
   reminderPlanQuery,
   reopenSignal,
   rescheduleSignal,
   syncSignal,
   unmarkUrgentSignal,
   upsertDossierSignal,
-  type DossierEvent,
   type DossierWorkflowInput,
   type DossierWorkflowResult,
 } from './dossier-messages.js';
+import {
+  notificationSummary,
+  publishDossierState,
+  publishNotCreated,
+  timerSummary,
+} from './dossier-visibility.js';
+import { dossierWorkflowV1 } from './legacy/dossier-workflow-v1.js';
 
-const { loadDossier } = proxyActivities<DossierActivities>({
+/** The patch that moved the dossier's rules into domain/dossier-engine.ts (runs before it replay v1). */
+export const DOSSIER_ENGINE_V2 = 'dossier-engine-v2';
+
+const activities = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  // Unlimited attempts: a reminder must not be lost to a database outage; the insert is
+  // idempotent. Data the database refuses fails non-retryably instead (INVALID_DATA_FAILURE).
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [INVALID_DATA_FAILURE],
+  },
 });
 
 /**
  * One long-lived workflow per dossier (id `dossier:<dossierId>`). It sleeps on a durable timer
- * until the next reminder and wakes early when a signal changes the dossier; each change
- * re-plans the pending reminders. Signal handlers only queue events; the main loop applies them
- * in order, so activities run one at a time and the history reads in order. It ends when the
- * dossier is done or cancelled; a later call (reopen, update…) starts a new run from the
- * database copy. After each round of changes and reminders it publishes its state to Temporal's
- * visibility (search attributes, current details); timers and activities carry summaries.
+ * until the next reminder and wakes early when a signal queues an event; the rules live in
+ * `DossierEngine` (domain/dossier-engine.ts), which this workflow runs with activities and the
+ * workflow clock. It ends when the dossier is done or cancelled; a later call starts a new run
+ * from the database copy. After each round it publishes its state to Temporal's visibility.
+ * Runs started before the engine (no `dossier-engine-v2` marker) go on with the frozen v1 code.
  */
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
-  const queued: DossierEvent[] = [...(input.carried?.queued ?? [])];
-  let lifecycle: DossierLifecycle | undefined;
+  // Decided once, before any command: a history without the marker replays v1 whole.
+  if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
 
-  setHandler(upsertDossierSignal, (event) => void queued.push({ type: 'upsert', ...event }));
-  setHandler(rescheduleSignal, (event) => void queued.push({ type: 'reschedule', ...event }));
-  setHandler(assignSignal, (event) => void queued.push({ type: 'assign', ...event }));
-  setHandler(markUrgentSignal, (event) => void queued.push({ type: 'markUrgent', ...event }));
-  setHandler(unmarkUrgentSignal, (event) => void queued.push({ type: 'unmarkUrgent', ...event }));
-  setHandler(completeSignal, (event) => void queued.push({ type: 'complete', ...event }));
-  setHandler(cancelSignal, (event) => void queued.push({ type: 'cancel', ...event }));
-  setHandler(reopenSignal, (event) => void queued.push({ type: 'reopen', ...event }));
-  setHandler(syncSignal, (event) => void queued.push({ type: 'sync', ...event }));
-  setHandler(reminderPlanQuery, () => {
-    if (!lifecycle) throw new Error(`dossier ${input.dossierId} is not loaded yet`);
-    return lifecycle.view();
-  });
+  const { dossierId } = input;
+  const engine: DossierEngine = new DossierEngine(
+    dossierId,
+    temporalEffects(dossierId, () => engine.view().timeZone),
+  );
+  setHandler(upsertDossierSignal, (event) => engine.enqueue({ type: 'upsert', ...event }));
+  setHandler(rescheduleSignal, (event) => engine.enqueue({ type: 'reschedule', ...event }));
+  setHandler(assignSignal, (event) => engine.enqueue({ type: 'assign', ...event }));
+  setHandler(markUrgentSignal, (event) => engine.enqueue({ type: 'markUrgent', ...event }));
+  setHandler(unmarkUrgentSignal, (event) => engine.enqueue({ type: 'unmarkUrgent', ...event }));
+  setHandler(completeSignal, (event) => engine.enqueue({ type: 'complete', ...event }));
+  setHandler(cancelSignal, (event) => engine.enqueue({ type: 'cancel', ...event }));
+  setHandler(reopenSignal, (event) => engine.enqueue({ type: 'reopen', ...event }));
+  setHandler(syncSignal, (event) => engine.enqueue({ type: 'sync', ...event }));
+  setHandler(ownerProfileChangedSignal, (event) => engine.enqueue({ type: 'ownerProfileChanged', ...event }));
+  setHandler(reminderPlanQuery, () => engine.view());
 
-  if (input.carried) {
-    lifecycle = DossierLifecycle.resume(input.carried, false);
-  } else {
-    // A new run: the dossier may exist already (reconciliation, or a call after its workflow
-    // ended): then the database copy is the truth and the queued events apply to it.
-    // Otherwise only a creating signal can bring it into being.
-    const loaded = await loadDossier.executeWithOptions(
-      { summary: `load dossier ${input.dossierId} from the database` },
-      [input.dossierId],
-    );
-    const first = queued[0];
-    if (loaded) {
-      lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, true);
-    } else if (first?.type === 'upsert') {
-      queued.shift();
-      lifecycle = await DossierLifecycle.create(input.dossierId, first);
-    } else {
-      log.warn('Dossier unknown to the service: nothing to plan', {
-        dossierId: input.dossierId,
-        event: first?.type,
-      });
-      publishUnknownDossier(input.dossierId);
-      return { dossierId: input.dossierId, outcome: 'unknown-dossier' };
+  const end = await engine.run(input.carried);
+  if (end !== 'continue-as-new') return { dossierId, outcome: end.outcome };
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof dossierWorkflow>({ dossierId, carried: engine.carried() });
+}
+
+/** The engine's effects as Temporal commands: activities, durable timers, visibility. */
+function temporalEffects(dossierId: string, timeZone: () => string): DossierEffects {
+  return {
+    now: () => Date.now(),
+    load: (id) =>
+      refusable(() =>
+        activities.loadDossier.executeWithOptions({ summary: `load dossier ${id} from the database` }, [id]),
+      ),
+    save: (request) =>
+      refusable(() =>
+        activities.saveDossierChanges.executeWithOptions({ summary: `save dossier ${dossierId}` }, [request]),
+      ),
+    async deliver(request) {
+      const summary = `${notificationSummary(request.type, request.kind, dossierId)} to ${request.userId}`;
+      await refusable(() => activities.deliverNotification.executeWithOptions({ summary }, [request]));
+    },
+    ownerContext: (ownerId) =>
+      refusable(() =>
+        activities.ownerContext.executeWithOptions({ summary: `read the profile of ${ownerId}` }, [ownerId]),
+      ),
+    async announceOwnerProfile(ownerId, exceptDossierId) {
+      await activities.announceOwnerProfile.executeWithOptions(
+        { summary: `re-plan the other open dossiers of ${ownerId}` },
+        [{ ownerId, exceptDossierId }],
+      );
+    },
+    async waitUntil(ready, wake) {
+      if (!wake) {
+        await condition(ready);
+        return true;
+      }
+      const wait = wake.at - Date.now();
+      if (wait <= 0) return ready();
+      const summary = wake.next
+        ? timerSummary(wake.next, dossierId, timeZone())
+        : `wait for the creation of dossier ${dossierId}`;
+      return condition(ready, wait, { summary });
+    },
+    publish: (view, rejected) => (view ? publishDossierState(view) : publishNotCreated(dossierId, rejected)),
+    continueAsNewSuggested: () => workflowInfo().continueAsNewSuggested,
+    warn: (message, attributes) => log.warn(message, attributes),
+  };
+}
+
+/** An activity whose data the database refused (non-retryable INVALID_DATA_FAILURE) becomes RejectedInput. */
+async function refusable<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === INVALID_DATA_FAILURE) {
+      throw new RejectedInput(cause.message);
     }
-  }
-
-  for (;;) {
-    await lifecycle.fireDueReminders();
-    for (let event = queued.shift(); event; event = queued.shift()) await lifecycle.apply(event);
-    publishDossierState(lifecycle.view());
-    const { status } = lifecycle.dossier;
-    if (status !== 'open') return { dossierId: input.dossierId, outcome: status };
-
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof dossierWorkflow>({
-        dossierId: input.dossierId,
-        carried: { ...lifecycle.snapshot, queued },
-      });
-    }
-    const next = lifecycle.next;
-    if (!next) await condition(() => queued.length > 0);
-    else {
-      const wait = Date.parse(next.at) - Date.now();
-      const summary = timerSummary(next, input.dossierId, lifecycle.view().timeZone);
-      if (wait > 0) await condition(() => queued.length > 0, wait, { summary });
-    }
+    throw error;
   }
 }

@@ -11,8 +11,7 @@
  */
 
 /** `%` → `%25`, `:` → `%3A`: the component then contains no `:`. */
-export const escapeKeyComponent = (value: string): string =>
-  value.replace(/%/g, '%25').replace(/:/g, '%3A');
+export const escapeKeyComponent = (value: string): string => value.replace(/%/g, '%25').replace(/:/g, '%3A');
 
 /** One reminder per (dossier, deadline, kind): the deadline (date or ISO instant) and kind have fixed shapes. */
 export const reminderKey = (dossierId: string, deadline: string, kind: string): string =>

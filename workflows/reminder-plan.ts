@@ -30,12 +30,21 @@ export interface PlannedReminder {
   dueInstant: string;
 }
 
+/**
+ * Which local day a `dueAt` at exactly local midnight belongs to. `previous-day` (the rule): a
+ * deadline at 00:00 closes the day before, as `dueDate` D closes at 00:00 on D+1, so it gets its
+ * j-0 that day and is "due today" in that day's report. `same-day`: the rule before it was fixed,
+ * kept only for runs of the frozen v1 workflow (their histories must replay).
+ */
+export type MidnightDueAt = 'previous-day' | 'same-day';
+
 export interface PlanInput {
   deadline: Deadline;
   timeZone: string;
   policy: ReminderPolicy;
   /** Epoch milliseconds; in a workflow, the workflow clock. */
   now: number;
+  midnightDueAt?: MidnightDueAt;
 }
 
 /** The stable key of a deadline: a dossier gets each reminder kind once per deadline. */
@@ -49,10 +58,15 @@ export function overdueInstant(deadline: Deadline, timeZone: string): DateTime {
   return DateTime.fromISO(deadline.dueDate, { zone: timeZone }).plus({ days: 1 }).startOf('day');
 }
 
-/** The due date as a local calendar date in the owner's zone. */
-export function localDueDate(deadline: Deadline, timeZone: string): DateTime {
+/** The due date as a local calendar date in the owner's zone (see `MidnightDueAt` for a `dueAt` at 00:00). */
+export function localDueDate(
+  deadline: Deadline,
+  timeZone: string,
+  midnightDueAt: MidnightDueAt = 'previous-day',
+): DateTime {
   if (deadline.dueDate !== undefined) return DateTime.fromISO(deadline.dueDate, { zone: timeZone });
-  return DateTime.fromISO(deadline.dueAt, { zone: timeZone }).startOf('day');
+  const at = DateTime.fromISO(deadline.dueAt, { zone: timeZone });
+  return (midnightDueAt === 'previous-day' ? at.minus({ milliseconds: 1 }) : at).startOf('day');
 }
 
 /**
@@ -62,8 +76,14 @@ export function localDueDate(deadline: Deadline, timeZone: string): DateTime {
  *   `overdue_critical` now too when its instant has passed as well.
  * Returns them in firing order.
  */
-export function planReminders({ deadline, timeZone, policy, now }: PlanInput): PlannedReminder[] {
-  const dueDay = localDueDate(deadline, timeZone);
+export function planReminders({
+  deadline,
+  timeZone,
+  policy,
+  now,
+  midnightDueAt,
+}: PlanInput): PlannedReminder[] {
+  const dueDay = localDueDate(deadline, timeZone, midnightDueAt);
   const overdueAt = overdueInstant(deadline, timeZone);
   const criticalAt = overdueAt.plus(Duration.fromISO(policy.criticalDelay));
   const planned: PlannedReminder[] = [];
@@ -93,4 +113,13 @@ export function planReminders({ deadline, timeZone, policy, now }: PlanInput): P
 
 function reminder(type: ReminderType, kind: string, at: DateTime, dueInstant: DateTime): PlannedReminder {
   return { type, kind, at: at.toUTC().toISO()!, dueInstant: dueInstant.toUTC().toISO()! };
+}
+
+/**
+ * Every reminder of a deadline at the instant the rules give, passed or not: for re-plans that
+ * keep what is armed (an owner or zone change), whose instants move with the zone but whose set
+ * of reminders does not. In firing order.
+ */
+export function remindersOf(input: Omit<PlanInput, 'now'>): PlannedReminder[] {
+  return planReminders({ ...input, now: Number.NEGATIVE_INFINITY });
 }

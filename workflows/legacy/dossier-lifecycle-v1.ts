@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { DossierActivities } from '../activities/index.js';
+import type { DossierActivities } from '../../activities/index.js';
 import type {
   CarriedState,
   DossierEvent,
@@ -9,11 +9,11 @@ import type {
   ReminderPlanView,
   SentReminder,
   UpsertDossierEvent,
-} from './dossier-messages.js';
-import type { NotificationRequest } from '../activities/dossier-activities.js';
-import { notificationSummary } from './dossier-visibility.js';
-import { dossierUpdateKey, reminderKey, urgentAlertKey } from './idempotency-keys.js';
-import { deadlineKey, planReminders, type Deadline } from './reminder-plan.js';
+} from '../dossier-messages.js';
+import type { NotificationRequest } from '../../activities/dossier-activities.js';
+import { notificationSummary } from '../dossier-visibility.js';
+import { dossierUpdateKey, reminderKey, urgentAlertKey } from '../idempotency-keys.js';
+import { deadlineKey, planReminders, type Deadline } from '../reminder-plan.js';
 
 const { saveDossier, deliverNotification } = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 seconds',
@@ -27,6 +27,9 @@ const SENT_HISTORY_LIMIT = 50;
 export type LifecycleState = Omit<CarriedState, 'queued'>;
 
 /**
+ * FROZEN with dossier-workflow-v1.ts (see there): the rules as they were, bugs included, so that
+ * runs started before the new engine replay command for command.
+ *
  * A dossier's state and the rules that move it: applying an event, arming reminders, firing
  * them. Workflow code (deterministic): time is the workflow clock, I/O goes through activities.
  */
@@ -213,6 +216,7 @@ export class DossierLifecycle {
       timeZone: context.timeZone,
       policy: context.policy,
       now: Date.now(),
+      midnightDueAt: 'same-day',
     })
       .map((planned) => ({
         ...planned,

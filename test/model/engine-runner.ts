@@ -1,0 +1,189 @@
+import {
+  DossierEngine,
+  withDeadline,
+  type DossierEffects,
+  type SaveRequest,
+  type SaveResult,
+} from '../../domain/dossier-engine.js';
+import type { DossierEvent, DossierSnapshot, PlanningContext } from '../../workflows/dossier-messages.js';
+import type { ReminderPolicy } from '../../workflows/reminder-plan.js';
+import type { Delivery, Life, LifeAction, LifeRunner } from './life.js';
+
+/** SPEC's defaults, as the model states them. */
+export const DEFAULT_POLICY: ReminderPolicy = {
+  reminderTime: { hour: 8, minute: 0 },
+  offsetsDays: [7, 1, 0],
+  criticalDelay: 'P3D',
+};
+
+/**
+ * The database as the dossier activities use it, in memory: a row per dossier written field by
+ * field (as `saveDossierChanges` does), users with their zone, notifications unique by key.
+ */
+class MemoryDatabase {
+  private readonly dossiers = new Map<string, DossierSnapshot>();
+  private readonly zones: Map<string, string>;
+  private readonly keys = new Set<string>();
+
+  constructor(owners: Record<string, string>) {
+    this.zones = new Map(Object.entries(owners));
+  }
+
+  dossier(id: string): DossierSnapshot | undefined {
+    return this.dossiers.get(id);
+  }
+
+  context(ownerId: string): PlanningContext {
+    if (!this.zones.has(ownerId)) this.zones.set(ownerId, 'Europe/Paris');
+    return { timeZone: this.zones.get(ownerId)!, policy: DEFAULT_POLICY };
+  }
+
+  /** Returns whether an existing user's zone changed. */
+  setZone(ownerId: string, timeZone: string | undefined): boolean {
+    const before = this.zones.get(ownerId);
+    if (timeZone !== undefined) this.zones.set(ownerId, timeZone);
+    else this.context(ownerId);
+    return before !== undefined && before !== this.zones.get(ownerId);
+  }
+
+  save({ dossier, fields, owner }: SaveRequest): SaveResult {
+    const ownerProfileChanged = this.setZone(dossier.ownerId, owner?.timezone);
+    const row = this.dossiers.get(dossier.id);
+    let next: DossierSnapshot = { ...dossier };
+    if (row) {
+      next = { ...row };
+      if (fields.includes('title')) next.title = dossier.title;
+      if (fields.includes('ownerId')) next.ownerId = dossier.ownerId;
+      if (fields.includes('deadline')) next = withDeadline(next, dossier);
+      if (fields.includes('status')) next.status = dossier.status;
+      if (fields.includes('urgent')) {
+        const since = dossier.urgent && row.urgent ? row.urgentSince : dossier.urgentSince;
+        const { urgentSince: _old, ...rest } = next;
+        next = { ...rest, urgent: dossier.urgent, ...(since && { urgentSince: since }) };
+      }
+    }
+    this.dossiers.set(dossier.id, next);
+    return { dossier: { ...next }, context: this.context(next.ownerId), ownerProfileChanged };
+  }
+
+  /** Stores a key once: true when it was new. */
+  store(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    return true;
+  }
+}
+
+/** The signal a life's call sends to the dossier's workflow (none for a profile change). */
+function toEvent(action: LifeAction, dossierId: string): DossierEvent | undefined {
+  const owner = (zone: string | undefined) => (zone === undefined ? {} : { owner: { timezone: zone } });
+  switch (action.type) {
+    case 'upsert': {
+      const { eventId, title, ownerId, deadline, urgent, ownerTimeZone } = action;
+      return {
+        type: 'upsert',
+        eventId,
+        dossier: { id: dossierId, title, ownerId, ...deadline, ...(urgent !== undefined && { urgent }) },
+        ...owner(ownerTimeZone),
+      };
+    }
+    case 'reschedule':
+      return { type: 'reschedule', eventId: action.eventId, deadline: action.deadline };
+    case 'assign':
+      return {
+        type: 'assign',
+        eventId: action.eventId,
+        ownerId: action.ownerId,
+        ...owner(action.ownerTimeZone),
+      };
+    case 'ownerZone':
+      return undefined;
+    default:
+      return { type: action.type, eventId: action.eventId };
+  }
+}
+
+/**
+ * Runs a life through the real `DossierEngine` with a simulated clock: the driver plays the
+ * Temporal server (durable timers, signals queued while no worker runs, a new run for a call
+ * after the dossier's run ended) and the activities (an in-memory database). Nothing is
+ * processed inside an outage: whatever falls due there, call or timer, is processed at its end.
+ */
+export const runLifeOnEngine: LifeRunner = async (life: Life) => {
+  const db = new MemoryDatabase(life.owners);
+  const deliveries: Delivery[] = [];
+  const processedAt = (at: number): number =>
+    life.outages.find((outage) => outage.from <= at && at < outage.to)?.to ?? at;
+  let clock = life.start;
+  let waiting: { ready: () => boolean; at?: number; resolve: (ready: boolean) => void } | undefined;
+  let blocked: () => void = () => {};
+
+  const effects: DossierEffects = {
+    now: () => clock,
+    load: async (id) => {
+      const row = db.dossier(id);
+      return row ? { dossier: { ...row }, context: db.context(row.ownerId) } : null;
+    },
+    save: async (request) => db.save(request),
+    deliver: async ({ idempotencyKey, userId, type, kind }) => {
+      if (db.store(idempotencyKey)) deliveries.push({ userId, type, kind, at: clock });
+    },
+    ownerContext: async (ownerId) => db.context(ownerId),
+    // One dossier per life: there is no other dossier to tell.
+    announceOwnerProfile: async () => {},
+    waitUntil: (ready, wake) => {
+      if (ready()) return Promise.resolve(true);
+      if (wake && wake.at <= clock) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        waiting = { ready, ...(wake && { at: wake.at }), resolve };
+        blocked();
+      });
+    },
+    publish: () => {},
+    continueAsNewSuggested: () => false,
+    warn: () => {},
+  };
+
+  let engine: DossierEngine | undefined;
+  let run: Promise<unknown> | undefined;
+  let next = 0;
+  /** Queues every call made by `clock`; starts a run for a call when none is running. */
+  const queueCalls = () => {
+    for (; next < life.steps.length && processedAt(life.steps[next]!.at) <= clock; next += 1) {
+      const { action } = life.steps[next]!;
+      let event = toEvent(action, life.dossierId);
+      if (action.type === 'ownerZone') {
+        // The user route saves the profile, then signals each open dossier of that owner.
+        const changed = db.setZone(action.ownerId, action.timeZone);
+        const row = db.dossier(life.dossierId);
+        if (!changed || row?.ownerId !== action.ownerId || row.status !== 'open') continue;
+        event = { type: 'ownerProfileChanged', eventId: `zone-${next}`, ownerId: action.ownerId };
+      }
+      if (!engine) {
+        const started = new DossierEngine(life.dossierId, effects);
+        engine = started;
+        run = started.run().then(() => {
+          if (engine === started) engine = undefined;
+        });
+      }
+      engine.enqueue(event!);
+    }
+  };
+
+  for (;;) {
+    if (engine) {
+      // Let the run go until it blocks on a wait or ends.
+      await Promise.race([new Promise<void>((resolve) => (blocked = resolve)), run]);
+    }
+    const timerAt = engine && waiting?.at !== undefined ? processedAt(waiting.at) : Infinity;
+    const callAt = next < life.steps.length ? processedAt(life.steps[next]!.at) : Infinity;
+    const wakeAt = Math.min(timerAt, callAt);
+    if (wakeAt > life.end) break;
+    clock = wakeAt;
+    const woken = engine ? waiting : undefined;
+    waiting = undefined;
+    queueCalls();
+    woken?.resolve(woken.ready());
+  }
+  return deliveries;
+};
