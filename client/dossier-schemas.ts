@@ -1,27 +1,70 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
+import {
+  DOSSIER_ID_PATTERN,
+  DUE_AT_FROM,
+  DUE_AT_UNTIL,
+  DUE_DATE_MAX,
+  DUE_DATE_MIN,
+  ID_MAX_LENGTH,
+  isCleanId,
+  isDueAtInRange,
+  isDueDateInRange,
+  isStorableText,
+  OWNER_NAME_MAX_LENGTH,
+  TIME_ZONE_MAX_LENGTH,
+  TITLE_MAX_LENGTH,
+} from '../domain/limits.js';
 
 /**
  * Input schemas of the dossier API, shared by the typed client and the REST layer: one source
- * of truth for validation. Unknown fields are rejected, and each error names its field.
+ * of truth for validation. Unknown fields are rejected, and each error names its field. The
+ * bounds come from domain/limits.ts, which the tables follow too: what passes here can be stored.
+ * A field gets at most one issue: each check aborts the field's later ones (`abort: true`).
  */
+
+const abort = (message: string) => ({ message, abort: true });
 
 export const dossierId = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 characters among letters, digits and . _ : -');
-export const userId = z.string().min(1).max(128);
+  .regex(DOSSIER_ID_PATTERN, `must be 1 to ${ID_MAX_LENGTH} characters among letters, digits and . _ : -`);
+
+/** A free id of the NormX backend (user, event): storable, printable, bounded. */
+const freeId = z
+  .string()
+  .min(1, abort('must not be empty'))
+  .max(ID_MAX_LENGTH, abort(`must be at most ${ID_MAX_LENGTH} characters`))
+  .refine(isCleanId, 'must not contain control characters (U+0000 included) nor lone surrogates')
+  .describe(`1 to ${ID_MAX_LENGTH} characters, no control character (U+0000 included) nor lone surrogate`);
+export const userId = freeId;
+export const eventId = freeId;
+
+/** Free text stored as given: PostgreSQL refuses U+0000, and a lone surrogate is not UTF-8. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, abort(`must be at most ${max} characters`))
+    .refine(isStorableText, 'must not contain U+0000 nor lone surrogates')
+    .describe(`At most ${max} characters, no U+0000 nor lone surrogate`);
 
 export const calendarDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a calendar date YYYY-MM-DD')
-  .refine((value) => DateTime.fromISO(value).isValid, 'is not a real calendar date');
-export const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+  .regex(/^\d{4}-\d{2}-\d{2}$/, abort('must be a calendar date YYYY-MM-DD'))
+  .refine((value) => DateTime.fromISO(value).isValid, abort('is not a real calendar date'))
+  .refine(isDueDateInRange, `must be between ${DUE_DATE_MIN} and ${DUE_DATE_MAX}`)
+  .describe(`A calendar date YYYY-MM-DD from ${DUE_DATE_MIN} to ${DUE_DATE_MAX}`);
+export const instant = z.iso
+  .datetime({ offset: true, ...abort('must be an ISO 8601 instant with a time zone offset') })
+  .refine(isDueAtInRange, `must be from ${DUE_AT_FROM} to before ${DUE_AT_UNTIL}`)
+  .describe(`An ISO 8601 instant with its offset, from ${DUE_AT_FROM} to before ${DUE_AT_UNTIL}`)
+  .transform((value) => new Date(value).toISOString());
 export const timeZone = z
   .string()
+  .max(TIME_ZONE_MAX_LENGTH, abort(`must be at most ${TIME_ZONE_MAX_LENGTH} characters`))
   .refine((zone) => IANAZone.isValidZone(zone), 'is not a known IANA time zone');
 
 export const ownerProfile = z.strictObject({
-  name: z.string().max(200).optional(),
+  name: text(OWNER_NAME_MAX_LENGTH).optional(),
   locale: z.enum(['fr', 'en']).optional(),
   timezone: timeZone.optional(),
 });
@@ -40,13 +83,19 @@ export const deadline = z
 /** A dossier's fields, before the one-deadline rule (for schemas derived from it). */
 export const dossierFields = z.strictObject({
   id: dossierId,
-  title: z.string().trim().min(1).max(500),
+  title: z
+    .string()
+    .trim()
+    .min(1, abort('must not be empty'))
+    .max(TITLE_MAX_LENGTH, abort(`must be at most ${TITLE_MAX_LENGTH} characters after trimming`))
+    .refine(isStorableText, 'must not contain U+0000 nor lone surrogates')
+    .describe(`1 to ${TITLE_MAX_LENGTH} characters after trimming, no U+0000 nor lone surrogate`),
   ownerId: userId,
   dueDate: calendarDate.optional(),
   dueAt: instant.optional(),
   urgent: z.boolean().optional(),
   owner: ownerProfile.optional(),
-  eventId: z.string().min(1).max(128).optional(),
+  eventId: eventId.optional(),
 });
 
 export const dossierInput = dossierFields.superRefine(exactlyOneDeadline);

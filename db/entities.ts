@@ -1,15 +1,26 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import {
+  ID_MAX_LENGTH,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  LOCALE_MAX_LENGTH,
+  NOTIFICATION_LABEL_MAX_LENGTH,
+  TIME_ZONE_MAX_LENGTH,
+} from '../domain/limits.js';
 
-/** Tables of the service. The schema itself is owned by the migrations in `db/migrations/`. */
+/**
+ * Tables of the service. The schema itself is owned by the migrations in `db/migrations/`; the
+ * lengths here name the limits (domain/limits.ts) that the migrations and the input schemas
+ * follow, and test/limits.test.ts checks all three agree.
+ */
 
 export const UserSchema = defineEntity({
   name: 'User',
   tableName: 'users',
   properties: {
-    id: p.string().length(128).primary(),
+    id: p.string().length(ID_MAX_LENGTH).primary(),
     name: p.text().default(''),
-    locale: p.string().length(8).default('fr'),
-    timezone: p.string().length(64).default('Europe/Paris'),
+    locale: p.string().length(LOCALE_MAX_LENGTH).default('fr'),
+    timezone: p.string().length(TIME_ZONE_MAX_LENGTH).default('Europe/Paris'),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
   },
@@ -20,9 +31,9 @@ export const DossierSchema = defineEntity({
   name: 'Dossier',
   tableName: 'dossiers',
   properties: {
-    id: p.string().length(128).primary(),
+    id: p.string().length(ID_MAX_LENGTH).primary(),
     title: p.text(),
-    ownerId: p.string().length(128).index(),
+    ownerId: p.string().length(ID_MAX_LENGTH).index(),
     dueDate: p.date().nullable(),
     dueAt: p.datetime().nullable(),
     urgent: p.boolean().default(false),
@@ -43,11 +54,11 @@ export const NotificationSchema = defineEntity({
   properties: {
     // bigserial: increasing, the clients' resume cursor. Read as a string to keep 64-bit precision.
     id: p.bigint('string').primary().autoincrement(),
-    idempotencyKey: p.string().length(255).unique(),
-    userId: p.string().length(128),
-    type: p.string().length(32),
-    kind: p.string().length(32),
-    dossierId: p.string().length(128).nullable(),
+    idempotencyKey: p.string().length(IDEMPOTENCY_KEY_MAX_LENGTH).unique(),
+    userId: p.string().length(ID_MAX_LENGTH),
+    type: p.string().length(NOTIFICATION_LABEL_MAX_LENGTH),
+    kind: p.string().length(NOTIFICATION_LABEL_MAX_LENGTH),
+    dossierId: p.string().length(ID_MAX_LENGTH).nullable(),
     title: p.text(),
     body: p.text(),
     data: p.json<Record<string, unknown>>(),

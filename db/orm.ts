@@ -4,6 +4,7 @@ import { entities } from './entities.js';
 import { Migration20261124000000Initial } from './migrations/Migration20261124000000Initial.js';
 import { Migration20261124010000WireFormat } from './migrations/Migration20261124010000WireFormat.js';
 import { Migration20261124020000UserNotificationLock } from './migrations/Migration20261124020000UserNotificationLock.js';
+import { Migration20261201000000WiderIdempotencyKey } from './migrations/Migration20261201000000WiderIdempotencyKey.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -32,6 +33,10 @@ export async function openOrm(
         {
           name: 'Migration20261124020000UserNotificationLock',
           class: Migration20261124020000UserNotificationLock,
+        },
+        {
+          name: 'Migration20261201000000WiderIdempotencyKey',
+          class: Migration20261201000000WiderIdempotencyKey,
         },
       ],
       transactional: true,
