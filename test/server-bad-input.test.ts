@@ -218,6 +218,9 @@ describe('refused upgrades', () => {
   });
 });
 
+const issueFields = (json: { error: { issues?: Array<{ field: string }> } }) =>
+  (json.error.issues ?? []).map((issue) => issue.field);
+
 describe('bad REST input', () => {
   let token: string;
   let mine: string;
@@ -226,9 +229,6 @@ describe('bad REST input', () => {
     token = await harness.token('frank');
     mine = await harness.notify('frank');
   });
-
-  const issueFields = (json: { error: { issues?: Array<{ field: string }> } }) =>
-    (json.error.issues ?? []).map((issue) => issue.field);
 
   it('POST read with ids not an array: 400 naming `ids`', async () => {
     const reply = await httpRequest(readUrl(), { token, body: { ids: 'x' } });
@@ -299,4 +299,78 @@ describe('bad REST input', () => {
     assert.deepEqual(marked.json, { updated: 1, unreadCount: 0 });
     await assertServerStillDelivers();
   });
+});
+
+describe('dossier input PostgreSQL could not store (service token)', () => {
+  // Refused before Temporal is called: this server's Temporal client points nowhere, so an input
+  // that got through would hang on the connection and fail the test by its timeout, not pass.
+  let service: string;
+  before(async () => {
+    service = await harness.token('normx-backend', { service: true });
+  });
+  const valid = { id: 'D-1', title: 'Bilan', ownerId: 'u-17', dueDate: '2027-03-31' };
+  const { dueDate: _dueDate, ...noDeadline } = valid;
+  const long = 'a'.repeat(129);
+  const send = (method: string, path: string, body: unknown) =>
+    httpRequest(`${harness.url}/api/v1/dossiers${path}`, { method, token: service, body });
+
+  /** [method, path, body, the one field named]. */
+  const cases: Array<[string, string, unknown, string]> = [
+    ['POST', '', { ...valid, title: 'Bilan\u0000' }, 'title'],
+    ['POST', '', { ...valid, title: 'Bilan \uD800' }, 'title'],
+    ['POST', '', { ...valid, owner: { name: 'Léa\u0000' } }, 'owner.name'],
+    ['POST', '', { ...valid, id: 'D\u0000' }, 'id'],
+    ['POST', '', { ...valid, id: long }, 'id'],
+    ['POST', '', { ...valid, ownerId: 'u\u0000' }, 'ownerId'],
+    ['POST', '', { ...valid, ownerId: long }, 'ownerId'],
+    ['POST', '', { ...valid, eventId: 'evt\u0000' }, 'eventId'],
+    ['POST', '', { ...valid, eventId: long }, 'eventId'],
+    ['POST', '', { ...valid, dueDate: '0000-01-01' }, 'dueDate'],
+    ['POST', '', { ...valid, dueDate: '9999-12-31' }, 'dueDate'],
+    ['POST', '', { ...noDeadline, dueAt: '0000-01-01T00:00:00Z' }, 'dueAt'],
+    ['POST', '', { ...noDeadline, dueAt: '+010000-01-01T00:00:00Z' }, 'dueAt'],
+    ['PUT', '/D-1', { ...noDeadline, id: undefined, title: 'x\u0000', dueDate: '2027-03-31' }, 'title'],
+    ['PUT', '/D-1', { title: 'x', ownerId: 'u-17', dueDate: '9999-12-31' }, 'dueDate'],
+    ['PUT', '/D-1', { title: 'x', ownerId: 'u-17', dueDate: '2027-03-31', eventId: long }, 'eventId'],
+    ['PUT', `/${long}`, { title: 'x', ownerId: 'u-17', dueDate: '2027-03-31' }, 'id'],
+    ['PUT', '/D%00', { title: 'x', ownerId: 'u-17', dueDate: '2027-03-31' }, 'id'],
+    ['POST', '/D-1/reschedule', { dueDate: '0000-01-01' }, 'dueDate'],
+    ['POST', '/D-1/reschedule', { dueAt: '0000-01-01T00:00:00Z' }, 'dueAt'],
+    ['POST', '/D-1/assign', { ownerId: 'u\u0000' }, 'ownerId'],
+    ['POST', '/D-1/assign', { ownerId: 'u-2', owner: { name: '\u0000' } }, 'owner.name'],
+    ['POST', '/D-1/assign', { ownerId: 'u-2', eventId: 'e\u0000' }, 'eventId'],
+    ['POST', '/D-1/urgent', { urgent: true, eventId: 'e\uDC00' }, 'eventId'],
+    ['POST', '/D-1/urgent', { urgent: true, eventId: long }, 'eventId'],
+    ['POST', '/D-1/complete', { eventId: 'e\u0000' }, 'eventId'],
+    ['POST', '/D-1/cancel', { eventId: long }, 'eventId'],
+    ['POST', '/D%00/reopen', undefined, 'id'],
+    ['GET', `/${long}/plan`, undefined, 'id'],
+  ];
+
+  for (const [method, path, body, field] of cases) {
+    it(
+      `${method} /api/v1/dossiers${path.slice(0, 24)} ${JSON.stringify(body)?.slice(0, 60) ?? ''}: 400 naming ${field}`,
+      { timeout: 10_000 },
+      async () => {
+        const reply = await send(method, path, body);
+        assert.equal(reply.status, 400, reply.text);
+        assert.equal(reply.json.error.code, 'validation_failed');
+        assert.deepEqual(issueFields(reply.json), [field]);
+      },
+    );
+  }
+
+  it(
+    'a path that is not UTF-8 once decoded (a lone surrogate, a bad escape): 400, and the server still serves',
+    { timeout: 10_000 },
+    async () => {
+      for (const path of ['/D%ED%A0%80/complete', '/D%E0%A4%A/complete', '/%/plan']) {
+        const reply = await send(path.endsWith('plan') ? 'GET' : 'POST', path, undefined);
+        assert.equal(reply.status, 400, `${path}: ${reply.text}`);
+        assert.match(reply.contentType, /application\/json/);
+        assert.equal(reply.json.error.code, 'bad_request', path);
+      }
+      await assertServerStillDelivers();
+    },
+  );
 });

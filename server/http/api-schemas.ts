@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { deadline, dossierInput, dossierUpdate, ownerProfile, userId } from '../../client/dossier-schemas.js';
+import {
+  deadline,
+  dossierInput,
+  dossierUpdate,
+  eventId,
+  ownerProfile,
+  userId,
+} from '../../client/dossier-schemas.js';
 import { wireNotification } from '../protocol/messages.js';
 
 /** Request and response schemas of the REST API: they validate input and generate /api/v1/openapi.json. */
@@ -12,17 +19,17 @@ export const listQuery = z.strictObject({
   unread: z.enum(['true', 'false']).default('false'),
 });
 export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1).max(500) });
-export const eventBody = z.strictObject({ eventId: z.string().min(1).max(128).optional() }).optional();
+export const eventBody = z.strictObject({ eventId: eventId.optional() }).optional();
 export const dossierUpdateBody = dossierUpdate;
 export const rescheduleBody = deadline;
 export const urgentBody = z.strictObject({
   urgent: z.boolean(),
-  eventId: z.string().min(1).max(128).optional(),
+  eventId: eventId.optional(),
 });
 export const assignBody = z.strictObject({
   ownerId: userId,
   owner: ownerProfile.optional(),
-  eventId: z.string().min(1).max(128).optional(),
+  eventId: eventId.optional(),
 });
 
 export const notificationPage = z.object({

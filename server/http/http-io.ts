@@ -34,12 +34,15 @@ export function jsonRoute(
 ): void {
   const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
+    // Decoded here (req must be read before any await), reported in `run`: a throw in this
+    // callback would leave the request unanswered, which makes uWebSockets.js abort the process.
+    const params = Array.from({ length: paramCount }, (_, index) =>
+      decodePathParameter(req.getParameter(index)),
+    );
     const context: RequestContext = {
       method: method.toUpperCase(),
       route: pattern,
-      params: Array.from({ length: paramCount }, (_, index) =>
-        decodeURIComponent(req.getParameter(index) ?? ''),
-      ),
+      params: params.map((param) => param ?? ''),
       query: new URLSearchParams(req.getQuery() ?? ''),
       authorization: req.getHeader('authorization'),
       body: undefined,
@@ -59,6 +62,8 @@ export function jsonRoute(
       });
     };
     const run = async (): Promise<void> => {
+      if (params.includes(undefined))
+        throw new ClientError('bad_request', 'The path is not valid percent-encoded UTF-8');
       if (method !== 'get') context.body = await readJsonBody(res);
       respond(await handler(context));
     };
@@ -70,6 +75,18 @@ export function jsonRoute(
       respond({ status: reply.status, body: reply.toJSON() });
     });
   });
+}
+
+/**
+ * A path parameter, percent-decoded; `undefined` when it cannot be: a bad escape (`%`, `%E0%A4%A`)
+ * or bytes that are not UTF-8 (`%ED%A0%80`, a lone surrogate), on which decodeURIComponent throws.
+ */
+function decodePathParameter(raw: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(raw ?? '');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a JSON body of at most 64 KiB; an empty body is `undefined`. */
