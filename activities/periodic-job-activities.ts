@@ -1,7 +1,9 @@
 import { heartbeat, log } from '@temporalio/activity';
 import { DateTime } from 'luxon';
-import { DossierSchema, UserSchema, type Dossier } from '../db/entities.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DossierSchema, NotificationSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import { createDossierClient } from '../client/dossier-client.js';
+import { dueZones, type DailyReportRule, type DueZone } from '../domain/daily-report.js';
 import { dailyReportKey, urgentAlertKey } from '../workflows/idempotency-keys.js';
 import { localDueDate, overdueInstant } from '../workflows/reminder-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -10,11 +12,78 @@ import type { DailyReportContent } from './notification-texts.js';
 
 const PAGE_SIZE = 500;
 
-/** Activities behind the Temporal Schedules: hourly urgent check and reconciliation, 18:00 report. */
+/**
+ * The distinct zones of the users: a walk of the `users (timezone, id)` index, one probe per
+ * zone (a few hundred at most), not a scan of every user.
+ */
+async function userZones(em: EntityManager): Promise<string[]> {
+  const rows = await em.execute<Array<{ timezone: string }>>(
+    `with recursive zones as (
+       (select timezone from users order by timezone limit 1)
+       union all
+       select (select u.timezone from users u where u.timezone > zones.timezone order by u.timezone limit 1)
+         from zones where zones.timezone is not null
+     )
+     select timezone from zones where timezone is not null`,
+  );
+  return rows.map((row) => row.timezone);
+}
+
+/** Activities behind the Temporal Schedules: hourly urgent check and reconciliation, daily report. */
 export function createPeriodicJobActivities(deps: ActivityDependencies) {
-  const { orm, temporal } = deps;
+  const { orm, temporal, config } = deps;
   const { deliverNotification } = createDossierActivities(deps);
   const dossiers = createDossierClient(temporal.client, { taskQueue: temporal.taskQueue });
+
+  /** Reports of one page of users of a zone due; those already stored (an earlier run) are skipped. */
+  async function reportToUsers(em: EntityManager, users: User[], zone: DueZone, now: Date): Promise<number> {
+    const keyOf = (user: User) => dailyReportKey(user.id, zone.localDate);
+    const stored = await em.find(
+      NotificationSchema,
+      { idempotencyKey: { $in: users.map(keyOf) } },
+      { fields: ['idempotencyKey'] },
+    );
+    const done = new Set(stored.map((row) => row.idempotencyKey));
+    const owners = users.filter((user) => !done.has(keyOf(user)));
+    if (owners.length === 0) return 0;
+    // One read of the page's open dossiers, grouped by owner.
+    const openByOwner = new Map<string, Dossier[]>();
+    const openDossiers = await em.find(
+      DossierSchema,
+      { ownerId: { $in: owners.map((owner) => owner.id) }, status: 'open' },
+      { orderBy: { id: 'asc' } },
+    );
+    for (const row of openDossiers) {
+      const list = openByOwner.get(row.ownerId);
+      if (list) list.push(row);
+      else openByOwner.set(row.ownerId, [row]);
+    }
+    const instant = DateTime.fromJSDate(now);
+    let sent = 0;
+    for (const owner of owners) {
+      const report: DailyReportContent = { overdue: [], dueToday: [], urgent: [] };
+      for (const row of openByOwner.get(owner.id) ?? []) {
+        const dossier = toSnapshot(row);
+        const item = { id: dossier.id, title: dossier.title };
+        // The report's date is the local date it is for, even when a late run is past midnight.
+        if (overdueInstant(dossier, zone.effectiveZone) <= instant) report.overdue.push(item);
+        else if (localDueDate(dossier, zone.effectiveZone).toISODate() === zone.localDate) {
+          report.dueToday.push(item);
+        }
+        if (dossier.urgent) report.urgent.push(item);
+      }
+      if (report.overdue.length + report.dueToday.length + report.urgent.length === 0) continue;
+      const stored = await deliverNotification({
+        idempotencyKey: keyOf(owner),
+        userId: owner.id,
+        type: 'daily_report',
+        kind: 'report',
+        report,
+      });
+      if (stored.created) sent += 1;
+    }
+    return sent;
+  }
 
   return {
     /**
@@ -86,57 +155,40 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
       return { checked, started };
     },
 
-    /** One `daily_report` per user with open dossiers overdue, due today or urgent, per local date. */
-    async sendDailyReports({ at }: { at: string }): Promise<{ sent: number }> {
+    /**
+     * Run every 15 minutes: the users whose local report time has come (in their own zone, see
+     * domain/daily-report.ts) and who have open dossiers overdue, due today or urgent get one
+     * `daily_report` for that local date. Only the users of the zones due are read.
+     */
+    async sendDailyReports({ at, rule }: { at: string; rule: DailyReportRule }): Promise<{ sent: number }> {
       const em = orm.em.fork();
-      const now = DateTime.fromISO(at);
-      let sent = 0;
-      let after = '';
-      for (;;) {
-        const owners = await em.find(
-          UserSchema,
-          { id: { $gt: after } },
-          { orderBy: { id: 'asc' }, limit: PAGE_SIZE },
-        );
-        // One read of the page's open dossiers, grouped by owner.
-        const openByOwner = new Map<string, Dossier[]>();
-        const openDossiers = await em.find(
-          DossierSchema,
-          { ownerId: { $in: owners.map((owner) => owner.id) }, status: 'open' },
-          { orderBy: { id: 'asc' } },
-        );
-        for (const row of openDossiers) {
-          const list = openByOwner.get(row.ownerId);
-          if (list) list.push(row);
-          else openByOwner.set(row.ownerId, [row]);
+      const now = new Date(at);
+      const due = dueZones(await userZones(em), now, rule, config.defaults.timeZone);
+      for (const zone of due) {
+        if (zone.zone !== zone.effectiveZone) {
+          log.warn('Users with an unknown time zone get the report in the default zone', zone);
         }
-        for (const owner of owners) {
-          const open = openByOwner.get(owner.id) ?? [];
-          const today = now.setZone(owner.timezone).toISODate()!;
-          const report: DailyReportContent = { overdue: [], dueToday: [], urgent: [] };
-          for (const row of open) {
-            const dossier = toSnapshot(row);
-            const item = { id: dossier.id, title: dossier.title };
-            if (overdueInstant(dossier, owner.timezone) <= now) report.overdue.push(item);
-            else if (localDueDate(dossier, owner.timezone).toISODate() === today) report.dueToday.push(item);
-            if (dossier.urgent) report.urgent.push(item);
-          }
-          if (report.overdue.length + report.dueToday.length + report.urgent.length === 0) continue;
-          const stored = await deliverNotification({
-            idempotencyKey: dailyReportKey(owner.id, today),
-            userId: owner.id,
-            type: 'daily_report',
-            kind: 'report',
-            report,
-          });
-          if (stored.created) sent += 1;
-        }
-        heartbeat();
-        if (owners.length < PAGE_SIZE) break;
-        after = owners[owners.length - 1]!.id;
-        em.clear();
       }
-      log.info('Daily reports sent', { sent });
+      let sent = 0;
+      for (const zone of due) {
+        let after = '';
+        for (;;) {
+          const users = await em.find(
+            UserSchema,
+            { timezone: zone.zone, id: { $gt: after } },
+            { orderBy: { id: 'asc' }, limit: PAGE_SIZE },
+          );
+          sent += await reportToUsers(em, users, zone, now);
+          heartbeat();
+          if (users.length < PAGE_SIZE) break;
+          after = users[users.length - 1]!.id;
+          em.clear();
+        }
+      }
+      log.info('Daily reports sent', {
+        sent,
+        zones: due.map(({ zone, localDate }) => `${zone} ${localDate}`),
+      });
       return { sent };
     },
   };

@@ -4,14 +4,19 @@ import {
   type Client,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { reportRunMinutes, REPORT_RUN_EVERY_MINUTES, type DailyReportRule } from '../domain/daily-report.js';
 
 export const HOURLY_URGENT_CHECK_SCHEDULE_ID = 'normx-notify-hourly-urgent-check';
 export const DAILY_REPORT_SCHEDULE_ID = 'normx-notify-daily-report';
 
 export interface ScheduleSettings {
   taskQueue: string;
+  /** Zone of the hourly schedule. */
   timeZone: string;
+  /** Local time of the daily report, in each user's own zone. */
   dailyReport: { hour: number; minute: number };
+  /** ISO duration: how late a report is still sent after a run missed its time. */
+  dailyReportCatchUpWindow: string;
 }
 
 /** The two Temporal Schedules of the service, as they should be. */
@@ -20,6 +25,10 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
     // A missed run (server down) is caught up once, not in a burst; runs never overlap.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   } as const;
+  const rule: DailyReportRule = {
+    time: settings.dailyReport,
+    catchUpWindow: settings.dailyReportCatchUpWindow,
+  };
   return [
     {
       scheduleId: HOURLY_URGENT_CHECK_SCHEDULE_ID,
@@ -33,23 +42,38 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
       ...common,
     },
     {
+      // Each user's report goes out at the report time in their own zone. Every zone's offset is
+      // a whole number of quarter hours: runs every 15 minutes at the report time's minute of the
+      // quarter hour (UTC, no DST of its own) reach each zone's report time exactly; each run
+      // reports to the zones whose time has come (domain/daily-report.ts).
       scheduleId: DAILY_REPORT_SCHEDULE_ID,
       spec: {
-        calendars: [{ hour: settings.dailyReport.hour, minute: settings.dailyReport.minute }],
-        timezone: settings.timeZone,
+        calendars: [
+          {
+            minute: { start: reportRunMinutes(rule.time)[0]!, end: 59, step: REPORT_RUN_EVERY_MINUTES },
+            hour: { start: 0, end: 23 },
+          },
+        ],
+        timezone: 'UTC',
       },
       action: {
         type: 'startWorkflow',
         workflowType: 'dailyReportWorkflow',
         workflowId: 'daily-report',
         taskQueue: settings.taskQueue,
+        // The rule travels with the runs: the schedule and the rule it applies change together.
+        args: [rule],
       },
       ...common,
     },
   ];
 }
 
-/** Creates the schedules, or brings existing ones up to date: safe to run at every start-up. */
+/**
+ * Creates the schedules, or brings existing ones up to date (spec, action with its arguments,
+ * policies): safe to run at every start-up, and how a deployment that has the 18:00 Paris
+ * schedule of earlier versions moves to the 15-minute one.
+ */
 export async function ensureSchedules(client: Client, settings: ScheduleSettings): Promise<void> {
   for (const definition of scheduleDefinitions(settings)) {
     try {

@@ -1,5 +1,6 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
 import type { ReminderPolicy } from '../workflows/reminder-plan.js';
 
 /**
@@ -19,6 +20,15 @@ const isoDuration = z.string().refine((value) => {
   const duration = Duration.fromISO(value);
   return duration.isValid && duration.toMillis() > 0;
 }, 'must be a positive ISO 8601 duration such as P3D or PT30M');
+/** The daily report's catch-up window: at least one 15-minute run, short enough not to reach the next day's. */
+const catchUpWindow = z.string().refine(
+  (value) => {
+    const duration = Duration.fromISO(value);
+    const minutes = duration.isValid ? duration.as('minutes') : NaN;
+    return minutes >= MIN_CATCH_UP_WINDOW_MINUTES && minutes <= MAX_CATCH_UP_WINDOW_MINUTES;
+  },
+  `must be an ISO 8601 duration from PT${MIN_CATCH_UP_WINDOW_MINUTES}M to PT${MAX_CATCH_UP_WINDOW_MINUTES / 60}H`,
+);
 const offsetList = z
   .string()
   .regex(/^\d{1,3}(,\d{1,3})*$/, 'must be a comma-separated list of whole days, such as 7,1,0')
@@ -60,6 +70,7 @@ const envSchema = z
     TEMPORAL_UI_PORT: port.default(8233),
     SCHEDULE_TIMEZONE: timeZone.default('Europe/Paris'),
     DAILY_REPORT_TIME: clockTime.prefault('18:00'),
+    DAILY_REPORT_CATCHUP_WINDOW: catchUpWindow.default('PT2H'),
     REMINDER_TIME: clockTime.prefault('08:00'),
     REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
     OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
@@ -114,7 +125,14 @@ export interface AppConfig {
     taskQueue: string;
     devServer: { dbFile: string; port: number; uiPort: number };
   };
-  schedules: { timeZone: string; dailyReport: { hour: number; minute: number } };
+  schedules: {
+    /** Zone of the hourly schedule. */
+    timeZone: string;
+    /** Local time of the daily report, in each user's own zone. */
+    dailyReport: { hour: number; minute: number };
+    /** ISO duration: how late a report is still sent after a run missed its time (outage). */
+    dailyReportCatchUpWindow: string;
+  };
   reminderPolicy: ReminderPolicy;
   defaults: { timeZone: string; locale: 'fr' | 'en' };
   server: {
@@ -183,7 +201,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       devServer: { dbFile: e.TEMPORAL_DEV_DB_FILE, port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT },
     },
-    schedules: { timeZone: e.SCHEDULE_TIMEZONE, dailyReport: e.DAILY_REPORT_TIME },
+    schedules: {
+      timeZone: e.SCHEDULE_TIMEZONE,
+      dailyReport: e.DAILY_REPORT_TIME,
+      dailyReportCatchUpWindow: e.DAILY_REPORT_CATCHUP_WINDOW,
+    },
     reminderPolicy: {
       reminderTime: e.REMINDER_TIME,
       offsetsDays: e.REMINDER_OFFSETS_DAYS,

@@ -5,6 +5,7 @@ import { Migration20261124000000Initial } from './migrations/Migration2026112400
 import { Migration20261124010000WireFormat } from './migrations/Migration20261124010000WireFormat.js';
 import { Migration20261124020000UserNotificationLock } from './migrations/Migration20261124020000UserNotificationLock.js';
 import { Migration20261201000000WiderIdempotencyKey } from './migrations/Migration20261201000000WiderIdempotencyKey.js';
+import { Migration20261201010000PeriodicJobIndexes } from './migrations/Migration20261201010000PeriodicJobIndexes.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -37,6 +38,10 @@ export async function openOrm(
         {
           name: 'Migration20261201000000WiderIdempotencyKey',
           class: Migration20261201000000WiderIdempotencyKey,
+        },
+        {
+          name: 'Migration20261201010000PeriodicJobIndexes',
+          class: Migration20261201010000PeriodicJobIndexes,
         },
       ],
       transactional: true,

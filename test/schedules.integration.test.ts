@@ -30,7 +30,12 @@ let client: Client;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = `schedules-${randomBytes(4).toString('hex')}`;
-const settings = { taskQueue, timeZone: 'Europe/Paris', dailyReport: { hour: 18, minute: 0 } };
+const settings = {
+  taskQueue,
+  timeZone: 'Europe/Paris',
+  dailyReport: { hour: 18, minute: 0 },
+  dailyReportCatchUpWindow: 'PT2H',
+};
 
 before(async () => {
   env = await createDevServerEnv();
@@ -74,6 +79,17 @@ const countOf = async (type: string, kind: string): Promise<number> =>
 
 describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
   it('are created once with the right spec and zone, and updated in place at start-up', async () => {
+    // A deployment of an earlier version has the daily schedule at 18:00 Paris time, no arguments.
+    await client.schedule.create({
+      scheduleId: DAILY_REPORT_SCHEDULE_ID,
+      spec: { calendars: [{ hour: 18, minute: 0 }], timezone: 'Europe/Paris' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'dailyReportWorkflow',
+        workflowId: 'daily-report',
+        taskQueue,
+      },
+    });
     await ensureSchedules(client, settings);
     await ensureSchedules(client, settings); // a second start-up: no error, no duplicate
 
@@ -88,22 +104,40 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
     );
     assert.equal(hourly.action.type === 'startWorkflow' && hourly.action.taskQueue, taskQueue);
 
+    // The daily report schedule, moved to a run every 15 minutes (UTC) carrying the rule: each
+    // run reports to the users whose local 18:00 has come.
     const daily = await client.schedule.getHandle(DAILY_REPORT_SCHEDULE_ID).describe();
-    assert.deepEqual(daily.spec.calendars?.[0]?.hour, [{ start: 18, end: 18, step: 1 }]);
-    assert.deepEqual(daily.spec.calendars?.[0]?.minute, [{ start: 0, end: 0, step: 1 }]);
-    assert.equal(daily.spec.timezone, 'Europe/Paris');
-    // The next 18:00 run, in Paris time.
-    const next = DateTime.fromJSDate(daily.info.nextActionTimes[0]!, { zone: 'Europe/Paris' });
-    assert.equal(next.toFormat('HH:mm'), '18:00');
+    assert.equal(daily.spec.timezone, 'UTC');
+    assert.deepEqual(daily.spec.calendars?.[0]?.minute, [{ start: 0, end: 59, step: 15 }]);
+    assert.deepEqual(daily.spec.calendars?.[0]?.hour, [{ start: 0, end: 23, step: 1 }]);
+    assert.deepEqual(daily.action.type === 'startWorkflow' && daily.action.args, [
+      { time: { hour: 18, minute: 0 }, catchUpWindow: 'PT2H' },
+    ]);
+    const runs = daily.info.nextActionTimes.slice(0, 4).map((at) => DateTime.fromJSDate(at).toUTC());
+    assert.equal(runs.length, 4);
+    assert.deepEqual(
+      runs.map((at) => at.minute % 15),
+      [0, 0, 0, 0],
+    );
+    assert.deepEqual(
+      runs.slice(1).map((at, i) => at.diff(runs[i]!, 'minutes').minutes),
+      [15, 15, 15],
+    );
 
     await ensureSchedules(client, {
       ...settings,
       timeZone: 'America/New_York',
-      dailyReport: { hour: 17, minute: 30 },
+      dailyReport: { hour: 17, minute: 40 },
+      dailyReportCatchUpWindow: 'PT1H',
     });
+    const movedHourly = await client.schedule.getHandle(HOURLY_URGENT_CHECK_SCHEDULE_ID).describe();
+    assert.equal(movedHourly.spec.timezone, 'America/New_York');
     const moved = await client.schedule.getHandle(DAILY_REPORT_SCHEDULE_ID).describe();
-    assert.equal(moved.spec.timezone, 'America/New_York');
-    assert.deepEqual(moved.spec.calendars?.[0]?.hour, [{ start: 17, end: 17, step: 1 }]);
+    // 17:40 local is at 10, 25, 40 or 55 past the UTC hour in every zone.
+    assert.deepEqual(moved.spec.calendars?.[0]?.minute, [{ start: 10, end: 59, step: 15 }]);
+    assert.deepEqual(moved.action.type === 'startWorkflow' && moved.action.args, [
+      { time: { hour: 17, minute: 40 }, catchUpWindow: 'PT1H' },
+    ]);
     const schedules: string[] = [];
     for await (const schedule of client.schedule.list()) schedules.push(schedule.scheduleId);
     assert.deepEqual(schedules.sort(), [DAILY_REPORT_SCHEDULE_ID, HOURLY_URGENT_CHECK_SCHEDULE_ID]);
@@ -152,16 +186,31 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
     assert.equal(await countOf('new_alert', 'overdue'), 1);
   });
 
-  it('18:00 report: one per user with something to report, once per local date', async () => {
+  it('daily report: one per user with something to report whose local 18:00 has come, once per local date', async () => {
+    // A zone in which it is 18:xx now (Etc/GMT-N is UTC+N): Léa's report is due. The run may
+    // start up to two hours later and still send it.
+    const hoursAhead = ((((18 - DateTime.utc().hour + 12) % 24) + 24) % 24) - 12;
+    const zone = hoursAhead === 0 ? 'Etc/GMT' : `Etc/GMT${hoursAhead > 0 ? '-' : '+'}${Math.abs(hoursAhead)}`;
+    assert.equal(DateTime.utc().setZone(zone).hour, 18);
+    await db.query(`update users set timezone = $1 where id = 'lea'`, [zone]);
+    // Someone whose report is not due now (06:xx in their zone), with something to report.
+    const elsewhere = hoursAhead - 12 >= -12 ? hoursAhead - 12 : hoursAhead + 12;
+    const otherZone = `Etc/GMT${elsewhere > 0 ? '-' : '+'}${Math.abs(elsewhere)}`;
+    await db.query(`insert into users (id, name, timezone) values ('max', 'Max', $1)`, [otherZone]);
+    await db.query(
+      `insert into dossiers (id, title, owner_id, due_date, urgent, status) values ('d-max', 'Max', 'max', '2027-01-01', true, 'open')`,
+    );
     await db.query(`insert into users (id) values ('nobody')`);
     const daily = client.schedule.getHandle(DAILY_REPORT_SCHEDULE_ID);
     assert.deepEqual(await triggerAndWait(daily), { sent: 1 });
     const [report] = await db.query<{
       user_id: string;
       title: string;
+      idempotency_key: string;
       data: { report: Record<string, Array<{ id: string }>> };
-    }>(`select user_id, title, data from notifications where type = 'daily_report'`);
+    }>(`select user_id, title, idempotency_key, data from notifications where type = 'daily_report'`);
     assert.equal(report?.user_id, 'lea');
+    assert.equal(report?.idempotency_key, `daily:lea:${DateTime.utc().setZone(zone).toISODate()}`);
     assert.equal(report?.title, 'Rapport quotidien');
     assert.deepEqual(
       report?.data.report.overdue?.map((item) => item.id),

@@ -1,9 +1,12 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities } from '@temporalio/workflow';
 import type { PeriodicJobActivities } from '../activities/index.js';
+import type { DailyReportRule } from '../domain/daily-report.js';
 
 const { alertUrgentDossiers, reconcileDossierWorkflows, sendDailyReports } =
   proxyActivities<PeriodicJobActivities>({
     startToCloseTimeout: '10 minutes',
+    // The activities heartbeat after each page; reconciliation resumes a retry from its last
+    // heartbeat, so a lost worker costs at most a minute and a page.
     heartbeatTimeout: '1 minute',
     retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
   });
@@ -24,10 +27,19 @@ export async function hourlyUrgentCheckWorkflow(): Promise<{ alerted: number; st
   return { alerted, started };
 }
 
-/** Run by the 18:00 schedule: one summary per user with something to report, per local date. */
-export async function dailyReportWorkflow(): Promise<{ sent: number }> {
+/**
+ * Run every 15 minutes by the report schedule, which passes the rule: one summary per user whose
+ * local report time has come, per local date.
+ */
+export async function dailyReportWorkflow(rule?: DailyReportRule): Promise<{ sent: number }> {
+  if (!rule) {
+    // Started by the 18:00 schedule of an earlier version before start-up updated it: the next
+    // run, 15 minutes later, carries the rule and is within the catch-up window.
+    log.warn('Daily report run without its rule (schedule not yet updated): skipped');
+    return { sent: 0 };
+  }
   return sendDailyReports.executeWithOptions(
-    { summary: 'daily report to each user with something to report' },
-    [{ at: new Date().toISOString() }],
+    { summary: 'daily report to each user whose local report time has come' },
+    [{ at: new Date().toISOString(), rule }],
   );
 }
