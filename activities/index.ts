@@ -1,12 +1,19 @@
+import { failDataErrorsNonRetryably } from './data-errors.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities } from './dossier-activities.js';
 import { createPeriodicJobActivities } from './periodic-job-activities.js';
 
 export type { ActivityDependencies } from './dependencies.js';
 
-/** Builds every activity the worker registers from its dependencies. */
+/**
+ * Builds every activity the worker registers from its dependencies. Each is wrapped so that data
+ * the database refuses fails it non-retryably (INVALID_DATA_FAILURE) instead of retrying for ever.
+ */
 export function createActivities(deps: ActivityDependencies) {
-  return { ...createDossierActivities(deps), ...createPeriodicJobActivities(deps) };
+  return failDataErrorsNonRetryably({
+    ...createDossierActivities(deps),
+    ...createPeriodicJobActivities(deps),
+  });
 }
 
 export type DossierActivities = ReturnType<typeof createDossierActivities>;
