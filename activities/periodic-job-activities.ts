@@ -13,6 +13,24 @@ import type { DailyReportContent } from './notification-texts.js';
 const PAGE_SIZE = 500;
 
 /**
+ * Of a page of urgent dossiers, those whose current owner already had an `urgent` alert for the
+ * dossier since `urgent_since` (under any key shape): one query per page, on the partial index
+ * `notifications_urgent_dossier_index`.
+ */
+async function ownersAlerted(em: EntityManager, page: Dossier[]): Promise<Set<string>> {
+  if (page.length === 0) return new Set();
+  const rows = await em.execute<Array<{ id: string }>>(
+    `select p.id from jsonb_to_recordset(?::jsonb) as p (id text, owner_id text, since timestamptz)
+      where exists (select 1 from notifications n
+                     where n.kind = 'urgent' and n.dossier_id = p.id and n.user_id = p.owner_id
+                       and n.created_at >= p.since)`,
+    // One JSON parameter: the query builder would expand array parameters into lists.
+    [JSON.stringify(page.map((row) => ({ id: row.id, owner_id: row.ownerId, since: row.urgentSince })))],
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
  * The distinct zones of the users: a walk of the `users (timezone, id)` index, one probe per
  * zone (a few hundred at most), not a scan of every user.
  */
@@ -87,9 +105,13 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
 
   return {
     /**
-     * Urgent open dossiers whose owner has not had an `urgent` alert since the dossier became
-     * urgent get one. A flag set outside the API has no `urgent_since` yet: it is stamped now.
-     * The alert's key is derived from `urgent_since`, as the workflow does, so each gets one.
+     * Urgent open dossiers whose current owner has not had an `urgent` alert for the dossier since
+     * it became urgent get one: a dossier reassigned while urgent alerts its new owner, once. A
+     * flag set outside the API has no `urgent_since` yet: it is stamped now. The alert's key is
+     * the workflow's (dossier, urgent_since, owner). Keys stored before the owner joined the key
+     * (`urgent:<id>:<urgent_since>`) cannot tell whom they alerted: an `urgent` notification
+     * stored for the owner and the dossier at or after `urgent_since` counts as the alert, so
+     * the upgrade does not alert every urgent dossier a second time.
      */
     async alertUrgentDossiers({ at }: { at: string }): Promise<{ alerted: number }> {
       const em = orm.em.fork();
@@ -106,7 +128,9 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
           { status: 'open', urgent: true, id: { $gt: after } },
           { orderBy: { id: 'asc' }, limit: PAGE_SIZE },
         );
+        const already = await ownersAlerted(em, page);
         for (const row of page) {
+          if (already.has(row.id)) continue;
           const dossier = toSnapshot(row);
           const stored = await deliverNotification({
             idempotencyKey: urgentAlertKey(dossier.id, dossier.urgentSince!, dossier.ownerId),

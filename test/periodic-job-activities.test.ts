@@ -145,7 +145,7 @@ describe('alertUrgentDossiers', () => {
       urgentSince: '2027-01-12T09:00:00Z',
     });
     const workflowAlert = await storeNotification(db.orm.em.fork(), {
-      idempotencyKey: urgentAlertKey('urg-c-already', '2027-01-12T09:00:00Z'),
+      idempotencyKey: urgentAlertKey('urg-c-already', '2027-01-12T09:00:00Z', 'u1'),
       userId: 'u1',
       type: 'new_alert',
       kind: 'urgent',
@@ -179,11 +179,11 @@ describe('alertUrgentDossiers', () => {
 
     const alerts = await notifications('new_alert');
     assert.deepEqual(alerts.map((row) => [row.dossier_id, row.kind, row.idempotency_key]).sort(), [
-      ['urg-a-new', 'urgent', urgentAlertKey('urg-a-new', at)],
-      ['urg-b-since', 'urgent', urgentAlertKey('urg-b-since', '2027-01-10T09:00:00Z')],
-      ['urg-c-already', 'urgent', urgentAlertKey('urg-c-already', '2027-01-12T09:00:00Z')],
+      ['urg-a-new', 'urgent', urgentAlertKey('urg-a-new', at, 'u1')],
+      ['urg-b-since', 'urgent', urgentAlertKey('urg-b-since', '2027-01-10T09:00:00Z', 'u1')],
+      ['urg-c-already', 'urgent', urgentAlertKey('urg-c-already', '2027-01-12T09:00:00Z', 'u1')],
     ]);
-    assert.equal(urgentAlertKey('urg-a-new', at), `urgent:urg-a-new:${at}`);
+    assert.equal(urgentAlertKey('urg-a-new', at, 'u1'), `urgent:urg-a-new:${at}:u1`);
 
     const alertA = alerts.find((row) => row.dossier_id === 'urg-a-new')!;
     assert.equal(alertA.user_id, 'u1');
@@ -229,9 +229,97 @@ describe('alertUrgentDossiers', () => {
     const alerts = await notifications('new_alert');
     assert.deepEqual(
       alerts.map((row) => row.idempotency_key),
-      [urgentAlertKey('urg-again', '2027-01-01T10:00:00Z'), urgentAlertKey('urg-again', later)],
+      [urgentAlertKey('urg-again', '2027-01-01T10:00:00Z', 'u2'), urgentAlertKey('urg-again', later, 'u2')],
     );
     assert.equal(alerts[0]!.body, 'The dossier "Payroll" is marked urgent. Due: 28 March 2027.');
+  });
+
+  it('alerts the current owner of a reassigned urgent dossier once, and not the previous owner again', async () => {
+    await insertUser('u1');
+    await insertUser('u2');
+    const since = '2027-01-10T09:00:00Z';
+    await insertDossier({
+      id: 'urg-moved',
+      title: 'Bilan',
+      ownerId: 'u1',
+      dueDate: '2027-03-28',
+      urgent: true,
+      urgentSince: since,
+    });
+    assert.deepEqual((await runActivity(activities.alertUrgentDossiers, { at })).result, { alerted: 1 });
+    // Reassigned while urgent (NormX writes the row; the workflow is behind).
+    await db.query("update dossiers set owner_id = 'u2' where id = 'urg-moved'");
+    assert.deepEqual((await runActivity(activities.alertUrgentDossiers, { at })).result, { alerted: 1 });
+    assert.deepEqual((await runActivity(activities.alertUrgentDossiers, { at })).result, { alerted: 0 });
+    // Back to the first owner, who had the alert for this urgency already.
+    await db.query("update dossiers set owner_id = 'u1' where id = 'urg-moved'");
+    assert.deepEqual((await runActivity(activities.alertUrgentDossiers, { at })).result, { alerted: 0 });
+
+    const alerts = await notifications('new_alert');
+    assert.deepEqual(
+      alerts.map((row) => [row.user_id, row.idempotency_key]),
+      [
+        ['u1', urgentAlertKey('urg-moved', since, 'u1')],
+        ['u2', urgentAlertKey('urg-moved', since, 'u2')],
+      ],
+    );
+  });
+
+  it('does not alert again an owner whose alert was stored under the key without the owner', async () => {
+    await insertUser('u0');
+    await insertUser('u1');
+    /** An alert as stored before the owner joined the key: `urgent:<id>:<urgent_since>`. */
+    const storeLegacyAlert = async (dossierId: string, userId: string, since: string, createdAt: string) => {
+      await db.query(
+        `insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, created_at)
+         values ($1, $2, 'new_alert', 'urgent', $3, 'Dossier urgent', 'stored before the upgrade', '{}', $4)`,
+        [`urgent:${dossierId}:${new Date(since).toISOString()}`, userId, dossierId, createdAt],
+      );
+    };
+    // Alerted before the upgrade, same owner, same urgency: nothing to send.
+    await insertDossier({
+      id: 'urg-legacy',
+      title: 'Bilan',
+      ownerId: 'u1',
+      dueDate: '2027-03-28',
+      urgent: true,
+      urgentSince: '2027-01-10T09:00:00Z',
+    });
+    await storeLegacyAlert('urg-legacy', 'u1', '2027-01-10T09:00:00Z', '2027-01-10T09:00:01Z');
+    // Alerted before the upgrade for an earlier urgency (unmarked since, marked again): alerted.
+    await insertDossier({
+      id: 'urg-legacy-earlier',
+      title: 'TVA',
+      ownerId: 'u1',
+      dueDate: '2027-03-28',
+      urgent: true,
+      urgentSince: '2027-01-12T09:00:00Z',
+    });
+    await storeLegacyAlert('urg-legacy-earlier', 'u1', '2027-01-02T09:00:00Z', '2027-01-02T09:00:01Z');
+    // Alerted before the upgrade, but its owner then was u0: u1 is alerted.
+    await insertDossier({
+      id: 'urg-legacy-moved',
+      title: 'Paie',
+      ownerId: 'u1',
+      dueDate: '2027-03-28',
+      urgent: true,
+      urgentSince: '2027-01-10T09:00:00Z',
+    });
+    await storeLegacyAlert('urg-legacy-moved', 'u0', '2027-01-10T09:00:00Z', '2027-01-10T09:00:01Z');
+
+    assert.deepEqual((await runActivity(activities.alertUrgentDossiers, { at })).result, { alerted: 2 });
+    const alerts = await db.query<{ user_id: string; idempotency_key: string }>(
+      `select user_id, idempotency_key from notifications
+        where body <> 'stored before the upgrade' order by idempotency_key`,
+    );
+    assert.deepEqual(
+      alerts.map((row) => [row.user_id, row.idempotency_key]),
+      [
+        ['u1', urgentAlertKey('urg-legacy-earlier', '2027-01-12T09:00:00Z', 'u1')],
+        ['u1', urgentAlertKey('urg-legacy-moved', '2027-01-10T09:00:00Z', 'u1')],
+      ],
+    );
+    assert.equal(await countNotifications(), 5);
   });
 });
 
