@@ -10,6 +10,12 @@ export const errorCatalog = {
   forbidden: { status: 403, closeCode: 4403, message: 'This token may not do that' },
   origin_not_allowed: { status: 403, closeCode: 4403, message: 'This Origin is not allowed' },
   not_found: { status: 404, closeCode: 4404, message: 'Not found' },
+  // Only the plan route uses it (no socket does): a dossier whose workflow has not loaded it yet.
+  dossier_not_ready: {
+    status: 409,
+    closeCode: 4409,
+    message: 'The dossier is being created: ask again in a moment',
+  },
   payload_too_large: { status: 413, closeCode: 1009, message: 'The message is too large' },
   rate_limited: { status: 429, closeCode: 4429, message: 'Too many messages' },
   slow_consumer: {
@@ -72,6 +78,7 @@ const statusText: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   413: 'Payload Too Large',
   429: 'Too Many Requests',
   500: 'Internal Server Error',

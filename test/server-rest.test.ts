@@ -2,6 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
+import {
+  DOSSIER_ID_PATTERN,
+  DUE_DATE_MAX,
+  DUE_DATE_MIN,
+  ID_MAX_LENGTH,
+  OWNER_NAME_MAX_LENGTH,
+  TITLE_MAX_LENGTH,
+} from '../domain/limits.js';
 import { wireNotification } from '../server/protocol/messages.js';
 import {
   httpRequest,
@@ -253,6 +261,32 @@ describe('OpenAPI document', () => {
       assert.ok(serverTypes.includes(`"${type}"`));
   });
 
+  it("documents the input limits, the plan route's 409, and only patterns that compile", () => {
+    const create = document.paths['/api/v1/dossiers']?.post;
+    const properties = create?.requestBody?.content['application/json']?.schema.properties as Record<
+      string,
+      {
+        pattern?: string;
+        maxLength?: number;
+        description?: string;
+        properties?: Record<string, { maxLength?: number }>;
+      }
+    >;
+    assert.equal(properties.id?.pattern, DOSSIER_ID_PATTERN.source);
+    assert.equal(properties.title?.maxLength, TITLE_MAX_LENGTH);
+    assert.equal(properties.ownerId?.maxLength, ID_MAX_LENGTH);
+    assert.equal(properties.eventId?.maxLength, ID_MAX_LENGTH);
+    assert.equal(properties.owner?.properties?.name?.maxLength, OWNER_NAME_MAX_LENGTH);
+    assert.match(properties.dueDate?.description ?? '', new RegExp(`${DUE_DATE_MIN}.*${DUE_DATE_MAX}`));
+    assert.ok(document.paths['/api/v1/dossiers/{id}/plan']?.get?.responses['409'], 'the 409 is documented');
+    // JSON Schema patterns are ECMA-262 regular expressions: each must compile.
+    const patterns = [...JSON.stringify(document).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map(
+      (match) => JSON.parse(match[1]!) as string,
+    );
+    assert.ok(patterns.length > 0);
+    for (const pattern of patterns) assert.doesNotThrow(() => new RegExp(pattern, 'u'), pattern);
+  });
+
   it('documents only routes that exist: each answers something other than 404', async () => {
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => [method.toUpperCase(), path] as const),
@@ -389,6 +423,37 @@ describe('dossier routes (service token, Temporal dev server, real worker)', () 
     const marker = await engineServer.notify('bob');
     await bob.waitFor("bob's own notification", () => bob.ids().includes(marker));
     assert.deepEqual(bob.ids(), [marker]);
+  });
+
+  it('answers the plan of a dossier asked for right after its create: 200 with the plan, every time', async () => {
+    const dueDate = parisDate(30);
+    for (let index = 0; index < 5; index += 1) {
+      const id = `D-now-${index}`;
+      const created = await call('', { body: { id, title: `Bilan ${index}`, ownerId: 'carol', dueDate } });
+      assert.equal(created.status, 202);
+      // No wait: the workflow may not have loaded the dossier yet; the route waits for it.
+      const reply = await call<Plan>(`/${id}/plan`);
+      assert.equal(reply.status, 200, `${id}: ${reply.text}`);
+      assert.equal(reply.json.dossier.id, id);
+      assert.equal(reply.json.dossier.dueDate, dueDate);
+      assert.equal(reply.json.pending.length, 5);
+    }
+  });
+
+  it('a dossier whose create has not come: 409 dossier_not_ready after the wait; once its workflow ended, 404', async () => {
+    // An event for an id never created starts a workflow that waits for the create.
+    const urgent = await call('/D-ghost/urgent', { body: { urgent: true } });
+    assert.equal(urgent.status, 202);
+    const started = Date.now();
+    const waiting = await call('/D-ghost/plan');
+    assert.equal(waiting.status, 409, waiting.text);
+    assert.equal(waiting.json.error.code, 'dossier_not_ready');
+    assert.ok(Date.now() - started >= 4_000, 'it waited for the load first');
+
+    await engine.client.workflow.getHandle('dossier:D-ghost').terminate('test: a run that never loaded');
+    const ended = await call('/D-ghost/plan');
+    assert.equal(ended.status, 404, ended.text);
+    assert.equal(ended.json.error.code, 'not_found');
   });
 
   it('refuses a bad date (400 naming dueDate), two deadlines (400), and an unknown dossier (404)', async () => {

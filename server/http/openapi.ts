@@ -156,6 +156,11 @@ function build(): object {
           responses: {
             200: { description: 'The plan' },
             404: { description: 'Unknown dossier', content: json(errorBody) },
+            409: {
+              description:
+                '`dossier_not_ready`: the dossier is being created and its workflow has not loaded it within 5 s; ask again',
+              content: json(errorBody),
+            },
             ...errors,
           },
         },
