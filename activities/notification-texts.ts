@@ -1,7 +1,10 @@
-import { DateTime } from 'luxon';
+import { DateTime, Duration, type DurationUnit } from 'luxon';
 import type { DossierSnapshot, Locale } from '../workflows/dossier-messages.js';
 
 /** Notification titles and bodies, French by default, English supported. */
+
+/** The reminder policy's default OVERDUE_CRITICAL_DELAY (config/config.ts), for callers that give none. */
+export const DEFAULT_CRITICAL_DELAY = 'P3D';
 
 export interface DailyReportContent {
   overdue: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
@@ -16,11 +19,16 @@ export interface TextInput {
   timeZone: string;
   dossier?: DossierSnapshot;
   report?: DailyReportContent;
+  /**
+   * The policy's OVERDUE_CRITICAL_DELAY (ISO 8601 duration: P3D, PT36H, P1DT12H…), stated by the
+   * `overdue_critical` text; DEFAULT_CRITICAL_DELAY when not given.
+   */
+  criticalDelay?: string;
 }
 
 type Texts = Record<
   string,
-  (input: TextInput & { due: string; t: string }) => { title: string; body: string }
+  (input: TextInput & { due: string; t: string; delay: string }) => { title: string; body: string }
 >;
 
 const fr: Texts = {
@@ -56,9 +64,9 @@ const fr: Texts = {
     title: `Dossier en retard : ${t}`,
     body: `Le dossier « ${t} » a dépassé son échéance du ${due}.`,
   }),
-  'new_alert/overdue_critical': ({ t, due }) => ({
+  'new_alert/overdue_critical': ({ t, due, delay }) => ({
     title: `Retard critique : ${t}`,
-    body: `Le dossier « ${t} » est en retard depuis plus de 3 jours (échéance du ${due}).`,
+    body: `Le dossier « ${t} » est en retard depuis plus de ${delay} (échéance du ${due}).`,
   }),
   'deadline_reminder/j-0': ({ t }) => ({
     title: `Échéance aujourd'hui : ${t}`,
@@ -103,9 +111,9 @@ const en: Texts = {
     title: `Overdue dossier: ${t}`,
     body: `The dossier "${t}" is past its due date (${due}).`,
   }),
-  'new_alert/overdue_critical': ({ t, due }) => ({
+  'new_alert/overdue_critical': ({ t, due, delay }) => ({
     title: `Critically overdue: ${t}`,
-    body: `The dossier "${t}" has been overdue for more than 3 days (due ${due}).`,
+    body: `The dossier "${t}" has been overdue for more than ${delay} (due ${due}).`,
   }),
   'deadline_reminder/j-0': ({ t }) => ({
     title: `Due today: ${t}`,
@@ -126,7 +134,14 @@ export function renderNotification(input: TextInput): { title: string; body: str
   const t = dossier?.title ?? '';
   const due = dossier ? formatDue(dossier, input.locale, input.timeZone) : '';
   const template = catalog[input.locale][`${input.type}/${input.kind}`];
-  if (template) return template({ ...input, t, due });
+  if (template) {
+    // Only the critical alert states the delay: other kinds never fail on it.
+    const delay =
+      input.kind === 'overdue_critical'
+        ? formatDelay(input.criticalDelay ?? DEFAULT_CRITICAL_DELAY, input.locale)
+        : '';
+    return template({ ...input, t, due, delay });
+  }
   const days = /^j-(\d+)$/.exec(input.kind)?.[1];
   if (input.type === 'deadline_reminder' && days) {
     return input.locale === 'fr'
@@ -166,4 +181,48 @@ function formatDue(dossier: DossierSnapshot, locale: Locale, timeZone: string): 
       .toLocaleString(DateTime.DATETIME_MED);
   }
   return DateTime.fromISO(dossier.dueDate!).setLocale(intlLocale).toLocaleString(DateTime.DATE_FULL);
+}
+
+/** Unit words, [singular, plural], largest first: the units of an ISO 8601 duration. */
+const delayWords: Record<Locale, Array<[unit: DurationUnit, one: string, many: string]>> = {
+  fr: [
+    ['years', 'an', 'ans'],
+    ['months', 'mois', 'mois'],
+    ['weeks', 'semaine', 'semaines'],
+    ['days', 'jour', 'jours'],
+    ['hours', 'heure', 'heures'],
+    ['minutes', 'minute', 'minutes'],
+    ['seconds', 'seconde', 'secondes'],
+  ],
+  en: [
+    ['years', 'year', 'years'],
+    ['months', 'month', 'months'],
+    ['weeks', 'week', 'weeks'],
+    ['days', 'day', 'days'],
+    ['hours', 'hour', 'hours'],
+    ['minutes', 'minute', 'minutes'],
+    ['seconds', 'second', 'seconds'],
+  ],
+};
+
+/**
+ * An ISO 8601 duration in words, each unit as configured (PT36H stays "36 heures": it is the
+ * setting, read back): "3 jours", "1 jour et 12 heures", "1 day and 12 hours". Own word lists
+ * rather than Intl's unit formats, whose spaces (U+00A0 in French) and wording vary with ICU.
+ */
+function formatDelay(iso: string, locale: Locale): string {
+  const duration = Duration.fromISO(iso);
+  if (!duration.isValid) throw new Error(`The critical delay ${iso} is not an ISO 8601 duration`);
+  const parts = delayWords[locale]
+    .map(([unit, one, many]) => [duration.get(unit), one, many] as const)
+    .filter(([count]) => count !== 0)
+    .map(([count, one, many]) => {
+      // French takes the singular below 2 (« 1,5 heure »), English only for exactly 1.
+      const singular = locale === 'fr' ? Math.abs(count) < 2 : Math.abs(count) === 1;
+      const number = locale === 'fr' ? String(count).replace('.', ',') : String(count);
+      return `${number} ${singular ? one : many}`;
+    });
+  if (parts.length === 0) return locale === 'fr' ? '0 seconde' : '0 seconds';
+  const last = parts.pop()!;
+  return parts.length === 0 ? last : `${parts.join(', ')} ${locale === 'fr' ? 'et' : 'and'} ${last}`;
 }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderNotification, type TextInput } from '../activities/notification-texts.js';
+import {
+  DEFAULT_CRITICAL_DELAY,
+  renderNotification,
+  type TextInput,
+} from '../activities/notification-texts.js';
+import { loadConfig } from '../config/config.js';
 import type { DossierSnapshot } from '../workflows/dossier-messages.js';
 
 /** Titles and bodies of every notification kind, in French (the product's language) and English. */
@@ -119,6 +124,44 @@ describe('renderNotification', () => {
       }
     });
   }
+
+  it('states the configured critical delay (OVERDUE_CRITICAL_DELAY) in overdue_critical, in both languages', () => {
+    /** [ISO delay, French wording, English wording]. */
+    const delays: Array<[string | undefined, string, string]> = [
+      [undefined, '3 jours', '3 days'],
+      ['P3D', '3 jours', '3 days'],
+      ['P5D', '5 jours', '5 days'],
+      ['P1D', '1 jour', '1 day'],
+      ['PT36H', '36 heures', '36 hours'],
+      ['P1DT12H', '1 jour et 12 heures', '1 day and 12 hours'],
+      ['P2W', '2 semaines', '2 weeks'],
+      ['P1M', '1 mois', '1 month'],
+      ['PT90M', '90 minutes', '90 minutes'],
+      ['PT4S', '4 secondes', '4 seconds'],
+      ['P1Y', '1 an', '1 year'],
+      ['PT1.5H', '1,5 heure', '1.5 hours'],
+      ['P1DT2H30M', '1 jour, 2 heures et 30 minutes', '1 day, 2 hours and 30 minutes'],
+    ];
+    for (const [criticalDelay, french, english] of delays) {
+      const extra = criticalDelay === undefined ? {} : { criticalDelay };
+      assert.deepEqual(render('new_alert', 'overdue_critical', 'fr', extra), {
+        title: `Retard critique : ${T}`,
+        body: `Le dossier « ${T} » est en retard depuis plus de ${french} (échéance du 28 mars 2027).`,
+      });
+      assert.deepEqual(render('new_alert', 'overdue_critical', 'en', extra), {
+        title: `Critically overdue: ${T}`,
+        body: `The dossier "${T}" has been overdue for more than ${english} (due 28 March 2027).`,
+      });
+    }
+  });
+
+  it("defaults to the policy's default delay, and refuses a delay that is not an ISO duration", () => {
+    assert.equal(DEFAULT_CRITICAL_DELAY, loadConfig({}).reminderPolicy.criticalDelay);
+    assert.throws(
+      () => render('new_alert', 'overdue_critical', 'fr', { criticalDelay: 'three days' }),
+      /three days/,
+    );
+  });
 
   it('renders any j-N offset from the policy, not only 7', () => {
     assert.deepEqual(render('deadline_reminder', 'j-30', 'fr'), {
