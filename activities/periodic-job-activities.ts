@@ -1,9 +1,16 @@
-import { heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { DateTime } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DossierSchema, NotificationSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
-import { createDossierClient } from '../client/dossier-client.js';
+import { createDossierClient, DOSSIER_WORKFLOW_TYPE } from '../client/dossier-client.js';
 import { dueZones, type DailyReportRule, type DueZone } from '../domain/daily-report.js';
+import {
+  forEachInOrder,
+  isReconcilableId,
+  resumeFrom,
+  runningWorkflowsQuery,
+} from '../domain/reconciliation.js';
+import { dossierWorkflowId } from '../workflows/dossier-messages.js';
 import { dailyReportKey, urgentAlertKey } from '../workflows/idempotency-keys.js';
 import { localDueDate, overdueInstant } from '../workflows/reminder-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -11,6 +18,17 @@ import { createDossierActivities, toSnapshot } from './dossier-activities.js';
 import type { DailyReportContent } from './notification-texts.js';
 
 const PAGE_SIZE = 500;
+/**
+ * Missing workflows started at once by reconciliation: enough to start thousands a minute after
+ * an outage, few enough not to flood the frontend (each start is one signal-with-start).
+ */
+const RECONCILE_CONCURRENCY = 16;
+
+export interface PeriodicJobOptions {
+  /** Rows per page (users, dossiers): 500 unless a test wants several pages of a few rows. */
+  pageSize?: number;
+  reconcileConcurrency?: number;
+}
 
 /**
  * Of a page of urgent dossiers, those whose current owner already had an `urgent` alert for the
@@ -48,10 +66,24 @@ async function userZones(em: EntityManager): Promise<string[]> {
 }
 
 /** Activities behind the Temporal Schedules: hourly urgent check and reconciliation, daily report. */
-export function createPeriodicJobActivities(deps: ActivityDependencies) {
+export function createPeriodicJobActivities(deps: ActivityDependencies, options: PeriodicJobOptions = {}) {
   const { orm, temporal, config } = deps;
+  const { pageSize = PAGE_SIZE, reconcileConcurrency = RECONCILE_CONCURRENCY } = options;
   const { deliverNotification } = createDossierActivities(deps);
   const dossiers = createDossierClient(temporal.client, { taskQueue: temporal.taskQueue });
+
+  /** Which of these dossiers' workflows visibility lists as running: one query. */
+  async function runningAmong(dossierIds: string[]): Promise<Set<string>> {
+    const running = new Set<string>();
+    if (dossierIds.length === 0) return running;
+    const byWorkflowId = new Map(dossierIds.map((id) => [dossierWorkflowId(id), id]));
+    const query = runningWorkflowsQuery(DOSSIER_WORKFLOW_TYPE, [...byWorkflowId.keys()]);
+    for await (const execution of temporal.client.workflow.list({ query, pageSize: dossierIds.length })) {
+      const id = byWorkflowId.get(execution.workflowId);
+      if (id !== undefined) running.add(id);
+    }
+    return running;
+  }
 
   /** Reports of one page of users of a zone due; those already stored (an earlier run) are skipped. */
   async function reportToUsers(em: EntityManager, users: User[], zone: DueZone, now: Date): Promise<number> {
@@ -126,7 +158,7 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
         const page = await em.find(
           DossierSchema,
           { status: 'open', urgent: true, id: { $gt: after } },
-          { orderBy: { id: 'asc' }, limit: PAGE_SIZE },
+          { orderBy: { id: 'asc' }, limit: pageSize },
         );
         const already = await ownersAlerted(em, page);
         for (const row of page) {
@@ -142,7 +174,7 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
           if (stored.created) alerted += 1;
         }
         heartbeat();
-        if (page.length < PAGE_SIZE) break;
+        if (page.length < pageSize) break;
         after = page[page.length - 1]!.id;
         em.clear();
       }
@@ -150,33 +182,59 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
       return { alerted };
     },
 
-    /** Every open dossier in the database has its workflow running; a missing one is started. */
-    async reconcileDossierWorkflows(): Promise<{ checked: number; started: number }> {
-      const running = await dossiers.runningDossierIds();
+    /**
+     * Every open dossier in the database has its workflow running; a missing one is started.
+     * Page by page in id order: one visibility query for the page's workflows, the missing ones
+     * started a few at a time, and the last id done heartbeated with the counts so far. A retry
+     * (worker lost, heartbeat timeout) resumes after that id instead of starting over. Memory is
+     * one page, whatever the number of dossiers.
+     */
+    async reconcileDossierWorkflows(): Promise<{ checked: number; started: number; skipped: number }> {
+      let progress = resumeFrom(activityInfo().heartbeatDetails);
+      if (progress.after !== '') log.info('Reconciliation resumed', { ...progress });
       const em = orm.em.fork();
-      let checked = 0;
-      let started = 0;
-      let after = '';
       for (;;) {
-        const page = await em.find(
-          DossierSchema,
-          { status: 'open', id: { $gt: after } },
-          { orderBy: { id: 'asc' }, limit: PAGE_SIZE, fields: ['id'] },
-        );
-        for (const { id } of page) {
-          checked += 1;
-          if (running.has(id)) continue;
-          // Signal-with-start: if it started meanwhile, this only signals a no-op.
-          await dossiers.sync(id);
-          started += 1;
-          log.warn('Dossier workflow was missing: started', { dossierId: id });
-        }
-        heartbeat({ checked });
-        if (page.length < PAGE_SIZE) break;
-        after = page[page.length - 1]!.id;
+        const page = (
+          await em.find(
+            DossierSchema,
+            { status: 'open', id: { $gt: progress.after } },
+            { orderBy: { id: 'asc' }, limit: pageSize, fields: ['id'] },
+          )
+        ).map((row) => row.id);
         em.clear();
+        if (page.length === 0) break;
+        const running = await runningAmong(page.filter(isReconcilableId));
+        await forEachInOrder(
+          page,
+          reconcileConcurrency,
+          async (id): Promise<'running' | 'started' | 'skipped'> => {
+            if (running.has(id)) return 'running';
+            if (!isReconcilableId(id)) {
+              log.error('Open dossier with an id the API refuses: its workflow cannot be started', {
+                dossierId: id,
+              });
+              return 'skipped';
+            }
+            // Signal-with-start: if it started meanwhile, this only signals a no-op.
+            await dossiers.sync(id);
+            log.warn('Dossier workflow was missing: started', { dossierId: id });
+            return 'started';
+          },
+          (count, outcomes) => {
+            progress = {
+              after: page[count - 1]!,
+              checked: progress.checked + outcomes.length,
+              started: progress.started + outcomes.filter((outcome) => outcome === 'started').length,
+              skipped: progress.skipped + outcomes.filter((outcome) => outcome === 'skipped').length,
+            };
+            heartbeat(progress);
+          },
+        );
+        if (page.length < pageSize) break;
       }
-      return { checked, started };
+      const { checked, started, skipped } = progress;
+      log.info('Reconciliation done', { checked, started, skipped });
+      return { checked, started, skipped };
     },
 
     /**
@@ -200,11 +258,11 @@ export function createPeriodicJobActivities(deps: ActivityDependencies) {
           const users = await em.find(
             UserSchema,
             { timezone: zone.zone, id: { $gt: after } },
-            { orderBy: { id: 'asc' }, limit: PAGE_SIZE },
+            { orderBy: { id: 'asc' }, limit: pageSize },
           );
           sent += await reportToUsers(em, users, zone, now);
           heartbeat();
-          if (users.length < PAGE_SIZE) break;
+          if (users.length < pageSize) break;
           after = users[users.length - 1]!.id;
           em.clear();
         }
