@@ -1,4 +1,4 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { PeriodicJobActivities } from '../activities/index.js';
 import type { DailyReportRule } from '../domain/daily-report.js';
 
@@ -29,17 +29,13 @@ export async function hourlyUrgentCheckWorkflow(): Promise<{ alerted: number; st
 
 /**
  * Run every 15 minutes by the report schedule, which passes the rule: one summary per user whose
- * local report time has come, per local date.
+ * local report time has come, per local date. A run of the 18:00 schedule of an earlier version
+ * (no rule) still schedules the activity, as that version did: a history of it in flight at the
+ * upgrade replays with the same commands; the activity then skips (the next run carries the rule).
  */
 export async function dailyReportWorkflow(rule?: DailyReportRule): Promise<{ sent: number }> {
-  if (!rule) {
-    // Started by the 18:00 schedule of an earlier version before start-up updated it: the next
-    // run, 15 minutes later, carries the rule and is within the catch-up window.
-    log.warn('Daily report run without its rule (schedule not yet updated): skipped');
-    return { sent: 0 };
-  }
   return sendDailyReports.executeWithOptions(
     { summary: 'daily report to each user whose local report time has come' },
-    [{ at: new Date().toISOString(), rule }],
+    [{ at: new Date().toISOString(), ...(rule && { rule }) }],
   );
 }
