@@ -40,10 +40,11 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     userId: string,
     profile: OwnerProfile | undefined,
   ): Promise<{ user: User; changed: boolean }> {
+    // Copied: the upsert below updates this managed entity in place.
     const existing = await em.findOne(UserSchema, { id: userId });
+    const before = existing && { timezone: existing.timezone, locale: existing.locale };
     const user = await ensureUser(em, userId, profile);
-    const changed =
-      existing !== null && (existing.timezone !== user.timezone || existing.locale !== user.locale);
+    const changed = before !== null && (before.timezone !== user.timezone || before.locale !== user.locale);
     return { user, changed };
   }
 
@@ -217,6 +218,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         timeZone: user.timezone,
         dossier: request.dossier,
         report: request.report,
+        criticalDelay: config.reminderPolicy.criticalDelay,
       });
       const dossier = request.dossier;
       const stored = await storeNotification(em, {

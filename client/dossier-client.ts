@@ -29,6 +29,7 @@ import {
   deadline as deadlineSchema,
   dossierId as dossierIdSchema,
   dossierInput,
+  eventId as eventIdSchema,
   ownerProfile,
   parse,
   userId as userIdSchema,
@@ -72,7 +73,10 @@ export function createDossierClient(client: Client, options: { taskQueue: string
     facts: StartFacts = {},
   ): Promise<DossierCallResult> {
     const dossierId = parse(dossierIdSchema, id, 'id');
-    const event = { ...payload, eventId: eventId ?? randomUUID() } as T;
+    const event = {
+      ...payload,
+      eventId: eventId === undefined ? randomUUID() : parse(eventIdSchema, eventId, 'eventId'),
+    } as T;
     const workflowId = dossierWorkflowId(dossierId);
     // Used only when this call starts the workflow; the workflow then keeps them current.
     const typedSearchAttributes: SearchAttributePair[] = [{ key: DossierIdAttribute, value: dossierId }];

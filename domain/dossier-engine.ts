@@ -255,9 +255,11 @@ export class DossierEngine {
                 ? 'updated'
                 : undefined;
           if (kind) await this.announce(kind, event.eventId);
-          if (fields.includes('ownerId')) await this.alertUrgentOwner();
         }
-        if (urgent !== undefined) await this.setUrgency(urgent);
+        // The urgent flag of the same call applies before the new owner's alert: a call that
+        // reassigns and clears urgent alerts nobody.
+        const alerted = urgent !== undefined && (await this.setUrgency(urgent));
+        if (fields.includes('ownerId') && !alerted) await this.alertUrgentOwner();
         return;
       }
       case 'reschedule':
@@ -329,16 +331,19 @@ export class DossierEngine {
     }
   }
 
-  private async setUrgency(urgent: boolean): Promise<void> {
+  /** Returns whether it alerted the owner. */
+  private async setUrgency(urgent: boolean): Promise<boolean> {
     const dossier = this.loaded().dossier;
-    if (urgent === dossier.urgent) return;
+    if (urgent === dossier.urgent) return false;
     const { urgentSince: _cleared, ...rest } = dossier;
     // The database keeps an earlier `urgentSince` if NormX had flagged it already: the alert's
     // key then matches the one the hourly job used, and the owner is not alerted twice.
     await this.save(urgent ? { ...rest, urgent, urgentSince: this.nowIso() } : { ...rest, urgent }, [
       'urgent',
     ]);
-    if (urgent) await this.alertUrgentOwner();
+    if (!urgent) return false;
+    await this.alertUrgentOwner();
+    return true;
   }
 
   /** The owner of an open urgent dossier gets one `urgent` alert per urgent period (the key dedupes). */

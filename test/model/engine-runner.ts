@@ -147,6 +147,8 @@ export const runLifeOnEngine: LifeRunner = async (life: Life) => {
   let engine: DossierEngine | undefined;
   let run: Promise<unknown> | undefined;
   let next = 0;
+  /** Whether the engine has work to do (just started, or its wait just ended). */
+  let runnable = false;
   /** Queues every call made by `clock`; starts a run for a call when none is running. */
   const queueCalls = () => {
     for (; next < life.steps.length && processedAt(life.steps[next]!.at) <= clock; next += 1) {
@@ -162,6 +164,7 @@ export const runLifeOnEngine: LifeRunner = async (life: Life) => {
       if (!engine) {
         const started = new DossierEngine(life.dossierId, effects);
         engine = started;
+        runnable = true;
         run = started.run().then(() => {
           if (engine === started) engine = undefined;
         });
@@ -171,19 +174,24 @@ export const runLifeOnEngine: LifeRunner = async (life: Life) => {
   };
 
   for (;;) {
-    if (engine) {
+    if (engine && runnable) {
       // Let the run go until it blocks on a wait or ends.
       await Promise.race([new Promise<void>((resolve) => (blocked = resolve)), run]);
     }
+    runnable = false;
     const timerAt = engine && waiting?.at !== undefined ? processedAt(waiting.at) : Infinity;
     const callAt = next < life.steps.length ? processedAt(life.steps[next]!.at) : Infinity;
     const wakeAt = Math.min(timerAt, callAt);
     if (wakeAt > life.end) break;
     clock = wakeAt;
     const woken = engine ? waiting : undefined;
-    waiting = undefined;
     queueCalls();
-    woken?.resolve(woken.ready());
+    // As Temporal's `condition(ready, timeout)`: a signal that leaves `ready` false does not end the wait.
+    if (woken && (woken.ready() || (woken.at !== undefined && woken.at <= clock))) {
+      waiting = undefined;
+      runnable = true;
+      woken.resolve(woken.ready());
+    }
   }
   return deliveries;
 };

@@ -17,6 +17,7 @@ const KINDS: readonly ReminderKind[] = ['j-7', 'j-1', 'j-0', 'overdue', 'overdue
 const DAYS_BEFORE = { 'j-7': 7, 'j-1': 1, 'j-0': 0 } as const;
 const REMINDER_HOUR = 8;
 const CRITICAL_DAYS = 3;
+const HOUR = 3600 * 1000;
 
 /** Two deadlines are the same when they are both dates and equal, or both instants and equal. */
 export function deadlineKey(deadline: Deadline): string {
@@ -64,6 +65,7 @@ export function expectedDeliveries(life: Life): Delivery[] {
   const noticedEvents = new Set<string>(); // eventIds that stored a notice
   const urgentAlerts = new Set<string>(); // `${urgentSince} ${ownerId}`: one alert per owner and urgent period
   const held: LifeAction[] = []; // calls that came before the create
+  let heldSince = 0; // processing instant of the first held call
   let dossier: Dossier | undefined;
   let now = life.start;
 
@@ -80,6 +82,7 @@ export function expectedDeliveries(life: Life): Delivery[] {
     } else if (action.type === 'upsert') {
       return create(action);
     } else {
+      if (held.length === 0) heldSince = now;
       held.push(action);
     }
     if (dossier !== undefined) afterChange(dossier);
@@ -202,9 +205,23 @@ export function expectedDeliveries(life: Life): Delivery[] {
     now = Math.min(step === undefined ? Infinity : processedAt(step.at), ...reminderTimes.map(processedAt));
     if (!(now <= life.end)) break;
     // (1) every call made by now, in order; (2) then every reminder due under the resulting state.
+    // A profile change goes through the user route, not the dossier's queue: its order against a
+    // dossier call of the same round is not defined, so the rule is that it takes effect first.
+    const round: LifeAction[] = [];
     while (nextStep < life.steps.length && processedAt(life.steps[nextStep]!.at) <= now) {
-      apply(life.steps[nextStep++]!.action);
+      round.push(life.steps[nextStep++]!.action);
     }
+    // Calls about a dossier not created yet wait an hour (CREATE_WAIT) for its create, then are dropped;
+    // a create processed in the round where that hour ends still finds them (calls come first).
+    const holdEnds = processedAt(heldSince + HOUR);
+    if (held.length > 0 && holdEnds < now) held.length = 0;
+    // A dossier reads its owner's zone when it processes the change: only the round's last zone
+    // of each owner is seen.
+    const zoneChanges = round.filter((action) => action.type === 'ownerZone');
+    for (const change of zoneChanges) zones[change.ownerId] = change.timeZone;
+    if (zoneChanges.length > 0 && dossier !== undefined) afterChange(dossier);
+    for (const action of round.filter((a) => a.type !== 'ownerZone')) apply(action);
+    if (dossier === undefined && held.length > 0 && processedAt(heldSince + HOUR) <= now) held.length = 0;
     if (dossier !== undefined) sendDueReminders(dossier);
   }
   return deliveries;

@@ -27,6 +27,10 @@ export interface ReminderEngine {
   dossiers: DossierClient;
   taskQueue: string;
   notificationsOf(dossierId: string): Promise<NotificationRow[]>;
+  /** Stops the worker (a deploy or crash): signals queue, timers fire unseen. */
+  stopWorker(): Promise<void>;
+  /** Starts a worker again on the same task queue. */
+  startWorker(): Promise<void>;
   /** With RECORD_HISTORIES=1, writes the dossier's workflow history for the replay test. */
   recordHistory(dossierId: string, name: string): Promise<void>;
   close(): Promise<void>;
@@ -43,13 +47,15 @@ export async function startReminderEngine(
   // A plain client: the test environment's own client unlocks time-skipping whenever it awaits
   // a result, which lets the clock run ahead of what a test asked for.
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
-  const worker: Worker = await createNotifyWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    dependencies: { orm: db.orm, temporal: { client, taskQueue }, config },
-  });
-  const running = worker.run();
+  const newWorker = (): Promise<Worker> =>
+    createNotifyWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      dependencies: { orm: db.orm, temporal: { client, taskQueue }, config },
+    });
+  let worker = await newWorker();
+  let running: Promise<void> | undefined = worker.run();
   return {
     env,
     client,
@@ -67,9 +73,20 @@ export async function startReminderEngine(
       const history = await client.workflow.getHandle(dossierWorkflowId(dossierId)).fetchHistory();
       await writeHistoryFile(new URL(`../histories/${name}.json`, import.meta.url), history);
     },
-    async close() {
+    async stopWorker() {
       worker.shutdown();
       await running;
+      running = undefined;
+    },
+    async startWorker() {
+      worker = await newWorker();
+      running = worker.run();
+    },
+    async close() {
+      if (running) {
+        worker.shutdown();
+        await running;
+      }
       await db.drop();
     },
   };
