@@ -91,6 +91,7 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
     // Changing a zone is not news to the owner: no notice beyond the creations.
     assert.deepEqual(kinds(await engine.notificationsOf(d5)), ['dossier_update/created']);
     assert.deepEqual(kinds(await engine.notificationsOf(d6)), ['dossier_update/created']);
+    await engine.recordHistory(d6, 'owner-zone-changed');
   });
 
   it('creates a new dossier whose urgent mark reached its workflow before the create', async () => {
@@ -103,6 +104,7 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
     const rows = await rowsOnceSettled(id, 2);
     assert.deepEqual(kinds(rows), ['dossier_update/created', 'new_alert/urgent']);
     assert.equal((await engine.dossiers.plan(id)).dossier.urgent, true);
+    await engine.recordHistory(id, 'urgent-before-create');
   });
 
   it('holds a call that came minutes before the create, then applies it', async () => {
@@ -131,6 +133,7 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
       'dossier_update/assigned',
     ]);
     assert.deepEqual(userOf(rows, 'urgent'), ['alice', 'bob']);
+    await engine.recordHistory(id, 'urgent-reassigned');
   });
 
   it('stores silently an event that changes nothing the owner sees', async () => {
@@ -254,6 +257,7 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
     assert.equal(plan.dossier.title, 'Refused');
     await engine.dossiers.complete(id); // still served
     assert.equal((await endOf(id)).outcome, 'done');
+    await engine.recordHistory(id, 'refused-update');
     assert.deepEqual(kinds(await engine.notificationsOf(id)), [
       'dossier_update/created',
       'dossier_update/completed',

@@ -5,6 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { createDossierClient, type DossierClient } from '../../client/dossier-client.js';
 import { loadConfig } from '../../config/config.js';
 import { dossierWorkflowId } from '../../workflows/dossier-messages.js';
+import { DOSSIER_ENGINE_V2 } from '../../workflows/dossier-workflow.js';
 import { createNotifyWorker } from '../../worker/create-worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { writeHistoryFile } from './history-files.js';
@@ -31,7 +32,11 @@ export interface ReminderEngine {
   stopWorker(): Promise<void>;
   /** Starts a worker again on the same task queue. */
   startWorker(): Promise<void>;
-  /** With RECORD_HISTORIES=1, writes the dossier's workflow history for the replay test. */
+  /**
+   * With RECORD_HISTORIES=1, writes the dossier's workflow history for the replay test, named
+   * after the workflow code's version (`<name>.dossier-engine-v2.json`): the histories of earlier
+   * versions stay, and keep proving that runs started by them replay.
+   */
   recordHistory(dossierId: string, name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,7 +76,10 @@ export async function startReminderEngine(
     async recordHistory(dossierId, name) {
       if (process.env.RECORD_HISTORIES !== '1') return;
       const history = await client.workflow.getHandle(dossierWorkflowId(dossierId)).fetchHistory();
-      await writeHistoryFile(new URL(`../histories/${name}.json`, import.meta.url), history);
+      await writeHistoryFile(
+        new URL(`../histories/${name}.${DOSSIER_ENGINE_V2}.json`, import.meta.url),
+        history,
+      );
     },
     async stopWorker() {
       worker.shutdown();
