@@ -287,6 +287,15 @@ describe('OpenAPI document', () => {
     for (const pattern of patterns) assert.doesNotThrow(() => new RegExp(pattern, 'u'), pattern);
   });
 
+  it("documents the user profile route: the owner profile's fields plus eventId, nothing else, 202", () => {
+    const operation = document.paths['/api/v1/users/{userId}/profile']?.put;
+    const schema = operation?.requestBody?.content['application/json']?.schema as
+      { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
+    assert.deepEqual(Object.keys(schema?.properties ?? {}).sort(), ['eventId', 'locale', 'name', 'timezone']);
+    assert.equal(schema?.additionalProperties, false);
+    for (const status of ['202', '400', '401', '403']) assert.ok(operation?.responses[status], status);
+  });
+
   it('documents only routes that exist: each answers something other than 404', async () => {
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => [method.toUpperCase(), path] as const),
@@ -494,5 +503,107 @@ describe('dossier routes (service token, Temporal dev server, real worker)', () 
     // Nothing was started for the refused dossier D-2.
     const missing = await call('/D-2/plan');
     assert.equal(missing.status, 404);
+  });
+});
+
+describe('user profile route (service token, Temporal dev server, real worker)', () => {
+  const user = 'dora';
+  let service: string;
+  const profile = (body: unknown, token = service) =>
+    httpRequest(`${engineServer.url}/api/v1/users/${user}/profile`, { method: 'PUT', token, body });
+  type Plan = { timeZone: string; dossier: { status: string }; pending: Array<{ kind: string; at: string }> };
+  const planOf = (id: string) =>
+    httpRequest<Plan>(`${engineServer.url}/api/v1/dossiers/${id}/plan`, { token: service });
+  const j0In = (id: string, zone: string) =>
+    waitFor(
+      `${id}'s j-0 planned in ${zone}`,
+      async () => {
+        const reply = await planOf(id);
+        return (
+          reply.status === 200 &&
+          reply.json.timeZone === zone &&
+          reply.json.pending.find((reminder) => reminder.kind === 'j-0')
+        );
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+  const userRow = async () =>
+    (
+      await engineServer.db.query<{ name: string; locale: string; timezone: string }>(
+        'select name, locale, timezone from users where id = $1',
+        [user],
+      )
+    )[0];
+  const fieldsOf = (reply: ReplyJson): string[] =>
+    (reply.error.issues as Array<{ field: string }>).map((issue) => issue.field);
+  const dueDate = DateTime.now().setZone('Europe/Paris').plus({ days: 10 }).toISODate()!;
+  const at0800 = (zone: string): string => DateTime.fromISO(`${dueDate}T08:00`, { zone }).toUTC().toISO()!;
+
+  before(async () => {
+    service = await engineServer.token('normx-backend', { service: true });
+  });
+
+  it("202, then the user's row has the new zone and each open dossier of theirs is planned in it", async () => {
+    const ids = ['D-dora-1', 'D-dora-2'];
+    for (const id of ids) {
+      const created = await httpRequest(`${engineServer.url}/api/v1/dossiers`, {
+        token: service,
+        body: { id, title: `Bilan ${id}`, ownerId: user, dueDate },
+      });
+      assert.equal(created.status, 202, created.text);
+      assert.equal((await j0In(id, 'Europe/Paris')).at, at0800('Europe/Paris'));
+    }
+
+    const reply = await profile({ name: 'Dora', locale: 'en', timezone: 'America/Montreal', eventId: 'p-1' });
+    assert.equal(reply.status, 202, reply.text);
+    assert.deepEqual(reply.json, { workflowId: `user:${user}`, eventId: 'p-1' });
+
+    const row = await waitFor('the new zone in PostgreSQL', async () => {
+      const found = await userRow();
+      return found?.timezone === 'America/Montreal' && found;
+    });
+    assert.deepEqual(row, { name: 'Dora', locale: 'en', timezone: 'America/Montreal' });
+    for (const id of ids) {
+      assert.equal((await j0In(id, 'America/Montreal')).at, at0800('America/Montreal'), id);
+      assert.equal((await planOf(id)).json.pending.length, 5, id);
+    }
+
+    // Without an eventId the call gets one.
+    const again = await profile({ timezone: 'Asia/Tokyo' });
+    assert.equal(again.status, 202, again.text);
+    assert.match(String(again.json.eventId), /^\S+$/);
+    for (const id of ids) assert.equal((await j0In(id, 'Asia/Tokyo')).at, at0800('Asia/Tokyo'), id);
+  });
+
+  it('403 for a user token, even the user their own', async () => {
+    const reply = await profile({ timezone: 'Europe/Paris' }, await engineServer.token(user));
+    assert.equal(reply.status, 403, reply.text);
+    assert.equal(reply.json.error.code, 'forbidden');
+  });
+
+  it('400 naming the field: an unknown zone, an unknown field, a NUL in the name, a bad eventId', async () => {
+    const cases: Array<[unknown, string[]]> = [
+      [{ timezone: 'Mars/Olympus_Mons' }, ['timezone']],
+      [{ timezone: 'Europe/Paris', zone: 'Europe/Paris' }, ['zone']],
+      [{ name: 'Do\u0000ra' }, ['name']],
+      [{ locale: 'de' }, ['locale']],
+      [{ timezone: 'Europe/Paris', eventId: '' }, ['eventId']],
+      [undefined, ['(input)']],
+    ];
+    for (const [body, fields] of cases) {
+      const reply = await profile(body);
+      assert.equal(reply.status, 400, `${JSON.stringify(body)}: ${reply.text}`);
+      assert.equal(reply.json.error.code, 'validation_failed');
+      assert.deepEqual(fieldsOf(reply.json), fields, JSON.stringify(body));
+    }
+    const badUser = await httpRequest(`${engineServer.url}/api/v1/users/bad%00user/profile`, {
+      method: 'PUT',
+      token: service,
+      body: { timezone: 'Europe/Paris' },
+    });
+    assert.equal(badUser.status, 400, badUser.text);
+    assert.deepEqual(fieldsOf(badUser.json), ['userId']);
+    // None of them reached the workflow: the zone is the last one accepted.
+    assert.equal((await userRow())?.timezone, 'Asia/Tokyo');
   });
 });

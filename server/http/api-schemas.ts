@@ -31,6 +31,8 @@ export const assignBody = z.strictObject({
   owner: ownerProfile.optional(),
   eventId: eventId.optional(),
 });
+/** A user's profile (the `owner` of the dossier calls), plus the call's optional event id. */
+export const userProfileBody = z.strictObject({ ...ownerProfile.shape, eventId: eventId.optional() });
 
 export const notificationPage = z.object({
   items: z.array(wireNotification),
@@ -46,4 +48,4 @@ export const errorBody = z.object({
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   }),
 });
-export { dossierInput };
+export { dossierInput, userId };

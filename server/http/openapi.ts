@@ -13,6 +13,7 @@ import {
   rescheduleBody,
   unreadCount,
   urgentBody,
+  userProfileBody,
 } from './api-schemas.js';
 
 /**
@@ -99,6 +100,18 @@ function build(): object {
           summary: 'Mark all my notifications read',
           parameters: [userPath],
           responses: { 200: { description: 'Marked', content: json(markReadResult) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/profile': {
+        put: {
+          summary:
+            "Change a user's profile without a dossier call (service token): every open dossier of theirs moves its reminders to the new zone",
+          parameters: [{ ...userPath, description: 'The user whose profile changes' }],
+          requestBody: body(userProfileBody),
+          responses: {
+            202: { description: "Sent to the user's profile workflow", content: json(accepted) },
+            ...errors,
+          },
         },
       },
       '/api/v1/dossiers': {

@@ -21,6 +21,8 @@ import {
   markReadBody,
   rescheduleBody,
   urgentBody,
+  userId as userIdSchema,
+  userProfileBody,
 } from './api-schemas.js';
 import { databaseAnswers } from '../../db/health.js';
 import { jsonRoute, type RequestContext } from './http-io.js';
@@ -171,6 +173,16 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     await service(context);
     const { ownerId, owner, eventId } = input(assignBody, context.body);
     return engine(() => dossiers.assign(context.params[0]!, ownerId, owner, { eventId }));
+  });
+  /**
+   * A user's profile (name, locale, zone) without a dossier call: the user-profile workflow saves
+   * it and moves the reminders of every open dossier of theirs to the new zone.
+   */
+  route('put', '/api/v1/users/:userId/profile', async (context) => {
+    await service(context);
+    const userId = input(userIdSchema, context.params[0], 'userId');
+    const { eventId, ...profile } = input(userProfileBody, context.body);
+    return engine(() => dossiers.updateUserProfile(userId, profile, { eventId }));
   });
   /**
    * The plan, once the workflow has loaded its dossier (polled up to PLAN_READY_TIMEOUT_MS). A
