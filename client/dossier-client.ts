@@ -161,7 +161,7 @@ export function createDossierClient(client: Client, options: { taskQueue: string
       const event = {
         userId: id,
         profile: parse(ownerProfile, profile, 'profile'),
-        eventId: opts.eventId ?? randomUUID(),
+        eventId: opts.eventId === undefined ? randomUUID() : parse(eventIdSchema, opts.eventId, 'eventId'),
       };
       const workflowId = userProfileWorkflowId(id);
       await client.workflow.signalWithStart(USER_PROFILE_WORKFLOW_TYPE, {

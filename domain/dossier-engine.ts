@@ -111,6 +111,13 @@ interface EngineState {
   context: PlanningContext;
   pending: PendingReminder[];
   sent: SentReminder[];
+  /**
+   * The kinds armed when the deadline was last set, not sent yet. Usually those of `pending`; a
+   * j-N that a zone change put at or after the overdue instant is out of `pending` but stays
+   * here, and comes back if a later change moves it before (only the zone the owner ends up
+   * with decides). Absent in states carried from v1: then `pending`'s kinds.
+   */
+  armed?: string[];
 }
 
 export type RunEnd = { outcome: DossierWorkflowResult['outcome'] } | 'continue-as-new';
@@ -327,6 +334,8 @@ export class DossierEngine {
         if (!(error instanceof RejectedInput)) throw error;
         this.reject(reminder.kind, undefined, error.reason);
       }
+      const armed = state.armed ?? state.pending.map((armedReminder) => armedReminder.kind);
+      state.armed = armed.filter((kind) => kind !== reminder.kind);
       state.pending = state.pending.slice(1);
     }
   }
@@ -396,20 +405,22 @@ export class DossierEngine {
     }
     const sentKeys = new Set(state.sent.map((reminder) => reminder.idempotencyKey));
     const { timeZone, policy } = state.context;
-    state.pending = planReminders({
+    const planned = planReminders({
       deadline: deadlineOf(state.dossier),
       timeZone,
       policy,
       now: this.effects.now(),
     })
-      .map((planned) => this.keyed(planned))
+      .map((reminder) => this.keyed(reminder))
       .filter((reminder) => !sentKeys.has(reminder.idempotencyKey));
+    state.pending = planned;
+    state.armed = planned.map((reminder) => reminder.kind);
   }
 
   /** The same reminders stay armed, at their instants under the current zone; passed ones fire now. */
   private rearmKeeping(): void {
     const state = this.loaded();
-    const armed = new Set(state.pending.map((reminder) => reminder.kind));
+    const armed = new Set(state.armed ?? state.pending.map((reminder) => reminder.kind));
     const { timeZone, policy } = state.context;
     state.pending = remindersOf({ deadline: deadlineOf(state.dossier), timeZone, policy })
       .filter((planned) => armed.has(planned.kind))

@@ -130,6 +130,8 @@ export interface CarriedState {
   sent: SentReminder[];
   queued: DossierEvent[];
   rejected?: RejectedEvent[];
+  /** Kinds armed for the current deadline, not sent yet (see DossierEngine); absent from v1 runs. */
+  armed?: string[];
 }
 
 export interface DossierWorkflowResult {

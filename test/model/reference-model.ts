@@ -175,10 +175,12 @@ export function expectedDeliveries(life: Life): Delivery[] {
     }
   }
 
-  /** After any change: armed kinds are kept, seen from the current owner's zone (a j-N may vanish); urgent alert. */
+  /**
+   * After any change: armed kinds are kept, seen from the current owner's zone. A j-N that falls at
+   * or after the overdue instant in that zone is not sent while so, but stays armed: the zone
+   * the owner ends up with decides, whatever zones came between. Then the urgent alert.
+   */
   function afterChange(d: Dossier): void {
-    const instants = instantsOf(d);
-    for (const kind of d.armed) if (!instants.has(kind)) d.armed.delete(kind);
     const alertKey = `${d.urgentSince} ${d.ownerId}`;
     if (d.status === 'open' && d.urgentSince !== null && !urgentAlerts.has(alertKey)) {
       urgentAlerts.add(alertKey);
@@ -188,7 +190,7 @@ export function expectedDeliveries(life: Life): Delivery[] {
 
   function sendDueReminders(d: Dossier): void {
     const instants = instantsOf(d);
-    const due = KINDS.filter((kind) => d.armed.has(kind) && instants.get(kind)! <= now);
+    const due = KINDS.filter((kind) => d.armed.has(kind) && instants.has(kind) && instants.get(kind)! <= now);
     due.sort((a, b) => instants.get(a)! - instants.get(b)! || KINDS.indexOf(a) - KINDS.indexOf(b));
     for (const kind of due) {
       d.armed.delete(kind);
@@ -201,7 +203,8 @@ export function expectedDeliveries(life: Life): Delivery[] {
   for (;;) {
     const step = life.steps[nextStep];
     const d = dossier as Dossier | undefined;
-    const reminderTimes = d === undefined ? [] : [...d.armed].map((kind) => instantsOf(d).get(kind)!);
+    const instants = d && instantsOf(d);
+    const reminderTimes = d === undefined ? [] : [...d.armed].flatMap((kind) => instants!.get(kind) ?? []);
     now = Math.min(step === undefined ? Infinity : processedAt(step.at), ...reminderTimes.map(processedAt));
     if (!(now <= life.end)) break;
     // (1) every call made by now, in order; (2) then every reminder due under the resulting state.
