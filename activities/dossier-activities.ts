@@ -88,17 +88,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       const em = orm.em.fork();
       return em.transactional(async (tx) => {
         const user = await ensureUser(tx, dossier.ownerId, owner);
-        await tx.upsert(DossierSchema, {
-          id: dossier.id,
-          title: dossier.title,
-          ownerId: dossier.ownerId,
-          dueDate: dossier.dueDate ?? null,
-          dueAt: dossier.dueAt ? new Date(dossier.dueAt) : null,
-          urgent: dossier.urgent,
-          urgentSince: dossier.urgentSince ? new Date(dossier.urgentSince) : null,
-          status: dossier.status,
-          updatedAt: new Date(),
-        });
+        await tx.upsert(DossierSchema, { id: dossier.id, ...toColumns(dossier), updatedAt: new Date() });
         return contextFor(user);
       });
     },
@@ -117,15 +107,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           { id: dossier.id },
           { lockMode: LockMode.PESSIMISTIC_WRITE },
         );
-        const wanted = {
-          title: dossier.title,
-          ownerId: dossier.ownerId,
-          dueDate: dossier.dueDate ?? null,
-          dueAt: dossier.dueAt ? new Date(dossier.dueAt) : null,
-          urgent: dossier.urgent,
-          urgentSince: dossier.urgentSince ? new Date(dossier.urgentSince) : null,
-          status: dossier.status,
-        };
+        const wanted = toColumns(dossier);
         if (!row) {
           const created = tx.create(DossierSchema, { id: dossier.id, ...wanted, updatedAt: new Date() });
           await tx.flush();
@@ -251,6 +233,19 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       }
       return stored;
     },
+  };
+}
+
+/** A snapshot's values as the row's columns (the inverse of `toSnapshot`). */
+function toColumns(dossier: DossierSnapshot) {
+  return {
+    title: dossier.title,
+    ownerId: dossier.ownerId,
+    dueDate: dossier.dueDate ?? null,
+    dueAt: dossier.dueAt ? new Date(dossier.dueAt) : null,
+    urgent: dossier.urgent,
+    urgentSince: dossier.urgentSince ? new Date(dossier.urgentSince) : null,
+    status: dossier.status,
   };
 }
 

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
-import {
-  dossierWorkflowId,
-  type DossierWorkflowResult,
-  type ReminderPlanView,
-} from '../workflows/dossier-messages.js';
+import type { ReminderPlanView } from '../workflows/dossier-messages.js';
+import { DAY, dossierLives, kinds, local, localDate, PARIS, uniqueId } from './support/dossier-lives.js';
 import { startReminderEngine, type NotificationRow, type ReminderEngine } from './support/reminder-engine.js';
 import { createTimeSkippingEnv } from './support/temporal.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * A dossier's whole life on the time-skipping test server, with the real worker, activities and
@@ -18,11 +13,12 @@ import { waitFor } from './support/wait.js';
  * planner: 08:00 in the owner's zone for j-N, next local midnight for overdue, +3 local days.
  */
 
-const PARIS = 'Europe/Paris';
-const DAY = 24 * 3600 * 1000;
-
 let env: TestWorkflowEnvironment;
 let engine: ReminderEngine;
+const { rowsOnceSettled, advanceTo, endOf } = dossierLives(
+  () => engine,
+  () => env,
+);
 
 before(async () => {
   env = await createTimeSkippingEnv();
@@ -39,41 +35,20 @@ afterEach(async () => {
   }
 });
 
-/** Waits for a dossier's workflow run to end (the plain client's `result()` leaves the clock alone). */
-async function endOf(id: string): Promise<DossierWorkflowResult> {
-  return engine.client.workflow.getHandle(dossierWorkflowId(id)).result();
-}
 after(async () => {
   await engine?.close();
   await env?.teardown();
 });
 
 const newId = (label: string): string => {
-  const id = `${label}-${randomBytes(3).toString('hex')}`;
+  const id = uniqueId(label);
   startedDossiers.push(id);
   return id;
 };
-const localDate = (ms: number, zone = PARIS) => DateTime.fromMillis(ms, { zone }).startOf('day');
-/** An instant written as local wall-clock time in a zone. */
-const local = (date: string, time: string, zone = PARIS): string =>
-  DateTime.fromISO(`${date}T${time}`, { zone }).toUTC().toISO()!;
-const kinds = (rows: NotificationRow[]) => rows.map((row) => `${row.type}/${row.kind}`);
 const reminderInstants = (rows: NotificationRow[]) =>
   rows
     .filter((row) => row.type !== 'dossier_update')
     .map((row) => [row.kind, row.scheduled_for?.toISOString()]);
-
-async function rowsOnceSettled(dossierId: string, count: number): Promise<NotificationRow[]> {
-  let found: NotificationRow[] = [];
-  const rows = await waitFor(`${count} notifications for ${dossierId}`, async () => {
-    found = await engine.notificationsOf(dossierId);
-    return found.length >= count && found;
-  }).catch((error: Error) => {
-    throw new Error(`${error.message}; have: ${kinds(found).join(', ')}`);
-  });
-  assert.equal(rows.length, count, `exactly ${count} notifications: ${kinds(rows).join(', ')}`);
-  return rows;
-}
 
 async function planOf(dossierId: string): Promise<ReminderPlanView> {
   return engine.dossiers.plan(dossierId);
@@ -91,13 +66,6 @@ function assertFiredOnTime(plan: ReminderPlanView): void {
 }
 
 async function advance(ms: number): Promise<void> {
-  await env.sleep(ms);
-}
-
-/** Moves the test server's clock to an instant (the tests start at any real time of day). */
-async function advanceTo(instant: string): Promise<void> {
-  const ms = Date.parse(instant) - (await env.currentTimeMs());
-  assert.ok(ms > 0, `the clock is already past ${instant}`);
   await env.sleep(ms);
 }
 
