@@ -7,7 +7,6 @@ import { Client } from '@temporalio/client';
 import type { State as WorkerState } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDossierClient } from '../client/dossier-client.js';
-import { HOURLY_URGENT_CHECK_SCHEDULE_ID } from '../client/schedules.js';
 import { createLogger } from '../config/logger.js';
 import { startWorkerHealthServer } from '../worker/health.js';
 import { createWorkerMetrics } from '../worker/metrics.js';
@@ -105,8 +104,10 @@ describe('worker health endpoint and metrics (dev server, real PostgreSQL)', () 
           'the overdue alert',
           async () => (await db.query(`select 1 from notifications where kind = 'overdue'`)).length === 1,
         );
-        // The hourly check finds the urgent alert stored already: a duplicate, skipped.
-        await client.schedule.getHandle(HOURLY_URGENT_CHECK_SCHEDULE_ID).trigger();
+        // Completed, then reopened: the new run finds the urgent and overdue alerts stored already
+        // (their keys are the same): duplicates, skipped and counted.
+        await dossiers.complete('D-health');
+        await dossiers.reopen('D-health');
 
         const metrics = await waitFor(
           'the counters in /metrics',
