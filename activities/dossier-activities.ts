@@ -1,8 +1,9 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
 import type { SaveRequest, SaveResult } from '../domain/dossier-engine.js';
+import { forEachInOrder } from '../domain/reconciliation.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,
@@ -26,6 +27,8 @@ export interface NotificationRequest {
 }
 
 const PAGE_SIZE = 500;
+/** Signals sent at once when a profile change is announced to an owner's dossiers. */
+const SIGNAL_CONCURRENCY = 16;
 
 /** Activities of the dossier workflow: its database copy and its notifications. */
 export function createDossierActivities({ orm, config, metrics, temporal }: ActivityDependencies) {
@@ -145,8 +148,10 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
 
     /**
      * Tells each open dossier of the owner (but one) that the profile changed, so that its
-     * reminders move to the new zone. Idempotent (a re-plan that finds nothing moved does
-     * nothing); resumes from the last page done when retried.
+     * reminders move to the new zone: a signal each, SIGNAL_CONCURRENCY at a time. Idempotent (a
+     * re-plan that finds nothing moved does nothing). Heartbeats the last dossier id done, and a
+     * retry resumes after it: an owner with thousands of dossiers takes several heartbeats, never
+     * a restart from the first.
      */
     async announceOwnerProfile({
       ownerId,
@@ -157,25 +162,43 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     }): Promise<{ signalled: number }> {
       const em = orm.em.fork();
       const client = dossierClient();
-      let signalled = 0;
-      let after = '';
+      const details = activityInfo().heartbeatDetails as { after?: unknown; signalled?: unknown } | undefined;
+      let after = typeof details?.after === 'string' ? details.after : '';
+      let signalled = typeof details?.signalled === 'number' ? details.signalled : 0;
       for (;;) {
         const page = await em.find(
           DossierSchema,
           { ownerId, status: 'open', id: { $gt: after } },
           { orderBy: { id: 'asc' }, limit: PAGE_SIZE, fields: ['id'] },
         );
-        for (const { id } of page) {
-          if (id === exceptDossierId) continue;
-          await client.ownerProfileChanged(id, ownerId);
-          signalled += 1;
-        }
-        heartbeat({ signalled });
+        const ids = page.map(({ id }) => id).filter((id) => id !== exceptDossierId);
+        await forEachInOrder(
+          ids,
+          SIGNAL_CONCURRENCY,
+          (id) => client.ownerProfileChanged(id, ownerId),
+          (count) => heartbeat({ after: ids[count - 1], signalled: signalled + count }),
+        );
+        signalled += ids.length;
         if (page.length < PAGE_SIZE) break;
         after = page[page.length - 1]!.id;
+        heartbeat({ after, signalled });
         em.clear();
       }
       return { signalled };
+    },
+
+    /**
+     * Hands the announcement of a profile change to the user's workflow (`user:<ownerId>`), so
+     * that the dossier that carried the change is not held while thousands of others are told.
+     */
+    async requestOwnerProfileAnnouncement({
+      ownerId,
+      exceptDossierId,
+    }: {
+      ownerId: string;
+      exceptDossierId: string;
+    }): Promise<void> {
+      await dossierClient().announceUserProfileSaved(ownerId, exceptDossierId);
     },
 
     /** The database copy of a dossier, for a workflow started without its creating signal. */

@@ -18,7 +18,11 @@ import {
   type ReminderPlanView,
 } from '../workflows/dossier-messages.js';
 import type { Deadline } from '../workflows/reminder-plan.js';
-import { updateUserProfileSignal, userProfileWorkflowId } from '../workflows/user-profile-messages.js';
+import {
+  updateUserProfileSignal,
+  userProfileSavedSignal,
+  userProfileWorkflowId,
+} from '../workflows/user-profile-messages.js';
 import {
   DossierIdAttribute,
   DueDateAttribute,
@@ -173,6 +177,18 @@ export function createDossierClient(client: Client, options: { taskQueue: string
         staticSummary: `Profile of user ${id}`,
       });
       return { workflowId, eventId: event.eventId };
+    },
+
+    /** A dossier call saved a new profile of the user: their other open dossiers are told (by `user:<userId>`). */
+    async announceUserProfileSaved(userId: string, exceptDossierId: string): Promise<void> {
+      await client.workflow.signalWithStart(USER_PROFILE_WORKFLOW_TYPE, {
+        workflowId: userProfileWorkflowId(userId),
+        taskQueue: options.taskQueue,
+        args: [{ userId }],
+        signal: userProfileSavedSignal,
+        signalArgs: [{ eventId: randomUUID(), exceptDossierId }],
+        staticSummary: `Profile of user ${userId}`,
+      });
     },
 
     /** The reminders sent and pending, with their instants (works on finished workflows too). */

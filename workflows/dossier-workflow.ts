@@ -107,8 +107,8 @@ function temporalEffects(dossierId: string, timeZone: () => string): DossierEffe
         activities.ownerContext.executeWithOptions({ summary: `read the profile of ${ownerId}` }, [ownerId]),
       ),
     async announceOwnerProfile(ownerId, exceptDossierId) {
-      await activities.announceOwnerProfile.executeWithOptions(
-        { summary: `re-plan the other open dossiers of ${ownerId}` },
+      await activities.requestOwnerProfileAnnouncement.executeWithOptions(
+        { summary: `have the other open dossiers of ${ownerId} re-planned` },
         [{ ownerId, exceptDossierId }],
       );
     },

@@ -16,3 +16,12 @@ export const updateUserProfileSignal = defineSignal<[UpdateUserProfileEvent]>('u
 export interface UserProfileWorkflowInput {
   userId: string;
 }
+
+/** A dossier call saved a new profile: the user's other open dossiers must be told. */
+export interface UserProfileSavedEvent {
+  eventId: string;
+  /** The dossier that carried the change (it re-planned already). */
+  exceptDossierId?: string;
+}
+
+export const userProfileSavedSignal = defineSignal<[UserProfileSavedEvent]>('userProfileSaved');

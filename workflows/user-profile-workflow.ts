@@ -3,41 +3,55 @@ import type { DossierActivities } from '../activities/index.js';
 import { INVALID_DATA_FAILURE } from '../domain/failures.js';
 import {
   updateUserProfileSignal,
+  userProfileSavedSignal,
   type UpdateUserProfileEvent,
+  type UserProfileSavedEvent,
   type UserProfileWorkflowInput,
 } from './user-profile-messages.js';
 
-const { saveUserProfile, announceOwnerProfile } = proxyActivities<DossierActivities>({
-  startToCloseTimeout: '1 minute',
+const retry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: [INVALID_DATA_FAILURE],
+};
+const { saveUserProfile } = proxyActivities<DossierActivities>({ startToCloseTimeout: '30 seconds', retry });
+// Thousands of dossiers take a while: it heartbeats its progress and a retry resumes from it.
+const { announceOwnerProfile } = proxyActivities<DossierActivities>({
+  startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [INVALID_DATA_FAILURE],
-  },
+  retry,
 });
 
+type ProfileEvent =
+  ({ type: 'update' } & UpdateUserProfileEvent) | ({ type: 'saved' } & UserProfileSavedEvent);
+
 /**
- * A user's profile change made without a dossier call (id `user:<userId>`): saves it, then tells
- * each of the user's open dossiers, whose workflows move their reminders to the new zone.
- * Changes signalled while it runs are applied in order; it ends when none is left.
+ * A user's profile (id `user:<userId>`): a change made without a dossier call is saved, then
+ * each of the user's open dossiers is told, whose workflows move their reminders to the new
+ * zone; a change a dossier call saved is announced the same way (but to that dossier). Events
+ * signalled while it runs are handled in order; it ends when none is left.
  */
 export async function userProfileWorkflow({
   userId,
 }: UserProfileWorkflowInput): Promise<{ applied: number }> {
-  const queued: UpdateUserProfileEvent[] = [];
-  setHandler(updateUserProfileSignal, (event) => void queued.push(event));
+  const queued: ProfileEvent[] = [];
+  setHandler(updateUserProfileSignal, (event) => void queued.push({ type: 'update', ...event }));
+  setHandler(userProfileSavedSignal, (event) => void queued.push({ type: 'saved', ...event }));
+  const summary = { summary: `re-plan the open dossiers of ${userId}` };
   let applied = 0;
   for (let event = queued.shift(); event; event = queued.shift()) {
-    const { changed } = await saveUserProfile.executeWithOptions(
-      { summary: `save the profile of ${userId}` },
-      [{ userId, profile: event.profile }],
-    );
-    if (changed) {
-      await announceOwnerProfile.executeWithOptions({ summary: `re-plan the open dossiers of ${userId}` }, [
-        { ownerId: userId },
+    if (event.type === 'saved') {
+      const { exceptDossierId } = event;
+      await announceOwnerProfile.executeWithOptions(summary, [
+        { ownerId: userId, ...(exceptDossierId && { exceptDossierId }) },
       ]);
+    } else {
+      const { changed } = await saveUserProfile.executeWithOptions(
+        { summary: `save the profile of ${userId}` },
+        [{ userId, profile: event.profile }],
+      );
+      if (changed) await announceOwnerProfile.executeWithOptions(summary, [{ ownerId: userId }]);
     }
     applied += 1;
   }
