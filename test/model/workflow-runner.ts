@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -333,6 +333,24 @@ export async function startWorkflowLives(env: TestWorkflowEnvironment): Promise<
     });
   }
 
+  /** The users' profile workflows (`user:<id>`) have ended: nothing is left to tell a dossier. */
+  async function profilesSettled(userIds: string[]): Promise<void> {
+    const running = async (userId: string) => {
+      const handle = client.workflow.getHandle(userProfileWorkflowId(userId));
+      try {
+        return (await handle.describe()).status.name === 'RUNNING';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    };
+    await waitFor(
+      "the owners' profile workflows to end",
+      async () => (await Promise.all(userIds.map(running))).every((busy) => !busy),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
+  }
+
   async function sleepTo(instant: number): Promise<void> {
     const ms = instant - (await env.currentTimeMs());
     if (ms > 0) await env.sleep(ms);
@@ -379,8 +397,12 @@ export async function startWorkflowLives(env: TestWorkflowEnvironment): Promise<
     }
     /** Whether a dossier call was made (its workflow exists from then on). */
     let started = false;
+    const owners = Object.keys(life.owners);
     const settled = async (): Promise<RunState | undefined> => {
       if (!started) return undefined;
+      await settle(workflowId);
+      // A dossier call that changed a profile hands its announcement to the user's workflow.
+      await profilesSettled(owners);
       const state = await settle(workflowId);
       runIds.add(state.runId);
       return state;
