@@ -107,6 +107,22 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
     await engine.recordHistory(id, 'urgent-before-create');
   });
 
+  it('applies calls that reached a run before its first task in the order they were made', async () => {
+    const id = newId('arrival-order');
+    const due = await dueIn(10);
+    await engine.stopWorker();
+    await engine.dossiers.create({ id, title: 'Order', ownerId: 'alice', dueDate: due });
+    await engine.dossiers.assign(id, 'bob');
+    await engine.dossiers.update({ id, title: 'Order, renamed', ownerId: 'alice', dueDate: due });
+    await engine.startWorker();
+    const rows = await rowsOnceSettled(id, 3);
+    assert.deepEqual(
+      rows.map((row) => `${row.user_id} ${row.kind}`),
+      ['alice created', 'bob assigned', 'alice assigned'],
+    );
+    assert.equal((await engine.dossiers.plan(id)).dossier.ownerId, 'alice');
+  });
+
   it('holds a call that came minutes before the create, then applies it', async () => {
     const id = newId('assign-first');
     const due = await dueIn(10);

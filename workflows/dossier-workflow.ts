@@ -7,6 +7,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,7 +26,9 @@ import {
   syncSignal,
   unmarkUrgentSignal,
   upsertDossierSignal,
+  type DossierEvent,
   type DossierWorkflowInput,
+  type PlainEvent,
   type DossierWorkflowResult,
 } from './dossier-messages.js';
 import {
@@ -35,6 +38,20 @@ import {
   timerSummary,
 } from './dossier-visibility.js';
 import { dossierWorkflowV1 } from './legacy/dossier-workflow-v1.js';
+
+/** Each signal's event type. */
+const eventTypes = new Map<string, DossierEvent['type']>([
+  [upsertDossierSignal.name, 'upsert'],
+  [rescheduleSignal.name, 'reschedule'],
+  [assignSignal.name, 'assign'],
+  [markUrgentSignal.name, 'markUrgent'],
+  [unmarkUrgentSignal.name, 'unmarkUrgent'],
+  [completeSignal.name, 'complete'],
+  [cancelSignal.name, 'cancel'],
+  [reopenSignal.name, 'reopen'],
+  [syncSignal.name, 'sync'],
+  [ownerProfileChangedSignal.name, 'ownerProfileChanged'],
+]);
 
 /** The patch that moved the dossier's rules into domain/dossier-engine.ts (runs before it replay v1). */
 export const DOSSIER_ENGINE_V2 = 'dossier-engine-v2';
@@ -68,16 +85,15 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     dossierId,
     temporalEffects(dossierId, () => engine.view().timeZone),
   );
-  setHandler(upsertDossierSignal, (event) => engine.enqueue({ type: 'upsert', ...event }));
-  setHandler(rescheduleSignal, (event) => engine.enqueue({ type: 'reschedule', ...event }));
-  setHandler(assignSignal, (event) => engine.enqueue({ type: 'assign', ...event }));
-  setHandler(markUrgentSignal, (event) => engine.enqueue({ type: 'markUrgent', ...event }));
-  setHandler(unmarkUrgentSignal, (event) => engine.enqueue({ type: 'unmarkUrgent', ...event }));
-  setHandler(completeSignal, (event) => engine.enqueue({ type: 'complete', ...event }));
-  setHandler(cancelSignal, (event) => engine.enqueue({ type: 'cancel', ...event }));
-  setHandler(reopenSignal, (event) => engine.enqueue({ type: 'reopen', ...event }));
-  setHandler(syncSignal, (event) => engine.enqueue({ type: 'sync', ...event }));
-  setHandler(ownerProfileChangedSignal, (event) => engine.enqueue({ type: 'ownerProfileChanged', ...event }));
+  // One handler for every signal, not one per signal type: signals that reach a run before its
+  // first task (a burst of calls, workers down, continue-as-new) are then queued in the order they
+  // arrived. Per-type handlers would each take their own type's held signals in turn (every
+  // upsert, then every assign…), so a later call could be applied before an earlier one.
+  setDefaultSignalHandler((name, ...args) => {
+    const type = eventTypes.get(name);
+    if (type) engine.enqueue({ ...(args[0] as PlainEvent), type } as DossierEvent);
+    else log.warn('Unknown signal ignored', { dossierId, signal: name });
+  });
   setHandler(reminderPlanQuery, () => engine.view());
 
   const end = await engine.run(input.carried);
