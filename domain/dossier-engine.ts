@@ -373,7 +373,11 @@ export class DossierEngine {
     const before = { dossier, context };
     const saved = await this.effects.save({ dossier: next, fields, ...(owner && { owner }) });
     this.replan(before, saved);
-    if (saved.ownerProfileChanged) {
+    // `ownerProfileChanged` is false on a retry whose first attempt committed the change (the
+    // zone is stored already): a zone this dossier had not seen, same owner, announces as well.
+    const sameOwner = before.dossier.ownerId === saved.dossier.ownerId;
+    const unseenZone = sameOwner && before.context.timeZone !== saved.context.timeZone;
+    if (owner && (saved.ownerProfileChanged || unseenZone)) {
       await this.effects.announceOwnerProfile(saved.dossier.ownerId, this.dossierId);
     }
   }
