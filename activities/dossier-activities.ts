@@ -1,9 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
+import { IANAZone } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
 import type { SaveRequest, SaveResult } from '../domain/dossier-engine.js';
-import { forEachInOrder } from '../domain/reconciliation.js';
+import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
+import { escapeKeyComponent } from '../workflows/idempotency-keys.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,
@@ -27,6 +29,12 @@ export interface NotificationRequest {
 }
 
 const PAGE_SIZE = 500;
+
+/** Logs a dossier id that cannot be signalled; returns false (to filter it out). */
+function skipped(dossierId: string): boolean {
+  log.warn('Dossier id the API would refuse: not told of the profile change', { dossierId });
+  return false;
+}
 /** Signals sent at once when a profile change is announced to an owner's dossiers. */
 const SIGNAL_CONCURRENCY = 16;
 
@@ -42,12 +50,27 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     em: EntityManager,
     userId: string,
     profile: OwnerProfile | undefined,
+    changeKey?: string,
   ): Promise<{ user: User; changed: boolean }> {
+    // Held until commit (FOR SHARE): a concurrent profile change of this user waits for this
+    // save, so its announcement finds this dossier already theirs (or this save reads its zone).
+    const existing = await em.findOne(UserSchema, { id: userId }, { lockMode: LockMode.PESSIMISTIC_READ });
     // Copied: the upsert below updates this managed entity in place.
-    const existing = await em.findOne(UserSchema, { id: userId });
     const before = existing && { timezone: existing.timezone, locale: existing.locale };
     const user = await ensureUser(em, userId, profile);
-    const changed = before !== null && (before.timezone !== user.timezone || before.locale !== user.locale);
+    let changed = before !== null && (before.timezone !== user.timezone || before.locale !== user.locale);
+    if (changeKey && profile) {
+      if (changed) {
+        await em.execute(
+          'insert into profile_changes (change_key, user_id) values (?, ?) on conflict do nothing',
+          [changeKey, userId],
+        );
+      } else {
+        // A retry whose first attempt committed the change: the key says so.
+        const rows = await em.execute('select 1 from profile_changes where change_key = ?', [changeKey]);
+        changed = rows.length > 0;
+      }
+    }
     return { user, changed };
   }
 
@@ -74,10 +97,15 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     });
   }
 
-  const contextFor = (owner: User): PlanningContext => ({
-    timeZone: owner.timezone,
-    policy: config.reminderPolicy,
-  });
+  /**
+   * The owner's zone for planning. A zone the API would refuse (a row written by NormX) plans in
+   * the default zone, as the daily report does, rather than giving NaN instants.
+   */
+  const contextFor = (owner: User): PlanningContext => {
+    const valid = IANAZone.isValidZone(owner.timezone);
+    if (!valid) log.warn('Unknown time zone in users: planning in the default zone', { userId: owner.id });
+    return { timeZone: valid ? owner.timezone : config.defaults.timeZone, policy: config.reminderPolicy };
+  };
 
   return {
     /** Upserts the dossier row (and its owner); returns the owner's zone and the reminder policy for planning. */
@@ -101,10 +129,11 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
      * elsewhere (NormX's `urgent` flag) is neither overwritten nor ignored. A dossier already
      * urgent keeps its `urgentSince` (its alert key). A new row is written whole.
      */
-    async saveDossierChanges({ dossier, fields, owner }: SaveRequest): Promise<SaveResult> {
+    async saveDossierChanges({ dossier, fields, owner, eventId }: SaveRequest): Promise<SaveResult> {
       const em = orm.em.fork();
       return em.transactional(async (tx) => {
-        const { user, changed } = await applyProfile(tx, dossier.ownerId, owner);
+        const changeKey = eventId && `dossier:${dossier.id}:${escapeKeyComponent(eventId)}`;
+        const { user, changed } = await applyProfile(tx, dossier.ownerId, owner, changeKey);
         const row = await tx.findOne(
           DossierSchema,
           { id: dossier.id },
@@ -139,11 +168,20 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     },
 
     /** Saves a user's profile; returns whether their zone or locale changed. */
-    async saveUserProfile({ userId, profile }: { userId: string; profile: OwnerProfile }): Promise<{
-      changed: boolean;
-    }> {
+    async saveUserProfile({
+      userId,
+      profile,
+      eventId,
+    }: {
+      userId: string;
+      profile: OwnerProfile;
+      eventId?: string;
+    }): Promise<{ changed: boolean }> {
       const em = orm.em.fork();
-      return em.transactional(async (tx) => ({ changed: (await applyProfile(tx, userId, profile)).changed }));
+      const changeKey = eventId && `user:${escapeKeyComponent(userId)}:${escapeKeyComponent(eventId)}`;
+      return em.transactional(async (tx) => ({
+        changed: (await applyProfile(tx, userId, profile, changeKey)).changed,
+      }));
     },
 
     /**
@@ -171,7 +209,11 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           { ownerId, status: 'open', id: { $gt: after } },
           { orderBy: { id: 'asc' }, limit: PAGE_SIZE, fields: ['id'] },
         );
-        const ids = page.map(({ id }) => id).filter((id) => id !== exceptDossierId);
+        // Ids the API would refuse (rows NormX wrote) cannot be signalled: skipped and logged,
+        // as reconciliation does, instead of failing the whole announcement for ever.
+        const ids = page
+          .map(({ id }) => id)
+          .filter((id) => id !== exceptDossierId && (isReconcilableId(id) || skipped(id)));
         await forEachInOrder(
           ids,
           SIGNAL_CONCURRENCY,

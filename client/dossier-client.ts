@@ -191,10 +191,28 @@ export function createDossierClient(client: Client, options: { taskQueue: string
       });
     },
 
-    /** The reminders sent and pending, with their instants (works on finished workflows too). */
-    async plan(id: string): Promise<ReminderPlanView> {
-      const workflowId = dossierWorkflowId(parse(dossierIdSchema, id, 'id'));
-      return client.workflow.getHandle(workflowId).query(reminderPlanQuery);
+    /**
+     * The reminders sent and pending, with their instants (works on finished workflows too).
+     * Right after a create the workflow may not have loaded its dossier yet: the query is asked
+     * again every 100 ms for up to `waitMs` (default 5 s), then `DossierNotReadyError`. A run that
+     * ended without ever loading a dossier (calls for an id never created) is `DossierNotFoundError`.
+     */
+    async plan(id: string, { waitMs = 5_000 }: { waitMs?: number } = {}): Promise<ReminderPlanView> {
+      const dossierId = parse(dossierIdSchema, id, 'id');
+      const handle = client.workflow.getHandle(dossierWorkflowId(dossierId));
+      const deadline = Date.now() + waitMs;
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          return await handle.query(reminderPlanQuery);
+        } catch (error) {
+          if (!(error instanceof Error && error.message.includes('not loaded yet'))) throw error;
+        }
+        if (attempt === 0 && (await handle.describe()).status.name !== 'RUNNING') {
+          throw new DossierNotFoundError(dossierId);
+        }
+        if (Date.now() + PLAN_POLL_INTERVAL_MS > deadline) throw new DossierNotReadyError(dossierId);
+        await new Promise((resolve) => setTimeout(resolve, PLAN_POLL_INTERVAL_MS));
+      }
     },
 
     /** Ids of dossiers whose workflow is running, from Temporal's visibility store. */
@@ -210,6 +228,24 @@ export function createDossierClient(client: Client, options: { taskQueue: string
 }
 
 export type DossierClient = ReturnType<typeof createDossierClient>;
+
+const PLAN_POLL_INTERVAL_MS = 100;
+
+/** The dossier's workflow runs but has not loaded its dossier yet (it is being created): ask again. */
+export class DossierNotReadyError extends Error {
+  constructor(readonly dossierId: string) {
+    super(`Dossier ${dossierId} is being created: ask again in a moment`);
+    this.name = 'DossierNotReadyError';
+  }
+}
+
+/** No dossier: its run ended without one (calls for an id that was never created). */
+export class DossierNotFoundError extends Error {
+  constructor(readonly dossierId: string) {
+    super(`No dossier ${dossierId}`);
+    this.name = 'DossierNotFoundError';
+  }
+}
 
 /** Markdown shown on the workflow's page in the Web UI: where to look for this dossier's story. */
 function staticDetails(dossierId: string): string {

@@ -6,6 +6,7 @@ import { Migration20261124010000WireFormat } from './migrations/Migration2026112
 import { Migration20261124020000UserNotificationLock } from './migrations/Migration20261124020000UserNotificationLock.js';
 import { Migration20261201000000WiderIdempotencyKey } from './migrations/Migration20261201000000WiderIdempotencyKey.js';
 import { Migration20261201010000PeriodicJobIndexes } from './migrations/Migration20261201010000PeriodicJobIndexes.js';
+import { Migration20261201020000ProfileChanges } from './migrations/Migration20261201020000ProfileChanges.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -42,6 +43,10 @@ export async function openOrm(
         {
           name: 'Migration20261201010000PeriodicJobIndexes',
           class: Migration20261201010000PeriodicJobIndexes,
+        },
+        {
+          name: 'Migration20261201020000ProfileChanges',
+          class: Migration20261201020000ProfileChanges,
         },
       ],
       transactional: true,

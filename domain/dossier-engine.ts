@@ -45,6 +45,8 @@ export interface SaveRequest {
   fields: DossierField[];
   /** A profile sent with the call, for the owner the dossier ends up with. */
   owner?: OwnerProfile;
+  /** The call's event id: a retried save still reports the profile change it committed. */
+  eventId?: string;
 }
 
 export interface SaveResult {
@@ -223,7 +225,12 @@ export class DossierEngine {
       },
       deadlineOf(event.dossier),
     );
-    const saved = await this.effects.save({ dossier, fields: EVERY_FIELD, owner: event.owner });
+    const saved = await this.effects.save({
+      dossier,
+      fields: EVERY_FIELD,
+      eventId: event.eventId,
+      ...(event.owner && { owner: event.owner }),
+    });
     this.state = { dossier: saved.dossier, context: saved.context, pending: [], sent: [] };
     this.armForDeadline();
     if (saved.ownerProfileChanged) await this.effects.announceOwnerProfile(ownerId, this.dossierId);
@@ -253,7 +260,10 @@ export class DossierEngine {
         if (ownerId !== previous.ownerId) fields.push('ownerId');
         if (deadlineKey(deadline) !== deadlineKey(deadlineOf(previous))) fields.push('deadline');
         if (fields.length > 0 || event.owner) {
-          await this.save(withDeadline({ ...previous, title, ownerId }, deadline), fields, event.owner);
+          await this.save(withDeadline({ ...previous, title, ownerId }, deadline), fields, {
+            eventId: event.eventId,
+            ...(event.owner && { owner: event.owner }),
+          });
           const kind = fields.includes('ownerId')
             ? 'assigned'
             : fields.includes('deadline')
@@ -265,19 +275,22 @@ export class DossierEngine {
         }
         // The urgent flag of the same call applies before the new owner's alert: a call that
         // reassigns and clears urgent alerts nobody.
-        const alerted = urgent !== undefined && (await this.setUrgency(urgent));
+        const alerted = urgent !== undefined && (await this.setUrgency(urgent, event.eventId));
         if (fields.includes('ownerId') && !alerted) await this.alertUrgentOwner();
         return;
       }
       case 'reschedule':
         if (deadlineKey(event.deadline) === deadlineKey(deadlineOf(previous))) return;
-        await this.save(withDeadline(previous, event.deadline), ['deadline']);
+        await this.save(withDeadline(previous, event.deadline), ['deadline'], event);
         await this.announce('rescheduled', event.eventId);
         return;
       case 'assign': {
         const changed = event.ownerId !== previous.ownerId;
         if (!changed && !event.owner) return;
-        await this.save({ ...previous, ownerId: event.ownerId }, changed ? ['ownerId'] : [], event.owner);
+        await this.save({ ...previous, ownerId: event.ownerId }, changed ? ['ownerId'] : [], {
+          eventId: event.eventId,
+          ...(event.owner && { owner: event.owner }),
+        });
         if (!changed) return;
         await this.announce('assigned', event.eventId);
         await this.alertUrgentOwner();
@@ -285,19 +298,19 @@ export class DossierEngine {
       }
       case 'markUrgent':
       case 'unmarkUrgent':
-        await this.setUrgency(event.type === 'markUrgent');
+        await this.setUrgency(event.type === 'markUrgent', event.eventId);
         return;
       case 'complete':
       case 'cancel': {
         const status = event.type === 'complete' ? 'done' : 'cancelled';
         if (previous.status === status) return;
-        await this.save({ ...previous, status }, ['status']);
+        await this.save({ ...previous, status }, ['status'], event);
         if (status === 'done') await this.announce('completed', event.eventId);
         return;
       }
       case 'reopen':
         if (previous.status === 'open') return;
-        await this.save({ ...previous, status: 'open' }, ['status']);
+        await this.save({ ...previous, status: 'open' }, ['status'], event);
         await this.announce('reopened', event.eventId);
         await this.alertUrgentOwner();
         return;
@@ -318,8 +331,11 @@ export class DossierEngine {
    */
   private async fireDueReminders(): Promise<void> {
     const state = this.loaded();
-    for (let reminder = state.pending[0]; reminder; reminder = state.pending[0]) {
-      if (Date.parse(reminder.at) > this.effects.now()) return;
+    for (;;) {
+      // Events that arrived while the previous reminder was being sent apply before the next.
+      await this.applyQueued();
+      const reminder = state.pending[0];
+      if (!reminder || Date.parse(reminder.at) > this.effects.now()) return;
       try {
         await this.deliver({
           idempotencyKey: reminder.idempotencyKey,
@@ -341,15 +357,19 @@ export class DossierEngine {
   }
 
   /** Returns whether it alerted the owner. */
-  private async setUrgency(urgent: boolean): Promise<boolean> {
+  private async setUrgency(urgent: boolean, eventId: string): Promise<boolean> {
     const dossier = this.loaded().dossier;
     if (urgent === dossier.urgent) return false;
     const { urgentSince: _cleared, ...rest } = dossier;
     // The database keeps an earlier `urgentSince` if NormX had flagged it already: the alert's
     // key then matches the one the hourly job used, and the owner is not alerted twice.
-    await this.save(urgent ? { ...rest, urgent, urgentSince: this.nowIso() } : { ...rest, urgent }, [
-      'urgent',
-    ]);
+    await this.save(
+      urgent ? { ...rest, urgent, urgentSince: this.nowIso() } : { ...rest, urgent },
+      ['urgent'],
+      {
+        eventId,
+      },
+    );
     if (!urgent) return false;
     await this.alertUrgentOwner();
     return true;
@@ -368,10 +388,14 @@ export class DossierEngine {
   }
 
   /** Writes the changed fields, adopts the row as stored, and re-plans for what moved. */
-  private async save(next: DossierSnapshot, fields: DossierField[], owner?: OwnerProfile): Promise<void> {
+  private async save(
+    next: DossierSnapshot,
+    fields: DossierField[],
+    { owner, eventId }: { owner?: OwnerProfile; eventId: string },
+  ): Promise<void> {
     const { dossier, context } = this.loaded();
     const before = { dossier, context };
-    const saved = await this.effects.save({ dossier: next, fields, ...(owner && { owner }) });
+    const saved = await this.effects.save({ dossier: next, fields, eventId, ...(owner && { owner }) });
     this.replan(before, saved);
     // `ownerProfileChanged` is false on a retry whose first attempt committed the change (the
     // zone is stored already): a zone this dossier had not seen, same owner, announces as well.

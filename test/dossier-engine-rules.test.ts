@@ -8,7 +8,7 @@ import {
   upsertDossierSignal,
   type DossierWorkflowInput,
 } from '../workflows/dossier-messages.js';
-import { DOSSIER_WORKFLOW_TYPE } from '../client/dossier-client.js';
+import { DOSSIER_WORKFLOW_TYPE, DossierNotReadyError } from '../client/dossier-client.js';
 import { dossierLives, kinds, local, localDate, plusDays, uniqueId } from './support/dossier-lives.js';
 import { startReminderEngine, type ReminderEngine } from './support/reminder-engine.js';
 import { createTimeSkippingEnv } from './support/temporal.js';
@@ -229,6 +229,18 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
       'dossier_update/created',
       'dossier_update/updated',
     ]);
+  });
+
+  it("answers the client's plan right after a create, and names a dossier never created", async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const id = newId(`plan-at-once-${i}`);
+      const due = await dueIn(10);
+      await engine.dossiers.create({ id, title: 'At once', ownerId: 'alice', dueDate: due });
+      assert.equal((await engine.dossiers.plan(id)).dossier.id, id);
+    }
+    const unknown = uniqueId('never-created');
+    await engine.dossiers.complete(unknown); // a run that waits for a create
+    await assert.rejects(engine.dossiers.plan(unknown, { waitMs: 300 }), DossierNotReadyError);
   });
 
   it('gives a dueAt at local midnight its j-0 on the day before', async () => {

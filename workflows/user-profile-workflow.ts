@@ -49,7 +49,7 @@ export async function userProfileWorkflow({
     } else {
       const { changed } = await saveUserProfile.executeWithOptions(
         { summary: `save the profile of ${userId}` },
-        [{ userId, profile: event.profile }],
+        [{ userId, profile: event.profile, eventId: event.eventId }],
       );
       if (changed) await announceOwnerProfile.executeWithOptions(summary, [{ ownerId: userId }]);
     }

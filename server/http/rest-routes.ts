@@ -1,9 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { z } from 'zod';
-import { createDossierClient } from '../../client/dossier-client.js';
+import {
+  createDossierClient,
+  DossierNotFoundError,
+  DossierNotReadyError,
+} from '../../client/dossier-client.js';
 import { parse, ValidationError } from '../../client/dossier-schemas.js';
-import { dossierWorkflowId, type ReminderPlanView } from '../../workflows/dossier-messages.js';
 import type { Logger } from '../../config/logger.js';
 import type { Orm } from '../../db/orm.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
@@ -30,18 +33,6 @@ import { openApiDocument } from './openapi.js';
 
 /** How long /healthz waits for PostgreSQL and Temporal before reporting them down. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
-/**
- * How long the plan route waits for a dossier's workflow to load it, asking every
- * PLAN_POLL_INTERVAL_MS: a create's workflow loads its dossier within moments of the 202, and a
- * caller that asks for the plan at once should get it, not an error to retry.
- */
-const PLAN_READY_TIMEOUT_MS = 5_000;
-const PLAN_POLL_INTERVAL_MS = 100;
-
-/** The workflow's query refuses while its dossier is not loaded: a moment after a create, or for good. */
-const isNotLoadedYet = (error: unknown): boolean =>
-  error instanceof Error && error.message.includes('not loaded yet');
-
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -184,34 +175,13 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     const { eventId, ...profile } = input(userProfileBody, context.body);
     return engine(() => dossiers.updateUserProfile(userId, profile, { eventId }));
   });
-  /**
-   * The plan, once the workflow has loaded its dossier (polled up to PLAN_READY_TIMEOUT_MS). A
-   * workflow that ended without ever loading one (events for an id never created) is a 404; one
-   * still waiting for its dossier after the wait is a 409 dossier_not_ready: never a 5xx.
-   */
-  async function planWhenLoaded(id: string): Promise<ReminderPlanView> {
-    const deadline = Date.now() + PLAN_READY_TIMEOUT_MS;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await dossiers.plan(id);
-      } catch (error) {
-        if (!isNotLoadedYet(error)) throw error;
-      }
-      if (attempt === 0) {
-        const { status } = await deps.temporal.client.workflow.getHandle(dossierWorkflowId(id)).describe();
-        if (status.name !== 'RUNNING') throw new ClientError('not_found', `No dossier ${id}`);
-      }
-      if (Date.now() + PLAN_POLL_INTERVAL_MS > deadline)
-        throw new ClientError('dossier_not_ready', `Dossier ${id} is being created: ask again in a moment`);
-      await new Promise((resolve) => setTimeout(resolve, PLAN_POLL_INTERVAL_MS));
-    }
-  }
-
   route('get', '/api/v1/dossiers/:id/plan', async (context) => {
     await service(context);
     try {
-      return { status: 200, body: await planWhenLoaded(context.params[0]!) };
+      return { status: 200, body: await dossiers.plan(context.params[0]!) };
     } catch (error) {
+      if (error instanceof DossierNotReadyError) throw new ClientError('dossier_not_ready', error.message);
+      if (error instanceof DossierNotFoundError) throw new ClientError('not_found', error.message);
       if (error instanceof ValidationError)
         throw new ClientError('validation_failed', error.message, error.issues);
       if (error instanceof WorkflowNotFoundError)

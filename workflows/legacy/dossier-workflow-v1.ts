@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -15,6 +16,7 @@ import {
   cancelSignal,
   completeSignal,
   markUrgentSignal,
+  ownerProfileChangedSignal,
   reminderPlanQuery,
   reopenSignal,
   rescheduleSignal,
@@ -22,6 +24,7 @@ import {
   unmarkUrgentSignal,
   upsertDossierSignal,
   type DossierEvent,
+  type OwnerProfileChangedEvent,
   type DossierWorkflowInput,
   type DossierWorkflowResult,
 } from '../dossier-messages.js';
@@ -45,6 +48,9 @@ const { loadDossier } = proxyActivities<DossierActivities>({
  * database copy. After each round of changes and reminders it publishes its state to Temporal's
  * visibility (search attributes, current details); timers and activities carry summaries.
  */
+/** The patch that lets a v1 run continue as the engine when its owner's profile changes. */
+export const V1_PROFILE_CHANGE_CONTINUES_AS_V2 = 'v1-profile-change-continues-as-v2';
+
 export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   const queued: DossierEvent[] = [...(input.carried?.queued ?? [])];
   let lifecycle: DossierLifecycle | undefined;
@@ -58,6 +64,10 @@ export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<Do
   setHandler(cancelSignal, (event) => void queued.push({ type: 'cancel', ...event }));
   setHandler(reopenSignal, (event) => void queued.push({ type: 'reopen', ...event }));
   setHandler(syncSignal, (event) => void queued.push({ type: 'sync', ...event }));
+  // Added with the engine (replay-safe: a handler is no command): v1 cannot re-plan for a new
+  // zone, so an owner's profile change moves the run on to the engine by continue-as-new.
+  let profileChanged: OwnerProfileChangedEvent | undefined;
+  setHandler(ownerProfileChangedSignal, (event) => void (profileChanged = event));
   setHandler(reminderPlanQuery, () => {
     if (!lifecycle) throw new Error(`dossier ${input.dossierId} is not loaded yet`);
     return lifecycle.view();
@@ -96,19 +106,23 @@ export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<Do
     const { status } = lifecycle.dossier;
     if (status !== 'open') return { dossierId: input.dossierId, outcome: status };
 
-    if (workflowInfo().continueAsNewSuggested) {
+    // `patched` only once a profile change came: histories without one never reach it.
+    const migrate = profileChanged !== undefined && patched(V1_PROFILE_CHANGE_CONTINUES_AS_V2);
+    if (workflowInfo().continueAsNewSuggested || migrate) {
       await condition(allHandlersFinished);
+      const moved = migrate ? [{ type: 'ownerProfileChanged' as const, ...profileChanged! }] : [];
       await continueAsNew<typeof dossierWorkflowV1>({
         dossierId: input.dossierId,
-        carried: { ...lifecycle.snapshot, queued },
+        carried: { ...lifecycle.snapshot, queued: [...queued, ...moved] },
       });
     }
     const next = lifecycle.next;
-    if (!next) await condition(() => queued.length > 0);
+    if (!next) await condition(() => queued.length > 0 || profileChanged !== undefined);
     else {
       const wait = Date.parse(next.at) - Date.now();
       const summary = timerSummary(next, input.dossierId, lifecycle.view().timeZone);
-      if (wait > 0) await condition(() => queued.length > 0, wait, { summary });
+      if (wait > 0)
+        await condition(() => queued.length > 0 || profileChanged !== undefined, wait, { summary });
     }
   }
 }
