@@ -205,7 +205,7 @@ export function createDossierClient(client: Client, options: { taskQueue: string
         try {
           return await handle.query(reminderPlanQuery);
         } catch (error) {
-          if (!(error instanceof Error && error.message.includes('not loaded yet'))) throw error;
+          if (!isNotLoadedYet(error)) throw error;
         }
         if (attempt === 0 && (await handle.describe()).status.name !== 'RUNNING') {
           throw new DossierNotFoundError(dossierId);
@@ -230,6 +230,12 @@ export function createDossierClient(client: Client, options: { taskQueue: string
 export type DossierClient = ReturnType<typeof createDossierClient>;
 
 const PLAN_POLL_INTERVAL_MS = 100;
+
+/** The query's refusal while the dossier is loading: a query rejection, or a ServiceError whose cause says it. */
+const isNotLoadedYet = (error: unknown): boolean =>
+  error instanceof Error &&
+  (error.message.includes('not loaded yet') ||
+    (error.cause instanceof Error && error.cause.message.includes('not loaded yet')));
 
 /** The dossier's workflow runs but has not loaded its dossier yet (it is being created): ask again. */
 export class DossierNotReadyError extends Error {
