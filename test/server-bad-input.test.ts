@@ -68,6 +68,22 @@ async function errorFor(
   });
 }
 
+describe('bad WebSocket upgrades', () => {
+  it('a token in the path that does not decode (`%`, `%FF`): 400 naming it, and the server still serves', async () => {
+    for (const token of ['%', '%FF', '%ED%A0%80']) {
+      const wsUrl = `${harness.wsUrl}/api/v1/ws/${token}`;
+      const status = await new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(wsUrl);
+        socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+        socket.on('open', () => reject(new Error(`${token}: the upgrade was accepted`)));
+        socket.on('error', reject);
+      });
+      assert.equal(status, 400, token);
+    }
+    await assertServerStillDelivers();
+  });
+});
+
 describe('bad WebSocket frames', () => {
   let socket: TestSocket;
   before(async () => {

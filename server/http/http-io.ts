@@ -81,7 +81,7 @@ export function jsonRoute(
  * A path parameter, percent-decoded; `undefined` when it cannot be: a bad escape (`%`, `%E0%A4%A`)
  * or bytes that are not UTF-8 (`%ED%A0%80`, a lone surrogate), on which decodeURIComponent throws.
  */
-function decodePathParameter(raw: string | undefined): string | undefined {
+export function decodePathParameter(raw: string | undefined): string | undefined {
   try {
     return decodeURIComponent(raw ?? '');
   } catch {

@@ -10,6 +10,7 @@ import type { AppConfig } from '../../config/config.js';
 import type { AuthError, Principal } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import { ClientError, statusLine } from '../errors.js';
+import { decodePathParameter } from '../http/http-io.js';
 import { SocketSession, type SessionDependencies } from './socket-session.js';
 
 /** The subprotocol clients offer beside their token; the server echoes it, never the token. */
@@ -111,7 +112,9 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     tokenInPath: boolean,
   ): void {
     // Copy what the request holds before anything asynchronous: req is gone after this returns.
-    const pathToken = tokenInPath ? decodeURIComponent(req.getParameter(0) ?? '') : '';
+    // Decoded without throwing: a throw here would leave the upgrade unanswered, which makes
+    // uWebSockets.js abort the whole process (every socket of this replica dropped).
+    const pathToken = tokenInPath ? decodePathParameter(req.getParameter(0)) : '';
     const key = req.getHeader('sec-websocket-key');
     const offered = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
@@ -137,6 +140,13 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       });
     };
 
+    if (pathToken === undefined) {
+      return reject(
+        new ClientError('bad_request', 'token: the path parameter is not valid percent-encoded UTF-8', [
+          { field: 'token', message: 'is not valid percent-encoded UTF-8' },
+        ]),
+      );
+    }
     if (!allowAnyOrigin && origin && !server.allowedOrigins.includes(origin)) {
       return reject(new ClientError('origin_not_allowed', `Origin ${origin} is not allowed`));
     }
