@@ -69,8 +69,7 @@ export function jsonRoute(
     };
     run().catch((error: unknown) => {
       const clientError = error instanceof ClientError ? error : undefined;
-      if (!clientError)
-        logger.error({ err: (error as Error).message, route: pattern, method }, 'Request failed');
+      if (!clientError) logger.error({ err: error, route: pattern, method }, 'Request failed'); // with its stack
       const reply = clientError ?? new ClientError('internal');
       respond({ status: reply.status, body: reply.toJSON() });
     });
