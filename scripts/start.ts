@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     const demoClient = new Client({ connection, namespace: config.temporal.namespace });
     const demo = { taskQueue: config.temporal.taskQueue, timeZone: config.defaults.timeZone, logger };
     void createDemoDossiers(demoClient, demo).catch((error: Error) =>
-      logger.error({ err: error.message }, 'Could not create the demo dossiers'),
+      logger.error({ err: error }, 'Could not create the demo dossiers'),
     );
   }
   console.log(`\n  ${lines.join('\n  ')}\n`);

@@ -68,7 +68,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     logger: log,
     server: config,
     sessions,
-    flushes: new FlushQueue((error) => log.error({ err: (error as Error).message }, 'Socket write failed')),
+    flushes: new FlushQueue((error) => log.error({ err: error }, 'Socket write failed')),
     settings: {
       maxBufferedBytes: config.maxBufferedBytes,
       rateLimit: config.rateLimit,

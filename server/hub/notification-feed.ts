@@ -75,9 +75,7 @@ export async function startNotificationFeed(deps: {
         const row = await queries.byId(header.id);
         if (row) hub.publish(row.userId, { id: header.id, json: row.json });
       })
-      .catch((error: Error) =>
-        log.error({ err: error.message, id: header.id }, 'Could not route a notification'),
-      )
+      .catch((error: Error) => log.error({ err: error, id: header.id }, 'Could not route a notification'))
       .finally(() => {
         backlogSize -= 1;
       });
@@ -86,7 +84,7 @@ export async function startNotificationFeed(deps: {
     try {
       route(message);
     } catch (error) {
-      log.error({ err: (error as Error).message, channel: message.channel }, 'Unreadable NOTIFY payload');
+      log.error({ err: error, channel: message.channel }, 'Unreadable NOTIFY payload');
     }
   };
 
@@ -149,7 +147,7 @@ function startPolling(
   const timer = setInterval(() => {
     pass = pass
       .then(() => catchUp({ withCounts: false }))
-      .catch((error: Error) => log.warn({ err: error.message }, 'Polling pass failed'));
+      .catch((error: Error) => log.warn({ err: error }, 'Polling pass failed'));
   }, intervalMs);
   return {
     get connected() {

@@ -50,7 +50,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
         options.onMessage({ channel: message.channel, payload: message.payload });
     });
     next.on('error', (error) => {
-      options.logger.warn({ err: error.message }, 'LISTEN connection failed');
+      options.logger.warn({ err: error }, 'LISTEN connection failed');
       lost(next);
     });
     next.on('end', () => lost(next));
@@ -71,7 +71,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
   /** Reads what was committed while the connection was down; retried until it succeeds. */
   function catchUp(failures: number): void {
     options.onReconnected().catch((error: Error) => {
-      options.logger.error({ err: error.message }, 'Catch-up after LISTEN reconnection failed, retrying');
+      options.logger.error({ err: error }, 'Catch-up after LISTEN reconnection failed, retrying');
       if (!closing)
         setTimeout(() => catchUp(failures + 1), Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures));
     });
@@ -93,7 +93,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       connect(true).catch((error: Error) => {
-        options.logger.warn({ err: error.message, attempt }, 'LISTEN reconnection failed, retrying');
+        options.logger.warn({ err: error, attempt }, 'LISTEN reconnection failed, retrying');
         scheduleReconnect();
       });
     }, delay);

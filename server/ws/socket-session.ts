@@ -134,7 +134,7 @@ export class SocketSession implements Flushable {
       await this.handle(message);
     } catch (error) {
       if (error instanceof ClientError) return this.sendError(error);
-      this.deps.logger.error({ err: (error as Error).message, userId: this.userId }, 'Socket message failed');
+      this.deps.logger.error({ err: error, userId: this.userId }, 'Socket message failed');
       this.sendError(new ClientError('internal'));
     }
   }

@@ -72,7 +72,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       sessions.add(session);
       metrics.connections.inc();
       session.open(data.resumeFrom).catch((error: Error) => {
-        logger.error({ err: error.message, userId: session.userId }, 'Socket open failed');
+        logger.error({ err: error, userId: session.userId }, 'Socket open failed');
         session.goAway();
       });
     },
