@@ -7,6 +7,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setDefaultSignalHandler,
   setHandler,
   workflowInfo,
@@ -37,6 +38,7 @@ import {
   publishNotCreated,
   timerSummary,
 } from './dossier-visibility.js';
+import { databaseRetry } from './activity-retry.js';
 import { dossierWorkflowV1 } from './legacy/dossier-workflow-v1.js';
 
 /** Each signal's event type. */
@@ -56,16 +58,25 @@ const eventTypes = new Map<string, DossierEvent['type']>([
 /** The patch that moved the dossier's rules into domain/dossier-engine.ts (runs before it replay v1). */
 export const DOSSIER_ENGINE_V2 = 'dossier-engine-v2';
 
-const activities = proxyActivities<DossierActivities>({
-  startToCloseTimeout: '30 seconds',
-  // Unlimited attempts: a reminder must not be lost to a database outage; the insert is
-  // idempotent. Data the database refuses fails non-retryably instead (INVALID_DATA_FAILURE).
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [INVALID_DATA_FAILURE],
-  },
+/**
+ * The patch that runs the dossier's reads and deliveries as local activities: the worker runs
+ * them inside the workflow task and records one marker each, instead of three events, an
+ * activity task and a second workflow task. A reminder then costs one workflow task
+ * (docs/bench/herd.md measures it). A local activity runs again if its workflow task fails, so
+ * only those whose effect is the same when repeated later qualify: reads, and deliveries (their
+ * keys come from the history, never from the clock of the task). Saves stay regular activities.
+ * Runs started before the patch keep regular activities throughout.
+ */
+export const DOSSIER_LOCAL_ACTIVITIES = 'dossier-local-activities';
+
+const activityOptions = { startToCloseTimeout: '30 seconds', retry: databaseRetry };
+
+const remoteActivities = proxyActivities<DossierActivities>(activityOptions);
+// Past a minute of retries (a database outage), the SDK waits between attempts on a durable
+// timer instead of holding the workflow task, so an outage costs no more than with regular ones.
+const localActivities = proxyLocalActivities<DossierActivities>({
+  ...activityOptions,
+  localRetryThreshold: '1 minute',
 });
 
 /**
@@ -79,11 +90,13 @@ const activities = proxyActivities<DossierActivities>({
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   // Decided once, before any command: a history without the marker replays v1 whole.
   if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
+  // Decided once too: a run recorded with regular activities keeps them to its end.
+  const activities = patched(DOSSIER_LOCAL_ACTIVITIES) ? localActivities : remoteActivities;
 
   const { dossierId } = input;
   const engine: DossierEngine = new DossierEngine(
     dossierId,
-    temporalEffects(dossierId, () => engine.view().timeZone),
+    temporalEffects(dossierId, activities, () => engine.view().timeZone),
   );
   // One handler for every signal, not one per signal type: signals that reach a run before its
   // first task (a burst of calls, workers down, continue-as-new) are then queued in the order they
@@ -103,16 +116,26 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
 }
 
 /** The engine's effects as Temporal commands: activities, durable timers, visibility. */
-function temporalEffects(dossierId: string, timeZone: () => string): DossierEffects {
+function temporalEffects(
+  dossierId: string,
+  activities: typeof remoteActivities | typeof localActivities,
+  timeZone: () => string,
+): DossierEffects {
   return {
     now: () => Date.now(),
     load: (id) =>
       refusable(() =>
         activities.loadDossier.executeWithOptions({ summary: `load dossier ${id} from the database` }, [id]),
       ),
+    // Always a regular activity: its result (the stored row, its `urgentSince`) shapes the keys
+    // of what follows, so it must be in the history before anything uses it. A local save would
+    // run again, with a later clock, if its workflow task failed (a crash, a signal racing a
+    // continue-as-new), and give an urgent alert a second key.
     save: (request) =>
       refusable(() =>
-        activities.saveDossierChanges.executeWithOptions({ summary: `save dossier ${dossierId}` }, [request]),
+        remoteActivities.saveDossierChanges.executeWithOptions({ summary: `save dossier ${dossierId}` }, [
+          request,
+        ]),
       ),
     async deliver(request) {
       const summary = `${notificationSummary(request.type, request.kind, dossierId)} to ${request.userId}`;
@@ -151,7 +174,8 @@ async function refusable<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    // A regular activity's failure comes wrapped in an ActivityFailure; a local one's may not.
+    const cause = error instanceof ActivityFailure ? error.cause : error;
     if (cause instanceof ApplicationFailure && cause.type === INVALID_DATA_FAILURE) {
       throw new RejectedInput(cause.message);
     }

@@ -1,6 +1,5 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { DossierActivities } from '../activities/index.js';
-import { INVALID_DATA_FAILURE } from '../domain/failures.js';
 import {
   updateUserProfileSignal,
   userProfileSavedSignal,
@@ -8,19 +7,17 @@ import {
   type UserProfileSavedEvent,
   type UserProfileWorkflowInput,
 } from './user-profile-messages.js';
+import { databaseRetry } from './activity-retry.js';
 
-const retry = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  nonRetryableErrorTypes: [INVALID_DATA_FAILURE],
-};
-const { saveUserProfile } = proxyActivities<DossierActivities>({ startToCloseTimeout: '30 seconds', retry });
+const { saveUserProfile } = proxyActivities<DossierActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: databaseRetry,
+});
 // Thousands of dossiers take a while: it heartbeats its progress and a retry resumes from it.
 const { announceOwnerProfile } = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
-  retry,
+  retry: databaseRetry,
 });
 
 type ProfileEvent =
