@@ -32,6 +32,7 @@ import {
 import {
   deadline as deadlineSchema,
   dossierId as dossierIdSchema,
+  dossierBatch,
   dossierInput,
   eventId as eventIdSchema,
   ownerProfile,
@@ -50,6 +51,11 @@ export interface DossierCallResult {
   /** Pass it again when retrying the same call: its notification is then stored once. */
   eventId: string;
 }
+
+/** One dossier of an onboarding batch: sent, or not (retry it with the same `eventId`). */
+export type BatchItemResult =
+  | ({ id: string; sent: true } & DossierCallResult)
+  | { id: string; sent: false; eventId: string; error: string };
 
 export interface EventOptions {
   eventId?: string;
@@ -121,6 +127,35 @@ export function createDossierClient(client: Client, options: { taskQueue: string
     create: upsert,
     /** The full dossier, as for create; a done or cancelled dossier stays so (see reopen). */
     update: upsert,
+    /**
+     * Onboarding: creates (or updates) up to BULK_MAX_DOSSIERS distinct dossiers, `concurrency`
+     * calls at a time. The whole batch is validated first (a ValidationError names
+     * `dossiers.<index>.<field>`; nothing is sent). Each dossier gets its event id before any is
+     * sent, so that one Temporal refused can be sent again with it, and stored once.
+     */
+    async createMany(
+      inputs: DossierInput[],
+      { concurrency = 32 }: { concurrency?: number } = {},
+    ): Promise<BatchItemResult[]> {
+      const batch = parse(dossierBatch, inputs, 'dossiers').map((dossier) => ({
+        ...dossier,
+        eventId: dossier.eventId ?? randomUUID(),
+      }));
+      const results: BatchItemResult[] = new Array(batch.length);
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        for (let index = next++; index < batch.length; index = next++) {
+          const dossier = batch[index]!;
+          try {
+            results[index] = { id: dossier.id, sent: true, ...(await upsert(dossier)) };
+          } catch (error) {
+            results[index] = { id: dossier.id, sent: false, eventId: dossier.eventId, error: String(error) };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, batch.length)) }, lane));
+      return results;
+    },
     async reschedule(
       id: string,
       deadline: DeadlineInput,

@@ -6,6 +6,7 @@ import {
   DUE_AT_UNTIL,
   DUE_DATE_MAX,
   DUE_DATE_MIN,
+  BULK_MAX_DOSSIERS,
   ID_MAX_LENGTH,
   isCleanId,
   isDueAtInRange,
@@ -99,6 +100,19 @@ export const dossierFields = z.strictObject({
 });
 
 export const dossierInput = dossierFields.superRefine(exactlyOneDeadline);
+/** An onboarding batch: distinct dossiers (two calls about one dossier in a batch would race). */
+export const dossierBatch = z
+  .array(dossierInput)
+  .min(1)
+  .max(BULK_MAX_DOSSIERS)
+  .superRefine((dossiers, ctx) => {
+    const seen = new Set<string>();
+    dossiers.forEach((dossier, index) => {
+      if (seen.has(dossier.id))
+        ctx.addIssue({ code: 'custom', path: [index, 'id'], message: 'appears twice in the batch' });
+      seen.add(dossier.id);
+    });
+  });
 /** The body of an update: the dossier without its id (which is in the path). */
 export const dossierUpdate = dossierFields.omit({ id: true }).superRefine(exactlyOneDeadline);
 

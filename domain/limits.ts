@@ -72,3 +72,8 @@ export const isDueAtInRange = (instant: string): boolean => {
   const ms = Date.parse(instant);
   return ms >= Date.parse(DUE_AT_FROM) && ms < Date.parse(DUE_AT_UNTIL);
 };
+
+/** Dossiers in one onboarding call (`POST /api/v1/dossiers/bulk`, the client's `createMany`). */
+export const BULK_MAX_DOSSIERS = 1000;
+/** The body of that call: 1,000 dossiers of up to ~1 KiB each (other routes take 64 KiB). */
+export const BULK_MAX_BODY_BYTES = 1024 * 1024;

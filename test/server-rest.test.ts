@@ -506,6 +506,102 @@ describe('dossier routes (service token, Temporal dev server, real worker)', () 
   });
 });
 
+describe('onboarding route POST /api/v1/dossiers/bulk (service token, Temporal dev server, real worker)', () => {
+  let service: string;
+  const bulk = (body: unknown, token = service) =>
+    httpRequest(`${engineServer.url}/api/v1/dossiers/bulk`, { token, body });
+  const dueDate = DateTime.now().setZone('Europe/Paris').plus({ days: 30 }).toISODate()!;
+  const batchOf = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, index) => ({
+      id: `${prefix}-${index}`,
+      title: `Dossier ${index}`,
+      ownerId: `owner-${index % 5}`,
+      dueDate,
+    }));
+  const createdRows = (prefix: string) =>
+    engineServer.db.query<{ dossier_id: string; n: number }>(
+      `select dossier_id, count(*)::int as n from notifications
+        where kind = 'created' and dossier_id like $1 group by dossier_id`,
+      [`${prefix}-%`],
+    );
+
+  before(async () => {
+    service = await engineServer.token('normx-backend', { service: true });
+  });
+
+  it('202 with one result per dossier in order; each dossier stored once, also when the batch is sent again', async () => {
+    const batch = batchOf('B1', 60);
+    const reply = await bulk({ dossiers: batch });
+    assert.equal(reply.status, 202, reply.text);
+    assert.equal(reply.json.sent, 60);
+    const results = reply.json.results as Array<{ id: string; sent: boolean; eventId: string }>;
+    assert.deepEqual(
+      results.map((result) => [result.id, result.sent]),
+      batch.map((dossier) => [dossier.id, true]),
+    );
+    await waitFor('60 "created" rows', async () => (await createdRows('B1')).length === 60, {
+      timeoutMs: 60_000,
+    });
+    // The backend retries the whole batch with the event ids it got: nothing is stored twice.
+    const again = await bulk({
+      dossiers: batch.map((dossier, index) => ({ ...dossier, eventId: results[index]!.eventId })),
+    });
+    assert.equal(again.status, 202, again.text);
+    const plan = await waitFor('the last dossier planned', async () => {
+      const reply = await httpRequest<{ pending: unknown[] }>(
+        `${engineServer.url}/api/v1/dossiers/B1-59/plan`,
+        { token: service },
+      );
+      return reply.status === 200 && reply.json;
+    });
+    assert.equal(plan.pending.length, 5);
+    const rows = await createdRows('B1');
+    assert.equal(rows.length, 60);
+    assert.ok(
+      rows.every((row) => row.n === 1),
+      'one "created" per dossier',
+    );
+  });
+
+  it('400 naming dossiers.<index>.<field> for a bad item or a repeated id, and nothing is sent', async () => {
+    const batch = batchOf('B2', 5);
+    const badDate = await bulk({
+      dossiers: batch.map((d, i) => (i === 3 ? { ...d, dueDate: '2027-02-30' } : d)),
+    });
+    assert.equal(badDate.status, 400, badDate.text);
+    assert.equal(badDate.json.error.code, 'validation_failed');
+    assert.deepEqual(
+      badDate.json.error.issues?.map((issue: { field: string }) => issue.field),
+      ['dossiers.3.dueDate'],
+    );
+    const repeated = await bulk({ dossiers: [...batch, batch[1]] });
+    assert.equal(repeated.status, 400, repeated.text);
+    assert.deepEqual(
+      repeated.json.error.issues?.map((issue: { field: string }) => issue.field),
+      ['dossiers.5.id'],
+    );
+    const missing = await httpRequest(`${engineServer.url}/api/v1/dossiers/B2-0/plan`, { token: service });
+    assert.equal(missing.status, 404, 'the valid dossiers of a refused batch were not sent');
+  });
+
+  it('400 for an empty batch or more than 1,000; 413 past 1 MiB; 403 for a user token', async () => {
+    assert.equal((await bulk({ dossiers: [] })).status, 400);
+    const tooMany = await bulk({ dossiers: batchOf('B3', 1001) });
+    assert.equal(tooMany.status, 400, tooMany.text);
+    assert.deepEqual(
+      tooMany.json.error.issues?.map((issue: { field: string }) => issue.field),
+      ['dossiers'],
+    );
+    const huge = await bulk({
+      dossiers: batchOf('B4', 1).map((d) => ({ ...d, title: 'x'.repeat(1_100_000) })),
+    });
+    assert.equal(huge.status, 413, huge.text);
+    assert.equal(huge.json.error.code, 'payload_too_large');
+    const user = await bulk({ dossiers: batchOf('B5', 1) }, await engineServer.token('alice'));
+    assert.equal(user.status, 403);
+  });
+});
+
 describe('user profile route (service token, Temporal dev server, real worker)', () => {
   const user = 'dora';
   let service: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   deadline,
+  dossierBatch,
   dossierInput,
   dossierUpdate,
   eventId,
@@ -41,6 +42,16 @@ export const notificationPage = z.object({
 export const unreadCount = z.object({ count: z.number().int() });
 export const markReadResult = z.object({ updated: z.number().int(), unreadCount: z.number().int() });
 export const accepted = z.object({ workflowId: z.string(), eventId: z.string() });
+export const bulkDossiersBody = z.strictObject({ dossiers: dossierBatch });
+export const bulkAccepted = z.object({
+  sent: z.number().int(),
+  results: z.array(
+    z.union([
+      z.object({ id: z.string(), sent: z.literal(true), workflowId: z.string(), eventId: z.string() }),
+      z.object({ id: z.string(), sent: z.literal(false), eventId: z.string(), error: z.string() }),
+    ]),
+  ),
+});
 export const errorBody = z.object({
   error: z.object({
     code: z.string(),

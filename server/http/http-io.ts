@@ -20,6 +20,11 @@ export interface JsonReply {
 
 const MAX_BODY_BYTES = 64 * 1024;
 
+export interface RouteOptions {
+  /** The largest body the route reads (default 64 KiB); larger is a 413 payload_too_large. */
+  maxBodyBytes?: number;
+}
+
 /**
  * Registers a JSON route. uWebSockets.js rules: everything read from `req` is copied before
  * the first await (req is stack-allocated), `onAborted` is set before any await, and the reply
@@ -31,6 +36,7 @@ export function jsonRoute(
   pattern: string,
   logger: Logger,
   handler: (context: RequestContext) => Promise<JsonReply>,
+  { maxBodyBytes = MAX_BODY_BYTES }: RouteOptions = {},
 ): void {
   const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
@@ -64,7 +70,7 @@ export function jsonRoute(
     const run = async (): Promise<void> => {
       if (params.includes(undefined))
         throw new ClientError('bad_request', 'The path is not valid percent-encoded UTF-8');
-      if (method !== 'get') context.body = await readJsonBody(res);
+      if (method !== 'get') context.body = await readJsonBody(res, maxBodyBytes);
       respond(await handler(context));
     };
     run().catch((error: unknown) => {
@@ -88,15 +94,15 @@ export function decodePathParameter(raw: string | undefined): string | undefined
   }
 }
 
-/** Reads a JSON body of at most 64 KiB; an empty body is `undefined`. */
-function readJsonBody(res: HttpResponse): Promise<unknown> {
+/** Reads a JSON body of at most `maxBytes`; an empty body is `undefined`. */
+function readJsonBody(res: HttpResponse, maxBytes: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     res.onData((chunk, isLast) => {
       size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ClientError('payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes`));
+      if (size > maxBytes) {
+        reject(new ClientError('payload_too_large', `The body is larger than ${maxBytes} bytes`));
         return;
       }
       // The chunk's memory is reused after this callback returns: copy it.

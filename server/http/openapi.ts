@@ -3,6 +3,8 @@ import { clientMessage, serverMessage } from '../protocol/messages.js';
 import {
   accepted,
   assignBody,
+  bulkAccepted,
+  bulkDossiersBody,
   dossierInput,
   dossierUpdateBody,
   errorBody,
@@ -119,6 +121,19 @@ function build(): object {
           summary: 'Create a dossier (service token)',
           requestBody: body(dossierInput),
           responses: accepted202,
+        },
+      },
+      '/api/v1/dossiers/bulk': {
+        post: {
+          summary: 'Onboard up to 1,000 dossiers in one call (service token)',
+          description:
+            'Validated whole first (a 400 names `dossiers.<index>.<field>`; nothing is sent), then each dossier is sent as by POST /api/v1/dossiers. One result per dossier, in order: a dossier not sent (`sent: false`) is sent again with its `eventId` and is then stored once. Body up to 1 MiB.',
+          requestBody: body(bulkDossiersBody),
+          responses: {
+            202: { description: 'Each dossier sent, or not', content: json(bulkAccepted) },
+            413: { description: 'The body is larger than 1 MiB', content: json(errorBody) },
+            ...errors,
+          },
         },
       },
       '/api/v1/dossiers/{id}': {

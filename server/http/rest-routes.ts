@@ -17,6 +17,7 @@ import type { ServerMetrics } from '../metrics.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
 import {
   assignBody,
+  bulkDossiersBody,
   dossierInput,
   dossierUpdateBody,
   eventBody,
@@ -28,7 +29,8 @@ import {
   userProfileBody,
 } from './api-schemas.js';
 import { databaseAnswers } from '../../db/health.js';
-import { jsonRoute, type RequestContext } from './http-io.js';
+import { BULK_MAX_BODY_BYTES } from '../../domain/limits.js';
+import { jsonRoute, type RequestContext, type RouteOptions } from './http-io.js';
 import { openApiDocument } from './openapi.js';
 
 /** How long /healthz waits for PostgreSQL and Temporal before reporting them down. */
@@ -60,7 +62,8 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     method: 'get' | 'post' | 'put',
     pattern: string,
     handler: Parameters<typeof jsonRoute>[4],
-  ): void => jsonRoute(app, method, pattern, logger, handler);
+    options?: RouteOptions,
+  ): void => jsonRoute(app, method, pattern, logger, handler, options);
 
   async function authenticate(context: RequestContext): Promise<Principal> {
     const match = /^Bearer (.+)$/i.exec(context.authorization);
@@ -136,6 +139,19 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     await service(context);
     return engine(() => dossiers.create(input(dossierInput, context.body)));
   });
+  // Onboarding a firm: each dossier as POST /api/v1/dossiers would, 32 at a time; 202 with one
+  // result per dossier, in order (a dossier Temporal refused is retried with its eventId).
+  route(
+    'post',
+    '/api/v1/dossiers/bulk',
+    async (context) => {
+      await service(context);
+      const { dossiers: batch } = input(bulkDossiersBody, context.body);
+      const results = await dossiers.createMany(batch);
+      return { status: 202, body: { sent: results.filter((result) => result.sent).length, results } };
+    },
+    { maxBodyBytes: BULK_MAX_BODY_BYTES },
+  );
   route('put', '/api/v1/dossiers/:id', async (context) => {
     await service(context);
     const body = input(dossierUpdateBody, context.body);
