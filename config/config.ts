@@ -66,6 +66,19 @@ const envSchema = z
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('normx-notify'),
     TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.sqlite'),
+    TEMPORAL_DEV_SQLITE_PRAGMAS: z
+      .string()
+      .default('journal_mode=wal,synchronous=normal')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((pragma) => pragma.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (pragmas) => pragmas.every((pragma) => /^[a-z_]+=[A-Za-z0-9_-]+$/.test(pragma)),
+        'must be name=value pragmas separated by commas',
+      ),
     TEMPORAL_DEV_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
     SCHEDULE_TIMEZONE: timeZone.default('Europe/Paris'),
@@ -102,6 +115,14 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     WORKER_HEALTH_PORT: listenPort,
     WORKER_METRICS_BIND: bindAddressOrOff.default('127.0.0.1:9464'),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+    WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+    WORKER_MAX_ACTIVITY_TASKS: z.coerce.number().int().min(1).default(100),
+    WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+    WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).default(10),
+    WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).default(10),
+    WORKER_STICKY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_HS256_SECRET && env.JWT_JWKS_URL) {
@@ -118,12 +139,13 @@ export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 export interface AppConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  database: { url: string | undefined; pgliteDataDir: string; pglitePort: number };
+  database: { url: string | undefined; pgliteDataDir: string; pglitePort: number; poolMax: number };
   temporal: {
     address: string | undefined;
     namespace: string;
     taskQueue: string;
-    devServer: { dbFile: string; port: number; uiPort: number };
+    /** `npm start`'s embedded dev server; `sqlitePragmas` as `name=value` (docs/operations.md weighs them). */
+    devServer: { dbFile: string; port: number; uiPort: number; sqlitePragmas: string[] };
   };
   schedules: {
     /** Zone of the hourly schedule. */
@@ -161,6 +183,16 @@ export interface AppConfig {
     healthPort: number;
     /** Where the Temporal SDK's Prometheus exporter listens (its output is also in /metrics); undefined: off. */
     metricsBind: string | undefined;
+    /** Worker slots, pollers and cache (the SDK's names); measured in docs/bench/herd.md. */
+    tuning: {
+      maxCachedWorkflows: number | undefined;
+      maxConcurrentWorkflowTaskExecutions: number;
+      maxConcurrentActivityTaskExecutions: number;
+      maxConcurrentLocalActivityExecutions: number;
+      maxConcurrentWorkflowTaskPolls: number;
+      maxConcurrentActivityTaskPolls: number;
+      stickyQueueScheduleToStartTimeoutSeconds: number;
+    };
   };
 }
 
@@ -194,12 +226,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   return {
     logLevel: e.LOG_LEVEL,
-    database: { url: e.DATABASE_URL, pgliteDataDir: e.PGLITE_DATA_DIR, pglitePort: e.PGLITE_PORT },
+    database: {
+      url: e.DATABASE_URL,
+      pgliteDataDir: e.PGLITE_DATA_DIR,
+      pglitePort: e.PGLITE_PORT,
+      poolMax: e.DATABASE_POOL_MAX,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
-      devServer: { dbFile: e.TEMPORAL_DEV_DB_FILE, port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT },
+      devServer: {
+        dbFile: e.TEMPORAL_DEV_DB_FILE,
+        port: e.TEMPORAL_DEV_PORT,
+        uiPort: e.TEMPORAL_UI_PORT,
+        sqlitePragmas: e.TEMPORAL_DEV_SQLITE_PRAGMAS,
+      },
     },
     schedules: {
       timeZone: e.SCHEDULE_TIMEZONE,
@@ -234,6 +276,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     worker: {
       healthPort: e.WORKER_HEALTH_PORT ?? 8001,
       metricsBind: e.WORKER_METRICS_BIND === 'off' ? undefined : e.WORKER_METRICS_BIND,
+      tuning: {
+        maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+        maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_WORKFLOW_TASKS,
+        maxConcurrentActivityTaskExecutions: e.WORKER_MAX_ACTIVITY_TASKS,
+        maxConcurrentLocalActivityExecutions: e.WORKER_MAX_LOCAL_ACTIVITIES,
+        maxConcurrentWorkflowTaskPolls: e.WORKER_WORKFLOW_POLLERS,
+        maxConcurrentActivityTaskPolls: e.WORKER_ACTIVITY_POLLERS,
+        stickyQueueScheduleToStartTimeoutSeconds: e.WORKER_STICKY_TIMEOUT_SECONDS,
+      },
     },
   };
 }

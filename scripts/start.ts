@@ -39,11 +39,12 @@ async function main(): Promise<void> {
 
   let temporalAddress = config.temporal.address;
   if (!temporalAddress) {
-    const { dbFile, port, uiPort } = config.temporal.devServer;
+    const { dbFile, port, uiPort, sqlitePragmas } = config.temporal.devServer;
     const dev = await startTemporalDevServer({
       port,
       uiPort,
       dbFile,
+      sqlitePragmas,
       namespace: config.temporal.namespace,
       logFile: `${dirname(dbFile)}/temporal-dev-server.log`,
     });
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   }
 
   // PGlite is a single session: one connection, shared by the worker and the server.
-  const orm = await openOrm(databaseUrl, { poolMax: embedded ? 1 : 10 });
+  const orm = await openOrm(databaseUrl, { poolMax: embedded ? 1 : config.database.poolMax });
   stops.unshift(() => orm.close());
   await migrate(orm);
   const connection = await Connection.connect({ address: temporalAddress });

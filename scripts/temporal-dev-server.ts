@@ -11,6 +11,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file; in memory when unset. */
   dbFile?: string;
+  /** `name=value` pragmas of that file (TEMPORAL_DEV_SQLITE_PRAGMAS). */
+  sqlitePragmas?: string[];
   namespace: string;
   /** Where the server's own output goes. */
   logFile: string;
@@ -44,6 +46,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.dbFile) for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   for (const pair of searchAttributeCliPairs()) args.push('--search-attribute', pair);
   args.push('--log-level', 'warn', ...(options.extraArgs ?? []));
   const child = spawn(temporalCliPath, args, { stdio: ['ignore', log.fd, log.fd] });

@@ -17,7 +17,10 @@ try {
     'JWT_HS256_SECRET or JWT_JWKS_URL': Boolean(config.server.auth.hs256Secret || config.server.auth.jwksUrl),
   });
   const ormLogger = logger.child({ component: 'orm' });
-  const orm = await openOrm(config.database.url!, { log: (message) => ormLogger.info(message) });
+  const orm = await openOrm(config.database.url!, {
+    poolMax: config.database.poolMax,
+    log: (message) => ormLogger.info(message),
+  });
   // Lazy: the server delivers notifications even while Temporal is unreachable; /healthz tells.
   const connection = Connection.lazy({ address: config.temporal.address! });
   const client = new Client({ connection, namespace: config.temporal.namespace });

@@ -43,12 +43,30 @@ describe('configuration', () => {
     );
   });
 
+  it('worker tuning and dev server pragmas: SDK defaults, overrides, bad values named', () => {
+    const { tuning } = loadConfig({}).worker;
+    assert.equal(tuning.maxCachedWorkflows, undefined, 'the SDK sizes the cache from the heap');
+    assert.equal(tuning.maxConcurrentWorkflowTaskExecutions, 40);
+    assert.equal(tuning.stickyQueueScheduleToStartTimeoutSeconds, 10);
+    const tuned = loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '12000', WORKER_WORKFLOW_POLLERS: '4' }).worker
+      .tuning;
+    assert.equal(tuned.maxCachedWorkflows, 12000);
+    assert.equal(tuned.maxConcurrentWorkflowTaskPolls, 4);
+    assert.deepEqual(loadConfig({}).temporal.devServer.sqlitePragmas, [
+      'journal_mode=wal',
+      'synchronous=normal',
+    ]);
+    assert.deepEqual(loadConfig({ TEMPORAL_DEV_SQLITE_PRAGMAS: '' }).temporal.devServer.sqlitePragmas, []);
+  });
+
   it('worker health and metrics settings: defaults, off, and bad values named', () => {
-    assert.deepEqual(loadConfig({}).worker, { healthPort: 8001, metricsBind: '127.0.0.1:9464' });
-    assert.deepEqual(loadConfig({ WORKER_HEALTH_PORT: '0', WORKER_METRICS_BIND: 'off' }).worker, {
-      healthPort: 0,
-      metricsBind: undefined,
-    });
+    const { healthPort, metricsBind } = loadConfig({}).worker;
+    assert.deepEqual({ healthPort, metricsBind }, { healthPort: 8001, metricsBind: '127.0.0.1:9464' });
+    const off = loadConfig({ WORKER_HEALTH_PORT: '0', WORKER_METRICS_BIND: 'off' }).worker;
+    assert.deepEqual(
+      { healthPort: off.healthPort, metricsBind: off.metricsBind },
+      { healthPort: 0, metricsBind: undefined },
+    );
     assert.equal(loadConfig({ WORKER_METRICS_BIND: '[::]:9464' }).worker.metricsBind, '[::]:9464');
     for (const [variable, value] of [
       ['WORKER_HEALTH_PORT', 'http'],
@@ -57,6 +75,11 @@ describe('configuration', () => {
       ['WORKER_METRICS_BIND', '9464'],
       ['WORKER_METRICS_BIND', '0.0.0.0:0'],
       ['WORKER_METRICS_BIND', 'http://0.0.0.0:9464'],
+      ['WORKER_MAX_WORKFLOW_TASKS', '1'],
+      ['WORKER_MAX_CACHED_WORKFLOWS', '-5'],
+      ['WORKER_STICKY_TIMEOUT_SECONDS', '0'],
+      ['DATABASE_POOL_MAX', 'many'],
+      ['TEMPORAL_DEV_SQLITE_PRAGMAS', 'journal_mode=wal;drop table x'],
     ] as const) {
       assert.throws(
         () => loadConfig({ [variable]: value }),

@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { AppConfig } from '../config/config.js';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+
+type WorkerTuning = AppConfig['worker']['tuning'];
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -10,10 +13,14 @@ export async function createNotifyWorker(options: {
   namespace: string;
   taskQueue: string;
   dependencies: ActivityDependencies;
-  tuning?: Partial<
-    Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>
-  >;
+  /** AppConfig's worker.tuning (WORKER_* variables); the SDK's defaults where absent. */
+  tuning?: Partial<WorkerTuning>;
 }): Promise<Worker> {
+  const {
+    stickyQueueScheduleToStartTimeoutSeconds: sticky,
+    maxCachedWorkflows,
+    ...slots
+  } = options.tuning ?? {};
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -21,6 +28,8 @@ export async function createNotifyWorker(options: {
     workflowsPath,
     activities: createActivities(options.dependencies),
     shutdownGraceTime: '10 seconds',
-    ...options.tuning,
+    ...slots,
+    ...(maxCachedWorkflows !== undefined && { maxCachedWorkflows }),
+    ...(sticky !== undefined && { stickyQueueScheduleToStartTimeout: `${sticky} seconds` }),
   });
 }

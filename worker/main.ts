@@ -13,7 +13,10 @@ try {
     TEMPORAL_ADDRESS: Boolean(config.temporal.address),
   });
   const ormLogger = logger.child({ component: 'orm' });
-  const orm = await openOrm(config.database.url!, { log: (message) => ormLogger.info(message) });
+  const orm = await openOrm(config.database.url!, {
+    poolMax: config.database.poolMax,
+    log: (message) => ormLogger.info(message),
+  });
   try {
     await runWorkerService(config, orm, config.temporal.address!, logger);
   } finally {

@@ -58,6 +58,7 @@ export async function runWorkerService(
         config,
         metrics: metrics.delivery,
       },
+      tuning: config.worker.tuning,
     });
     logger.info({ taskQueue: config.temporal.taskQueue }, 'Worker running');
     try {
