@@ -220,7 +220,7 @@ function niceTicks(min: number, max: number, count = 5): number[] {
 function tickLabel(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e6 && value % 1e5 === 0) return `${value / 1e6}M`;
-  if (abs >= 1e4 && value % 100 === 0) return `${value / 1e3}k`;
+  if (abs >= 1e3 && value % 100 === 0) return `${value / 1e3}k`;
   return Number(value.toPrecision(6)).toLocaleString('en-US');
 }
 
