@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { storeNotification } from '../activities/notification-store.js';
+import { configVariables } from '../config/config.js';
 import { migrate, openOrm, type Orm } from '../db/orm.js';
 import type { ClientCommand, ClientEvent, PushReport, StormReport } from './connections-client.js';
 import { machineFacts, percentile, renderText, writeBenchReport, type BenchTarget } from './report.js';
@@ -374,6 +375,7 @@ function summarizeHeapProfile(profile: SamplingHeapProfile): string[] {
 }
 
 const profiles: string[] = [];
+let inherited: string[] = [];
 async function profiled<T>(phase: string, work: () => Promise<T>): Promise<T> {
   if (profilePhase !== phase) return work();
   await inspector!.startProfile();
@@ -635,6 +637,18 @@ async function main(): Promise<void> {
 
   const [port, inspectPort] = [await freePort(), await freePort()];
   const secret = randomBytes(36).toString('base64url');
+  // Settings of the server given to the bench (e.g. DATABASE_POOL_MAX=20) reach it too.
+  const ours = [
+    'DATABASE_URL',
+    'TEMPORAL_ADDRESS',
+    'JWT_HS256_SECRET',
+    'SERVER_PORT',
+    'SERVER_HOST',
+    'LOG_LEVEL',
+  ];
+  inherited = configVariables
+    .filter((name) => !ours.includes(name) && process.env[name] !== undefined && process.env[name] !== '')
+    .map((name) => `${name}=${process.env[name]}`);
   const serverEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -969,8 +983,9 @@ async function main(): Promise<void> {
     'Commit concurrency (BENCH_COMMIT_CONCURRENCY)': commitConcurrency,
     'Open files (soft / hard)': `${limits.soft} / ${limits.hard}`,
     'Load average at start (1 / 5 / 15 min; the machine is shared)': loadAtStart,
-    'Server environment':
-      'DATABASE_URL (fresh database), TEMPORAL_ADDRESS=127.0.0.1:1, JWT_HS256_SECRET (random), SERVER_HOST=127.0.0.1, SERVER_PORT (free), LOG_LEVEL=warn; everything else at its default',
+    'Server environment': `DATABASE_URL (fresh database), TEMPORAL_ADDRESS=127.0.0.1:1, JWT_HS256_SECRET (random), SERVER_HOST=127.0.0.1, SERVER_PORT (free), LOG_LEVEL=warn; ${
+      inherited.length > 0 ? `from the bench's environment: ${inherited.join(', ')}; ` : ''
+    }everything else at its default`,
   };
   const method = `
 One delivery server process, \`node --import tsx --inspect=127.0.0.1:<port> server/main.ts\` (the production entry
