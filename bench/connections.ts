@@ -642,6 +642,7 @@ async function main(): Promise<void> {
     'DATABASE_URL',
     'TEMPORAL_ADDRESS',
     'JWT_HS256_SECRET',
+    'JWT_JWKS_URL',
     'SERVER_PORT',
     'SERVER_HOST',
     'LOG_LEVEL',
@@ -657,6 +658,7 @@ async function main(): Promise<void> {
     SERVER_PORT: String(port),
     SERVER_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    JWT_JWKS_URL: '',
   };
   serverProcess = spawn(
     process.execPath,
