@@ -1,0 +1,312 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import {
+  COMPONENTS,
+  COMPONENT_LABELS,
+  forEachConcurrent,
+  machineBusySeconds,
+  sleep,
+  wallClock,
+  type CpuWindow,
+  type DevServerFacts,
+  type LogSummary,
+  type Stack,
+} from './stack.js';
+
+/** Small helpers shared by bench/herd.ts, bench/create.ts and bench/latency.ts. */
+
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number (got ${raw})`);
+  return value;
+}
+
+export function envList(name: string, fallback: string): number[] {
+  const raw = process.env[name] || fallback;
+  const values = raw.split(',').map((part) => Number(part.trim()));
+  if (values.some((value) => !Number.isFinite(value) || value <= 0)) {
+    throw new Error(`${name} must be a comma-separated list of positive numbers (got ${raw})`);
+  }
+  return values;
+}
+
+/**
+ * Extra dev server arguments from BENCH_DEV_SERVER_ARGS (split on spaces), storage from
+ * BENCH_DEV_SERVER_STORAGE (`file`, the default, or `memory`). The SQLite pragmas are npm start's:
+ * TEMPORAL_DEV_SQLITE_PRAGMAS (`''` for none).
+ */
+export function devServerOptionsFromEnv(): { storage: 'file' | 'memory'; extraArgs: string[] } {
+  const storage = process.env.BENCH_DEV_SERVER_STORAGE === 'memory' ? 'memory' : 'file';
+  const extraArgs = (process.env.BENCH_DEV_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return { storage, extraArgs };
+}
+
+/** Extra worker environment from BENCH_WORKER_ENV (`KEY=VALUE,KEY=VALUE`), e.g. tuning variables. */
+export function workerEnvFromEnv(): Record<string, string> {
+  const raw = process.env.BENCH_WORKER_ENV ?? '';
+  const env: Record<string, string> = {};
+  for (const pair of raw.split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_WORKER_ENV: ${pair} is not KEY=VALUE`);
+    env[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return env;
+}
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The commit the bench runs at, and whether the service's code has uncommitted changes. */
+export function gitFacts(): { commit: string; dirty: string[] } {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    } catch {
+      return '';
+    }
+  };
+  const commit = git('rev-parse', '--short=10', 'HEAD').trim() || process.env.BENCH_COMMIT || 'unknown';
+  const dirty = git(
+    'status',
+    '--porcelain',
+    '--',
+    'workflows',
+    'activities',
+    'worker',
+    'server',
+    'client',
+    'db',
+    'domain',
+    'scripts',
+    'config',
+  )
+    .split('\n')
+    .filter(Boolean);
+  return { commit, dirty };
+}
+
+export const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(ms < 10_000 ? 2 : 1) : '—');
+export const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+
+/** A date `days` from today, YYYY-MM-DD (UTC). */
+export const dateInDays = (days: number) =>
+  new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+export interface NotificationFrame {
+  id: string;
+  userId: string;
+  type: string;
+  kind: string;
+  dossierId: string | null;
+  title: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface OwnerSockets {
+  /** Sockets that closed before close() (each with its code). */
+  closes: number[];
+  /** Frames that were not JSON or had an unexpected shape. */
+  badFrames: number;
+  close(): Promise<void>;
+}
+
+/**
+ * One tab per user: a `ws` socket with the user's token in `Sec-WebSocket-Protocol`, live only
+ * (no lastId). Resolves once every socket has had its first frame (`unread_count`), so that
+ * every one is subscribed. `onNotification` gets each notification frame with its arrival time.
+ */
+export async function connectOwners(
+  stack: Stack,
+  userIds: string[],
+  onNotification: (notification: NotificationFrame, receivedAt: number) => void,
+  { concurrency = 32, timeoutMs = 120_000 } = {},
+): Promise<OwnerSockets> {
+  const sockets: WebSocket[] = [];
+  const state: OwnerSockets = {
+    closes: [],
+    badFrames: 0,
+    close: async () => {
+      closing = true;
+      await Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              if (socket.readyState === WebSocket.CLOSED) return resolve();
+              socket.once('close', () => resolve());
+              socket.close(1000);
+              setTimeout(() => {
+                socket.terminate();
+                resolve();
+              }, 3000).unref();
+            }),
+        ),
+      );
+    },
+  };
+  let closing = false;
+  const deadline = Date.now() + timeoutMs;
+  await forEachConcurrent(userIds, concurrency, async (userId) => {
+    const token = await stack.userToken(userId);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const socket = new WebSocket(`${stack.wsUrl}/api/v1/ws`, ['normx-notify', token], {
+          perMessageDeflate: false,
+        });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no unread_count within 15 s')), 15_000);
+          socket.once('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+          });
+          socket.once('message', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', (code) => {
+          if (!closing) state.closes.push(code);
+        });
+        socket.on('message', (raw: WebSocket.RawData) => {
+          const receivedAt = wallClock();
+          try {
+            const message = JSON.parse(raw.toString()) as { type: string; notification?: NotificationFrame };
+            if (message.type === 'notification' && message.notification)
+              onNotification(message.notification, receivedAt);
+          } catch {
+            state.badFrames += 1;
+          }
+        });
+        sockets.push(socket);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline || attempt >= 5)
+          throw new Error(`socket of ${userId}: ${String(error)}`, { cause: error });
+        await sleep(200 * (attempt + 1));
+      }
+    }
+  });
+  return state;
+}
+
+/** Polls `count()` until it reaches `target` or the deadline passes; returns the last count. */
+export async function waitForCount(
+  count: () => Promise<number>,
+  target: number,
+  deadline: number,
+  { intervalMs = 250, onProgress }: { intervalMs?: number; onProgress?: (value: number) => void } = {},
+): Promise<number> {
+  let lastReport = 0;
+  for (;;) {
+    const value = await count();
+    if (onProgress && Date.now() - lastReport > 5000) {
+      lastReport = Date.now();
+      onProgress(value);
+    }
+    if (value >= target || Date.now() > deadline) return value;
+    await sleep(intervalMs);
+  }
+}
+
+/** At most `max` points of a cumulative count over sorted offsets (x in seconds). */
+export function cumulativePoints(sortedMs: number[], max = 200, originMs = 0): Array<[number, number]> {
+  if (sortedMs.length === 0) return [];
+  const points: Array<[number, number]> = [[Math.min(0, (sortedMs[0]! - originMs) / 1000), 0]];
+  const step = Math.max(1, Math.floor(sortedMs.length / max));
+  for (let index = 0; index < sortedMs.length; index += step) {
+    points.push([round3((sortedMs[index]! - originMs) / 1000), index + 1]);
+  }
+  const last = sortedMs.length - 1;
+  if (points[points.length - 1]![1] !== last + 1)
+    points.push([round3((sortedMs[last]! - originMs) / 1000), last + 1]);
+  return points;
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/** Stops the stack on Ctrl-C too, then exits. */
+export function stopOnSignal(stop: () => Promise<void>): () => void {
+  const handler = () => {
+    process.stderr.write('\ninterrupted: stopping the stack\n');
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** One line on where the CPU went over a window, per unit of work (e.g. per reminder). */
+export function cpuNote(window: CpuWindow, units: number, unit: string): string {
+  const per = (seconds: number) => fixed((seconds / units) * 1000, 2);
+  return (
+    `CPU over the ${fixed(window.seconds, 1)} s window: ` +
+    COMPONENTS.map(
+      (c) => `${COMPONENT_LABELS[c]} ${fixed(window.cpu[c], 1)} s (${per(window.cpu[c])} ms per ${unit})`,
+    ).join(', ') +
+    `; the machine was busy ${fixed(window.machine.busy, 1)} of ${fixed(window.seconds * window.machine.cores, 1)} core-seconds, ` +
+    `${fixed(window.machine.others, 1)} s of it other processes (not this stack nor the bench); peak RSS: ` +
+    COMPONENTS.filter((c) => window.peakRss[c] !== undefined)
+      .map((c) => `${COMPONENT_LABELS[c]} ${fixed(window.peakRss[c]!, 0)} MiB`)
+      .join(', ')
+  );
+}
+
+/** The log lines worth a note: each process's warnings and errors, most frequent first. */
+export function logNotes(prefix: string, summaries: LogSummary[]): string[] {
+  return summaries
+    .filter((summary) => summary.warnings + summary.errors > 0)
+    .map(
+      (summary) =>
+        `${prefix}${summary.component} log: ${summary.errors} errors, ${summary.warnings} warnings` +
+        (summary.top.length ? ` (${summary.top.map((t) => `${t.count}× ${t.message}`).join(' | ')})` : '') +
+        '.',
+    );
+}
+
+/** The dev server configuration, for a report's parameters. */
+export function devServerParameters(facts: DevServerFacts | undefined): Record<string, string> {
+  if (!facts) return { 'dev server': 'not started' };
+  return {
+    'dev server': `${facts.version}; ${facts.storage === 'sqlite-file' ? `SQLite file in a temp dir (as npm start), pragmas: ${facts.sqlitePragmas.join(', ') || 'none'}` : 'in memory'}; extra args: ${facts.extraArgs.join(' ') || 'none'}`,
+    'dev server command': `\`${facts.commandLine}\``,
+  };
+}
+
+/**
+ * Waits (up to BENCH_QUIET_WAIT_S, default 600 s) until other processes keep less than
+ * BENCH_QUIET_CORES (default 0.5) cores busy, measured over 3 s: the machine is shared, and a
+ * run next to a test suite measures the suite as much as the service. Returns what it saw.
+ */
+export async function waitForQuietMachine(log: (message: string) => void): Promise<string> {
+  const maxWaitMs = envInt('BENCH_QUIET_WAIT_S', 600) * 1000;
+  const threshold = envInt('BENCH_QUIET_CORES', 0.5);
+  const started = Date.now();
+  let lastLog = 0;
+  for (;;) {
+    const before = machineBusySeconds();
+    await sleep(3000);
+    const busyCores = (machineBusySeconds() - before) / 3;
+    const waited = Date.now() - started;
+    if (busyCores <= threshold) {
+      return `other processes kept ${fixed(busyCores, 2)} cores busy just before the start${waited > 5000 ? ` (after waiting ${seconds(waited)} s for a quiet machine)` : ''}`;
+    }
+    if (waited > maxWaitMs) {
+      return `the machine was not quiet: ${fixed(busyCores, 2)} cores busy just before the start, after waiting ${seconds(waited)} s`;
+    }
+    if (Date.now() - lastLog > 30_000) {
+      lastLog = Date.now();
+      log(`waiting for a quiet machine: ${fixed(busyCores, 2)} cores busy (threshold ${threshold})`);
+    }
+  }
+}

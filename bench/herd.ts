@@ -1,0 +1,439 @@
+import {
+  COMPONENTS,
+  forEachConcurrent,
+  histogramMean,
+  middayZone,
+  progress as progressOf,
+  scrapeWorkerMetrics,
+  sleep,
+  startCpuMeter,
+  startStack,
+  wallClock,
+  type CpuWindow,
+  type LogSummary,
+  type Stack,
+} from './stack.js';
+import {
+  connectOwners,
+  cpuNote,
+  cumulativePoints,
+  devServerParameters,
+  logNotes,
+  dateInDays,
+  devServerOptionsFromEnv,
+  envInt,
+  envList,
+  fixed,
+  gitFacts,
+  seconds,
+  stopOnSignal,
+  waitForCount,
+  waitForQuietMachine,
+  workerEnvFromEnv,
+} from './bench-util.js';
+import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
+
+/**
+ * `npm run bench:herd`: the thundering herd. N dossiers (BENCH_HERD sizes, default 1000,10000;
+ * a fresh stack each) over U owners (BENCH_HERD_OWNERS, default N/10), all with `dueAt = T`, so
+ * that all N `overdue` alerts fall due at the same instant. Each owner has one tab open. From T:
+ * when each alert is stored (notifications.created_at) and when its frame reaches the socket,
+ * what was lost or sent twice, and the CPU each process spent per reminder.
+ *
+ * T is chosen adaptively: a pilot of dossiers due in 60 days measures the create-and-store rate
+ * of this machine, then T = now + N / rate × BENCH_HERD_SAFETY (1.5) + time to open the sockets
+ * + 10 s. A run whose creation, storage of the `created` notices or sockets were not all done
+ * before T is reported as invalid (its alerts would not all fall due at T).
+ */
+
+const log = progressOf('herd');
+const sizes = envList('BENCH_HERD', '1000,10000');
+const concurrency = envInt('BENCH_HERD_CONCURRENCY', 64);
+const safety = envInt('BENCH_HERD_SAFETY', 1.5);
+const devServer = devServerOptionsFromEnv();
+const extraWorkerEnv = workerEnvFromEnv();
+const ownersFor = (n: number) => envInt('BENCH_HERD_OWNERS', 0) || Math.max(1, Math.ceil(n / 10));
+const timeoutMsFor = (n: number) => envInt('BENCH_HERD_TIMEOUT_S', Math.max(120, Math.ceil(n * 0.06))) * 1000;
+const zone = process.env.BENCH_TIMEZONE ?? middayZone();
+
+interface SizeResult {
+  n: number;
+  quiet: string;
+  owners: number;
+  pilot: { count: number; ratePerSecond: number };
+  createRate: number;
+  createdStoredRate: number;
+  callMs: number[];
+  /** T minus the moment creation, `created` storage and sockets were all done. */
+  leadMs: number;
+  invalid: string[];
+  timedOut: boolean;
+  storedMs: number[];
+  frameMs: number[];
+  /** frame arrival minus the row's created_at, per dossier. */
+  deliveryMs: number[];
+  lostRows: number;
+  lostFrames: number;
+  twiceRows: number;
+  twiceFrames: number;
+  otherFrames: number;
+  socketCloses: number[];
+  cpu: CpuWindow;
+  sdk: {
+    wftScheduleToStart: number;
+    wftExecution: number;
+    localActivity: number;
+    activityScheduleToStart: number;
+  };
+  logs: LogSummary[];
+  devServerFacts: Stack['devServerFacts'];
+}
+
+async function runSize(n: number): Promise<SizeResult> {
+  const ownerCount = ownersFor(n);
+  const timeoutMs = timeoutMsFor(n);
+  const quiet = await waitForQuietMachine(log);
+  log(
+    `N=${n}: starting a fresh stack (dev server ${devServer.storage}${devServer.extraArgs.length ? ` ${devServer.extraArgs.join(' ')}` : ''})`,
+  );
+  const stack = await startStack({
+    label: `herd${n}`,
+    devServer,
+    workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
+  });
+  const unhook = stopOnSignal(stack.stop);
+  try {
+    const client = await stack.dossierClient();
+    const owners = Array.from({ length: ownerCount }, (_, i) => `herd-u${i}`);
+    const countKind = async (kind: string, prefix: string) =>
+      Number(
+        (
+          await stack.query<{ count: string }>(
+            'select count(*) as count from notifications where kind = $1 and dossier_id like $2',
+            [kind, `${prefix}%`],
+          )
+        )[0]!.count,
+      );
+
+    // 1. Pilot: the create-and-store rate of this machine, on dossiers due in 60 days.
+    const pilotCount = Math.min(300, Math.max(50, Math.round(n / 20)));
+    const pilotIds = Array.from({ length: pilotCount }, (_, i) => `P-${String(i).padStart(6, '0')}`);
+    const pilotStart = wallClock();
+    await forEachConcurrent(pilotIds, concurrency, async (id, i) => {
+      await client.create({
+        id,
+        title: `Pilot ${i}`,
+        ownerId: owners[i % ownerCount]!,
+        dueDate: dateInDays(60),
+      });
+    });
+    const pilotStored = await waitForCount(
+      () => countKind('created', 'P-'),
+      pilotCount,
+      Date.now() + 300_000,
+    );
+    if (pilotStored < pilotCount)
+      throw new Error(`pilot: only ${pilotStored}/${pilotCount} created notices stored in 300 s`);
+    const pilotRate = (pilotCount / (wallClock() - pilotStart)) * 1000;
+    const socketAllowanceMs = 5000 + ownerCount * 10;
+    const T =
+      Math.ceil((wallClock() + (n / pilotRate) * 1000 * safety + socketAllowanceMs + 10_000) / 1000) * 1000;
+    const dueAt = new Date(T).toISOString();
+    log(
+      `N=${n}: pilot ${pilotRate.toFixed(0)} dossiers/s created and stored; T = ${dueAt} (in ${seconds(T - wallClock())} s)`,
+    );
+
+    // 2. The herd: N dossiers due at T, created through the client API.
+    const ids = Array.from({ length: n }, (_, i) => `H-${String(i).padStart(6, '0')}`);
+    const callMs: number[] = [];
+    const createStart = wallClock();
+    let done = 0;
+    await forEachConcurrent(ids, concurrency, async (id, i) => {
+      const started = performance.now();
+      await client.create({ id, title: `Herd ${i}`, ownerId: owners[i % ownerCount]!, dueAt });
+      callMs.push(performance.now() - started);
+      done += 1;
+      if (done % 2000 === 0) log(`N=${n}: ${done} created`);
+    });
+    const acceptedAt = wallClock();
+    const createdStored = await waitForCount(() => countKind('created', 'H-'), n, T - 2000, {
+      onProgress: (value) => log(`N=${n}: ${value} created notices stored`),
+    });
+    const createdStoredAt = wallClock();
+    log(
+      `N=${n}: created in ${seconds(acceptedAt - createStart)} s, notices stored after ${seconds(createdStoredAt - createStart)} s`,
+    );
+
+    // 3. One tab per owner.
+    const frames = new Map<string, number[]>();
+    let otherFrames = 0;
+    const sockets = await connectOwners(stack, owners, (notification, receivedAt) => {
+      if (notification.kind === 'overdue' && notification.dossierId?.startsWith('H-')) {
+        const list = frames.get(notification.dossierId);
+        if (list) list.push(receivedAt);
+        else frames.set(notification.dossierId, [receivedAt]);
+      } else otherFrames += 1;
+    });
+    const readyAt = wallClock();
+    const overdueBefore = await countKind('overdue', 'H-');
+    const invalid: string[] = [];
+    if (createdStored < n) invalid.push(`only ${createdStored}/${n} created notices stored before T`);
+    if (readyAt > T - 500) invalid.push(`setup overran T by ${seconds(readyAt - T)} s`);
+    if (overdueBefore > 0) invalid.push(`${overdueBefore} overdue alerts stored before T`);
+    log(
+      `N=${n}: ${ownerCount} sockets open; T in ${seconds(T - readyAt)} s${invalid.length ? ` (INVALID: ${invalid.join('; ')})` : ''}`,
+    );
+
+    // 4. From T: all N alerts fall due.
+    await sleep(T - 1000 - wallClock());
+    const metricsBefore = await scrapeWorkerMetrics(stack);
+    const meter = await startCpuMeter(stack);
+    const deadline = T + timeoutMs;
+    let rows = 0;
+    let lastLog = 0;
+    for (;;) {
+      stack.assertAlive();
+      rows = await countKind('overdue', 'H-');
+      const now = wallClock();
+      if (now - lastLog > 5000 && now > T) {
+        lastLog = now;
+        log(`N=${n}: T+${seconds(now - T)} s: ${rows} stored, ${frames.size} on sockets`);
+      }
+      if ((rows >= n && frames.size >= n) || now > deadline) break;
+      await sleep(250);
+    }
+    const timedOut = rows < n || frames.size < n;
+    const cpu = await meter.stop();
+    const metricsAfter = await scrapeWorkerMetrics(stack);
+    // Duplicates that would come late.
+    await sleep(3000);
+    log(
+      `N=${n}: ${timedOut ? `gave up at T+${seconds(timeoutMs)} s` : 'all stored and delivered'}; reading rows`,
+    );
+
+    const stored = await stack.query<{ dossier_id: string; at: number }>(
+      `select dossier_id, extract(epoch from created_at)::float8 * 1000 as at
+         from notifications where kind = 'overdue' and dossier_id like 'H-%'`,
+    );
+    // Within the timeout only: what arrived during the 3 s wait above counts as twice, not as in time.
+    const inTime = (at: number) => at - T <= timeoutMs;
+    const storedAt = new Map<string, number>();
+    for (const row of stored)
+      if (!storedAt.has(row.dossier_id) && inTime(row.at)) storedAt.set(row.dossier_id, row.at);
+    const storedMs = stored
+      .map((row) => row.at - T)
+      .filter((ms) => ms <= timeoutMs)
+      .sort((a, b) => a - b);
+    const twiceRows = stored.length - new Set(stored.map((row) => row.dossier_id)).size;
+    const frameMs: number[] = [];
+    const deliveryMs: number[] = [];
+    let twiceFrames = 0;
+    for (const [dossierId, times] of frames) {
+      if (times.length > 1) twiceFrames += times.length - 1;
+      if (!inTime(times[0]!)) continue;
+      frameMs.push(times[0]! - T);
+      const rowAt = storedAt.get(dossierId);
+      if (rowAt !== undefined) deliveryMs.push(times[0]! - rowAt);
+    }
+    frameMs.sort((a, b) => a - b);
+    const logs = await stack.logSummary();
+    const socketCloses = [...sockets.closes];
+    await sockets.close();
+    return {
+      n,
+      quiet,
+      owners: ownerCount,
+      pilot: { count: pilotCount, ratePerSecond: pilotRate },
+      createRate: (n / (acceptedAt - createStart)) * 1000,
+      createdStoredRate: (createdStored / (createdStoredAt - createStart)) * 1000,
+      callMs,
+      leadMs: T - readyAt,
+      invalid,
+      timedOut,
+      storedMs,
+      frameMs,
+      deliveryMs,
+      lostRows: n - storedAt.size,
+      lostFrames: n - frameMs.length,
+      twiceRows,
+      twiceFrames,
+      otherFrames,
+      socketCloses,
+      cpu,
+      sdk: {
+        wftScheduleToStart: histogramMean(
+          metricsBefore,
+          metricsAfter,
+          'temporal_workflow_task_schedule_to_start_latency',
+        ),
+        wftExecution: histogramMean(metricsBefore, metricsAfter, 'temporal_workflow_task_execution_latency'),
+        localActivity: histogramMean(
+          metricsBefore,
+          metricsAfter,
+          'temporal_local_activity_execution_latency',
+        ),
+        activityScheduleToStart: histogramMean(
+          metricsBefore,
+          metricsAfter,
+          'temporal_activity_schedule_to_start_latency',
+        ),
+      },
+      logs,
+      devServerFacts: stack.devServerFacts,
+    };
+  } finally {
+    unhook();
+    await stack.stop();
+  }
+}
+
+const spread = (values: number[]) =>
+  values.length === 0
+    ? '—'
+    : `${seconds(values[0]!)} / ${seconds(percentile(values, 50))} / ${seconds(percentile(values, 99))} / ${seconds(values[values.length - 1]!)}`;
+
+async function main(): Promise<void> {
+  const { commit, dirty } = gitFacts();
+  const results: SizeResult[] = [];
+  const failures: string[] = [];
+  for (const n of sizes) {
+    try {
+      results.push(await runSize(n));
+    } catch (error) {
+      log(`N=${n} failed: ${String(error)}`);
+      failures.push(`N=${n} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  const headers = [
+    'N',
+    'owners',
+    'created/s (client API)',
+    'stored: first / p50 / p99 / last (s after T)',
+    'on socket: first / p50 / p99 / last (s after T)',
+    'lost (missing at the timeout): rows / frames',
+    'twice rows / frames',
+    'CPU ms per reminder: dev server / worker / server / PostgreSQL / bench',
+  ];
+  const rows = results.map((r) => [
+    String(r.n) + (r.invalid.length ? ' (invalid)' : '') + (r.timedOut ? ' (timed out)' : ''),
+    String(r.owners),
+    fixed(r.createRate, 0),
+    spread(r.storedMs),
+    spread(r.frameMs),
+    `${r.lostRows} / ${r.lostFrames}`,
+    `${r.twiceRows} / ${r.twiceFrames}`,
+    COMPONENTS.map((c) => fixed((r.cpu.cpu[c] / r.n) * 1000, 2)).join(' / '),
+  ]);
+
+  const lastOf = (values: number[]) => values[values.length - 1] ?? NaN;
+  const targetFor = (n: number, limitS: number) => {
+    const r = results.find((result) => result.n === n);
+    if (!r)
+      return {
+        target: `${n.toLocaleString('en')} reminders due at one instant all stored and on their sockets within ${limitS} s`,
+        measured: 'not run',
+        met: false,
+      };
+    const last = Math.max(lastOf(r.storedMs), lastOf(r.frameMs));
+    const complete = r.lostRows === 0 && r.lostFrames === 0;
+    return {
+      target: `${n.toLocaleString('en')} reminders due at one instant all stored and on their sockets within ${limitS} s`,
+      measured: complete
+        ? `last stored ${seconds(lastOf(r.storedMs))} s, last on its socket ${seconds(lastOf(r.frameMs))} s after T`
+        : `${r.n - r.lostRows} stored, ${r.n - r.lostFrames} on sockets after ${seconds(timeoutMsFor(n))} s (gave up)`,
+      met: complete && last <= limitS * 1000 && r.invalid.length === 0,
+      ...(r.invalid.length > 0 && { note: `invalid run: ${r.invalid.join('; ')}` }),
+    };
+  };
+  const exact = results.every((r) => r.lostRows + r.lostFrames + r.twiceRows + r.twiceFrames === 0);
+  const targets = [
+    targetFor(10_000, 60),
+    targetFor(1_000, 10),
+    {
+      target: 'none lost, none twice (rows and frames)',
+      measured:
+        results
+          .map((r) => `N=${r.n}: lost ${r.lostRows}/${r.lostFrames}, twice ${r.twiceRows}/${r.twiceFrames}`)
+          .join('; ') || 'not run',
+      met: results.length > 0 && exact,
+    },
+  ];
+
+  const facts = results[0]?.devServerFacts;
+  const notes: string[] = [
+    `Ran at commit ${commit}${dirty.length ? ` with uncommitted changes in: ${dirty.map((line) => line.slice(3)).join(', ')}` : ' (service code as committed)'}.`,
+    ...failures,
+  ];
+  for (const r of results) {
+    notes.push(
+      `N=${r.n}: pilot of ${r.pilot.count} dossiers: ${fixed(r.pilot.ratePerSecond, 0)}/s created and stored; ` +
+        `herd created at ${fixed(r.createRate, 0)}/s (call p50 ${fixed(percentile(r.callMs, 50), 0)} ms, p99 ${fixed(percentile(r.callMs, 99), 0)} ms), ` +
+        `created notices stored at ${fixed(r.createdStoredRate, 0)}/s; everything ready ${seconds(r.leadMs)} s before T; ${r.quiet}` +
+        (r.invalid.length ? `; INVALID: ${r.invalid.join('; ')}` : '') +
+        '.',
+    );
+    notes.push(
+      `N=${r.n}: stored → on socket (frame arrival minus created_at) p50 ${fixed(percentile(r.deliveryMs, 50), 0)} ms, p99 ${fixed(percentile(r.deliveryMs, 99), 0)} ms, max ${fixed(Math.max(...r.deliveryMs), 0)} ms; ` +
+        `worker SDK over the window (means): workflow task schedule-to-start ${fixed(r.sdk.wftScheduleToStart, 0)} ms, workflow task execution ${fixed(r.sdk.wftExecution, 0)} ms, ` +
+        `local activity execution ${fixed(r.sdk.localActivity, 0)} ms, activity schedule-to-start ${fixed(r.sdk.activityScheduleToStart, 0)} ms.`,
+    );
+    notes.push(
+      `N=${r.n}: ${cpuNote(r.cpu, r.n, 'reminder')}; other notification frames: ${r.otherFrames}; sockets closed by the server: ${r.socketCloses.length}` +
+        (r.socketCloses.length ? ` (codes ${[...new Set(r.socketCloses)].join(', ')})` : '') +
+        '.',
+    );
+    notes.push(...logNotes(`N=${r.n}: `, r.logs));
+  }
+
+  const report: BenchReport = {
+    name: 'herd',
+    title: 'Thundering herd: N reminders due at one instant',
+    method: [
+      'Each size runs on a fresh stack, every piece a separate process on loopback, as an integrating backend meets the service:',
+      'the Temporal CLI dev server started by `startTemporalDevServer` (as `npm start` starts it, headless), a fresh PostgreSQL database',
+      '(migrated, dropped afterwards), the production worker (`worker/main.ts`) and delivery server (`server/main.ts`).',
+      `N dossiers over N/10 owners are created through the client API (\`createDossierClient().create\`, ${concurrency} calls at a time), all with \`dueAt = T\`,`,
+      "so that each one's `overdue` alert falls due exactly at T. T is chosen adaptively: a pilot of dossiers due in 60 days measures the",
+      `create-and-store rate, then T = now + N / rate × ${safety} + time for the sockets + 10 s; every \`created\` notice must be stored and every`,
+      "owner's tab open (`ws`, live, token in Sec-WebSocket-Protocol) before T, else the run is marked invalid.",
+      "Stored: `notifications.created_at` (PostgreSQL `now()`, the start of the storing transaction) minus T. On socket: the frame's arrival",
+      'in the bench process minus T (same clock). Lost: dossiers with no row or no frame; twice: a second row or frame for the same dossier and kind.',
+      'CPU: utime + stime from /proc over the window from T − 1 s until everything arrived (or the timeout): the dev server (children included),',
+      "the worker, the delivery server, the PostgreSQL backends of the database plus the server's background processes, and the bench itself;",
+      'divided by N. The worker runs with DEFAULT_TIMEZONE set to a fixed-offset zone where it is about 13:00, so no 08:00 reminder and no',
+      '18:00 daily report fall inside the run.',
+    ].join(' '),
+    parameters: {
+      sizes: sizes.join(', '),
+      owners: process.env.BENCH_HERD_OWNERS ? String(ownersFor(0)) : 'N / 10',
+      'create concurrency': concurrency,
+      'T safety factor': safety,
+      timeout: process.env.BENCH_HERD_TIMEOUT_S
+        ? `${process.env.BENCH_HERD_TIMEOUT_S} s`
+        : 'max(120 s, 0.06 s × N)',
+      "owners' zone (DEFAULT_TIMEZONE)": zone,
+      ...devServerParameters(facts),
+      'worker extra env':
+        Object.entries(extraWorkerEnv)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'none',
+      commit,
+    },
+    table: { headers, rows },
+    targets,
+    chart: {
+      title: 'Overdue alerts stored after T (cumulative)',
+      xLabel: 'seconds after T',
+      yLabel: 'alerts stored',
+      kind: 'line',
+      series: results.map((r) => ({ name: `N = ${r.n}`, points: cumulativePoints(r.storedMs, 100) })),
+    },
+    notes: notes.map((note) => `- ${note}`).join('\n'),
+  };
+  const path = await writeBenchReport(report);
+  process.stdout.write(`\n${renderText(report)}\n\n${report.notes}\n\nWritten: ${path}\n`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+await main();
