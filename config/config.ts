@@ -1,6 +1,7 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
+import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../server/auth/jwks-url.js';
 import type { ReminderPolicy } from '../workflows/reminder-plan.js';
 
 /**
@@ -92,7 +93,12 @@ const envSchema = z
     SERVER_HOST: z.string().default('0.0.0.0'),
     SERVER_PORT: port.default(8000),
     JWT_HS256_SECRET: optionalUrl.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-    JWT_JWKS_URL: optionalUrl.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    JWT_JWKS_URL: optionalUrl.pipe(
+      z
+        .url({ protocol: /^https?$/, error: JWKS_URL_RULE })
+        .refine((value) => isAcceptableJwksUrl(new URL(value)), JWKS_URL_RULE)
+        .optional(),
+    ),
     JWT_ISSUER: optionalUrl,
     JWT_AUDIENCE: optionalUrl,
     JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),

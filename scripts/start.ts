@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { SignJWT } from 'jose';
 import { loadConfig, ConfigError } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
@@ -9,6 +7,7 @@ import { migrate, openOrm } from '../db/orm.js';
 import { startNotifyServer } from '../server/notify-server.js';
 import { runWorkerService } from '../worker/service.js';
 import { createDemoDossiers } from './demo-dossiers.js';
+import { authForRun, demoToken } from './run-auth.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 /**
@@ -53,11 +52,8 @@ async function main(): Promise<void> {
     logger.info({ port, uiPort, dbFile }, 'Temporal dev server started');
   }
 
-  let auth = config.server.auth;
-  if (!auth.hs256Secret && !auth.jwksUrl) {
-    auth = { ...auth, hs256Secret: randomBytes(32).toString('base64url') };
-    logger.warn('No JWT_HS256_SECRET or JWT_JWKS_URL: using a secret for this run only');
-  }
+  const { auth, demoSecret } = authForRun(config.server.auth);
+  if (demoSecret) logger.warn('No JWT_HS256_SECRET or JWT_JWKS_URL: using a secret for this run only');
 
   // PGlite is a single session: one connection, shared by the worker and the server.
   const orm = await openOrm(databaseUrl, { poolMax: embedded ? 1 : config.database.poolMax });
@@ -84,13 +80,8 @@ async function main(): Promise<void> {
   ];
   if (config.temporal.address) lines[0] = `Temporal:         ${temporalAddress}`;
   lines.push(`Delivery server:  ${base}  (OpenAPI: ${base}/api/v1/openapi.json)`);
-  if (auth.hs256Secret) {
-    const demoToken = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('demo')
-      .setExpirationTime('12h')
-      .sign(new TextEncoder().encode(auth.hs256Secret));
-    lines.push(`The bell (user "demo"): ${base}/#token=${demoToken}`);
+  if (demoSecret) {
+    lines.push(`The bell (user "demo"): ${base}/#token=${await demoToken(demoSecret)}`);
     // Dossiers due today, tomorrow and overdue for that user (signal-with-start: the worker,
     // starting below, picks them up).
     const demoClient = new Client({ connection, namespace: config.temporal.namespace });
@@ -98,6 +89,9 @@ async function main(): Promise<void> {
     void createDemoDossiers(demoClient, demo).catch((error: Error) =>
       logger.error({ err: error }, 'Could not create the demo dossiers'),
     );
+  } else {
+    // The operator's own keys: no token of theirs is ever printed (issue 11, defect 12).
+    lines.push(`The bell:         ${base}/#token=<a token of your identity provider>`);
   }
   console.log(`\n  ${lines.join('\n  ')}\n`);
 

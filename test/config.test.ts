@@ -110,6 +110,32 @@ describe('configuration', () => {
     assert.doesNotThrow(() => loadConfig(values));
   });
 
+  it('JWT_JWKS_URL: https:, or http: on loopback only', () => {
+    for (const url of [
+      'http://idp.example/jwks',
+      'http://192.168.1.2/jwks',
+      'http://localhost.example/jwks',
+    ]) {
+      assert.throws(
+        () => loadConfig({ JWT_JWKS_URL: url }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.problems.length, 1, error.message);
+          assert.match(error.problems[0]!, /^JWT_JWKS_URL: must be an https: URL \(http: only on loopback/);
+          return true;
+        },
+        url,
+      );
+    }
+    for (const url of [
+      'https://idp.example/jwks',
+      'http://127.0.0.1:8080/jwks',
+      'http://localhost/jwks',
+      'http://[::1]:8080/jwks',
+    ])
+      assert.equal(loadConfig({ JWT_JWKS_URL: url }).server.auth.jwksUrl, url);
+  });
+
   it('parses offsets, sorted and without duplicates', () => {
     assert.deepEqual(loadConfig({ REMINDER_OFFSETS_DAYS: '1,7,0,7' }).reminderPolicy.offsetsDays, [7, 1, 0]);
   });

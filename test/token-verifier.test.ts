@@ -90,7 +90,7 @@ describe('token verifier settings', () => {
     assert.throws(() => createTokenVerifier({ ...base, jwksUrl: 'not a url' }), /jwksUrl is not a valid URL/);
     assert.throws(
       () => createTokenVerifier({ ...base, jwksUrl: 'ftp://idp/jwks' }),
-      /jwksUrl must be an http/,
+      /jwksUrl must be an https: URL/,
     );
     assert.throws(
       () => createTokenVerifier({ ...base, hs256Secret: SECRET, clockToleranceSeconds: -1 }),
@@ -100,6 +100,30 @@ describe('token verifier settings', () => {
       () => createTokenVerifier({ ...base, hs256Secret: SECRET, serviceScope: 'a b' }),
       /serviceScope/,
     );
+  });
+
+  it('takes an http: JWKS URL only on loopback (anyone on the path could swap the keys)', () => {
+    for (const jwksUrl of [
+      'http://idp.example/jwks',
+      'http://10.0.0.5/jwks',
+      'http://localhost.evil.example/jwks',
+      'http://128.0.0.1/jwks',
+    ]) {
+      assert.throws(
+        () => createTokenVerifier({ ...base, jwksUrl }),
+        /jwksUrl must be an https: URL \(http: only on loopback/,
+        jwksUrl,
+      );
+    }
+    for (const jwksUrl of [
+      'https://idp.example/jwks',
+      'http://127.0.0.1:8080/jwks',
+      'http://127.3.4.5/jwks',
+      'http://localhost:9000/jwks',
+      'http://[::1]:9000/jwks',
+    ]) {
+      assert.doesNotThrow(() => createTokenVerifier({ ...base, jwksUrl }), jwksUrl);
+    }
   });
 });
 

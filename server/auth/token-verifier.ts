@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
+import { isAcceptableJwksUrl, JWKS_URL_RULE } from './jwks-url.js';
 
 /**
  * JWT verification for the WebSocket and REST server (SPEC "Auth" and "Errors").
@@ -157,8 +158,8 @@ function parseJwksUrl(value: string): URL {
   } catch {
     throw new Error(`Auth settings: jwksUrl is not a valid URL (got ${JSON.stringify(value)})`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`Auth settings: jwksUrl must be an http(s) URL (got ${JSON.stringify(value)})`);
+  if (!isAcceptableJwksUrl(url)) {
+    throw new Error(`Auth settings: jwksUrl ${JWKS_URL_RULE} (got ${JSON.stringify(value)})`);
   }
   return url;
 }
