@@ -18,6 +18,18 @@ export const errorCatalog = {
   },
   payload_too_large: { status: 413, closeCode: 1009, message: 'The message is too large' },
   rate_limited: { status: 429, closeCode: 4429, message: 'Too many messages' },
+  // Connection caps (issue 11, defect 4): answered to the upgrade request, before any socket.
+  too_many_sockets: {
+    status: 429,
+    closeCode: 4429,
+    message: 'Too many open sockets for this user: close a tab',
+  },
+  too_many_upgrades: {
+    status: 429,
+    closeCode: 4429,
+    message: 'Too many connection attempts from this address: retry later',
+  },
+  server_busy: { status: 503, closeCode: 1013, message: 'The server is busy: retry later' },
   slow_consumer: {
     status: 503,
     closeCode: 4503,
