@@ -32,6 +32,12 @@ export function createServerMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    upgradesRefused: new Counter({
+      name: 'normx_notify_ws_upgrades_refused_total',
+      help: 'WebSocket upgrades refused by a connection cap, by reason (catalog code)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     listenerConnected: new Gauge({
       name: 'normx_notify_listen_connected',
       help: '1 when the PostgreSQL LISTEN connection is up',
