@@ -118,6 +118,11 @@ const envSchema = z
     WS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(1).default(10),
     WS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(30),
     WS_TOKEN_EXPIRY_WARNING_SECONDS: z.coerce.number().int().min(1).default(60),
+    // Connection caps (issue 11, defect 4); 0 turns one off.
+    WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(20),
+    WS_UPGRADES_PER_SECOND_PER_ADDRESS: z.coerce.number().min(0).default(20),
+    WS_UPGRADE_BURST_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+    WS_MAX_OPENING_SOCKETS: z.coerce.number().int().min(0).default(100),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     WORKER_HEALTH_PORT: listenPort,
     WORKER_METRICS_BIND: bindAddressOrOff.default('127.0.0.1:9464'),
@@ -182,6 +187,18 @@ export interface AppConfig {
     maxBufferedBytes: number;
     rateLimit: { perSecond: number; burst: number };
     tokenExpiryWarningSeconds: number;
+    /** Refusals answer the upgrade request (catalog codes too_many_sockets, too_many_upgrades, server_busy). */
+    connectionLimits: {
+      /** Open sockets per user (0: no cap). */
+      maxSocketsPerUser: number;
+      /**
+       * Upgrade attempts per remote address, as a token bucket (perSecond 0: no limit). The
+       * address is the TCP peer's: behind a reverse proxy, the proxy's, so that every user shares it.
+       */
+      upgradesPerAddress: { perSecond: number; burst: number };
+      /** Sessions whose opening reads (unread count, catch-up) are running at once (0: no cap). */
+      maxOpeningSockets: number;
+    };
     shutdownTimeoutMs: number;
   };
   worker: {
@@ -277,6 +294,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       rateLimit: { perSecond: e.WS_RATE_LIMIT_PER_SECOND, burst: e.WS_RATE_LIMIT_BURST },
       tokenExpiryWarningSeconds: e.WS_TOKEN_EXPIRY_WARNING_SECONDS,
+      connectionLimits: {
+        maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+        upgradesPerAddress: {
+          perSecond: e.WS_UPGRADES_PER_SECOND_PER_ADDRESS,
+          burst: e.WS_UPGRADE_BURST_PER_ADDRESS,
+        },
+        maxOpeningSockets: e.WS_MAX_OPENING_SOCKETS,
+      },
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     worker: {

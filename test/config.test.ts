@@ -136,6 +136,39 @@ describe('configuration', () => {
       assert.equal(loadConfig({ JWT_JWKS_URL: url }).server.auth.jwksUrl, url);
   });
 
+  it('connection caps: defaults, 0 turns one off, bad values named', () => {
+    assert.deepEqual(loadConfig({}).server.connectionLimits, {
+      maxSocketsPerUser: 20,
+      upgradesPerAddress: { perSecond: 20, burst: 100 },
+      maxOpeningSockets: 100,
+    });
+    assert.deepEqual(
+      loadConfig({
+        WS_MAX_SOCKETS_PER_USER: '0',
+        WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0',
+        WS_UPGRADE_BURST_PER_ADDRESS: '5',
+        WS_MAX_OPENING_SOCKETS: '0',
+      }).server.connectionLimits,
+      { maxSocketsPerUser: 0, upgradesPerAddress: { perSecond: 0, burst: 5 }, maxOpeningSockets: 0 },
+    );
+    for (const [variable, value] of [
+      ['WS_MAX_SOCKETS_PER_USER', '-1'],
+      ['WS_MAX_SOCKETS_PER_USER', 'many'],
+      ['WS_UPGRADES_PER_SECOND_PER_ADDRESS', '-2'],
+      ['WS_UPGRADE_BURST_PER_ADDRESS', '0'],
+      ['WS_MAX_OPENING_SOCKETS', '1.5'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.problems.length === 1 &&
+          error.problems[0]!.startsWith(`${variable}: `),
+        `${variable}=${value} is rejected`,
+      );
+    }
+  });
+
   it('parses offsets, sorted and without duplicates', () => {
     assert.deepEqual(loadConfig({ REMINDER_OFFSETS_DAYS: '1,7,0,7' }).reminderPolicy.offsetsDays, [7, 1, 0]);
   });

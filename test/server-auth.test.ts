@@ -41,7 +41,10 @@ function hsToken(claims: JWTPayload = {}, key: Uint8Array = secret): Promise<str
 
 let harness: ServerHarness;
 before(async () => {
-  harness = await startServerHarness({ env: { WS_TOKEN_EXPIRY_WARNING_SECONDS: '1' } });
+  // No clock tolerance: the socket closes at the raw exp, which the timings below assume.
+  harness = await startServerHarness({
+    env: { WS_TOKEN_EXPIRY_WARNING_SECONDS: '1', JWT_CLOCK_TOLERANCE_SECONDS: '0' },
+  });
 });
 after(async () => {
   await harness?.close();

@@ -11,17 +11,31 @@ import type { AuthError, Principal } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import { ClientError, statusLine } from '../errors.js';
 import { decodePathParameter } from '../http/http-io.js';
+import { notificationId } from '../protocol/messages.js';
 import { SocketSession, type SessionDependencies } from './socket-session.js';
+import { KeyedCounter, KeyedRateLimit } from './upgrade-limits.js';
 
 /** The subprotocol clients offer beside their token; the server echoes it, never the token. */
 export const PROTOCOL = 'normx-notify';
-/** uWS reads messages up to this many times the configured limit (the excess is refused with 1009). */
-const OVERSIZE_HEADROOM = 4;
+/**
+ * What uWS reads of a message before the `message` handler sees it (and closes it with 1009 and a
+ * reason when over WS_MAX_PAYLOAD_BYTES). Past this, uWS drops the TCP connection without a
+ * close frame (its forceClose on the frame header; the client sees 1006 and retries), so it is
+ * far above any message a client could mean to send: 16 times the largest WS_MAX_PAYLOAD_BYTES.
+ * uWS buffers a message up to it: 16 MiB per socket at most, while a client is sending one.
+ */
+const TRANSPORT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 /** `ws.send`'s result for a frame dropped over `maxBackpressure`. */
 const SEND_DROPPED = 2;
+/** Retry-After of a refusal for too many sockets: a tab has to close first, no use asking soon. */
+const TOO_MANY_SOCKETS_RETRY_SECONDS = 30;
+/** Retry-After of a busy refusal: opening reads take milliseconds. */
+const BUSY_RETRY_SECONDS = 1;
 
 interface SocketData {
   principal: Principal;
+  /** Counted in the user's sockets: released at close. */
+  counted: boolean;
   resumeFrom: string | undefined;
   session: SocketSession | undefined;
   closed: boolean;
@@ -41,11 +55,16 @@ export interface WebSocketDependencies extends SessionDependencies {
 export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDependencies): void {
   const { server, metrics, logger, sessions } = deps;
   const allowAnyOrigin = server.allowedOrigins.includes('*');
+  const limits = server.connectionLimits;
+  const upgradesPerAddress = new KeyedRateLimit(limits.upgradesPerAddress);
+  const socketsPerUser = new KeyedCounter(limits.maxSocketsPerUser);
+  /** Sessions whose opening reads (unread count, catch-up) are still running. */
+  let opening = 0;
 
   const behavior = (tokenInPath: boolean): WebSocketBehavior<SocketData> => ({
     // uWS drops a frame over its limit without a close frame (the client sees 1006): it gets
     // headroom, and a message over the configured limit is closed here with 1009 and a reason.
-    maxPayloadLength: server.maxPayloadBytes * OVERSIZE_HEADROOM,
+    maxPayloadLength: Math.max(TRANSPORT_MAX_PAYLOAD_BYTES, server.maxPayloadBytes),
     idleTimeout: server.idleTimeoutSeconds,
     sendPingsAutomatically: true,
     // The session closes slow sockets itself at maxBufferedBytes, with its own close code;
@@ -71,10 +90,14 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       data.session = session;
       sessions.add(session);
       metrics.connections.inc();
-      session.open(data.resumeFrom).catch((error: Error) => {
-        logger.error({ err: error, userId: session.userId }, 'Socket open failed');
-        session.goAway();
-      });
+      opening += 1;
+      session
+        .open(data.resumeFrom)
+        .catch((error: Error) => {
+          logger.error({ err: error, userId: session.userId }, 'Socket open failed');
+          session.goAway();
+        })
+        .finally(() => (opening -= 1));
     },
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
@@ -97,6 +120,8 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     close: (ws) => {
       const data = ws.getUserData();
       data.closed = true;
+      if (data.counted) socketsPerUser.release(data.principal.subject);
+      data.counted = false;
       if (data.session) {
         data.session.closedByPeer();
         sessions.delete(data.session);
@@ -120,6 +145,8 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
     const lastId = new URLSearchParams(req.getQuery() ?? '').get('lastId') ?? undefined;
+    // The TCP peer: behind a reverse proxy, the proxy (README: connection caps).
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -130,15 +157,21 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       .map((protocol) => protocol.trim())
       .filter(Boolean);
     const token = pathToken || protocols.find((protocol) => protocol !== PROTOCOL);
-    const reject = (error: ClientError): void => {
+    const reject = (error: ClientError, { retryAfterSeconds }: { retryAfterSeconds?: number } = {}): void => {
       if (aborted) return;
       res.cork(() => {
-        res
-          .writeStatus(statusLine(error.status))
-          .writeHeader('content-type', 'application/json')
-          .end(JSON.stringify(error.toJSON()));
+        res.writeStatus(statusLine(error.status)).writeHeader('content-type', 'application/json');
+        if (retryAfterSeconds !== undefined) res.writeHeader('retry-after', String(retryAfterSeconds));
+        res.end(JSON.stringify(error.toJSON()));
       });
     };
+
+    // First, before any decoding or token check: attempts past the rate cost nothing more.
+    const waitMs = upgradesPerAddress.take(address);
+    if (waitMs > 0) {
+      metrics.upgradesRefused.inc({ reason: 'too_many_upgrades' });
+      return reject(new ClientError('too_many_upgrades'), { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+    }
 
     if (pathToken === undefined) {
       return reject(
@@ -150,17 +183,33 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     if (!allowAnyOrigin && origin && !server.allowedOrigins.includes(origin)) {
       return reject(new ClientError('origin_not_allowed', `Origin ${origin} is not allowed`));
     }
-    if (lastId !== undefined && !/^\d{1,19}$/.test(lastId)) {
-      return reject(new ClientError('validation_failed', 'lastId: must be a notification id (digits)'));
+    // The ids' one schema (REST and socket): digits up to the bigint maximum.
+    const cursor = lastId === undefined ? undefined : notificationId.safeParse(lastId);
+    if (cursor?.success === false) {
+      const reason = cursor.error.issues[0]?.message ?? 'must be a notification id';
+      return reject(
+        new ClientError('validation_failed', `lastId: ${reason}`, [{ field: 'lastId', message: reason }]),
+      );
     }
     deps.verifier.verify(token).then(
       (principal) => {
         if (aborted) return;
         if (principal.isService)
           return reject(new ClientError('forbidden', 'The service token has no notification stream'));
+        if (limits.maxOpeningSockets > 0 && opening >= limits.maxOpeningSockets) {
+          metrics.upgradesRefused.inc({ reason: 'server_busy' });
+          return reject(new ClientError('server_busy'), { retryAfterSeconds: BUSY_RETRY_SECONDS });
+        }
+        // Counted here, released at close: `res.upgrade` opens the socket synchronously.
+        if (!socketsPerUser.tryAcquire(principal.subject)) {
+          metrics.upgradesRefused.inc({ reason: 'too_many_sockets' });
+          return reject(new ClientError('too_many_sockets'), {
+            retryAfterSeconds: TOO_MANY_SOCKETS_RETRY_SECONDS,
+          });
+        }
         res.cork(() => {
           res.upgrade<SocketData>(
-            { principal, resumeFrom: lastId, session: undefined, closed: false },
+            { principal, counted: true, resumeFrom: lastId, session: undefined, closed: false },
             key,
             protocols.includes(PROTOCOL) ? PROTOCOL : '',
             extensions,
