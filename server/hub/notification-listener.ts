@@ -13,11 +13,19 @@ export interface ListenerOptions {
   logger: Logger;
   /** Each NOTIFY on one of the channels, in the order PostgreSQL delivers them (commit order). */
   onMessage(message: ListenerMessage): void;
-  /** After a reconnection: notifications committed during the outage must be read from the table. */
-  onReconnected(): Promise<void>;
+  /**
+   * After a reconnection, LISTEN active again: notifications committed during the outage must
+   * be read from the table (retrying is the callee's business).
+   */
+  onReconnected(): void;
   onStateChange?(connected: boolean): void;
   backoff?: { initialMs: number; maxMs: number };
+  /** Awaited before each reconnection attempt (a test holds the connection down with it). */
+  beforeReconnect?(): Promise<void>;
 }
+
+/** The LISTEN connection's `application_name`: how operators and tests find it in pg_stat_activity. */
+export const LISTEN_APPLICATION_NAME = 'normx-notify-listen';
 
 export interface NotificationListener {
   readonly connected: boolean;
@@ -44,7 +52,11 @@ export async function startNotificationListener(options: ListenerOptions): Promi
   };
 
   async function connect(isReconnect: boolean): Promise<void> {
-    const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
+    const next = new pg.Client({
+      connectionString: options.databaseUrl,
+      keepAlive: true,
+      application_name: LISTEN_APPLICATION_NAME,
+    });
     next.on('notification', (message) => {
       if (message.payload && options.channels.includes(message.channel))
         options.onMessage({ channel: message.channel, payload: message.payload });
@@ -65,16 +77,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     attempt = 0;
     setConnected(true);
     options.logger.info({ reconnect: isReconnect }, 'LISTEN connection up');
-    if (isReconnect) catchUp(0);
-  }
-
-  /** Reads what was committed while the connection was down; retried until it succeeds. */
-  function catchUp(failures: number): void {
-    options.onReconnected().catch((error: Error) => {
-      options.logger.error({ err: error }, 'Catch-up after LISTEN reconnection failed, retrying');
-      if (!closing)
-        setTimeout(() => catchUp(failures + 1), Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures));
-    });
+    if (isReconnect) options.onReconnected();
   }
 
   function lost(which: pg.Client): void {
@@ -92,10 +95,12 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     attempt += 1;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      connect(true).catch((error: Error) => {
-        options.logger.warn({ err: error, attempt }, 'LISTEN reconnection failed, retrying');
-        scheduleReconnect();
-      });
+      Promise.resolve(options.beforeReconnect?.())
+        .then(() => connect(true))
+        .catch((error: Error) => {
+          options.logger.warn({ err: error, attempt }, 'LISTEN reconnection failed, retrying');
+          scheduleReconnect();
+        });
     }, delay);
   }
 
