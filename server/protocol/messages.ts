@@ -7,11 +7,21 @@ import { z } from 'zod';
 
 const notificationId = z.string().regex(/^\d{1,19}$/, 'must be a notification id (digits)');
 
+/**
+ * A client's name for one of its marks, echoed by the server's `marked` (done) or `error` (refused):
+ * the client keeps each mark until it is acknowledged, and sends again what was refused.
+ */
+const messageRef = z.string().min(1).max(64);
+
 export const clientMessage = z.discriminatedUnion('type', [
   /** Sends every notification after `lastId`, in order, then the live stream. */
   z.strictObject({ type: z.literal('resume'), lastId: notificationId }),
-  z.strictObject({ type: z.literal('mark_read'), ids: z.array(notificationId).min(1).max(500) }),
-  z.strictObject({ type: z.literal('mark_all_read') }),
+  z.strictObject({
+    type: z.literal('mark_read'),
+    ids: z.array(notificationId).min(1).max(500),
+    ref: messageRef.optional(),
+  }),
+  z.strictObject({ type: z.literal('mark_all_read'), ref: messageRef.optional() }),
   /** A fresh token for the same user, before the current one expires. */
   z.strictObject({ type: z.literal('refresh_token'), token: z.string().min(1).max(8192) }),
 ]);
@@ -38,7 +48,10 @@ export const serverMessage = z.discriminatedUnion('type', [
   /** Catch-up after `resume` is complete: live notifications follow. */
   z.object({ type: z.literal('resumed'), lastId: z.string().nullable(), count: z.number().int() }),
   z.object({ type: z.literal('token_expiring'), expiresAt: z.string() }),
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  /** A mark with a `ref` is stored (the new count follows as `unread_count`). */
+  z.object({ type: z.literal('marked'), ref: z.string() }),
+  /** `ref`: the refused message's, when it had one (a frame over the rate limit is refused unread: none). */
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 

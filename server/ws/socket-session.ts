@@ -130,12 +130,13 @@ export class SocketSession implements Flushable {
     } catch {
       return this.sendError(new ClientError('bad_request', 'The message is not valid JSON'));
     }
+    const ref = 'ref' in message ? message.ref : undefined;
     try {
       await this.handle(message);
     } catch (error) {
-      if (error instanceof ClientError) return this.sendError(error);
+      if (error instanceof ClientError) return this.sendError(error, ref);
       this.deps.logger.error({ err: error, userId: this.userId }, 'Socket message failed');
-      this.sendError(new ClientError('internal'));
+      this.sendError(new ClientError('internal'), ref);
     }
   }
 
@@ -166,11 +167,14 @@ export class SocketSession implements Flushable {
       case 'resume':
         return this.resume(message.lastId);
       // The new count comes back through the user's stream, to this tab and all the others.
+      // A mark with a ref is acknowledged once stored: the client sends again what is not.
       case 'mark_read':
         await queries.markRead(this.userId, message.ids);
+        if (message.ref !== undefined) this.sendFrame(frame({ type: 'marked', ref: message.ref }));
         return;
       case 'mark_all_read':
         await queries.markAllRead(this.userId);
+        if (message.ref !== undefined) this.sendFrame(frame({ type: 'marked', ref: message.ref }));
         return;
       case 'refresh_token':
         return this.refresh(message.token);
@@ -353,8 +357,10 @@ export class SocketSession implements Flushable {
     await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private sendError(error: ClientError): void {
-    this.sendFrame(frame({ type: 'error', code: error.code, message: error.message }));
+  private sendError(error: ClientError, ref?: string): void {
+    this.sendFrame(
+      frame({ type: 'error', code: error.code, message: error.message, ...(ref !== undefined && { ref }) }),
+    );
   }
 
   private fail(error: ClientError): void {

@@ -32,13 +32,14 @@ export type ServerFrame =
   | { type: 'unread_count'; count: number }
   | { type: 'resumed'; lastId: string | null; count: number }
   | { type: 'token_expiring'; expiresAt: string }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'marked'; ref: string }
+  | { type: 'error'; code: string; message: string; ref?: string | undefined };
 
 /** Frames the client sends. */
 export type ClientFrame =
   | { type: 'resume'; lastId: string }
-  | { type: 'mark_read'; ids: string[] }
-  | { type: 'mark_all_read' }
+  | { type: 'mark_read'; ids: string[]; ref?: string | undefined }
+  | { type: 'mark_all_read'; ref?: string | undefined }
   | { type: 'refresh_token'; token: string };
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
