@@ -73,6 +73,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
       maxBufferedBytes: config.maxBufferedBytes,
       rateLimit: config.rateLimit,
       tokenExpiryWarningSeconds: config.tokenExpiryWarningSeconds,
+      clockToleranceSeconds: config.auth.clockToleranceSeconds,
     },
   });
   registerRestRoutes(app, {

@@ -139,6 +139,16 @@ describe('bad WebSocket frames', () => {
     await assertStillServed(socket, 'alice');
   });
 
+  it('ids above the bigint maximum in resume and mark_read: validation_failed naming the field (issue 11, defect 5)', async () => {
+    const resume = await errorFor(socket, JSON.stringify({ type: 'resume', lastId: '9999999999999999999' }));
+    assert.equal(resume.code, 'validation_failed');
+    assert.match(resume.message, /^lastId: /);
+    const mark = await errorFor(socket, JSON.stringify({ type: 'mark_read', ids: ['9223372036854775808'] }));
+    assert.equal(mark.code, 'validation_failed');
+    assert.match(mark.message, /^ids\.0: /);
+    await assertStillServed(socket, 'alice');
+  });
+
   it('a binary frame: error bad_request, and the socket stays open', async () => {
     const error = await errorFor(socket, Buffer.from(JSON.stringify({ type: 'mark_all_read' })));
     assert.equal(error.code, 'bad_request');
@@ -166,12 +176,17 @@ describe('oversized frames and floods', () => {
     await assertServerStillDelivers();
   });
 
-  it('a huge frame (1 MiB) is cut off too, without harm to others', async () => {
-    const socket = await socketFor('bob');
-    socket.ws.send(Buffer.alloc(1024 * 1024, 'x').toString());
-    const closed = await socket.closed;
-    // Far beyond the limit uWebSockets.js drops the connection itself (1006), or we close with 1009.
-    assert.ok([1006, 1009].includes(closed.code), `closed with ${closed.code}`);
+  it('a frame of any size over the limit (64 KiB, 200 KB, 1 MiB, 8 MiB) gets 1009 and its reason, not a bare TCP close (issue 11, defect 11)', async () => {
+    for (const size of [64 * 1024, 200_000, 1024 * 1024, 8 * 1024 * 1024]) {
+      const socket = await socketFor('bob');
+      socket.ws.send(Buffer.alloc(size, 'x').toString());
+      const closed = await socket.closed;
+      assert.deepEqual(
+        closed,
+        { code: 1009, reason: 'Messages are limited to 16384 bytes' },
+        `${size} bytes`,
+      );
+    }
     await assertServerStillDelivers();
   });
 
@@ -216,7 +231,8 @@ describe('refused upgrades', () => {
   });
 
   it('?lastId=abc: 400 validation_failed naming lastId; a numeric lastId resumes', async () => {
-    for (const lastId of ['abc', '-1', '1.5', '9'.repeat(20)]) {
+    // Above the bigint maximum (9223372036854775807) is refused too (issue 11, defect 5).
+    for (const lastId of ['abc', '-1', '1.5', '9'.repeat(20), '9'.repeat(19), '9223372036854775808']) {
       const refused = await refusedUpgrade(`${await url('erin')}?lastId=${lastId}`);
       assert.equal(refused.status, 400, lastId);
       const { error } = refused.body as { error: { code: string; message: string } };
@@ -280,6 +296,9 @@ describe('bad REST input', () => {
       ['limit=201', 'query.limit'],
       ['limit=ten', 'query.limit'],
       ['before=abc', 'query.before'],
+      // Above the bigint maximum (issue 11, defect 5).
+      ['before=9999999999999999999', 'query.before'],
+      ['before=9223372036854775808', 'query.before'],
       ['unread=yes', 'query.unread'],
       ['foo=1', 'query.foo'],
     ];
@@ -289,6 +308,52 @@ describe('bad REST input', () => {
       assert.equal(reply.json.error.code, 'validation_failed', query);
       assert.deepEqual(issueFields(reply.json), [field], query);
     }
+  });
+
+  it('ids above the bigint maximum in POST read: 400 naming ids.0, and the largest id is fine (issue 11, defect 5)', async () => {
+    for (const id of ['9999999999999999999', '9223372036854775808']) {
+      const reply = await httpRequest(readUrl(), { token, body: { ids: [id] } });
+      assert.equal(reply.status, 400, id);
+      assert.equal(reply.json.error.code, 'validation_failed');
+      assert.deepEqual(issueFields(reply.json), ['ids.0']);
+    }
+    const largest = await httpRequest(readUrl(), { token, body: { ids: ['9223372036854775807'] } });
+    assert.equal(largest.status, 200);
+    assert.deepEqual(largest.json, { updated: 0, unreadCount: 1 });
+    const page = await httpRequest(
+      `${harness.url}/api/v1/users/me/notifications?before=9223372036854775807`,
+      {
+        token,
+      },
+    );
+    assert.equal(page.status, 200);
+    assert.deepEqual(
+      page.json.items.map((item) => item.id),
+      [mine],
+    );
+  });
+
+  it('POST read-all validates its body: unknown fields are a 400 naming them, and nothing is marked (issue 11, defect 9)', async () => {
+    const readAllUrl = `${harness.url}/api/v1/users/me/notifications/read-all`;
+    for (const [body, fields] of [
+      [{ foo: 1, ids: 'nonsense' }, ['foo', 'ids']],
+      [{ ids: [mine] }, ['ids']],
+    ] as const) {
+      const reply = await httpRequest(readAllUrl, { token, body });
+      assert.equal(reply.status, 400, JSON.stringify(body));
+      assert.equal(reply.json.error.code, 'validation_failed');
+      assert.deepEqual(issueFields(reply.json), fields);
+    }
+    for (const body of ['[]', '"all"', '1']) {
+      const reply = await httpRequest(readAllUrl, { token, body });
+      assert.equal(reply.status, 400, body);
+      assert.equal(reply.json.error.code, 'validation_failed');
+    }
+    const [row] = await harness.db.query<{ readAt: Date | null }>(
+      'select read_at as "readAt" from notifications where id = $1',
+      [mine],
+    );
+    assert.equal(row?.readAt, null, 'still unread');
   });
 
   it('an unknown route or method: 404 JSON', async () => {

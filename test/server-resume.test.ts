@@ -110,6 +110,70 @@ describe('resume message', () => {
   });
 });
 
+describe('a cursor the server cannot honour (issue 11, defect 7)', () => {
+  for (const via of ['url', 'message'] as const) {
+    it(`lastId above the user's newest id (by ${via}): cursor_reset with the newest id, then live notifications`, async () => {
+      const user = `stale-cursor-${via}`;
+      const newest = await harness.notify(user);
+      const stale = (BigInt(newest) + 1_000_000n).toString();
+      const socket = await openSocket(
+        `${harness.wsUrl}/api/v1/ws/${await harness.token(user)}${via === 'url' ? `?lastId=${stale}` : ''}`,
+      );
+      if (via === 'message') {
+        await socket.waitFor('the unread count', (messages) =>
+          messages.some((m) => m.type === 'unread_count'),
+        );
+        socket.send({ type: 'resume', lastId: stale });
+      }
+      const resumed = await socket.waitFor('the end of the catch-up', (messages) =>
+        messages.find((m) => m.type === 'resumed'),
+      );
+      assert.deepEqual(
+        socket.messages.find((m) => m.type === 'cursor_reset'),
+        { type: 'cursor_reset', lastId: newest },
+      );
+      assert.deepEqual(resumed, { type: 'resumed', lastId: newest, count: 0 });
+      const live = await harness.notify(user);
+      await socket.waitFor('the live notification', () => socket.ids().includes(live));
+      assert.deepEqual(socket.ids(), [live]);
+      socket.ws.close();
+    });
+  }
+
+  it('a user with no notification yet: cursor_reset with lastId null', async () => {
+    const user = 'stale-cursor-empty';
+    const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}?lastId=5`);
+    await socket.waitFor('the end of the catch-up', (messages) => messages.some((m) => m.type === 'resumed'));
+    assert.deepEqual(
+      socket.messages.find((m) => m.type === 'cursor_reset'),
+      { type: 'cursor_reset', lastId: null },
+    );
+    const live = await harness.notify(user);
+    await socket.waitFor('the live notification', () => socket.ids().includes(live));
+    socket.ws.close();
+  });
+});
+
+describe('token expiry (issue 11, defect 3)', () => {
+  it("a token past exp but within the verifier's clock tolerance is not closed at once", async () => {
+    const user = 'late-token';
+    // exp 5 s ago; the verifier accepts it for JWT_CLOCK_TOLERANCE_SECONDS (30) more.
+    const token = await harness.token(user, { expiresInSeconds: -5 });
+    const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${token}`);
+    const warning = await socket.waitFor('the expiry warning', (messages) =>
+      messages.find((m) => m.type === 'token_expiring'),
+    );
+    assert.equal(warning.expiresAt, new Date((exp.exp + 30) * 1000).toISOString());
+    // A notification's round trip (commit, NOTIFY, push) later, the socket is still served.
+    const live = await harness.notify(user);
+    await socket.waitFor('a live notification', () => socket.ids().includes(live));
+    assert.ok(!socket.messages.some((m) => m.type === 'error'));
+    assert.equal(socket.ws.readyState, socket.ws.OPEN);
+    socket.ws.close();
+  });
+});
+
 describe('LISTEN connection lost', () => {
   it('loses nothing when the LISTEN backend is terminated while notifications commit', async () => {
     const user = 'listen-kill';

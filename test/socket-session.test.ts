@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { setImmediate as nextIteration } from 'node:timers/promises';
 import { createLogger } from '../config/logger.js';
 import type { TokenVerifier } from '../server/auth/token-verifier.js';
@@ -8,6 +8,7 @@ import { createServerMetrics } from '../server/metrics.js';
 import type { NotificationQueries } from '../server/notifications/notification-queries.js';
 import { FlushQueue } from '../server/ws/flush-queue.js';
 import { SocketSession, type SocketPort } from '../server/ws/socket-session.js';
+import { waitFor } from './support/wait.js';
 
 /**
  * The session's write path alone, on a scripted socket port (unit test of a pure part; the real
@@ -18,7 +19,7 @@ import { SocketSession, type SocketPort } from '../server/ws/socket-session.js';
  * A port that records frames and drops the `drop`-th one, as uWS drops a frame that would go past
  * its hard limit while a smaller one after it may still fit.
  */
-function scriptedPort(drop = Infinity) {
+function scriptedPort(drop = Infinity, { buffered = 0 } = {}) {
   const frames: string[] = [];
   const writes: number[] = [];
   let attempts = 0;
@@ -38,7 +39,7 @@ function scriptedPort(drop = Infinity) {
       frames.push(String(frame));
       return true;
     },
-    bufferedAmount: () => 0,
+    bufferedAmount: () => buffered,
     end(code) {
       port.closedWith = code;
     },
@@ -46,28 +47,50 @@ function scriptedPort(drop = Infinity) {
   return { port, frames, writes };
 }
 
-async function openSession(port: SocketPort) {
+interface SessionOptions {
+  resumeFrom?: string;
+  /** The token's `exp`, epoch seconds (an hour from now by default). */
+  expiresAt?: number;
+  clockToleranceSeconds?: number;
+  maxBufferedBytes?: number;
+  queries?: Partial<NotificationQueries>;
+}
+
+async function openSession(port: SocketPort, options: SessionOptions = {}) {
   const hub = new NotificationHub();
   const session = new SocketSession(
     port,
-    { subject: 'alice', isService: false, expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+    {
+      subject: 'alice',
+      isService: false,
+      expiresAt: options.expiresAt ?? Math.floor(Date.now() / 1000) + 3600,
+    },
     {
       hub,
-      queries: { summary: async () => ({ unread: 0, latestId: 0n }) } as unknown as NotificationQueries,
+      queries: {
+        summary: async () => ({ unread: 0, latestId: 0n }),
+        after: async () => [],
+        markAllRead: async () => ({ updated: 0, unread: 0 }),
+        ...options.queries,
+      } as unknown as NotificationQueries,
       verifier: {} as TokenVerifier,
       metrics: createServerMetrics(),
       settings: {
-        maxBufferedBytes: 1 << 20,
-        rateLimit: { perSecond: 10, burst: 10 },
+        maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
+        rateLimit: { perSecond: 10, burst: 30 },
         tokenExpiryWarningSeconds: 60,
+        clockToleranceSeconds: options.clockToleranceSeconds ?? 30,
       },
       logger: createLogger('silent'),
       flushes: new FlushQueue((error) => assert.fail(String(error))),
     },
   );
-  await session.open(undefined);
-  await nextIteration();
-  return { hub, session };
+  const opened = session.open(options.resumeFrom);
+  if (options.resumeFrom === undefined) {
+    await opened;
+    await nextIteration();
+  }
+  return { hub, session, opened };
 }
 
 const publishIds = (hub: NotificationHub, ids: number[]): void => {
@@ -106,5 +129,118 @@ describe('socket session writes', () => {
     await nextIteration();
     assert.deepEqual(idsIn(frames), ['1', '2'], 'nothing after the dropped frame');
     assert.equal(port.closedWith, 4503);
+  });
+});
+
+const messagesOf = (frames: string[]) => frames.map((text) => JSON.parse(text) as Record<string, unknown>);
+
+describe('socket session rate limit (issue 11, defect 8)', () => {
+  it('never closes a client averaging half the rate in bursts a little over the burst size, over a minute', async () => {
+    mock.timers.enable({ apis: ['Date', 'setTimeout'], now: Date.UTC(2026, 11, 2) });
+    try {
+      const { port, frames } = scriptedPort();
+      const { session } = await openSession(port);
+      // 35 messages every 7 s: 5 a second on average, half of WS_RATE_LIMIT_PER_SECOND (10).
+      for (let burst = 0; burst < 9; burst += 1) {
+        for (let index = 0; index < 35; index += 1) await session.receive('{"type":"mark_all_read"}');
+        await nextIteration();
+        mock.timers.tick(7_000);
+      }
+      assert.equal(port.closedWith, undefined, 'not closed');
+      const refused = messagesOf(frames).filter((message) => message.code === 'rate_limited');
+      assert.ok(refused.length <= 9 * 5, `each burst over the bucket is refused (${refused.length})`);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('still closes a sustained flood with 4429', async () => {
+    mock.timers.enable({ apis: ['Date', 'setTimeout'], now: Date.UTC(2026, 11, 2) });
+    try {
+      const { port } = scriptedPort();
+      const { session } = await openSession(port);
+      // 100 a second for 10 s: ten times the rate.
+      for (let second = 0; second < 10 && port.closedWith === undefined; second += 1) {
+        for (let index = 0; index < 100; index += 1) await session.receive('{"type":"mark_all_read"}');
+        await nextIteration();
+        mock.timers.tick(1_000);
+      }
+      assert.equal(port.closedWith, 4429);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('socket session token expiry (issue 11, defect 3)', () => {
+  it("closes at exp plus the verifier's clock tolerance, not at the raw exp, and warns before", async () => {
+    const start = Date.UTC(2026, 11, 2, 12);
+    mock.timers.enable({ apis: ['Date', 'setTimeout'], now: start });
+    try {
+      const { port, frames } = scriptedPort();
+      // exp 5 s ago: the verifier (tolerance 30 s) accepted it, so the socket lives 25 s more.
+      await openSession(port, { expiresAt: start / 1000 - 5, clockToleranceSeconds: 30 });
+      mock.timers.tick(0);
+      await nextIteration();
+      assert.equal(port.closedWith, undefined, 'not closed at once');
+      assert.deepEqual(
+        messagesOf(frames).find((message) => message.type === 'token_expiring'),
+        { type: 'token_expiring', expiresAt: new Date(start + 25_000).toISOString() },
+        'warned at once (within the warning period), with the instant of the close',
+      );
+      mock.timers.tick(24_999);
+      assert.equal(port.closedWith, undefined);
+      mock.timers.tick(1);
+      assert.equal(port.closedWith, 4401);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('socket session catch-up (issue 11, defects 7 and 10)', () => {
+  it('bounds what waits behind a paused catch-up: past maxBufferedBytes it closes with 4503', async () => {
+    // The socket never drains: the catch-up waits for room after its first frame.
+    const { port, frames } = scriptedPort(Infinity, { buffered: 1 << 20 });
+    const { hub, session } = await openSession(port, {
+      resumeFrom: '0',
+      maxBufferedBytes: 64 * 1024,
+      queries: {
+        after: async () => [1, 2, 3].map((id) => ({ id: String(id), json: `{"id":"${id}"}` })),
+      },
+    });
+    // The count is written just before the catch-up waits for room.
+    await waitFor('the catch-up to wait for room', () => frames.length === 1);
+    const body = 'x'.repeat(1000);
+    for (let id = 100; id < 400 && port.closedWith === undefined; id += 1) {
+      hub.publish('alice', { id: String(id), json: `{"id":"${id}","body":"${body}"}` });
+      await nextIteration();
+    }
+    assert.equal(port.closedWith, 4503);
+    session.closedByPeer();
+  });
+
+  it('a cursor above the newest id: cursor_reset with the newest, then the live stream', async () => {
+    const { port, frames } = scriptedPort();
+    const { hub, opened } = await openSession(port, {
+      resumeFrom: '1000000',
+      queries: {
+        summary: async () => ({ unread: 2, latestId: 42n }),
+        after: async (_user: string, afterId: string) =>
+          afterId === '42' || afterId === '1000000' ? [] : assert.fail(`read after ${afterId}`),
+        latestId: async () => 42n,
+      } as Partial<NotificationQueries>,
+    });
+    await opened;
+    await nextIteration();
+    publishIds(hub, [43]);
+    await nextIteration();
+    const messages = messagesOf(frames);
+    assert.deepEqual(
+      messages.map((message) => message.type),
+      ['unread_count', 'cursor_reset', 'resumed', 'notification'],
+    );
+    assert.deepEqual(messages[1], { type: 'cursor_reset', lastId: '42' });
+    assert.deepEqual(idsIn(frames), ['43']);
   });
 });

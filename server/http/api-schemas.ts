@@ -8,11 +8,9 @@ import {
   ownerProfile,
   userId,
 } from '../../client/dossier-schemas.js';
-import { wireNotification } from '../protocol/messages.js';
+import { notificationId, wireNotification } from '../protocol/messages.js';
 
 /** Request and response schemas of the REST API: they validate input and generate /api/v1/openapi.json. */
-
-const notificationId = z.string().regex(/^\d{1,19}$/, 'must be a notification id (digits)');
 
 export const listQuery = z.strictObject({
   before: notificationId.optional(),
@@ -20,6 +18,8 @@ export const listQuery = z.strictObject({
   unread: z.enum(['true', 'false']).default('false'),
 });
 export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1).max(500) });
+/** read-all takes no field: an empty body or `{}` (a client sending `ids` here meant POST read). */
+export const readAllBody = z.strictObject({}).optional();
 export const eventBody = z.strictObject({ eventId: eventId.optional() }).optional();
 export const dossierUpdateBody = dossierUpdate;
 export const rescheduleBody = deadline;

@@ -23,6 +23,7 @@ import {
   eventBody,
   listQuery,
   markReadBody,
+  readAllBody,
   rescheduleBody,
   urgentBody,
   userId as userIdSchema,
@@ -131,6 +132,7 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   });
   route('post', '/api/v1/users/:userId/notifications/read-all', async (context) => {
     const userId = await userOf(context);
+    input(readAllBody, context.body);
     const { updated, unread } = await queries.markAllRead(userId);
     return { status: 200, body: { updated, unreadCount: unread } };
   });

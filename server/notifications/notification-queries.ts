@@ -77,6 +77,15 @@ export function createNotificationQueries(orm: Orm) {
       return { unread: Number(rows[0]?.unread ?? 0), latestId: BigInt(rows[0]?.latest ?? 0) };
     },
 
+    /** The user's newest notification id (0n: none yet). */
+    async latestId(userId: string): Promise<bigint> {
+      const rows = await execute<Array<{ latest: string | null }>>(
+        'select max(id)::text as latest from notifications where user_id = ?',
+        [userId],
+      );
+      return BigInt(rows[0]?.latest ?? 0);
+    },
+
     async unreadCount(userId: string): Promise<number> {
       const rows = await execute<Array<{ count: string }>>(
         'select count(*) as count from notifications where user_id = ? and read_at is null',

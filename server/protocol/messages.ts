@@ -5,7 +5,39 @@ import { z } from 'zod';
  * schemas validate what clients send and generate the JSON Schema published with OpenAPI.
  */
 
-const notificationId = z.string().regex(/^\d{1,19}$/, 'must be a notification id (digits)');
+/** The largest notification id: PostgreSQL's bigint maximum (2^63 - 1). */
+export const MAX_NOTIFICATION_ID = 9223372036854775807n;
+
+/**
+ * Decimal numbers from 0 to `max`, without leading zeros: one alternative per length below
+ * max's, then one per digit of max that a smaller number may have lower (the digits before it
+ * equal). A pattern rather than a refinement, so that the published JSON Schema (OpenAPI) states it.
+ */
+function decimalUpTo(max: bigint): RegExp {
+  const digits = max.toString();
+  const alternatives = ['0', `[1-9]\\d{0,${digits.length - 2}}`];
+  for (let index = 0; index < digits.length; index += 1) {
+    const lowest = index === 0 ? 1 : 0;
+    const below = Number(digits[index]) - 1;
+    if (below < lowest) continue;
+    const rest = digits.length - index - 1;
+    alternatives.push(`${digits.slice(0, index)}[${lowest}-${below}]${rest > 0 ? `\\d{${rest}}` : ''}`);
+  }
+  alternatives.push(digits);
+  return new RegExp(`^(?:${alternatives.join('|')})$`);
+}
+
+/**
+ * A notification id, as every route and message takes it (REST paths, queries and bodies, the
+ * socket's `?lastId=` and messages): digits up to the bigint maximum, so that the database never
+ * sees one it cannot cast (a 500 before; a reconnect loop on the socket).
+ */
+export const notificationId = z
+  .string()
+  .regex(
+    decimalUpTo(MAX_NOTIFICATION_ID),
+    `must be a notification id (digits, at most ${MAX_NOTIFICATION_ID})`,
+  );
 
 /**
  * A client's name for one of its marks, echoed by the server's `marked` (done) or `error` (refused):
@@ -47,6 +79,13 @@ export const serverMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('unread_count'), count: z.number().int() }),
   /** Catch-up after `resume` is complete: live notifications follow. */
   z.object({ type: z.literal('resumed'), lastId: z.string().nullable(), count: z.number().int() }),
+  /**
+   * The resume cursor is above the user's newest id (a cursor kept from before a database restore,
+   * say): nothing could ever be sent after it. The catch-up starts from `lastId`, the user's newest
+   * id (null: none yet); the client replaces its cursor with it. `resumed` follows.
+   */
+  z.object({ type: z.literal('cursor_reset'), lastId: z.string().nullable() }),
+  /** `expiresAt`: when the server closes the socket with 4401 (the token's exp + the clock tolerance). */
   z.object({ type: z.literal('token_expiring'), expiresAt: z.string() }),
   /** A mark with a `ref` is stored (the new count follows as `unread_count`). */
   z.object({ type: z.literal('marked'), ref: z.string() }),

@@ -7,7 +7,14 @@ import type { LiveBatch, LiveEvent, LiveNotification, NotificationHub } from '..
 import type { ServerMetrics } from '../metrics.js';
 import type { Flushable, FlushQueue } from './flush-queue.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
-import { clientMessage, frame, notificationFrame, type ClientMessage } from '../protocol/messages.js';
+import {
+  clientMessage,
+  frame,
+  notificationFrame,
+  notificationId,
+  type ClientMessage,
+} from '../protocol/messages.js';
+import { MessageRateLimit } from './token-bucket.js';
 
 /** What a session needs of its socket; uWebSockets.js in production. */
 export interface SocketPort {
@@ -20,9 +27,16 @@ export interface SocketPort {
 }
 
 export interface SessionSettings {
+  /** Bounds what waits for the socket: the outbox's backlog, and live frames held during a catch-up. */
   maxBufferedBytes: number;
   rateLimit: { perSecond: number; burst: number };
   tokenExpiryWarningSeconds: number;
+  /**
+   * The verifier's tolerance on `exp` (JWT_CLOCK_TOLERANCE_SECONDS): it accepts a token until
+   * exp + this, so the socket is closed then, not at the raw exp (which closed a token the
+   * verifier had just accepted at once, and its tab reconnected in a loop).
+   */
+  clockToleranceSeconds: number;
 }
 
 export interface SessionDependencies {
@@ -37,8 +51,6 @@ export interface SessionDependencies {
 }
 
 const CATCH_UP_BATCH = 500;
-/** Messages over the rate limit tolerated (answered with an error) before the socket is closed. */
-const FLOOD_TOLERANCE = 20;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
@@ -59,10 +71,10 @@ export class SocketSession implements Flushable {
   private resumed = false;
   private catchingUp = false;
   private held: LiveEvent[] = [];
+  /** Bytes of the frames in `held`: past maxBufferedBytes the socket is cut off, as a slow one is. */
+  private heldBytes = 0;
   private closed = false;
-  private tokens: number;
-  private lastRefill = Date.now();
-  private floods = 0;
+  private readonly rateLimit: MessageRateLimit;
   private expiryTimers: NodeJS.Timeout[] = [];
   private drainWaiters: Array<() => void> = [];
   /** Frames of this event-loop iteration, written together under one cork: one syscall, not one each. */
@@ -81,7 +93,7 @@ export class SocketSession implements Flushable {
     private principal: Principal,
     private readonly deps: SessionDependencies,
   ) {
-    this.tokens = deps.settings.rateLimit.burst;
+    this.rateLimit = new MessageRateLimit(deps.settings.rateLimit);
   }
 
   get userId(): string {
@@ -91,6 +103,13 @@ export class SocketSession implements Flushable {
   /** Subscribes to the user's stream, sends the unread count, and resumes when asked to. */
   async open(resumeFrom: string | undefined): Promise<void> {
     const { hub, queries } = this.deps;
+    // The upgrade checks it too; checked here as well, so that a cursor the database cannot
+    // read is a 4400 naming it, never a failed open (1001, which clients retry for ever).
+    const cursor = resumeFrom === undefined ? undefined : notificationId.safeParse(resumeFrom);
+    if (cursor?.success === false) {
+      const reason = cursor.error.issues[0]?.message ?? 'must be a notification id';
+      return this.fail(new ClientError('validation_failed', `lastId: ${reason}`));
+    }
     // Resuming: live frames wait for the catch-up from the start, so they come after it.
     if (resumeFrom !== undefined) this.catchingUp = true;
     const subscription = hub.connect(this.userId);
@@ -100,7 +119,7 @@ export class SocketSession implements Flushable {
     const { unread, latestId } = await queries.summary(this.userId);
     hub.noteLatest(this.userId, latestId);
     this.sendFrame(frame({ type: 'unread_count', count: unread }));
-    if (resumeFrom !== undefined) await this.resume(resumeFrom, true);
+    if (resumeFrom !== undefined) await this.resume(resumeFrom, { atOpen: true, latestId });
   }
 
   /** A binary frame: not part of the protocol, but counted by the rate limit like any other. */
@@ -184,7 +203,7 @@ export class SocketSession implements Flushable {
   /** The user's events of one event-loop iteration: written at once, in one corked write. */
   private deliver(batch: LiveBatch): void {
     if (this.catchingUp) {
-      for (const event of batch) this.held.push(event);
+      this.hold(batch);
       return;
     }
     if (this.outbox.length > 0) {
@@ -215,6 +234,24 @@ export class SocketSession implements Flushable {
     this.liveSent = sent;
   };
 
+  /**
+   * Live events that arrive during a catch-up wait for its end. A catch-up paused on a socket that
+   * does not drain (a client that stops reading but keeps the socket alive) would hold them for
+   * ever: past maxBufferedBytes, like a slow socket, it is cut off and catches up on reconnect.
+   */
+  private hold(batch: LiveBatch): void {
+    if (this.closed) return;
+    for (const event of batch) {
+      this.held.push(event);
+      this.heldBytes += typeof event.frame === 'string' ? Buffer.byteLength(event.frame) : event.frame.length;
+    }
+    if (this.heldBytes <= this.deps.settings.maxBufferedBytes) return;
+    this.held = [];
+    this.heldBytes = 0;
+    this.deps.metrics.backpressureDrops.inc();
+    this.fail(new ClientError('slow_consumer'));
+  }
+
   /** Live path: ids only go up, so anything at or below the last sent is a duplicate. */
   private acceptLive(notification: LiveNotification): boolean {
     if (notification.seq <= this.lastSentId) return false;
@@ -237,7 +274,10 @@ export class SocketSession implements Flushable {
    * Every notification after `lastId` from the database, in order, then what arrived meanwhile.
    * Per user, ids follow commit order, so reading until the end leaves no gap.
    */
-  private async resume(lastId: string, atOpen = false): Promise<void> {
+  private async resume(
+    lastId: string,
+    { atOpen = false, latestId }: { atOpen?: boolean; latestId?: bigint } = {},
+  ): Promise<void> {
     if (this.catchingUp && !atOpen) throw new ClientError('bad_request', 'A resume is already running');
     this.catchingUp = true;
     // What went out live before the first resume; a later resume sends all it is asked for.
@@ -247,6 +287,13 @@ export class SocketSession implements Flushable {
     let cursor = lastId;
     let count = 0;
     try {
+      // A cursor above the user's newest id (kept from before a restore, say) would skip every
+      // live id up to it, silently: the client is told, and the catch-up starts from the newest.
+      const newest = latestId ?? (await this.deps.queries.latestId(this.userId));
+      if (BigInt(lastId) > newest) {
+        cursor = newest.toString();
+        this.sendFrame(frame({ type: 'cursor_reset', lastId: newest > 0n ? cursor : null }));
+      }
       for (;;) {
         const batch = await this.deps.queries.after(this.userId, cursor, CATCH_UP_BATCH);
         for (const notification of batch) {
@@ -263,14 +310,20 @@ export class SocketSession implements Flushable {
       }
       if (BigInt(cursor) > this.lastSentId) this.lastSentId = BigInt(cursor);
     } finally {
-      this.catchingUp = false;
-      const held = this.held;
-      this.held = [];
-      for (const event of held) this.sendLive(event);
+      this.releaseHeld();
     }
     this.sendFrame(
       frame({ type: 'resumed', lastId: this.lastSentId > 0n ? this.lastSentId.toString() : null, count }),
     );
+  }
+
+  /** The catch-up is over: what was held goes out, skipping what it sent. */
+  private releaseHeld(): void {
+    this.catchingUp = false;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const event of held) this.sendLive(event);
   }
 
   private async refresh(token: string): Promise<void> {
@@ -287,8 +340,10 @@ export class SocketSession implements Flushable {
 
   private armExpiry(): void {
     for (const timer of this.expiryTimers) clearTimeout(timer);
-    const expiresAt = this.principal.expiresAt * 1000;
-    const warnAt = expiresAt - this.deps.settings.tokenExpiryWarningSeconds * 1000;
+    const { tokenExpiryWarningSeconds, clockToleranceSeconds } = this.deps.settings;
+    // The verifier's rule: a token is valid until exp + the clock tolerance; so is its socket.
+    const expiresAt = (this.principal.expiresAt + clockToleranceSeconds) * 1000;
+    const warnAt = expiresAt - tokenExpiryWarningSeconds * 1000;
     this.expiryTimers = [];
     this.at(warnAt, () =>
       this.sendFrame(frame({ type: 'token_expiring', expiresAt: new Date(expiresAt).toISOString() })),
@@ -372,22 +427,17 @@ export class SocketSession implements Flushable {
     this.port.end(errorCatalog[error.code].closeCode, error.message);
   }
 
-  /** True when the frame is over the rate limit (answered with an error, or a close past the tolerance). */
+  /** True when the frame is over the rate limit (answered with an error, or a close when flooding). */
   private limited(): boolean {
-    if (this.takeToken()) return false;
-    this.floods += 1;
-    if (this.floods > FLOOD_TOLERANCE) this.fail(new ClientError('rate_limited'));
-    else this.sendError(new ClientError('rate_limited', 'Too many messages: slow down'));
-    return true;
-  }
-
-  private takeToken(): boolean {
-    const now = Date.now();
-    const { perSecond, burst } = this.deps.settings.rateLimit;
-    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) / 1000) * perSecond);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    switch (this.rateLimit.decide()) {
+      case 'accept':
+        return false;
+      case 'refuse':
+        this.sendError(new ClientError('rate_limited', 'Too many messages: slow down'));
+        return true;
+      case 'close':
+        this.fail(new ClientError('rate_limited'));
+        return true;
+    }
   }
 }
