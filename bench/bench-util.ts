@@ -310,3 +310,10 @@ export async function waitForQuietMachine(log: (message: string) => void): Promi
     }
   }
 }
+
+/**
+ * Cores kept busy by processes that are neither the stack nor the bench over a window: the
+ * machine is shared, and a figure measured next to a test suite says so in its row.
+ */
+export const othersCores = (window: CpuWindow): string =>
+  fixed(window.machine.others / Math.max(0.001, window.seconds), 2) + ` of ${window.machine.cores}`;

@@ -21,6 +21,7 @@ import {
   fixed,
   gitFacts,
   logNotes,
+  othersCores,
   seconds,
   stopOnSignal,
   waitForCount,
@@ -274,6 +275,7 @@ async function main(): Promise<void> {
     'stored/s between p10 and p90',
     'last stored (s)',
     'CPU ms per dossier: dev server / worker / server / PostgreSQL / bench',
+    'other processes (cores busy)',
   ];
   const rows = results.map((r) => [
     MODE_LABELS[r.mode],
@@ -288,6 +290,7 @@ async function main(): Promise<void> {
     (['devServer', 'worker', 'server', 'postgres', 'bench'] as const)
       .map((c) => fixed((r.cpu.cpu[c] / n) * 1000, 2))
       .join(' / '),
+    othersCores(r.cpu),
   ]);
   const rateOf = (mode: Mode) => results.find((r) => r.mode === mode);
   const targetRow = (mode: Mode) => {

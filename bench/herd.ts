@@ -19,6 +19,7 @@ import {
   cumulativePoints,
   devServerParameters,
   logNotes,
+  othersCores,
   dateInDays,
   devServerOptionsFromEnv,
   envInt,
@@ -314,6 +315,7 @@ async function main(): Promise<void> {
     'lost (missing at the timeout): rows / frames',
     'twice rows / frames',
     'CPU ms per reminder: dev server / worker / server / PostgreSQL / bench',
+    'other processes (cores busy)',
   ];
   const rows = results.map((r) => [
     String(r.n) + (r.invalid.length ? ' (invalid)' : '') + (r.timedOut ? ' (timed out)' : ''),
@@ -324,6 +326,7 @@ async function main(): Promise<void> {
     `${r.lostRows} / ${r.lostFrames}`,
     `${r.twiceRows} / ${r.twiceFrames}`,
     COMPONENTS.map((c) => fixed((r.cpu.cpu[c] / r.n) * 1000, 2)).join(' / '),
+    othersCores(r.cpu),
   ]);
 
   const lastOf = (values: number[]) => values[values.length - 1] ?? NaN;
@@ -343,7 +346,14 @@ async function main(): Promise<void> {
         ? `last stored ${seconds(lastOf(r.storedMs))} s, last on its socket ${seconds(lastOf(r.frameMs))} s after T`
         : `${r.n - r.lostRows} stored, ${r.n - r.lostFrames} on sockets after ${seconds(timeoutMsFor(n))} s (gave up)`,
       met: complete && last <= limitS * 1000 && r.invalid.length === 0,
-      ...(r.invalid.length > 0 && { note: `invalid run: ${r.invalid.join('; ')}` }),
+      note: [
+        r.invalid.length > 0 ? `invalid run: ${r.invalid.join('; ')}` : '',
+        r.cpu.machine.others > 0.25 * r.cpu.seconds
+          ? `other processes kept ${othersCores(r.cpu)} cores busy meanwhile`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
     };
   };
   const exact = results.every((r) => r.lostRows + r.lostFrames + r.twiceRows + r.twiceFrames === 0);

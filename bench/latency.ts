@@ -21,6 +21,7 @@ import {
   fixed,
   gitFacts,
   logNotes,
+  othersCores,
   stopOnSignal,
   waitForCount,
   waitForQuietMachine,
@@ -283,6 +284,7 @@ async function main(): Promise<void> {
     'trend (ms per s)',
     'queue grows',
     'CPU ms per update: dev server / worker / server / PostgreSQL / bench',
+    'other processes (cores busy)',
   ];
   const rows = results.map((r) => [
     String(r.rate),
@@ -297,6 +299,7 @@ async function main(): Promise<void> {
     fixed(r.slopeMsPerS, 1),
     growing(r),
     COMPONENTS.map((c) => fixed((r.cpu.cpu[c] / Math.max(1, r.sent)) * 1000, 2)).join(' / '),
+    othersCores(r.cpu),
   ]);
   const atTarget = results.find((r) => r.rate === TARGET_RATE);
   const targets = [
