@@ -230,13 +230,108 @@ describe('the client library', () => {
     });
   }
 
-  it('queues marks while disconnected and sends them once the socket is back', async () => {
+  it('queues marks while disconnected and sends them once the socket is back, as one message', async () => {
     await run(`start()`);
     await until(`fake.sockets.length === 1`);
-    await run(`window.client.markRead(['3', 'nope']); window.client.markAllRead()`);
+    await run(
+      `window.client.markRead(['3', 'nope']); window.client.markRead(['4']); window.client.markRead(['3'])`,
+    );
     await run(`${socket(0)}.accept()`);
+    assert.deepEqual((await state()).sent[0], [{ type: 'mark_read', ids: ['3', '4'], ref: '1' }]);
+    // A mark of everything covers the ids marked before it.
+    await run(
+      `window.client.markRead(['5']); window.client.markAllRead(); ${socket(0)}.frame({ type: 'marked', ref: '1' })`,
+    );
+    assert.deepEqual((await state()).sent[0], [
+      { type: 'mark_read', ids: ['3', '4'], ref: '1' },
+      { type: 'mark_all_read', ref: '2' },
+    ]);
+    assert.deepEqual(await run(`fake.reads`), [
+      { ids: ['3'] },
+      { ids: ['4'] },
+      { ids: ['3'] },
+      { ids: ['5'] },
+      { all: true },
+    ]);
+  });
+
+  it('keeps each mark until acknowledged: one batch at a time, sent again when refused or lost with the socket', async () => {
+    await run(`start()`);
+    await until(`fake.sockets.length === 1`);
+    await run(`${socket(0)}.accept(); window.client.markRead(['1']); window.client.markRead(['2'])`);
+    // One batch in flight: the second mark waits for the first's answer.
+    assert.deepEqual((await state()).sent[0], [{ type: 'mark_read', ids: ['1'], ref: '1' }]);
+    // Refused over the rate limit (the server names no ref then): sent again after a delay, with the one waiting.
+    await run(
+      `${socket(0)}.frame({ type: 'error', code: 'rate_limited', message: 'Too many messages: slow down' })`,
+    );
+    await until(`fake.sockets[0].sent.length === 2`);
+    assert.deepEqual((await state()).sent[0]![1], { type: 'mark_read', ids: ['2', '1'], ref: '2' });
+    // Lost with the socket before its answer: sent on the next one.
+    await run(`${socket(0)}.drop(1006)`);
+    await until(`fake.sockets.length === 2`);
+    await run(`${socket(1)}.accept()`);
+    assert.deepEqual((await state()).sent[1], [{ type: 'mark_read', ids: ['2', '1'], ref: '3' }]);
+    // Refused for good (its ref named): reported with the ids, not retried.
+    await run(
+      `${socket(1)}.frame({ type: 'error', code: 'validation_failed', message: 'ids: bad', ref: '3' })`,
+    );
     const now = await state();
-    assert.deepEqual(now.sent[0], [{ type: 'mark_read', ids: ['3'] }, { type: 'mark_all_read' }]);
-    assert.deepEqual(await run(`fake.reads`), [{ ids: ['3'] }, { all: true }]);
+    assert.equal(now.sent[1]!.length, 1);
+    assert.deepEqual(
+      now.errors.map(({ code, fatal }) => ({ code, fatal })),
+      [
+        { code: 'rate_limited', fatal: false },
+        { code: 'validation_failed', fatal: false },
+        { code: 'mark_failed', fatal: false },
+      ],
+    );
+    assert.match(JSON.stringify(now.errors.at(-1)), /2, 1/);
+  });
+
+  it('after 4401, waits for a fresher token instead of reconnecting with the expired one, and reports session_expired', async () => {
+    const claims = (exp: number) =>
+      `'x.' + btoa(JSON.stringify({ sub: 'u1', exp: ${exp} })).replace(/=+$/, '') + '.y'`;
+    await run(
+      `window.tokenNow = ${claims(1000)}; start({ getToken: () => { fake.tokenCalls += 1; return window.tokenNow; } })`,
+    );
+    await until(`fake.sockets.length === 1`);
+    await run(`${socket(0)}.accept(); ${socket(0)}.drop(4401, 'The token has expired')`);
+    // getToken gives the same token (no fresher exp): no socket, and it is asked again at growing intervals.
+    await until(`fake.tokenCalls >= 4`);
+    let now = await state();
+    assert.equal(now.socketUrls.length, 1);
+    assert.deepEqual(
+      now.errors.map(({ code, fatal }) => ({ code, fatal })),
+      [
+        { code: 'unauthorized', fatal: false },
+        { code: 'session_expired', fatal: false },
+      ],
+    );
+    assert.equal(now.states.at(-1), 'reconnecting');
+    // A token with a later exp (a different signature of the same exp would not do): connects.
+    await run(`window.tokenNow = ${claims(1000)}.replace('.y', '.z')`);
+    await run(`new Promise((resolve) => setTimeout(resolve, 300))`);
+    assert.equal((await state()).socketUrls.length, 1);
+    await run(`window.tokenNow = ${claims(2000)}`);
+    await until(`fake.sockets.length === 2`);
+    await run(`${socket(1)}.accept()`);
+    now = await state();
+    assert.equal(now.states.at(-1), 'open');
+  });
+
+  it('backs off, not at once, when a fresher token is refused again soon after opening', async () => {
+    await run(`let exp = 1000; start({ getToken: () => { fake.tokenCalls += 1; exp += 1;
+      return 'x.' + btoa(JSON.stringify({ sub: 'u1', exp })).replace(/=+$/, '') + '.y'; },
+      backoff: { initialMs: 100, maxMs: 10000 } })`);
+    // Each socket is accepted then closed with 4401 at once, as a server whose clock is ahead would.
+    await run(
+      `window.closeEach = setInterval(() => { for (const s of fake.sockets) if (s.readyState === 0) { s.accept(); s.drop(4401, 'expired'); } }, 5)`,
+    );
+    await run(`new Promise((resolve) => setTimeout(resolve, 1500))`);
+    await run(`clearInterval(window.closeEach)`);
+    // At once after the first (the connection had not failed before), then 50-100, 100-200, 200-400, 400-800 ms…
+    const count = (await state()).socketUrls.length;
+    assert.ok(count >= 3 && count <= 7, `${count} sockets in 1.5 s`);
   });
 });

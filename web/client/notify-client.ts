@@ -31,6 +31,7 @@ export type ServerFrame =
   | { type: 'notification'; notification: NotifyNotification }
   | { type: 'unread_count'; count: number }
   | { type: 'resumed'; lastId: string | null; count: number }
+  | { type: 'cursor_reset'; lastId: string | null }
   | { type: 'token_expiring'; expiresAt: string }
   | { type: 'marked'; ref: string }
   | { type: 'error'; code: string; message: string; ref?: string | undefined };
@@ -46,7 +47,12 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** Something went wrong; `fatal` errors stop the client (its state becomes `closed`). */
 export interface NotifyClientError {
-  /** The server's error code (`forbidden`, `validation_failed`…), or `get_token_failed`. */
+  /**
+   * The server's error code (`forbidden`, `validation_failed`…), or the client's own:
+   * `get_token_failed`; `session_expired` (the server refused the token as expired and getToken
+   * gives none fresher: the client waits, asking getToken again at growing intervals, without
+   * connecting; a page should tell its user); `mark_failed` (marks the server refused for good).
+   */
   code: string;
   message: string;
   /** The WebSocket close code, when the error closed the socket. */
@@ -91,7 +97,10 @@ export interface NotifyClient {
   readonly lastId: string | undefined;
   readonly unreadCount: number | undefined;
   readonly connectionState: ConnectionState;
-  /** Marks notifications read (sent at once, or when the socket is back). */
+  /**
+   * Marks notifications read: shown at once (reads$), sent in one message per 500 ids, kept
+   * until the server acknowledges them and sent again when refused or when the socket is back.
+   */
   markRead(ids: readonly string[]): void;
   markAllRead(): void;
   /** Closes the socket for good and completes every Observable. */
@@ -110,6 +119,19 @@ const FATAL_CLOSE_CODES: Record<number, string> = {
   4403: 'forbidden',
 };
 const TOKEN_CLOSE_CODE = 4401;
+/** A socket open this long is stable: the backoff starts over (a shorter one keeps it growing). */
+const STABLE_CONNECTION_MS = 10_000;
+/** A mark not acknowledged within this is sent again (a lost answer; a server without acks). */
+const MARK_ACK_TIMEOUT_MS = 10_000;
+/** Error codes after which a mark is worth sending again. */
+const RETRY_MARK_CODES = new Set(['rate_limited', 'internal', 'unavailable', 'server_busy', 'shutting_down']);
+
+/** A batch of marks waiting for its `marked`. */
+interface MarkBatch {
+  ref: string;
+  ids: string[];
+  all: boolean;
+}
 
 type ChannelMessage =
   { kind: 'read'; ids: string[] } | { kind: 'read_all' } | { kind: 'count'; count: number };
@@ -143,9 +165,27 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
   let attempt = 0;
   let everOpened = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Resets the backoff once a socket has stayed open long enough (not at open: issue 11, defect 3). */
+  let stableTimer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  /** Frames waiting for the socket to open (marks made while it was down). */
-  let outbox: ClientFrame[] = [];
+  /**
+   * The token the server last refused as expired (4401). A token from getToken is used only if it
+   * is fresher (a later `exp`; without one readable, a different token): an equal one would be
+   * refused again, and reconnecting with it looped (issue 11, defect 3).
+   */
+  let expiredToken: { token: string; exp: number | undefined } | undefined;
+  let sessionExpiredReported = false;
+  /**
+   * Marks not acknowledged yet (issue 11, defect 6): ids waiting to be sent (`markAll`: a mark of
+   * everything is), and the one batch in flight. One batch at a time, each with its `ref`: what is
+   * refused or lost with the socket goes back to the waiting ones, nothing is dropped silently.
+   */
+  const waitingMarks = new Set<string>();
+  let waitingMarkAll = false;
+  let markInFlight: MarkBatch | undefined;
+  let markTimer: ReturnType<typeof setTimeout> | undefined;
+  let markAttempt = 0;
+  let markSequence = 0;
   /** Per connection: has the server sent the count yet, is a catch-up running. */
   let countSynced = false;
   let resuming = false;
@@ -200,6 +240,18 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       return retry();
     }
     if (stopped) return;
+    if (expiredToken && !isFresher(token, expiredToken)) {
+      // The server refused this token as expired: connecting with it again would be refused too.
+      if (!sessionExpiredReported) {
+        sessionExpiredReported = true;
+        report({
+          code: 'session_expired',
+          message: 'The token has expired and no fresher one is available',
+          fatal: false,
+        });
+      }
+      return retry();
+    }
     adoptUser(subjectOf(token) ?? 'anonymous');
     const url = new URL(WS_PATH, wsBase);
     if (cursor !== undefined) url.searchParams.set('lastId', cursor.toString());
@@ -212,19 +264,20 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       return retry();
     }
     socket = ws;
+    const usedToken = token;
     countSynced = false;
     countUncertain = false;
     resuming = cursor !== undefined;
-    let opened = false;
     ws.onopen = () => {
       if (socket !== ws) return;
-      opened = true;
       everOpened = true;
-      attempt = 0;
+      sessionExpiredReported = false;
+      clearTimeout(stableTimer);
+      stableTimer = setTimeout(() => {
+        if (socket === ws) attempt = 0;
+      }, STABLE_CONNECTION_MS);
       state.next('open');
-      const waiting = outbox;
-      outbox = [];
-      for (const frame of waiting) send(frame);
+      sendMarks();
     };
     ws.onmessage = (event: MessageEvent) => {
       if (socket !== ws || typeof event.data !== 'string') return;
@@ -237,12 +290,15 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     ws.onclose = (event: CloseEvent) => {
       if (socket !== ws) return;
       socket = undefined;
-      closed(event.code, event.reason, opened);
+      clearTimeout(stableTimer);
+      closed(event.code, event.reason, usedToken);
     };
   }
 
-  function closed(code: number, reason: string, opened: boolean): void {
+  function closed(code: number, reason: string, usedToken: string): void {
     marksAwaitingCount = 0;
+    // The batch in flight may or may not have been stored: it goes again on the next socket.
+    requeueMarks();
     if (stopped) return;
     const fatal = FATAL_CLOSE_CODES[code];
     if (fatal) {
@@ -251,8 +307,10 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     }
     if (code === TOKEN_CLOSE_CODE) {
       report({ code: 'unauthorized', message: reason || 'Token expired', closeCode: code, fatal: false });
-      // A fresh token (getToken runs on every connection) deserves one immediate try.
-      if (opened) return retry(0);
+      expiredToken = { token: usedToken, exp: expiryOf(usedToken) };
+      // After a stable connection, a fresher token deserves one immediate try; after a short one
+      // (a token refused soon after it was accepted), the backoff grows.
+      if (attempt === 0) return retry(0);
     }
     // 1001 (server going away), 1006 (connection lost), 4503 (too slow), 4429, 1011…: resume.
     retry();
@@ -297,10 +355,100 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       case 'token_expiring':
         void refreshToken();
         return;
+      case 'cursor_reset': {
+        // The cursor is past the user's newest id (restored database): start over from the server's.
+        const reset = readId(frame.lastId) ?? 0n;
+        caughtUp = new Set();
+        cursor = reset;
+        try {
+          if (storage && userId !== undefined) storage.setItem(storageKey(userId), reset.toString());
+        } catch {
+          // Storage full or forbidden: the cursor stays in memory.
+        }
+        return;
+      }
+      case 'marked':
+        return acknowledged(frame.ref);
       case 'error':
         report({ code: frame.code, message: frame.message, fatal: false });
-        return;
+        return markRefused(frame.code, frame.ref);
     }
+  }
+
+  /** Sends the waiting marks as one batch (all, or up to 500 ids), when none is in flight. */
+  function sendMarks(): void {
+    if (markInFlight || markTimer !== undefined || socket?.readyState !== WebSocketImpl.OPEN) return;
+    if (!waitingMarkAll && waitingMarks.size === 0) return;
+    markSequence += 1;
+    const ref = String(markSequence);
+    let frame: ClientFrame;
+    if (waitingMarkAll) {
+      waitingMarkAll = false;
+      markInFlight = { ref, ids: [], all: true };
+      frame = { type: 'mark_all_read', ref };
+    } else if (waitingMarks.size > 0) {
+      const ids = [...waitingMarks].slice(0, MARK_READ_BATCH);
+      for (const id of ids) waitingMarks.delete(id);
+      markInFlight = { ref, ids, all: false };
+      frame = { type: 'mark_read', ids, ref };
+    } else {
+      return;
+    }
+    marksAwaitingCount += 1;
+    socket.send(JSON.stringify(frame));
+    markTimer = setTimeout(() => {
+      markTimer = undefined;
+      requeueMarks();
+      sendMarks();
+    }, MARK_ACK_TIMEOUT_MS);
+  }
+
+  function acknowledged(ref: string): void {
+    if (markInFlight?.ref !== ref) return;
+    markInFlight = undefined;
+    markAttempt = 0;
+    clearTimeout(markTimer);
+    markTimer = undefined;
+    sendMarks();
+  }
+
+  /**
+   * An error while a batch is in flight: its own (same ref), or a `rate_limited` without ref (the
+   * server refuses a frame over the limit unread, so it cannot name it). Retryable: sent again
+   * after a growing delay; otherwise reported as `mark_failed` with the ids.
+   */
+  function markRefused(code: string, ref: string | undefined): void {
+    const batch = markInFlight;
+    if (!batch || (ref !== undefined ? ref !== batch.ref : code !== 'rate_limited')) return;
+    clearTimeout(markTimer);
+    markTimer = undefined;
+    if (!RETRY_MARK_CODES.has(code)) {
+      markInFlight = undefined;
+      const what = batch.all ? 'all' : batch.ids.join(', ');
+      report({ code: 'mark_failed', message: `Marks refused (${code}): ${what}`, fatal: false });
+      return sendMarks();
+    }
+    requeueMarks();
+    const ceiling = Math.min(maxDelay, initialDelay * 2 ** markAttempt);
+    markAttempt += 1;
+    markTimer = setTimeout(
+      () => {
+        markTimer = undefined;
+        sendMarks();
+      },
+      ceiling / 2 + (Math.random() * ceiling) / 2,
+    );
+  }
+
+  /** The batch in flight goes back to the waiting marks (they are idempotent: a repeat is harmless). */
+  function requeueMarks(): void {
+    const batch = markInFlight;
+    markInFlight = undefined;
+    clearTimeout(markTimer);
+    markTimer = undefined;
+    if (!batch) return;
+    if (batch.all) waitingMarkAll = true;
+    else for (const id of batch.ids) waitingMarks.add(id);
   }
 
   function receive(notification: NotifyNotification): void {
@@ -347,15 +495,6 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     }
   }
 
-  function send(frame: ClientFrame): void {
-    if (socket?.readyState === WebSocketImpl.OPEN) {
-      if (frame.type === 'mark_read' || frame.type === 'mark_all_read') marksAwaitingCount += 1;
-      socket.send(JSON.stringify(frame));
-    } else if (!stopped) {
-      outbox.push(frame);
-    }
-  }
-
   function report(error: NotifyClientError): void {
     errors.next(error);
   }
@@ -364,6 +503,8 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     stopped = true;
     if (retryTimer !== undefined) clearTimeout(retryTimer);
     retryTimer = undefined;
+    clearTimeout(stableTimer);
+    clearTimeout(markTimer);
     globalThis.removeEventListener?.('online', online);
     const ws = socket;
     socket = undefined;
@@ -398,14 +539,17 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       if (valid.length === 0 || stopped) return;
       reads.next({ ids: valid });
       channel?.postMessage({ kind: 'read', ids: valid } satisfies ChannelMessage);
-      for (let start = 0; start < valid.length; start += MARK_READ_BATCH)
-        send({ type: 'mark_read', ids: valid.slice(start, start + MARK_READ_BATCH) });
+      for (const id of valid) waitingMarks.add(id);
+      sendMarks();
     },
     markAllRead() {
       if (stopped) return;
       reads.next({ all: true });
       channel?.postMessage({ kind: 'read_all' } satisfies ChannelMessage);
-      send({ type: 'mark_all_read' });
+      // Everything, ids marked before included.
+      waitingMarks.clear();
+      waitingMarkAll = true;
+      sendMarks();
     },
     close() {
       if (!stopped) stop();
@@ -438,13 +582,37 @@ export async function fetchNotifications(options: {
 
 /** The token's `sub`, read without verifying (the server verifies): it names the storage key. */
 export function subjectOf(token: string): string | undefined {
+  const sub = claimsOf(token)?.sub;
+  return typeof sub === 'string' && sub !== '' ? sub : undefined;
+}
+
+/** The token's `exp` (epoch seconds), read without verifying; undefined when unreadable. */
+export function expiryOf(token: string): number | undefined {
+  const exp = claimsOf(token)?.exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+}
+
+/**
+ * True when `token` may succeed where `expired` was refused: a later `exp` (compared between
+ * tokens, never with this machine's clock, which may be off), or a different token when either
+ * has no readable `exp`.
+ */
+function isFresher(token: string, expired: { token: string; exp: number | undefined }): boolean {
+  const exp = expiryOf(token);
+  if (exp !== undefined && expired.exp !== undefined) return exp > expired.exp;
+  return token !== expired.token;
+}
+
+function claimsOf(token: string): { sub?: unknown; exp?: unknown } | undefined {
   try {
     const payload = token.split('.')[1];
     if (!payload) return undefined;
     const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
     const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
-    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
-    return typeof sub === 'string' && sub !== '' ? sub : undefined;
+    const claims = JSON.parse(json) as unknown;
+    return typeof claims === 'object' && claims !== null
+      ? (claims as { sub?: unknown; exp?: unknown })
+      : undefined;
   } catch {
     return undefined;
   }
