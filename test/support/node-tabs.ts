@@ -37,7 +37,10 @@ interface ClientModule {
   }): ClientLike;
 }
 
-const CLIENT_MODULE: string = new URL('../../web/client/notify-client.ts', import.meta.url).href;
+/** NOTIFY_CLIENT_MODULE: another build of the library (e.g. an older one, to see a test fail before a fix). */
+const CLIENT_MODULE: string = process.env.NOTIFY_CLIENT_MODULE
+  ? new URL(process.env.NOTIFY_CLIENT_MODULE, `file://${process.cwd()}/`).href
+  : new URL('../../web/client/notify-client.ts', import.meta.url).href;
 const library = (await import(CLIENT_MODULE)) as ClientModule;
 
 export interface NodeTab {
