@@ -406,7 +406,7 @@ async function main(): Promise<void> {
       `N dossiers over N/10 owners are created through the client API (\`createDossierClient().create\`, ${concurrency} calls at a time), all with \`dueAt = T\`,`,
       "so that each one's `overdue` alert falls due exactly at T. T is chosen adaptively: a pilot of dossiers due in 60 days measures the",
       `create-and-store rate, then T = now + N / rate × ${safety} + time for the sockets + 10 s; every \`created\` notice must be stored and every`,
-      "owner's tab open (`ws`, live, token in Sec-WebSocket-Protocol) before T, else the run is marked invalid.",
+      "owner's tab open (`ws`, live, token in Sec-WebSocket-Protocol; the server's per-address upgrade limit is off, as the tabs stand for many browsers but all come from 127.0.0.1) before T, else the run is marked invalid.",
       "Stored: `notifications.created_at` (PostgreSQL `now()`, the start of the storing transaction) minus T. On socket: the frame's arrival",
       'in the bench process minus T (same clock). Lost: dossiers with no row or no frame; twice: a second row or frame for the same dossier and kind.',
       'CPU: utime + stime from /proc over the window from T − 1 s until everything arrived (or the timeout): the dev server (children included),',

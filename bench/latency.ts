@@ -348,7 +348,7 @@ async function main(): Promise<void> {
     method: [
       'One stack, every piece a separate process on loopback: the Temporal CLI dev server started by `startTemporalDevServer` (as',
       '`npm start` starts it, headless), a fresh PostgreSQL database, the production worker (`worker/main.ts`) and delivery server',
-      `(\`server/main.ts\`). ${dossierCount} dossiers, one owner each, are created first and every owner has one tab open (\`ws\`, live).`,
+      `(\`server/main.ts\`). ${dossierCount} dossiers, one owner each, are created first and every owner has one tab open (\`ws\`, live; the server's per-address upgrade limit is off, as the tabs stand for many browsers).`,
       `Then, for each rate, updates are sent open-loop on a fixed schedule for ${durationS} s, round-robin over the dossiers: each a`,
       '`PUT /api/v1/dossiers/{id}` with the service token and a new title, which makes one `updated` notice. Latency: from the',
       "request's send to its notice's frame on the owner's socket (matched by the title), same clock. Send → stored uses the frame's",
