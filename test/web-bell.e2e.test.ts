@@ -405,12 +405,12 @@ describe('the bell page', () => {
     }
   });
 
-  it('sends a fresh token when warned of expiry, and reconnects with one after a 4401', async () => {
-    // Tokens of 6 s; the server warns 3 s before expiry and closes with 4401 at expiry.
+  it('sends a fresh token when warned of expiry; after a 4401 shows the session expired, then reconnects with a fresher one', async () => {
+    // Tokens of 6 s; the server warns 3 s before it closes with 4401 (at expiry: no clock tolerance).
     const short = await startServerHarness({
       webDir,
       db: harness.db,
-      env: { WS_TOKEN_EXPIRY_WARNING_SECONDS: '3' },
+      env: { WS_TOKEN_EXPIRY_WARNING_SECONDS: '3', JWT_CLOCK_TOLERANCE_SECONDS: '0' },
     });
     const context = await newContext();
     const setToken = (page: Page, token: string) =>
@@ -430,13 +430,17 @@ describe('the bell page', () => {
       );
       assert.deepEqual((await recordOf(renewed)).sentTypes, ['refresh_token']);
 
-      // Not renewed: closed with 4401 at expiry, then back as soon as a fresh token is there.
+      // Not renewed: closed with 4401 at expiry; the page says the session expired and does not
+      // reconnect with the expired token; back as soon as a fresher token is there.
       const lapsed = await context.newPage();
       await lapsed.goto(`${short.url}/#token=${await short.token('tom', { expiresInSeconds: 6 })}`);
       await waitForState(lapsed, 'open');
-      await waitForState(lapsed, 'reconnecting', 10_000);
+      await waitForState(lapsed, 'expired', 10_000);
+      await lapsed.locator('#page-error', { hasText: 'session a expiré' }).waitFor({ timeout: WAIT_MS });
+      assert.equal((await recordOf(lapsed)).socketUrls.length, 1, 'no reconnection with the expired token');
       await setToken(lapsed, await short.token('tom'));
       await waitForState(lapsed, 'open', 10_000);
+      assert.equal(await lapsed.locator('#page-error').isHidden(), true);
       const id = await short.notify('tom', 'Après le nouveau jeton');
       await item(lapsed, id).waitFor({ state: 'attached', timeout: WAIT_MS });
       assert.ok((await recordOf(lapsed)).socketUrls.length >= 2);
@@ -447,6 +451,50 @@ describe('the bell page', () => {
       await item(renewed, late).waitFor({ state: 'attached', timeout: WAIT_MS });
       assert.equal((await recordOf(renewed)).socketUrls.length, 1);
       assert.equal(await renewed.locator('#connection-status').getAttribute('data-state'), 'open');
+    } finally {
+      await context.close();
+      await short.server.shutdown();
+    }
+  });
+
+  it('renews its token through the renewal address given with it (#renew=), without reconnecting', async () => {
+    const short = await startServerHarness({
+      webDir,
+      db: harness.db,
+      env: { WS_TOKEN_EXPIRY_WARNING_SECONDS: '3', JWT_CLOCK_TOLERANCE_SECONDS: '0' },
+    });
+    const context = await newContext();
+    let renewals = 0;
+    // The host application's endpoint (same origin, its session cookie): a fresh token each call,
+    // a 6 s one first (the connection's), so that the expiry warning asks it again.
+    await context.route(`${short.url}/test-renew-token`, async (route) => {
+      renewals += 1;
+      const token = await short.token('ugo', { expiresInSeconds: renewals === 1 ? 6 : 3600 });
+      await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ token }) });
+    });
+    try {
+      const page = await context.newPage();
+      const first = await short.token('ugo', { expiresInSeconds: 6 });
+      const expiresAt = JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()).exp * 1000;
+      await page.goto(`${short.url}/#token=${first}&renew=/test-renew-token`);
+      await waitForState(page, 'open');
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { __pageRecord: PageRecord }).__pageRecord.sentTypes.includes(
+            'refresh_token',
+          ),
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.ok(renewals >= 2, `${renewals} renewals`);
+      // Past the 6 s tokens' expiry: still the first socket, still live.
+      await page.waitForTimeout(Math.max(0, expiresAt + 1500 - Date.now()));
+      const id = await short.notify('ugo', 'Après le renouvellement');
+      await item(page, id).waitFor({ state: 'attached', timeout: WAIT_MS });
+      assert.equal((await recordOf(page)).socketUrls.length, 1);
+      assert.equal(await page.locator('#connection-status').getAttribute('data-state'), 'open');
+      // The fragment (token and renewal address) left the address bar.
+      assert.equal(new URL(page.url()).hash, '');
     } finally {
       await context.close();
       await short.server.shutdown();

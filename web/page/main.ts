@@ -13,6 +13,7 @@ import {
  */
 
 const TOKEN_KEY = 'normx-notify:page-token';
+const RENEW_KEY = 'normx-notify:page-renew';
 const BROWSER_NOTIFICATIONS_KEY = 'normx-notify:browser-notifications';
 const PAGE_SIZE = 50;
 
@@ -82,15 +83,55 @@ function relativeTime(instant: Date, now = Date.now()): string {
   return absolute.format(instant);
 }
 
-/** Reads `#token=…` once, keeps it for this tab only, and takes it out of the address bar. */
+/**
+ * Reads `#token=…` (and `&renew=…`) once, keeps them for this tab only, and takes them out of
+ * the address bar.
+ */
 function takeToken(): string | undefined {
-  const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const fromFragment = fragment.get('token');
   if (fromFragment) {
     sessionStorage.setItem(TOKEN_KEY, fromFragment);
+    const renew = sameOriginPath(fragment.get('renew'));
+    if (renew) sessionStorage.setItem(RENEW_KEY, renew);
+    else sessionStorage.removeItem(RENEW_KEY);
     history.replaceState(null, '', location.pathname + location.search);
     return fromFragment;
   }
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+/** A path on this origin (`/auth/notify-token`), or undefined: a token is never asked of another site. */
+function sameOriginPath(value: string | null): string | undefined {
+  if (!value || !value.startsWith('/') || value.startsWith('//')) return undefined;
+  const url = new URL(value, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search : undefined;
+}
+
+/**
+ * The client's getToken hook. With a renewal address (`#renew=/path`, the host application's
+ * endpoint answering `{ "token": "…" }` with its session cookie), a fresh token is asked there
+ * on every connection and on each expiry warning, and kept as the tab's token; without one, or
+ * when it fails, the tab's token (the client then reports session_expired at expiry).
+ */
+async function currentToken(): Promise<string> {
+  const stored = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  const renew = sessionStorage.getItem(RENEW_KEY);
+  if (!renew) return stored;
+  try {
+    const response = await fetch(renew, {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+    });
+    const body = response.ok ? ((await response.json()) as { token?: unknown }) : undefined;
+    if (typeof body?.token === 'string' && body.token !== '') {
+      sessionStorage.setItem(TOKEN_KEY, body.token);
+      return body.token;
+    }
+  } catch {
+    // The renewal failed (offline, signed out): the stored token is what there is.
+  }
+  return stored;
 }
 
 const compareIds = (a: string, b: string): number =>
@@ -202,6 +243,16 @@ function showState(state: ConnectionState, detail?: string): void {
 function showError(message: string): void {
   ui.pageError.textContent = message;
   ui.pageError.hidden = false;
+}
+
+let sessionExpiredShown = false;
+
+/** The token expired and none fresher is available: said once, instead of reconnecting in a loop. */
+function showSessionExpired(): void {
+  sessionExpiredShown = true;
+  ui.status.dataset.state = 'expired';
+  ui.statusText.textContent = 'Session expirée';
+  showError('Votre session a expiré : rouvrez cette page depuis NormX Docs pour vous reconnecter.');
 }
 
 const isOpen = (): boolean => ui.bell.getAttribute('aria-expanded') === 'true';
@@ -329,20 +380,27 @@ async function start(): Promise<void> {
   ui.loadMore.hidden = nextCursor === null;
   ui.loadMore.addEventListener('click', async () => {
     if (nextCursor === null) return;
-    const page = await fetchNotifications({ token, limit: PAGE_SIZE, before: nextCursor });
+    const page = await fetchNotifications({
+      token: await currentToken(),
+      limit: PAGE_SIZE,
+      before: nextCursor,
+    });
     for (const notification of page.items) add(notification);
     nextCursor = page.nextCursor;
     ui.loadMore.hidden = nextCursor === null;
   });
 
   // Resume right after the newest one listed: nothing committed since the REST read is missed.
-  // The tab's token store is the source: whatever renews the token writes it there.
-  const notify = createNotifyClient({
-    getToken: () => sessionStorage.getItem(TOKEN_KEY) ?? token,
-    lastId: newest ?? '0',
-  });
+  // The tab's token store is the source: the renewal address, or whatever else renews the token, writes it there.
+  const notify = createNotifyClient({ getToken: currentToken, lastId: newest ?? '0' });
   client = notify;
-  notify.connectionState$.subscribe((state) => showState(state));
+  notify.connectionState$.subscribe((state) => {
+    if (state === 'open' && sessionExpiredShown) {
+      sessionExpiredShown = false;
+      ui.pageError.hidden = true;
+    }
+    if (!sessionExpiredShown) showState(state);
+  });
   notify.unreadCount$.subscribe(showCount);
   notify.notifications$.subscribe((notification) => {
     if (!add(notification)) return;
@@ -354,6 +412,7 @@ async function start(): Promise<void> {
     else for (const id of mark.ids) setRead(id);
   });
   notify.errors$.subscribe((error) => {
+    if (error.code === 'session_expired') return showSessionExpired();
     if (error.fatal) {
       showState('closed', error.message);
       showError(`Connexion refusée : ${error.message}`);
