@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOSSIER_ID_PATTERN } from '../../domain/limits.js';
 import { clientMessage, serverMessage } from '../protocol/messages.js';
 import {
   accepted,
@@ -47,7 +48,12 @@ function build(): object {
     description: "The token's subject, or `me`",
     schema: { type: 'string' },
   };
-  const dossierPath = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const dossierPath = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: DOSSIER_ID_PATTERN.source },
+  };
   const accepted202 = {
     202: { description: 'Sent to the dossier workflow', content: json(accepted) },
     ...errors,
