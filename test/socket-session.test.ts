@@ -54,6 +54,9 @@ interface SessionOptions {
   clockToleranceSeconds?: number;
   maxBufferedBytes?: number;
   queries?: Partial<NotificationQueries>;
+  verifier?: TokenVerifier;
+  /** Do not wait for the opening reads (a test that holds them). */
+  deferOpen?: boolean;
 }
 
 async function openSession(port: SocketPort, options: SessionOptions = {}) {
@@ -73,7 +76,7 @@ async function openSession(port: SocketPort, options: SessionOptions = {}) {
         markAllRead: async () => ({ updated: 0, unread: 0 }),
         ...options.queries,
       } as unknown as NotificationQueries,
-      verifier: {} as TokenVerifier,
+      verifier: options.verifier ?? ({} as TokenVerifier),
       metrics: createServerMetrics(),
       settings: {
         maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
@@ -86,7 +89,7 @@ async function openSession(port: SocketPort, options: SessionOptions = {}) {
     },
   );
   const opened = session.open(options.resumeFrom);
-  if (options.resumeFrom === undefined) {
+  if (options.resumeFrom === undefined && !options.deferOpen) {
     await opened;
     await nextIteration();
   }
@@ -183,12 +186,15 @@ describe('socket session token expiry (issue 11, defect 3)', () => {
       mock.timers.tick(0);
       await nextIteration();
       assert.equal(port.closedWith, undefined, 'not closed at once');
+      // 25 s left, less than the 60-s warning: warned at half of it (issue 11 review, defect 7).
+      mock.timers.tick(12_500);
+      await nextIteration();
       assert.deepEqual(
         messagesOf(frames).find((message) => message.type === 'token_expiring'),
         { type: 'token_expiring', expiresAt: new Date(start + 25_000).toISOString() },
-        'warned at once (within the warning period), with the instant of the close',
+        'warned at half the remaining life, with the instant of the close',
       );
-      mock.timers.tick(24_999);
+      mock.timers.tick(12_499);
       assert.equal(port.closedWith, undefined);
       mock.timers.tick(1);
       assert.equal(port.closedWith, 4401);
@@ -242,5 +248,103 @@ describe('socket session catch-up (issue 11, defects 7 and 10)', () => {
     );
     assert.deepEqual(messages[1], { type: 'cursor_reset', lastId: '42' });
     assert.deepEqual(idsIn(frames), ['43']);
+  });
+});
+
+describe('socket session review (issue 11 review: defects 5a, 7, 8, 9)', () => {
+  it('an error answering a mark that fails validation echoes its ref (defect 5a)', async () => {
+    const { port, frames } = scriptedPort();
+    const { session } = await openSession(port);
+    for (const message of [
+      { type: 'mark_read', ids: ['007'], ref: 'r-lead0' },
+      { type: 'mark_read', ids: ['9999999999999999999'], ref: 'r-huge' },
+      { type: 'mark_read', ids: ['1'], ref: 'r-extra', extra: 1 },
+      { type: 'mark_all_read', ref: 'r-all', padding: true },
+      // Not a usable ref (empty, too long, not a string): the error carries none.
+      { type: 'mark_all_read', ref: '' },
+      { type: 'mark_all_read', ref: 'x'.repeat(65) },
+      { type: 'mark_all_read', ref: 7 },
+    ])
+      await session.receive(JSON.stringify(message));
+    await nextIteration();
+    const errors = messagesOf(frames).filter((message) => message.type === 'error');
+    assert.deepEqual(
+      errors.map((error) => [error.code, error.ref]),
+      [
+        ['validation_failed', 'r-lead0'],
+        ['validation_failed', 'r-huge'],
+        ['validation_failed', 'r-extra'],
+        ['validation_failed', 'r-all'],
+        ['validation_failed', undefined],
+        ['validation_failed', undefined],
+        ['validation_failed', undefined],
+      ],
+    );
+  });
+
+  it('a token shorter-lived than the warning window warns at half its remaining life, not at once (defect 7)', async () => {
+    const start = Date.UTC(2026, 11, 2, 12);
+    mock.timers.enable({ apis: ['Date', 'setTimeout'], now: start });
+    try {
+      const { port, frames } = scriptedPort();
+      // exp in 20 s, tolerance 0: closes in 20 s; the 60-s warning would fire at once.
+      await openSession(port, { expiresAt: start / 1000 + 20, clockToleranceSeconds: 0 });
+      mock.timers.tick(0);
+      await nextIteration();
+      const warned = () => messagesOf(frames).some((message) => message.type === 'token_expiring');
+      assert.equal(warned(), false, 'no warning at once');
+      mock.timers.tick(9_999);
+      await nextIteration();
+      assert.equal(warned(), false, 'none before half the remaining life');
+      mock.timers.tick(1);
+      await nextIteration();
+      assert.equal(warned(), true, 'warned at exp - remaining/2');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('refresh_token refuses an older token (socket kept) and a service token (forbidden) (defect 8)', async () => {
+    const { port, frames } = scriptedPort();
+    const now = Math.floor(Date.now() / 1000);
+    const principals: Record<string, { subject: string; isService: boolean; expiresAt: number }> = {
+      older: { subject: 'alice', isService: false, expiresAt: now + 3 },
+      service: { subject: 'alice', isService: true, expiresAt: now + 7200 },
+      newer: { subject: 'alice', isService: false, expiresAt: now + 7200 },
+    };
+    const { session } = await openSession(port, {
+      verifier: { verify: async (token: string) => principals[token]! } as unknown as TokenVerifier,
+    });
+    for (const token of ['older', 'service', 'newer'])
+      await session.receive(JSON.stringify({ type: 'refresh_token', token }));
+    await nextIteration();
+    const errors = messagesOf(frames).filter((message) => message.type === 'error');
+    assert.deepEqual(
+      errors.map((error) => error.code),
+      ['bad_request', 'forbidden'],
+    );
+    assert.match(String(errors[0]!.message), /expires before/);
+    assert.equal(port.closedWith, undefined, 'the socket is kept');
+    session.closedByPeer();
+  });
+
+  it('unread_count is the first frame even when a notification arrives during the count read (defect 9)', async () => {
+    const { port, frames } = scriptedPort();
+    let countRead: (value: { unread: number; latestId: bigint }) => void = () => {};
+    const { hub, opened } = await openSession(port, {
+      resumeFrom: undefined,
+      deferOpen: true,
+      queries: { summary: () => new Promise((resolve) => (countRead = resolve)) },
+    });
+    await nextIteration();
+    publishIds(hub, [7]);
+    await nextIteration();
+    countRead({ unread: 1, latestId: 6n });
+    await opened;
+    await nextIteration();
+    assert.deepEqual(
+      messagesOf(frames).map((message) => message.type),
+      ['unread_count', 'notification'],
+    );
   });
 });

@@ -70,6 +70,12 @@ export class SocketSession implements Flushable {
   private liveFrom = 0n;
   private resumed = false;
   private catchingUp = false;
+  /**
+   * The unread count went out: until then live frames are held, as during a catch-up (README:
+   * `unread_count` comes first on every connection; a notification published during the count's
+   * read went out before it).
+   */
+  private countSent = false;
   private held: LiveEvent[] = [];
   /** Bytes of the frames in `held`: past maxBufferedBytes the socket is cut off, as a slow one is. */
   private heldBytes = 0;
@@ -119,7 +125,9 @@ export class SocketSession implements Flushable {
     const { unread, latestId } = await queries.summary(this.userId);
     hub.noteLatest(this.userId, latestId);
     this.sendFrame(frame({ type: 'unread_count', count: unread }));
+    this.countSent = true;
     if (resumeFrom !== undefined) await this.resume(resumeFrom, { atOpen: true, latestId });
+    else if (!this.catchingUp) this.releaseHeld();
   }
 
   /** A binary frame: not part of the protocol, but counted by the rate limit like any other. */
@@ -133,7 +141,8 @@ export class SocketSession implements Flushable {
     if (this.limited()) return;
     let message: ClientMessage;
     try {
-      const parsed = clientMessage.safeParse(JSON.parse(text));
+      const json: unknown = JSON.parse(text);
+      const parsed = clientMessage.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         // An unknown field is named itself, not its parent (nor `type`).
@@ -141,8 +150,10 @@ export class SocketSession implements Flushable {
           issue?.code === 'unrecognized_keys'
             ? issue.keys.map((key) => [...issue.path, key].join('.')).join(', ')
             : issue?.path.join('.') || 'type';
+        // A refused mark names its ref even when the rest is invalid: its client drops or resends it.
         return this.sendError(
           new ClientError('validation_failed', `${field}: ${issue?.message ?? 'invalid'}`),
+          refOf(json),
         );
       }
       message = parsed.data;
@@ -202,7 +213,7 @@ export class SocketSession implements Flushable {
 
   /** The user's events of one event-loop iteration: written at once, in one corked write. */
   private deliver(batch: LiveBatch): void {
-    if (this.catchingUp) {
+    if (this.catchingUp || !this.countSent) {
       this.hold(batch);
       return;
     }
@@ -310,6 +321,7 @@ export class SocketSession implements Flushable {
       }
       if (BigInt(cursor) > this.lastSentId) this.lastSentId = BigInt(cursor);
     } finally {
+      this.catchingUp = false;
       this.releaseHeld();
     }
     this.sendFrame(
@@ -317,9 +329,9 @@ export class SocketSession implements Flushable {
     );
   }
 
-  /** The catch-up is over: what was held goes out, skipping what it sent. */
+  /** The catch-up is over: what was held goes out, skipping what it sent (after the count only). */
   private releaseHeld(): void {
-    this.catchingUp = false;
+    if (!this.countSent) return;
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
@@ -334,6 +346,11 @@ export class SocketSession implements Flushable {
       throw authFailure(error as AuthError, this.deps.metrics);
     }
     if (next.subject !== this.userId) throw new ClientError('forbidden', 'The new token is for another user');
+    // The upgrade refuses service tokens: a refresh may not bring one in either.
+    if (next.isService) throw new ClientError('forbidden', 'The service token has no notification stream');
+    // An older token would shorten the socket's life (a replayed or stale token): refused, socket kept.
+    if (next.expiresAt < this.principal.expiresAt)
+      throw new ClientError('bad_request', 'The new token expires before the current one');
     this.principal = next;
     this.armExpiry();
   }
@@ -343,7 +360,10 @@ export class SocketSession implements Flushable {
     const { tokenExpiryWarningSeconds, clockToleranceSeconds } = this.deps.settings;
     // The verifier's rule: a token is valid until exp + the clock tolerance; so is its socket.
     const expiresAt = (this.principal.expiresAt + clockToleranceSeconds) * 1000;
-    const warnAt = expiresAt - tokenExpiryWarningSeconds * 1000;
+    // A token shorter-lived than the warning window would be warned about at once, and each
+    // renewal re-armed at once too (a renewal storm): it is warned at half its remaining life.
+    const remaining = Math.max(0, expiresAt - Date.now());
+    const warnAt = expiresAt - Math.min(tokenExpiryWarningSeconds * 1000, remaining / 2);
     this.expiryTimers = [];
     this.at(warnAt, () =>
       this.sendFrame(frame({ type: 'token_expiring', expiresAt: new Date(expiresAt).toISOString() })),
@@ -440,4 +460,11 @@ export class SocketSession implements Flushable {
         return true;
     }
   }
+}
+
+/** A mark's `ref` read from the raw JSON, when it is a usable one (the schema's: 1 to 64 characters). */
+function refOf(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null || !('ref' in json)) return undefined;
+  const { ref } = json;
+  return typeof ref === 'string' && ref.length >= 1 && ref.length <= 64 ? ref : undefined;
 }
