@@ -6,8 +6,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * The client library alone, in Chromium, against a scripted server: a fake WebSocket the test
- * drives frame by frame, to reach the cases a real server makes rare (a catch-up out of order,
- * a socket dropped in the middle of one, each close code). The bell tests cover the real server.
+ * drives frame by frame, to reach the cases a real server makes rare (a socket dropped in the
+ * middle of a catch-up, a repeated notification, each close code). The bell tests cover the real server.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -135,26 +135,28 @@ describe('the client library', () => {
     assert.deepEqual(now.states, ['connecting', 'open']);
   });
 
-  it('takes a catch-up out of order, and moves its cursor only when the server says resumed', async () => {
+  it('moves its cursor with each notification of a catch-up, so a dropped one goes on where it stopped', async () => {
+    // A `?lastId=` catch-up comes in strictly increasing id order (the server holds live frames
+    // until it is over): the cursor moves with each one (issue 11, review defect 4: moved only at
+    // `resumed`, every reconnection started the same catch-up again).
     await run(`start({ lastId: '100' })`);
     await until(`fake.sockets.length === 1`);
-    // A live one overtakes the catch-up (the server may send it first), then the catch-up.
     await run(`${socket(0)}.accept(); ${socket(0)}.frame({ type: 'unread_count', count: 3 });
-      ${socket(0)}.notify(405, 101, 102)`);
-    assert.equal((await state()).lastId, '100');
-    // Dropped before its end: the next socket resumes from 100 and skips what was delivered.
+      ${socket(0)}.notify(101, 102)`);
+    assert.equal((await state()).lastId, '102');
+    // Dropped before its end: the next socket resumes after 102, and a repeat is skipped.
     await run(`${socket(0)}.drop(1006)`);
     await until(`fake.sockets.length === 2`);
     await run(`${socket(1)}.accept(); ${socket(1)}.frame({ type: 'unread_count', count: 4 });
-      ${socket(1)}.notify(101, 102, 103, 405);
-      ${socket(1)}.frame({ type: 'resumed', lastId: '405', count: 4 });
+      ${socket(1)}.notify(102, 103, 405);
+      ${socket(1)}.frame({ type: 'resumed', lastId: '405', count: 2 });
       ${socket(1)}.notify(406)`);
     const now = await state();
     assert.deepEqual(now.socketUrls, [
       'ws://client.test/api/v1/ws?lastId=100',
-      'ws://client.test/api/v1/ws?lastId=100',
+      'ws://client.test/api/v1/ws?lastId=102',
     ]);
-    assert.deepEqual(now.emitted, ['405', '101', '102', '103', '406']);
+    assert.deepEqual(now.emitted, ['101', '102', '103', '405', '406']);
     assert.equal(now.lastId, '406');
     assert.equal(now.stored, '406');
     // The catch-up made the count uncertain: a fresh one is asked for once it is over.
