@@ -11,7 +11,9 @@ import { startNotificationFeed, type FeedSettings } from './hub/notification-fee
 import { createServerMetrics } from './metrics.js';
 import { announcingUnreadCounts, createNotificationQueries } from './notifications/notification-queries.js';
 import type { SocketSession } from './ws/socket-session.js';
+import { DatabasePermits, permitsForPool } from './ws/database-permits.js';
 import { FlushQueue } from './ws/flush-queue.js';
+import { SerialByKey } from './ws/serial-by-key.js';
 import { registerWebSocketRoutes } from './ws/websocket-routes.js';
 
 export interface NotifyServerDependencies {
@@ -34,6 +36,14 @@ export interface NotifyServer {
   /** Stops accepting, closes sockets with 1001 (after their pending frames), ends LISTEN. */
   shutdown(): Promise<void>;
 }
+
+/** MikroORM's pool size when none is configured (db/orm.ts sets one). */
+const DEFAULT_POOL_SIZE = 10;
+/**
+ * A user's marks waiting behind the one running: a few tabs' worth; past it a mark is refused
+ * with server_busy and its ref (the client sends it again), instead of queueing without bound.
+ */
+const MAX_QUEUED_MARKS_PER_USER = 16;
 
 /**
  * The delivery server: PostgreSQL LISTEN → per-user RxJS streams → WebSocket tabs, plus the
@@ -59,6 +69,14 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
   // Without LISTEN, nothing brings a mark-read's unread count back: this process publishes it.
   const queries = feed.carriesUnreadCounts ? baseQueries : announcingUnreadCounts(baseQueries, hub);
 
+  // The sockets' database work shares half the pool (issue 11 review, defect 1): one user's
+  // marks could otherwise take every connection, and everyone's reads timed out in the pool.
+  const poolSize = deps.orm.config.get('pool')?.max ?? DEFAULT_POOL_SIZE;
+  const database = {
+    permits: new DatabasePermits(permitsForPool(poolSize)),
+    marks: new SerialByKey(MAX_QUEUED_MARKS_PER_USER),
+  };
+
   const app = uWS.App();
   registerWebSocketRoutes(app, {
     hub,
@@ -69,6 +87,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     server: config,
     sessions,
     flushes: new FlushQueue((error) => log.error({ err: error }, 'Socket write failed')),
+    database,
     settings: {
       maxBufferedBytes: config.maxBufferedBytes,
       rateLimit: config.rateLimit,

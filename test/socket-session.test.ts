@@ -6,7 +6,9 @@ import type { TokenVerifier } from '../server/auth/token-verifier.js';
 import { NotificationHub } from '../server/hub/notification-hub.js';
 import { createServerMetrics } from '../server/metrics.js';
 import type { NotificationQueries } from '../server/notifications/notification-queries.js';
+import { DatabasePermits } from '../server/ws/database-permits.js';
 import { FlushQueue } from '../server/ws/flush-queue.js';
+import { SerialByKey } from '../server/ws/serial-by-key.js';
 import { SocketSession, type SocketPort } from '../server/ws/socket-session.js';
 import { waitFor } from './support/wait.js';
 
@@ -86,6 +88,7 @@ async function openSession(port: SocketPort, options: SessionOptions = {}) {
       },
       logger: createLogger('silent'),
       flushes: new FlushQueue((error) => assert.fail(String(error))),
+      database: { permits: new DatabasePermits(5), marks: new SerialByKey(16) },
     },
   );
   const opened = session.open(options.resumeFrom);

@@ -14,6 +14,8 @@ import {
   notificationId,
   type ClientMessage,
 } from '../protocol/messages.js';
+import type { DatabasePermits } from './database-permits.js';
+import type { SerialByKey } from './serial-by-key.js';
 import { MessageRateLimit } from './token-bucket.js';
 
 /** What a session needs of its socket; uWebSockets.js in production. */
@@ -48,6 +50,12 @@ export interface SessionDependencies {
   logger: Logger;
   /** Writes every session's frames of an event-loop iteration together. */
   flushes: FlushQueue;
+  /**
+   * Shared by every session of the process (issue 11 review, defect 1): `permits` caps the
+   * sockets' database work at once (opening reads, catch-up pages, marks); `marks` runs each
+   * user's marks one at a time, so a user's flood of marks holds one connection, not the pool.
+   */
+  database: { permits: DatabasePermits; marks: SerialByKey };
 }
 
 const CATCH_UP_BATCH = 500;
@@ -122,7 +130,7 @@ export class SocketSession implements Flushable {
     this.release = subscription.release;
     this.subscription = subscription.notifications.subscribe((batch) => this.deliver(batch));
     this.armExpiry();
-    const { unread, latestId } = await queries.summary(this.userId);
+    const { unread, latestId } = await this.read(() => queries.summary(this.userId));
     hub.noteLatest(this.userId, latestId);
     this.sendFrame(frame({ type: 'unread_count', count: unread }));
     this.countSent = true;
@@ -199,16 +207,33 @@ export class SocketSession implements Flushable {
       // The new count comes back through the user's stream, to this tab and all the others.
       // A mark with a ref is acknowledged once stored: the client sends again what is not.
       case 'mark_read':
-        await queries.markRead(this.userId, message.ids);
+        await this.mark(() => queries.markRead(this.userId, message.ids));
         if (message.ref !== undefined) this.sendFrame(frame({ type: 'marked', ref: message.ref }));
         return;
       case 'mark_all_read':
-        await queries.markAllRead(this.userId);
+        await this.mark(() => queries.markAllRead(this.userId));
         if (message.ref !== undefined) this.sendFrame(frame({ type: 'marked', ref: message.ref }));
         return;
       case 'refresh_token':
         return this.refresh(message.token);
     }
+  }
+
+  /** A database read under a permit (released before anything waits for the socket). */
+  private read<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.database.permits.run(work);
+  }
+
+  /**
+   * A mark, after the user's earlier ones (they take the same lock), under a permit. Past the
+   * user's queue it is refused as busy, naming its ref: the client sends it again.
+   */
+  private async mark(work: () => Promise<unknown>): Promise<void> {
+    const { permits, marks } = this.deps.database;
+    const done = marks.run(this.userId, () => permits.run(work));
+    if (done === undefined)
+      throw new ClientError('server_busy', 'Too many marks waiting: send it again later');
+    await done;
   }
 
   /** The user's events of one event-loop iteration: written at once, in one corked write. */
@@ -300,13 +325,16 @@ export class SocketSession implements Flushable {
     try {
       // A cursor above the user's newest id (kept from before a restore, say) would skip every
       // live id up to it, silently: the client is told, and the catch-up starts from the newest.
-      const newest = latestId ?? (await this.deps.queries.latestId(this.userId));
+      const newest = latestId ?? (await this.read(() => this.deps.queries.latestId(this.userId)));
       if (BigInt(lastId) > newest) {
         cursor = newest.toString();
         this.sendFrame(frame({ type: 'cursor_reset', lastId: newest > 0n ? cursor : null }));
       }
       for (;;) {
-        const batch = await this.deps.queries.after(this.userId, cursor, CATCH_UP_BATCH);
+        const from = cursor;
+        // The page's permit is released before the frames wait for the socket to drain: a client
+        // that stops reading holds no database work (issue 11 review, defect 3).
+        const batch = await this.read(() => this.deps.queries.after(this.userId, from, CATCH_UP_BATCH));
         for (const notification of batch) {
           cursor = notification.id;
           const seq = BigInt(notification.id);

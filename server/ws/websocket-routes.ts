@@ -58,8 +58,12 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
   const limits = server.connectionLimits;
   const upgradesPerAddress = new KeyedRateLimit(limits.upgradesPerAddress);
   const socketsPerUser = new KeyedCounter(limits.maxSocketsPerUser);
-  /** Sessions whose opening reads (unread count, catch-up) are still running. */
-  let opening = 0;
+  /**
+   * WS_MAX_OPENING_SOCKETS counts the sockets' database work running or waiting for a permit
+   * (opening reads, catch-up pages, marks), not sessions: a catch-up waiting for its client to
+   * read holds none (issue 11 review, defect 3; it held a slot for as long as its client lived).
+   */
+  const { permits } = deps.database;
 
   const behavior = (tokenInPath: boolean): WebSocketBehavior<SocketData> => ({
     // uWS drops a frame over its limit without a close frame (the client sees 1006): it gets
@@ -90,14 +94,10 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       data.session = session;
       sessions.add(session);
       metrics.connections.inc();
-      opening += 1;
-      session
-        .open(data.resumeFrom)
-        .catch((error: Error) => {
-          logger.error({ err: error, userId: session.userId }, 'Socket open failed');
-          session.goAway();
-        })
-        .finally(() => (opening -= 1));
+      session.open(data.resumeFrom).catch((error: Error) => {
+        logger.error({ err: error, userId: session.userId }, 'Socket open failed');
+        session.goAway();
+      });
     },
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
@@ -196,7 +196,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
         if (aborted) return;
         if (principal.isService)
           return reject(new ClientError('forbidden', 'The service token has no notification stream'));
-        if (limits.maxOpeningSockets > 0 && opening >= limits.maxOpeningSockets) {
+        if (limits.maxOpeningSockets > 0 && permits.pending >= limits.maxOpeningSockets) {
           metrics.upgradesRefused.inc({ reason: 'server_busy' });
           return reject(new ClientError('server_busy'), { retryAfterSeconds: BUSY_RETRY_SECONDS });
         }
