@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   ];
   const notes: string[] = [
     `Ran at commit ${commit}${dirty.length ? ` with uncommitted changes in: ${dirty.map((line) => line.slice(3)).join(', ')}` : ' (service code as committed)'}.`,
-    `Before the start, ${quiet}.`,
+    `The machine before the start: ${quiet}.`,
     ...failures,
   ];
   for (const r of results) {
