@@ -99,4 +99,35 @@ describe('marks from the client library', () => {
       throw new Error(`${error.message}: ${unread} still unread`, { cause: error });
     });
   });
+
+  it('an id the server would refuse does not block the valid marks beside it (review defect 5b)', async () => {
+    // Digits the old filter (/^\d{1,19}$/) took: above the bigint maximum, or with a leading zero.
+    // The server refused the whole batch; the valid marks in it were never stored.
+    const harness = await serverWith();
+    const user = 'quentin';
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index += 1) ids.push(await harness.notify(user, `Lot ${index}`));
+    const tab = tabOf(harness, user);
+    await waitFor('the 5 notifications caught up', () => tab.notificationIds.length === 5);
+    tab.client.markRead([...ids, '9999999999999999999', '007']);
+    let unread = -1;
+    await waitFor(
+      'the valid marks stored',
+      async () => {
+        unread = await unreadInDatabase(harness, user);
+        return unread === 0;
+      },
+      { timeoutMs: 5000 },
+    ).catch((error: Error) => {
+      const codes = tab.errors.map((error) => error.code).join(', ');
+      throw new Error(`${error.message}: ${unread} of 5 still unread; errors: ${codes}`, { cause: error });
+    });
+    // Reported at once as mark_failed naming them, never sent: the server refused nothing.
+    assert.deepEqual(
+      tab.errors.map((error) => error.code),
+      ['mark_failed'],
+      'the invalid ids reported, nothing refused by the server',
+    );
+    assert.match(tab.errors[0]!.message, /"9999999999999999999", "007"/);
+  });
 });

@@ -523,8 +523,16 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       return state.value;
     },
     markRead(ids) {
-      const valid = ids.filter((id) => /^\d{1,19}$/.test(id));
-      if (valid.length === 0 || stopped) return;
+      if (stopped) return;
+      // The server refuses a whole batch for one id it cannot take: such an id must never join
+      // one (issue 11, review defect 5b: it blocked every mark, resent for ever). Reported, not sent.
+      const valid = ids.filter(isNotificationId);
+      const invalid = ids.filter((id) => !isNotificationId(id));
+      if (invalid.length > 0) {
+        const what = invalid.map((id) => JSON.stringify(id)).join(', ');
+        report({ code: 'mark_failed', message: `Not notification ids: ${what}`, fatal: false });
+      }
+      if (valid.length === 0) return;
       reads.next({ ids: valid });
       channel?.postMessage({ kind: 'read', ids: valid } satisfies ChannelMessage);
       for (const id of valid) waitingMarks.add(id);
@@ -606,8 +614,22 @@ function claimsOf(token: string): { sub?: unknown; exp?: unknown } | undefined {
   }
 }
 
+/** The largest notification id: PostgreSQL's bigint maximum, as `server/protocol/messages.ts` has it. */
+const MAX_NOTIFICATION_ID = 9223372036854775807n;
+
+/**
+ * The server's rule for a notification id (`notificationId` in `server/protocol/messages.ts`):
+ * digits without leading zeros, at most the bigint maximum. A copy, so that this module stays
+ * alone (the server's is a zod schema); test/notify-client-ids.test.ts keeps the two equal.
+ */
+export function isNotificationId(value: unknown): value is string {
+  return (
+    typeof value === 'string' && /^(?:0|[1-9]\d{0,18})$/.test(value) && BigInt(value) <= MAX_NOTIFICATION_ID
+  );
+}
+
 function readId(value: string | null | undefined): bigint | undefined {
-  return value && /^\d{1,19}$/.test(value) ? BigInt(value) : undefined;
+  return isNotificationId(value) ? BigInt(value) : undefined;
 }
 
 function defaultStorage(): Pick<Storage, 'getItem' | 'setItem'> | null {
