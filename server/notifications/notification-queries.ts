@@ -141,10 +141,15 @@ async function markAndAnnounce(
   return orm.em.fork().transactional(async (em) => {
     await em.execute('select lock_user_notifications(?)', [userId]);
     const updated = (await mark(em)).length;
+    // latestId, the user's newest id under the same lock, dates the count: the hub drops a count
+    // older than one it already published (issue 11, review defect 6: a held count went out last).
     const [row] = await em.execute<Array<{ unread: string }>>(
-      `select c.unread, pg_notify(?, json_build_object('userId', ?::text, 'unread', c.unread)::text)
-         from (select count(*) as unread from notifications where user_id = ? and read_at is null) c`,
-      [UNREAD_CHANNEL, userId, userId],
+      `select c.unread,
+              pg_notify(?, json_build_object('userId', ?::text, 'unread', c.unread, 'latestId', c.latest)::text)
+         from (select count(*) as unread,
+                      (select max(id)::text from notifications where user_id = ?) as latest
+                 from notifications where user_id = ? and read_at is null) c`,
+      [UNREAD_CHANNEL, userId, userId, userId],
     );
     return { updated, unread: Number(row?.unread ?? 0) };
   });
