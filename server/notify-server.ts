@@ -40,12 +40,6 @@ export interface NotifyServer {
 /** MikroORM's pool size when none is configured (db/orm.ts sets one). */
 const DEFAULT_POOL_SIZE = 10;
 /**
- * A user's marks waiting behind the one running: a few tabs' worth; past it a mark is refused
- * with server_busy and its ref (the client sends it again), instead of queueing without bound.
- */
-const MAX_QUEUED_MARKS_PER_USER = 16;
-
-/**
  * The delivery server: PostgreSQL LISTEN → per-user RxJS streams → WebSocket tabs, plus the
  * REST API. Several processes may run side by side: each LISTENs for itself.
  */
@@ -74,7 +68,10 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
   const poolSize = deps.orm.config.get('pool')?.max ?? DEFAULT_POOL_SIZE;
   const database = {
     permits: new DatabasePermits(permitsForPool(poolSize)),
-    marks: new SerialByKey(MAX_QUEUED_MARKS_PER_USER),
+    // A user's marks waiting behind the one running: one tab's whole burst (WS_RATE_LIMIT_BURST);
+    // past it a mark is refused server_busy with its ref (the client sends it again), rather
+    // than queued without bound.
+    marks: new SerialByKey(config.rateLimit.burst),
   };
 
   const app = uWS.App();

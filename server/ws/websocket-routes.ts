@@ -19,12 +19,14 @@ import { KeyedCounter, KeyedRateLimit } from './upgrade-limits.js';
 export const PROTOCOL = 'normx-notify';
 /**
  * What uWS reads of a message before the `message` handler sees it (and closes it with 1009 and a
- * reason when over WS_MAX_PAYLOAD_BYTES). Past this, uWS drops the TCP connection without a
- * close frame (its forceClose on the frame header; the client sees 1006 and retries), so it is
- * far above any message a client could mean to send: 16 times the largest WS_MAX_PAYLOAD_BYTES.
- * uWS buffers a message up to it: 16 MiB per socket at most, while a client is sending one.
+ * reason when over WS_MAX_PAYLOAD_BYTES): 4 times WS_MAX_PAYLOAD_BYTES, at least 256 KiB. Past
+ * this, uWS drops the TCP connection without a close frame (its forceClose on the frame header;
+ * the client sees 1006). uWS buffers a message up to it while a client sends one, so this is what
+ * one socket may pin: 16 MiB before let 60 sockets of a few tokens take a gigabyte (issue 11
+ * review, defect 2).
  */
-const TRANSPORT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+const transportMaxPayloadBytes = (maxPayloadBytes: number): number =>
+  Math.max(4 * maxPayloadBytes, 256 * 1024);
 /** `ws.send`'s result for a frame dropped over `maxBackpressure`. */
 const SEND_DROPPED = 2;
 /** Retry-After of a refusal for too many sockets: a tab has to close first, no use asking soon. */
@@ -68,7 +70,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
   const behavior = (tokenInPath: boolean): WebSocketBehavior<SocketData> => ({
     // uWS drops a frame over its limit without a close frame (the client sees 1006): it gets
     // headroom, and a message over the configured limit is closed here with 1009 and a reason.
-    maxPayloadLength: Math.max(TRANSPORT_MAX_PAYLOAD_BYTES, server.maxPayloadBytes),
+    maxPayloadLength: transportMaxPayloadBytes(server.maxPayloadBytes),
     idleTimeout: server.idleTimeoutSeconds,
     sendPingsAutomatically: true,
     // The session closes slow sockets itself at maxBufferedBytes, with its own close code;
