@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { FeedControl, killListener } from './support/feed-control.js';
 import {
+  httpRequest,
   openSocket,
   startServerHarness,
   type ServerHarness,
@@ -12,7 +13,8 @@ import { waitFor } from './support/wait.js';
 
 /**
  * The LISTEN feed's gaps (issue 11, defect 2), each ordered step by step through the feed's
- * hooks: a second drop during a catch-up, and an oversized payload whose read fails.
+ * hooks: a second drop during a catch-up, an oversized payload whose read fails, and unread
+ * counts announced while a catch-up has not read its own yet (review defect 6).
  */
 
 async function withHarness(control: FeedControl, test: (harness: ServerHarness) => Promise<void>) {
@@ -101,6 +103,51 @@ describe('LISTEN feed gaps', () => {
 
       await socket.waitFor('the one after it', () => socket.ids().includes(small));
       assert.deepEqual(socket.ids(), [big, small]);
+      socket.ws.close();
+    });
+  });
+
+  it("publishes no count older than the catch-up's after it (review defect 6)", async () => {
+    // A read-all (count 0) then a new notification (count 1) commit after LISTEN is back but
+    // before the catch-up reads its summary: both payloads are held, and were released after the
+    // catch-up's fresher count, so the tab ended on 0 while the database had 1 unread.
+    const control = new FeedControl();
+    await withHarness(control, async (harness) => {
+      const user = 'stale-count';
+      const token = await harness.token(user);
+      await harness.notify(user);
+      await harness.notify(user);
+      const socket = await openTab(harness, user);
+
+      control.hold('catch-up 1');
+      assert.equal(await killListener(harness.db), 1);
+      await control.reached('catch-up 1');
+      const readAll = await httpRequest(`${harness.url}/api/v1/users/me/notifications/read-all`, {
+        method: 'POST',
+        token,
+      });
+      assert.equal(readAll.status, 200, readAll.text);
+      await control.reached('received unread');
+      const third = await harness.notify(user);
+      await control.reached(`received ${third}`);
+      control.release('catch-up 1');
+
+      // A later notification, live: whatever the catch-up and the held payloads sent is before it.
+      await socket.waitFor('the third', () => socket.ids().includes(third));
+      const fourth = await harness.notify(user);
+      await socket.waitFor('the fourth', () => socket.ids().includes(fourth));
+      const frames = socket.messages
+        .slice(1)
+        .map((message) =>
+          message.type === 'notification'
+            ? `notification ${(message.notification as { id: string }).id}`
+            : `${String(message.type)} ${String(message.count)}`,
+        );
+      const beforeFourth = frames.slice(0, frames.indexOf(`notification ${fourth}`));
+      const counts = beforeFourth.filter((entry) => entry.startsWith('unread_count'));
+      // One unread (the third) when the fourth committed: the last count before it must say so.
+      assert.equal(counts.at(-1), 'unread_count 1', `frames: ${frames.join(', ')}`);
+      assert.deepEqual(socket.ids(), [third, fourth]);
       socket.ws.close();
     });
   });

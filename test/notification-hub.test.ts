@@ -112,4 +112,75 @@ describe('notification hub', () => {
     hub.publish('bob', notification(26));
     assert.deepEqual(hub.catchUpCursors()[1], { userId: 'bob', after: 26n });
   });
+
+  describe('dated unread counts (review defect 6): a count older than what the tabs have is dropped', () => {
+    type Step = { notification: number } | { unread: number; latestId?: number };
+    const cases: Array<{ name: string; steps: Step[]; expected: string[] }> = [
+      {
+        name: 'the catch-up count, then a held one of before a notification already sent',
+        steps: [
+          { notification: 3 },
+          { unread: 1, latestId: 3 },
+          { unread: 0, latestId: 2 },
+          { notification: 3 },
+        ],
+        expected: ['3', 'unread=1'],
+      },
+      {
+        name: 'a count missing a notification already published',
+        steps: [{ notification: 5 }, { unread: 4, latestId: 4 }],
+        expected: ['5'],
+      },
+      {
+        name: 'same notifications, higher count: older (with no new notification, counts only go down)',
+        steps: [
+          { unread: 2, latestId: 7 },
+          { unread: 3, latestId: 7 },
+          { unread: 1, latestId: 7 },
+        ],
+        expected: ['unread=2', 'unread=1'],
+      },
+      {
+        name: 'same count again: harmless, published',
+        steps: [
+          { unread: 2, latestId: 7 },
+          { unread: 2, latestId: 7 },
+        ],
+        expected: ['unread=2', 'unread=2'],
+      },
+      {
+        name: 'a newer notification allows a higher count',
+        steps: [{ unread: 0, latestId: 7 }, { notification: 8 }, { unread: 1, latestId: 8 }],
+        expected: ['unread=0', '8', 'unread=1'],
+      },
+      {
+        name: 'a user without any notification yet (latestId 0)',
+        steps: [{ unread: 0, latestId: 0 }, { notification: 1 }, { unread: 0, latestId: 0 }],
+        expected: ['unread=0', '1'],
+      },
+      {
+        name: 'an undated count (polling feed) is always published',
+        steps: [{ notification: 5 }, { unread: 9 }, { unread: 4, latestId: 5 }, { unread: 7 }],
+        expected: ['5', 'unread=9', 'unread=4', 'unread=7'],
+      },
+    ];
+    for (const { name, steps, expected } of cases) {
+      it(name, async () => {
+        const hub = new NotificationHub();
+        const events: string[] = [];
+        hub.connect('alice').notifications.subscribe((batch) => events.push(...labels(batch)));
+        for (const step of steps) {
+          if ('notification' in step) hub.publish('alice', notification(step.notification));
+          else
+            hub.publishUnread(
+              'alice',
+              step.unread,
+              step.latestId === undefined ? {} : { latestId: BigInt(step.latestId) },
+            );
+        }
+        await nextIteration();
+        assert.deepEqual(events, expected);
+      });
+    }
+  });
 });

@@ -43,12 +43,17 @@ export interface NotificationFeed {
 
 const CATCH_UP_PAGE = 1000;
 
-/** What the server reads of a NOTIFY payload: a notification (maybe truncated) or `{userId, unread}`. */
+/**
+ * What the server reads of a NOTIFY payload: a notification (maybe truncated) or
+ * `{userId, unread, latestId}` (latestId: the user's newest id then, null without any; absent
+ * from a server of an earlier version).
+ */
 interface PayloadHeader {
   id: string;
   userId: string;
   truncated?: boolean;
   unread?: number;
+  latestId?: string | null;
 }
 
 /** Retry delays of a failed catch-up (the database is likely down: no need to hammer it). */
@@ -101,7 +106,8 @@ export async function startNotificationFeed(deps: {
         if (page.length < CATCH_UP_PAGE) break;
         cursor = page[page.length - 1]!.id;
       }
-      if (summary) hub.publishUnread(userId, summary.unread);
+      // Dated with its newest id: a count held during the gap, older, is dropped after it.
+      if (summary) hub.publishUnread(userId, summary.unread, { latestId: summary.latestId });
     }
   };
 
@@ -171,7 +177,7 @@ export async function startNotificationFeed(deps: {
   /** A payload that carries all it announces: a notification's wire JSON, or an unread count. */
   const publishAsSent = (message: ListenerMessage, header: PayloadHeader): void =>
     message.channel === UNREAD_CHANNEL
-      ? hub.publishUnread(header.userId, Number(header.unread))
+      ? hub.publishUnread(header.userId, Number(header.unread), { latestId: latestIdOf(header) })
       : hub.publish(header.userId, { id: header.id, json: message.payload });
 
   const route = (message: ListenerMessage): void => {
@@ -241,6 +247,12 @@ export async function startNotificationFeed(deps: {
       await catchUpLoop;
     },
   };
+}
+
+/** The newest id an unread payload dates its count with (null: the user has none yet). */
+function latestIdOf(header: PayloadHeader): bigint | undefined {
+  if (header.latestId === undefined) return undefined;
+  return header.latestId === null ? 0n : BigInt(header.latestId);
 }
 
 /** The polling feed: the catch-up, run on a timer. Every pass reads from the table, so it has no gap. */

@@ -29,6 +29,8 @@ interface UserStream {
   published: bigint;
   /** Where a catch-up after a LISTEN outage starts for this user; -1 until a socket told. */
   catchUpFrom: bigint;
+  /** The newest dated count published: the user's newest id it covers, and its value. */
+  count: { latestId: bigint; unread: number } | undefined;
 }
 
 export interface HubSubscription {
@@ -52,7 +54,14 @@ export class NotificationHub {
   connect(userId: string): HubSubscription {
     let stream = this.streams.get(userId);
     if (!stream) {
-      stream = { subject: new Subject(), sockets: 0, pending: [], published: 0n, catchUpFrom: -1n };
+      stream = {
+        subject: new Subject(),
+        sockets: 0,
+        pending: [],
+        published: 0n,
+        catchUpFrom: -1n,
+        count: undefined,
+      };
       this.streams.set(userId, stream);
     }
     stream.sockets += 1;
@@ -92,10 +101,25 @@ export class NotificationHub {
     });
   }
 
-  /** Publishes a user's new unread count to the user's sockets, if any, in order with the notifications. */
-  publishUnread(userId: string, unread: number): void {
+  /**
+   * Publishes a user's new unread count to the user's sockets, if any, in order with the
+   * notifications. `latestId`, the user's newest id when it was counted, dates it: a count older
+   * than what the user's tabs already have is dropped (issue 11, review defect 6: counts held
+   * during a LISTEN gap went out after the catch-up's fresher one, and the tab kept a stale one).
+   * Older means it misses a notification already published (the tabs counted it on top), or a
+   * count of the same notifications that is higher (with no new notification, a count only
+   * goes down: marks). Without `latestId` (the polling feed's own counts), it is published.
+   */
+  publishUnread(userId: string, unread: number, { latestId }: { latestId?: bigint } = {}): void {
     const stream = this.streams.get(userId);
-    if (stream) this.enqueue(stream, { unread, frame: frame({ type: 'unread_count', count: unread }) });
+    if (!stream) return;
+    if (latestId !== undefined) {
+      const last = stream.count;
+      if (latestId < stream.published) return;
+      if (last && (latestId < last.latestId || (latestId === last.latestId && unread > last.unread))) return;
+      stream.count = { latestId, unread };
+    }
+    this.enqueue(stream, { unread, frame: frame({ type: 'unread_count', count: unread }) });
   }
 
   private enqueue(stream: UserStream, event: LiveEvent): void {
