@@ -17,9 +17,10 @@ export interface InitCommand {
   of: number;
   connections: number;
   users: number;
-  /** Connections per source address; connection `i` connects from address `floor(i / perAddress)`. */
-  perAddress: number;
-  /** First two octets after 127: `127.<a>.<b>.<1 + k>` for the first connections, `<a+1>` for the reconnects. */
+  /**
+   * Each user is one browser with an address of its own, shared by its tabs: user `u` connects from
+   * `127.<addressOctet>.<u / 250>.<1 + u % 250>`, and reconnects from `127.<addressOctet + 1>.…`.
+   */
   addressOctet: number;
   concurrency: number;
   connectTimeoutMs: number;
@@ -27,11 +28,11 @@ export interface InitCommand {
 
 export type ClientCommand =
   | InitCommand
-  | { cmd: 'connect'; upTo: number }
+  | { cmd: 'connect'; upTo: number; timeoutMs: number }
   | { cmd: 'arm' }
   | { cmd: 'report' }
   | { cmd: 'disconnect'; stormUsers: number }
-  | { cmd: 'reconnect'; expected: Map<number, string[]> };
+  | { cmd: 'reconnect'; expected: Map<number, string[]>; timeoutMs: number };
 
 export interface PushReport {
   tabs: number;
@@ -54,13 +55,15 @@ export interface StormReport {
   /** Tabs whose frames did not match (a gap, a duplicate, the wrong order, an extra frame). */
   wrong: number;
   firstWrong: string | undefined;
-  /** Tabs that could not reconnect (after retries). */
+  /** Tabs that could not reconnect (retrying until the storm's deadline). */
   failed: number;
   retried: number;
+  /** Refused upgrades by HTTP status (503 server_busy, 429 too_many_upgrades…). */
+  refusals: Record<string, number>;
   firstError: string | undefined;
-  /** Per complete tab: from its `new WebSocket` to its `resumed` frame (all its missed notifications in), in ms. */
+  /** Per complete tab: from its first reconnect attempt to its `resumed` frame (all its missed notifications in), in ms. */
   catchUpMs: Float64Array;
-  /** Per complete tab: from its `new WebSocket` to its first frame (`unread_count`), in ms. */
+  /** Per complete tab: from its first reconnect attempt to its first frame (`unread_count`), in ms. */
   openMs: Float64Array;
   firstStartAt: number;
   lastDoneAt: number;
@@ -75,8 +78,9 @@ export type ClientEvent =
       open: number;
       failed: number;
       retried: number;
+      refusals: Record<string, number>;
       firstError: string | undefined;
-      /** From `new WebSocket` to the first frame (`unread_count`), per tab opened in this step, in ms. */
+      /** From the first attempt to the first frame (`unread_count`), per tab opened in this step, in ms. */
       connectMs: Float64Array;
       rssBytes: number;
     }
@@ -113,6 +117,8 @@ interface Tab {
   lastId: string;
   /** Notification ids received in the current phase. */
   ids: string[];
+  /** The first attempt of the current (re)connection; `startAt` is the current attempt's. */
+  firstAttemptAt: number;
   startAt: number;
   openAt: number;
   doneAt: number;
@@ -137,6 +143,7 @@ let storm: {
   pending: number;
   failed: number;
   retried: number;
+  refusals: Record<string, number>;
   firstError: string | undefined;
   firstWrong: string | undefined;
   lastDoneAt: number;
@@ -149,6 +156,7 @@ let storm: {
   pending: 0,
   failed: 0,
   retried: 0,
+  refusals: {},
   firstError: undefined,
   firstWrong: undefined,
   lastDoneAt: 0,
@@ -157,10 +165,15 @@ let storm: {
   reported: true,
 };
 
-const addressOf = (index: number, reconnect: boolean): string => {
-  const block = Math.floor(index / init.perAddress);
-  return `127.${init.addressOctet + (reconnect ? 1 : 0)}.${Math.floor(block / 250)}.${1 + (block % 250)}`;
-};
+const addressOf = (user: number, reconnect: boolean): string =>
+  `127.${init.addressOctet + (reconnect ? 1 : 0)}.${Math.floor(user / 250) % 256}.${1 + (user % 250)}`;
+
+/** An upgrade the server answered with an HTTP error (a cap: 503 server_busy, 429 too_many_upgrades…). */
+class RefusedError extends Error {
+  constructor(readonly status: number) {
+    super(`upgrade refused: HTTP ${status}`);
+  }
+}
 
 const rssBytes = (): number => process.memoryUsage.rss();
 
@@ -177,7 +190,7 @@ function openTab(tab: Tab, options: { lastId?: string; reconnect: boolean }): Pr
       `ws://127.0.0.1:${init.port}/api/v1/ws${query}`,
       ['normx-notify', tokens.get(tab.user)!],
       {
-        localAddress: addressOf(tab.index, options.reconnect),
+        localAddress: addressOf(tab.user, options.reconnect),
         perMessageDeflate: false,
         handshakeTimeout: init.connectTimeoutMs,
       },
@@ -214,7 +227,7 @@ function openTab(tab: Tab, options: { lastId?: string; reconnect: boolean }): Pr
       onFrame(tab, message);
     });
     socket.on('unexpected-response', (_request, response) =>
-      fail(new Error(`upgrade refused: HTTP ${response.statusCode}`)),
+      fail(new RefusedError(response.statusCode ?? 0)),
     );
     socket.on('error', (error) => fail(error));
     let upgraded = false;
@@ -324,28 +337,46 @@ function stormReport(): StormReport {
     firstWrong: storm.firstWrong,
     failed: storm.failed,
     retried: storm.retried,
+    refusals: storm.refusals,
     firstError: storm.firstError,
-    catchUpMs: Float64Array.from(complete, (tab) => tab.doneAt - tab.startAt),
-    openMs: Float64Array.from(complete, (tab) => tab.openAt - tab.startAt),
+    catchUpMs: Float64Array.from(complete, (tab) => tab.doneAt - tab.firstAttemptAt),
+    openMs: Float64Array.from(complete, (tab) => tab.openAt - tab.firstAttemptAt),
     firstStartAt: storm.firstStartAt,
     lastDoneAt: storm.lastDoneAt,
     lateFrames: storm.lateFrames,
   };
 }
 
-/** Opens `list` with `concurrency` in flight, each tried up to `tries` times. */
+/**
+ * The client library's reconnection delay after `attempt` failures (web/client/notify-client.ts):
+ * drawn in [c/2, c] with c = 0.5 s doubling up to 30 s. A browser cannot read a refused upgrade's
+ * status nor its Retry-After (it sees 1006), so neither changes the delay.
+ */
+const backoffMs = (attempt: number): number => {
+  const ceiling = Math.min(30_000, 500 * 2 ** attempt);
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+};
+
+/** Opens `list` with `concurrency` in flight; a failed attempt is tried again as the client library would, until `deadlineAt`. */
 async function openAll(
   list: Tab[],
   concurrency: number,
-  options: { reconnect: boolean; tries: number; withLastId: boolean },
-): Promise<{ failed: number; retried: number; firstError: string | undefined }> {
+  options: { reconnect: boolean; deadlineAt: number; withLastId: boolean },
+): Promise<{
+  failed: number;
+  retried: number;
+  refusals: Record<string, number>;
+  firstError: string | undefined;
+}> {
   let next = 0;
   let failed = 0;
   let retried = 0;
+  const refusals: Record<string, number> = {};
   let firstError: string | undefined;
   const worker = async (): Promise<void> => {
     while (next < list.length) {
       const tab = list[next++]!;
+      tab.firstAttemptAt = wallClock();
       for (let attempt = 1; ; attempt++) {
         try {
           await openTab(tab, {
@@ -354,20 +385,22 @@ async function openAll(
           });
           break;
         } catch (error) {
-          firstError ??= (error as Error).message;
-          if (attempt >= options.tries) {
+          if (error instanceof RefusedError) refusals[error.status] = (refusals[error.status] ?? 0) + 1;
+          else firstError ??= (error as Error).message;
+          const delay = backoffMs(attempt);
+          if (wallClock() + delay > options.deadlineAt) {
+            firstError ??= (error as Error).message;
             failed += 1;
             break;
           }
           retried += 1;
-          // Jittered backoff, as the client library does (it starts at 0.5 s).
-          await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 500));
+          await new Promise((resolve) => setTimeout(resolve, delay));
         }
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
-  return { failed, retried, firstError };
+  return { failed, retried, refusals, firstError };
 }
 
 async function handle(command: ClientCommand): Promise<void> {
@@ -384,6 +417,7 @@ async function handle(command: ClientCommand): Promise<void> {
           ready: false,
           lastId: '0',
           ids: [],
+          firstAttemptAt: 0,
           startAt: 0,
           openAt: 0,
           doneAt: 0,
@@ -411,7 +445,7 @@ async function handle(command: ClientCommand): Promise<void> {
       const batch = tabs.filter((tab) => tab.index < command.upTo && !tab.ready && tab.socket === undefined);
       const result = await openAll(batch, init.concurrency, {
         reconnect: false,
-        tries: 3,
+        deadlineAt: wallClock() + command.timeoutMs,
         withLastId: false,
       });
       send({
@@ -420,7 +454,7 @@ async function handle(command: ClientCommand): Promise<void> {
         ...result,
         connectMs: Float64Array.from(
           batch.filter((tab) => tab.ready),
-          (tab) => tab.openAt - tab.startAt,
+          (tab) => tab.openAt - tab.firstAttemptAt,
         ),
         rssBytes: rssBytes(),
       });
@@ -463,6 +497,7 @@ async function handle(command: ClientCommand): Promise<void> {
         pending: list.length,
         failed: 0,
         retried: 0,
+        refusals: {},
         firstError: undefined,
         firstWrong: undefined,
         lastDoneAt: 0,
@@ -477,9 +512,14 @@ async function handle(command: ClientCommand): Promise<void> {
         tab.wrong = undefined;
       }
       // Every tab at once: one socket each, opened in the same turn of the event loop.
-      const result = await openAll(list, list.length, { reconnect: true, tries: 5, withLastId: true });
+      const result = await openAll(list, list.length, {
+        reconnect: true,
+        deadlineAt: wallClock() + command.timeoutMs,
+        withLastId: true,
+      });
       storm.failed = result.failed;
       storm.retried = result.retried;
+      storm.refusals = result.refusals;
       storm.firstError = result.firstError;
       for (let k = 0; k < result.failed; k++) stormSettled();
       return;

@@ -1,14 +1,14 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { storeNotification } from '../activities/notification-store.js';
-import { configVariables } from '../config/config.js';
+import { configVariables, loadConfig } from '../config/config.js';
 import { migrate, openOrm, type Orm } from '../db/orm.js';
 import type { ClientCommand, ClientEvent, PushReport, StormReport } from './connections-client.js';
 import { machineFacts, percentile, renderText, writeBenchReport, type BenchTarget } from './report.js';
@@ -84,8 +84,9 @@ const clientProcesses = Math.max(
 );
 const defaultStep = Math.max(1000, Math.min(10_000, Math.round(connections / 5 / 1000) * 1000));
 const step = envInt('BENCH_STEP', defaultStep);
-const connectConcurrency = envInt('BENCH_CONNECT_CONCURRENCY', 128);
-const perAddress = envInt('BENCH_PER_ADDRESS', 10_000);
+/** Connects in flight over all client processes: under the server's WS_MAX_OPENING_SOCKETS (100), so that filling up is not refused. */
+const connectConcurrency = envInt('BENCH_CONNECT_CONCURRENCY', 96);
+const connectTimeoutSeconds = envInt('BENCH_CONNECT_TIMEOUT_S', 240);
 const commitConcurrency = envInt('BENCH_COMMIT_CONCURRENCY', 8);
 const deadlineSeconds = envInt('BENCH_DEADLINE_S', 570);
 const stormTimeoutSeconds = envInt('BENCH_STORM_TIMEOUT_S', 120);
@@ -376,6 +377,8 @@ function summarizeHeapProfile(profile: SamplingHeapProfile): string[] {
 
 const profiles: string[] = [];
 let inherited: string[] = [];
+/** The server's connection caps in force for the run. */
+let capsText = '';
 async function profiled<T>(phase: string, work: () => Promise<T>): Promise<T> {
   if (profilePhase !== phase) return work();
   await inspector!.startProfile();
@@ -434,6 +437,57 @@ function summarizeProfile(profile: CpuProfile): {
       .slice(0, count)
       .map(([key, value]) => [key, (value / total) * 100]);
   return { byPackage: top(byPackage, 12), byFunction: top(byFunction, 15) };
+}
+
+/** Busy CPU seconds of the whole machine (/proc/stat: everything but idle and iowait). */
+function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** CPU seconds (user + system) of one process; 0 once it is gone. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The run's own processes: this one, the server, the clients and the PostgreSQL backends of the
+ * bench's database; what the machine did beyond them is other people's load.
+ */
+async function ownPids(serverPid: number): Promise<number[]> {
+  const backends = await orm!.em
+    .fork()
+    .execute<Array<{ pid: number }>>('select pid from pg_stat_activity where datname = current_database()');
+  return [process.pid, serverPid, ...clients.map((c) => c.process.pid ?? 0), ...backends.map((b) => b.pid)];
+}
+
+/** Measures how many cores other processes kept busy while `work` ran. */
+async function otherLoadDuring<T>(
+  serverPid: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; otherCores: number }> {
+  const pids = await ownPids(serverPid);
+  const ownBefore = pids.map(processCpuSeconds);
+  const busyBefore = machineBusySeconds();
+  const started = performance.now();
+  const result = await work();
+  const wall = (performance.now() - started) / 1000;
+  const own = pids.reduce(
+    (sum, pid, index) => sum + Math.max(0, processCpuSeconds(pid) - ownBefore[index]!),
+    0,
+  );
+  return { result, otherCores: Math.max(0, (machineBusySeconds() - busyBefore - own) / wall) };
 }
 
 function procStatus(pid: number): Record<string, number> {
@@ -600,6 +654,24 @@ async function inPool<T>(
   return results;
 }
 
+function addRefusals(into: Record<string, number>, more: Record<string, number>): Record<string, number> {
+  for (const [status, count] of Object.entries(more)) into[status] = (into[status] ?? 0) + count;
+  return into;
+}
+const REFUSAL_NAMES: Record<string, string> = {
+  '503': 'server_busy',
+  '429': 'too_many_upgrades or too_many_sockets',
+};
+const refusalText = (refusals: Record<string, number>): string =>
+  Object.keys(refusals).length === 0
+    ? 'none'
+    : Object.entries(refusals)
+        .map(
+          ([status, count]) =>
+            `${count} × HTTP ${status}${REFUSAL_NAMES[status] ? ` (${REFUSAL_NAMES[status]})` : ''}`,
+        )
+        .join(', ');
+
 const concat = (arrays: Float64Array[]): number[] => arrays.flatMap((array) => Array.from(array));
 
 /** Least-squares slope and intercept of y over x. */
@@ -660,6 +732,10 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     JWT_JWKS_URL: '',
   };
+  const caps = loadConfig(serverEnv).server.connectionLimits;
+  capsText =
+    `WS_MAX_OPENING_SOCKETS=${caps.maxOpeningSockets}, WS_UPGRADES_PER_SECOND_PER_ADDRESS=${caps.upgradesPerAddress.perSecond}, ` +
+    `WS_UPGRADE_BURST_PER_ADDRESS=${caps.upgradesPerAddress.burst}, WS_MAX_SOCKETS_PER_USER=${caps.maxSocketsPerUser}`;
   serverProcess = spawn(
     process.execPath,
     ['--import', 'tsx', `--inspect=127.0.0.1:${inspectPort}`, 'server/main.ts'],
@@ -700,22 +776,25 @@ async function main(): Promise<void> {
       of: clients.length,
       connections,
       users,
-      perAddress,
       addressOctet,
-      concurrency: connectConcurrency,
+      concurrency: Math.max(1, Math.floor(connectConcurrency / clientProcesses)),
       connectTimeoutMs: 60_000,
     });
   await Promise.all(clients.map((client) => client.next('inited', 120_000)));
 
   // Connections, step by step; memory after each step.
   let connectSeconds = 0;
+  const connectRefusals: Record<string, number> = {};
   const tcpBeforeConnect = tcpCounters();
+  const connectLoadStart = { pids: await ownPids(pid), busy: machineBusySeconds(), at: performance.now() };
+  const connectOwnBefore = connectLoadStart.pids.map(processCpuSeconds);
   const allConnectMs: number[] = [];
   let clientRss = 0;
   for (const upTo of steps) {
     const started = performance.now();
     const results = await profiled(upTo === connections ? 'connect' : 'none', () => {
-      for (const client of clients) client.send({ cmd: 'connect', upTo });
+      for (const client of clients)
+        client.send({ cmd: 'connect', upTo, timeoutMs: connectTimeoutSeconds * 1000 });
       return Promise.race([
         Promise.all(clients.map((client) => client.next('connected', 300_000))),
         serverExit,
@@ -726,11 +805,13 @@ async function main(): Promise<void> {
     const open = results.reduce((sum, r) => sum + r.open, 0);
     const failed = results.reduce((sum, r) => sum + r.failed, 0);
     const retried = results.reduce((sum, r) => sum + r.retried, 0);
+    for (const r of results) addRefusals(connectRefusals, r.refusals);
     const stepMs = concat(results.map((r) => r.connectMs));
     allConnectMs.push(...stepMs);
     clientRss = Math.max(clientRss, ...results.map((r) => r.rssBytes));
     log(
-      `${open} open (${failed} failed, ${retried} retried${failed + retried > 0 ? `: ${results.find((r) => r.firstError)?.firstError}` : ''}) in ${seconds.toFixed(1)} s`,
+      `${open} open (${failed} failed, ${retried} retried; refused so far: ${refusalText(connectRefusals)}` +
+        `${results.find((r) => r.firstError) ? `; first error: ${results.find((r) => r.firstError)?.firstError}` : ''}) in ${seconds.toFixed(1)} s`,
     );
     if (failed > 0)
       throw new Error(`${failed} connections failed: ${results.find((r) => r.firstError)?.firstError}`);
@@ -746,7 +827,18 @@ async function main(): Promise<void> {
     );
   }
   const connectTcp = tcpCountersSince(tcpBeforeConnect);
-  log(`TCP while connecting: ${connectTcp}`);
+  const connectOtherCores = Math.max(
+    0,
+    (machineBusySeconds() -
+      connectLoadStart.busy -
+      connectLoadStart.pids.reduce(
+        (sum, p, index) => sum + Math.max(0, processCpuSeconds(p) - connectOwnBefore[index]!),
+        0,
+      )) /
+      ((performance.now() - connectLoadStart.at) / 1000),
+  );
+  log(`TCP while connecting: ${connectTcp}; other processes kept ${connectOtherCores.toFixed(2)} cores busy`);
+
   const connected = samples[samples.length - 1]!;
   const allAuthenticated = connected.connections === connections && connected.usersOnline === users;
 
@@ -825,29 +917,32 @@ async function main(): Promise<void> {
       await sleep(250);
     }
   })();
-  await profiled('storm', async () => {
-    stormStart = wallClock();
-    if (profilePhase === 'storm-heap')
-      await inspector!.call('HeapProfiler.startSampling', { samplingInterval: 4096 });
-    for (const client of clients) client.send({ cmd: 'reconnect', expected });
-    if (profilePhase === 'storm-heap')
-      void sleep(Number(process.env.BENCH_HEAP_SAMPLE_AFTER_MS ?? 3000)).then(async () => {
-        const { profile } = (await inspector!.call('HeapProfiler.stopSampling')) as {
-          profile: SamplingHeapProfile;
-        };
-        const lines = summarizeHeapProfile(profile);
-        profiles.push(lines.join('\n'));
-        log(lines.join('\n'));
-      });
-    await Promise.all(
-      clients.map((client) =>
-        client.next('reconnected', stormTimeoutSeconds * 1000).catch((error: Error) => {
-          if (!(error instanceof TimeoutError)) throw error;
-          stormTimedOut = true;
-        }),
-      ),
-    );
-  });
+  const stormLoad = await otherLoadDuring(pid, () =>
+    profiled('storm', async () => {
+      stormStart = wallClock();
+      if (profilePhase === 'storm-heap')
+        await inspector!.call('HeapProfiler.startSampling', { samplingInterval: 4096 });
+      for (const client of clients)
+        client.send({ cmd: 'reconnect', expected, timeoutMs: stormTimeoutSeconds * 1000 });
+      if (profilePhase === 'storm-heap')
+        void sleep(Number(process.env.BENCH_HEAP_SAMPLE_AFTER_MS ?? 3000)).then(async () => {
+          const { profile } = (await inspector!.call('HeapProfiler.stopSampling')) as {
+            profile: SamplingHeapProfile;
+          };
+          const lines = summarizeHeapProfile(profile);
+          profiles.push(lines.join('\n'));
+          log(lines.join('\n'));
+        });
+      await Promise.all(
+        clients.map((client) =>
+          client.next('reconnected', stormTimeoutSeconds * 1000).catch((error: Error) => {
+            if (!(error instanceof TimeoutError)) throw error;
+            stormTimedOut = true;
+          }),
+        ),
+      );
+    }),
+  );
   stormRunning = false;
   await stormSampler;
   const hwmAfterStorm = procStatus(pid).VmHWM ?? NaN;
@@ -867,6 +962,7 @@ async function main(): Promise<void> {
     wrong: stormReports.reduce((sum, r) => sum + r.wrong, 0),
     failed: stormReports.reduce((sum, r) => sum + r.failed, 0),
     retried: stormReports.reduce((sum, r) => sum + r.retried, 0),
+    refusals: stormReports.reduce((all, r) => addRefusals(all, r.refusals), {} as Record<string, number>),
     lateFrames: stormReports.reduce((sum, r) => sum + r.lateFrames, 0),
     firstWrong: stormReports.find((r) => r.firstWrong)?.firstWrong,
     firstError: stormReports.find((r) => r.firstError)?.firstError,
@@ -876,6 +972,7 @@ async function main(): Promise<void> {
     tcp: tcpCountersSince(tcpBeforeStorm),
   };
   log(`TCP during the storm: ${storm.tcp}`);
+  log(`other processes kept ${stormLoad.otherCores.toFixed(2)} cores busy during the storm`);
   const stormOk =
     !stormTimedOut &&
     storm.complete === storm.tabs &&
@@ -884,7 +981,7 @@ async function main(): Promise<void> {
     storm.lateFrames === 0;
   log(
     `storm: ${storm.complete} of ${storm.tabs} tabs caught up (${storm.wrong} wrong, ${storm.failed} failed, ` +
-      `${storm.retried} retried, ${storm.lateFrames} late frames) in ${storm.seconds.toFixed(2)} s; per tab p50 ` +
+      `${storm.retried} retried, refused: ${refusalText(storm.refusals)}, ${storm.lateFrames} late frames) in ${storm.seconds.toFixed(2)} s; per tab p50 ` +
       `${fmt(percentile(storm.catchUpMs, 50))} ms, p99 ${fmt(percentile(storm.catchUpMs, 99))} ms` +
       `${storm.firstWrong ? `; first wrong: ${storm.firstWrong}` : ''}${storm.firstError ? `; first error: ${storm.firstError}` : ''}`,
   );
@@ -933,7 +1030,9 @@ async function main(): Promise<void> {
         storm.wrong > 0 ? `${storm.wrong} tabs wrong, first: ${storm.firstWrong}` : '',
         storm.failed > 0 ? `${storm.failed} tabs could not reconnect: ${storm.firstError}` : '',
         storm.lateFrames > 0 ? `${storm.lateFrames} duplicate frames after resumed` : '',
-        storm.retried > 0 ? `${storm.retried} connection attempts retried (${storm.firstError})` : '',
+        storm.retried > 0
+          ? `${storm.retried} attempts retried with the client library's backoff; upgrades refused: ${refusalText(storm.refusals)}`
+          : '',
         `${connections - storm.tabs} other tabs stayed connected meanwhile`,
       ]
         .filter(Boolean)
@@ -978,13 +1077,21 @@ async function main(): Promise<void> {
     'Tabs per user': fmt(connections / users, 2),
     'Connection steps (BENCH_STEP)': steps.join(', '),
     'Client processes (BENCH_CLIENT_PROCESSES)': clientProcesses,
-    'Connects in flight per client process (BENCH_CONNECT_CONCURRENCY)': connectConcurrency,
-    'Connections per source address (BENCH_PER_ADDRESS)': perAddress,
+    'Connects in flight while filling up, all client processes (BENCH_CONNECT_CONCURRENCY)':
+      connectConcurrency,
+    'Source addresses': 'one per user (its tabs share it, as one browser), another one for its reconnects',
+    'Server connection caps (defaults unless set above)': capsText,
     'Storm tabs (BENCH_STORM_TABS)': `${stormTabs} (every tab of ${stormUsers} users)`,
     'Missed notifications per storm user (BENCH_STORM_NOTIFICATIONS)': stormNotifications,
     'Commit concurrency (BENCH_COMMIT_CONCURRENCY)': commitConcurrency,
     'Open files (soft / hard)': `${limits.soft} / ${limits.hard}`,
     'Load average at start (1 / 5 / 15 min; the machine is shared)': loadAtStart,
+    ...(profilePhase && {
+      'Server profile (BENCH_PROFILE)':
+        profilePhase === 'storm-heap'
+          ? 'storm-heap: sampling heap profiler during the storm, 4 KiB interval (output under Notes)'
+          : `${profilePhase}: CPU profile (output under Notes)`,
+    }),
     'Server environment': `DATABASE_URL (fresh database), TEMPORAL_ADDRESS=127.0.0.1:1, JWT_HS256_SECRET (random), SERVER_HOST=127.0.0.1, SERVER_PORT (free), LOG_LEVEL=warn; ${
       inherited.length > 0 ? `from the bench's environment: ${inherited.join(', ')}; ` : ''
     }everything else at its default`,
@@ -994,8 +1101,11 @@ One delivery server process, \`node --import tsx --inspect=127.0.0.1:<port> serv
 point, unchanged), on a fresh PostgreSQL database migrated with \`migrate(openOrm(url))\`, with LISTEN on and
 Temporal unreachable (the server connects to it lazily). ${clientProcesses} client processes (\`bench/connections-client.ts\`,
 one \`ws\` client per tab, as a browser tab holds one socket) connect from their own loopback source addresses
-(\`127.${addressOctet}.0.x\`, ${perAddress.toLocaleString('en-US')} connections per address, so no address runs out of ephemeral ports;
-the reconnects come from \`127.${addressOctet + 1}.0.x\`, so they do not meet the first connections' TIME_WAIT ports).
+(each user is one browser: its tabs share an address \`127.${addressOctet}.x.y\` of their own, so the server's per-address
+upgrade limit sees what it would see in production, and no address runs short of ephemeral ports; the reconnects
+come from \`127.${addressOctet + 1}.x.y\`, so they do not meet the first connections' TIME_WAIT ports). While filling up,
+${connectConcurrency} connects are in flight over all client processes, under the server's cap on sessions opening at once. The
+server runs with its default connection caps (${capsText}).
 Connection \`i\` belongs to user \`i mod ${users}\`; each user has an HS256 token (jose, \`sub\` = user id, 2 h expiry) sent in
 \`Sec-WebSocket-Protocol: normx-notify, <token>\`. A connection counts as authenticated and subscribed when its first
 frame, \`unread_count\`, arrives: the server sends it after verifying the token, subscribing the socket to the user's
@@ -1016,10 +1126,12 @@ call, so the latency is store call → commit → NOTIFY → server → tab. Eve
 notification it got, is dropped at once (socket destroyed, no close handshake, like a lost network); the other
 ${(connections - stormTabs).toLocaleString('en-US')} stay. Once the server has seen them go, ${stormNotifications} notifications per storm user are committed
 (${(stormUsers * stormNotifications).toLocaleString('en-US')} in all, not timed). Then every storm tab reconnects in the same event-loop turn of its
-client process, with \`?lastId=<its last id>\`; a failed attempt is retried after 0.25–0.75 s, 5 tries at most.
+client process, with \`?lastId=<its last id>\`. A refused or failed attempt is tried again as the client library
+(\`web/client/notify-client.ts\`) does: after a delay drawn in [c/2, c], c = 0.5 s doubling up to 30 s (a browser sees
+a refused upgrade as 1006: neither its status nor its Retry-After changes the delay), until ${stormTimeoutSeconds} s have passed.
 A tab is caught up when \`resumed\` arrives after exactly its user's missed ids, in order; any other notification
 frame, before or up to a second after, counts as wrong. The storm time runs from the reconnect command to the
-last tab caught up; the per-tab time from its \`new WebSocket\` to its \`resumed\`.
+last tab caught up; the per-tab time from its first reconnect attempt to its \`resumed\`.
 `;
   const notes = `
 - Connect: ${connections.toLocaleString('en-US')} connections in ${fmt(connectSeconds, 1)} s of connecting (${fmt(connections / connectSeconds)} per second, the
@@ -1031,7 +1143,10 @@ last tab caught up; the per-tab time from its \`new WebSocket\` to its \`resumed
   exactly one (${push.missing} none, ${push.extra} more, ${push.closed} closed); latency p50 ${fmt(percentile(push.latencies, 50))} ms,
   p99 ${fmt(percentile(push.latencies, 99))} ms, max ${fmt(Math.max(...push.latencies))} ms; the last tab had it ${fmt(pushSeconds, 1)} s after the first store call.
 - Storm: the ${(stormUsers * stormNotifications).toLocaleString('en-US')} missed notifications took ${fmt(missedCommitSeconds, 1)} s to commit. Reconnect (first frame)
-  p50 ${fmt(percentile(storm.openMs, 50))} ms, p99 ${fmt(percentile(storm.openMs, 99))} ms; ${storm.retried} attempts retried${storm.firstError ? ` (first: ${storm.firstError})` : ''}.
+  p50 ${fmt(percentile(storm.openMs, 50))} ms, p99 ${fmt(percentile(storm.openMs, 99))} ms from the first attempt; ${storm.retried} attempts retried; upgrades refused by
+  the server's caps: ${refusalText(storm.refusals)}${storm.firstError ? `; first other error: ${storm.firstError}` : ''}. While filling up: ${refusalText(connectRefusals)} refused.
+- Other processes on the machine (not this run's: not the server, the clients, this process nor the PostgreSQL backends of its
+  database) kept ${fmt(connectOtherCores, 2)} of the ${cpus().length} cores busy while connecting and ${fmt(stormLoad.otherCores, 2)} during the storm.
 - TCP counters of the machine (\`/proc/net/netstat\`): while connecting ${connectTcp}; during the storm ${storm.tcp}.
 - Memory per connection (slopes over the steps): ${fmt(rssFit.slope)} B of RSS, of which ${fmt(heapFit.slope)} B of V8 heap
   (live objects after GC) and ${fmt(outsideHeapFit.slope)} B outside the V8 heap; kernel slab ${fmt(kernelFit.slope)} B per
