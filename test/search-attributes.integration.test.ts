@@ -65,16 +65,24 @@ async function attributesWhen(
   });
 }
 
-/** The summaries of the timers started and activities scheduled in the event history, in order. */
+/**
+ * The summaries of the timers started, activities scheduled and local activities recorded
+ * (markers) in the event history, in order.
+ */
 async function historySummaries(id: string): Promise<string[]> {
   const history = await engine.client.workflow.getHandle(dossierWorkflowId(id)).fetchHistory();
-  const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EVENT_TYPE_TIMER_STARTED } =
+  const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EVENT_TYPE_TIMER_STARTED, EVENT_TYPE_MARKER_RECORDED } =
     proto.temporal.api.enums.v1.EventType;
+  const named = new Set([
+    EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    EVENT_TYPE_TIMER_STARTED,
+    EVENT_TYPE_MARKER_RECORDED,
+  ]);
   return (history.events ?? []).flatMap((event) => {
     const summary = event.userMetadata?.summary;
-    const named =
-      event.eventType === EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || event.eventType === EVENT_TYPE_TIMER_STARTED;
-    return summary && named ? [defaultPayloadConverter.fromPayload<string>(summary)] : [];
+    return summary && named.has(event.eventType!)
+      ? [defaultPayloadConverter.fromPayload<string>(summary)]
+      : [];
   });
 }
 
