@@ -99,6 +99,12 @@ export interface DossierEffects {
   publish(view: ReminderPlanView | null, rejected: RejectedEvent[]): void;
   continueAsNewSuggested(): boolean;
   warn(message: string, attributes: Record<string, unknown>): void;
+  /**
+   * Lets the events that arrived while a reminder was being sent reach the queue before the
+   * next due one is sent: deliveries run inside one workflow task, whose signals wait for the
+   * next task.
+   */
+  receiveArrivedEvents(): Promise<void>;
 }
 
 /** How long calls about an unknown dossier wait for its create before the run gives up. */
@@ -353,6 +359,8 @@ export class DossierEngine {
       const armed = state.armed ?? state.pending.map((armedReminder) => armedReminder.kind);
       state.armed = armed.filter((kind) => kind !== reminder.kind);
       state.pending = state.pending.slice(1);
+      const next = state.pending[0];
+      if (next && Date.parse(next.at) <= this.effects.now()) await this.effects.receiveArrivedEvents();
     }
   }
 

@@ -9,6 +9,8 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setDefaultSignalHandler,
+  sleep,
+  type LocalActivityFunctionWithOptions,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -72,11 +74,15 @@ export const DOSSIER_LOCAL_ACTIVITIES = 'dossier-local-activities';
 const activityOptions = { startToCloseTimeout: '30 seconds', retry: databaseRetry };
 
 const remoteActivities = proxyActivities<DossierActivities>(activityOptions);
-// Past a minute of retries (a database outage), the SDK waits between attempts on a durable
-// timer instead of holding the workflow task, so an outage costs no more than with regular ones.
+// A few quick attempts inside the workflow task, then the same call as a regular activity
+// (`local` below), which retries durably. Unbounded local retries would hold the task (and a
+// worker slot) for the whole of a database outage and grow the history with each heartbeat:
+// the SDK moves to timers only once a backoff exceeds localRetryThreshold, which the one-minute
+// maximumInterval never does.
 const localActivities = proxyLocalActivities<DossierActivities>({
-  ...activityOptions,
-  localRetryThreshold: '1 minute',
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '20 seconds',
+  retry: { ...databaseRetry, maximumAttempts: 3 },
 });
 
 /**
@@ -91,12 +97,12 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   // Decided once, before any command: a history without the marker replays v1 whole.
   if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
   // Decided once too: a run recorded with regular activities keeps them to its end.
-  const activities = patched(DOSSIER_LOCAL_ACTIVITIES) ? localActivities : remoteActivities;
+  const local = patched(DOSSIER_LOCAL_ACTIVITIES);
 
   const { dossierId } = input;
   const engine: DossierEngine = new DossierEngine(
     dossierId,
-    temporalEffects(dossierId, activities, () => engine.view().timeZone),
+    temporalEffects(dossierId, { local }, () => engine.view().timeZone),
   );
   // One handler for every signal, not one per signal type: signals that reach a run before its
   // first task (a burst of calls, workers down, continue-as-new) are then queued in the order they
@@ -118,15 +124,37 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
 /** The engine's effects as Temporal commands: activities, durable timers, visibility. */
 function temporalEffects(
   dossierId: string,
-  activities: typeof remoteActivities | typeof localActivities,
+  { local }: { local: boolean },
   timeZone: () => string,
 ): DossierEffects {
+  /**
+   * A read or delivery: as a local activity (then, if it keeps failing, as a regular one, which
+   * is idempotent too), or as a regular activity in runs from before the patch.
+   */
+  const quick = async <K extends 'loadDossier' | 'ownerContext' | 'deliverNotification'>(
+    name: K,
+    summary: string,
+    args: Parameters<DossierActivities[K]>,
+  ): Promise<Awaited<ReturnType<DossierActivities[K]>>> => {
+    const call = (proxy: typeof remoteActivities | typeof localActivities) =>
+      refusable(() =>
+        (proxy[name] as LocalActivityFunctionWithOptions<DossierActivities[K]>).executeWithOptions(
+          { summary },
+          args,
+        ),
+      );
+    if (!local) return call(remoteActivities);
+    try {
+      return await call(localActivities);
+    } catch (error) {
+      if (error instanceof RejectedInput) throw error;
+      log.warn('Local activity failed: retrying it as a regular activity', { dossierId, activity: name });
+      return call(remoteActivities);
+    }
+  };
   return {
     now: () => Date.now(),
-    load: (id) =>
-      refusable(() =>
-        activities.loadDossier.executeWithOptions({ summary: `load dossier ${id} from the database` }, [id]),
-      ),
+    load: (id) => quick('loadDossier', `load dossier ${id} from the database`, [id]),
     // Always a regular activity: its result (the stored row, its `urgentSince`) shapes the keys
     // of what follows, so it must be in the history before anything uses it. A local save would
     // run again, with a later clock, if its workflow task failed (a crash, a signal racing a
@@ -139,14 +167,13 @@ function temporalEffects(
       ),
     async deliver(request) {
       const summary = `${notificationSummary(request.type, request.kind, dossierId)} to ${request.userId}`;
-      await refusable(() => activities.deliverNotification.executeWithOptions({ summary }, [request]));
+      await quick('deliverNotification', summary, [request]);
     },
-    ownerContext: (ownerId) =>
-      refusable(() =>
-        activities.ownerContext.executeWithOptions({ summary: `read the profile of ${ownerId}` }, [ownerId]),
-      ),
+    ownerContext: (ownerId) => quick('ownerContext', `read the profile of ${ownerId}`, [ownerId]),
+    // A regular activity: it signals other workflows with fresh event ids, which a local
+    // activity re-run after a failed task would send twice.
     async announceOwnerProfile(ownerId, exceptDossierId) {
-      await activities.requestOwnerProfileAnnouncement.executeWithOptions(
+      await remoteActivities.requestOwnerProfileAnnouncement.executeWithOptions(
         { summary: `have the other open dossiers of ${ownerId} re-planned` },
         [{ ownerId, exceptDossierId }],
       );
@@ -165,6 +192,9 @@ function temporalEffects(
     },
     publish: (view, rejected) => (view ? publishDossierState(view) : publishNotCreated(dossierId, rejected)),
     continueAsNewSuggested: () => workflowInfo().continueAsNewSuggested,
+    // Signals that came during local deliveries wait for the next workflow task: a 1 ms timer
+    // ends this one. Regular activities end a task at each call already.
+    receiveArrivedEvents: () => (local ? sleep(1) : Promise.resolve()),
     warn: (message, attributes) => log.warn(message, attributes),
   };
 }

@@ -119,6 +119,8 @@ export const runLifeOnEngine: LifeRunner = async (life: Life) => {
   let blocked: () => void = () => {};
 
   const effects: DossierEffects = {
+    // Events arrive in the model only between steps: nothing is waiting.
+    receiveArrivedEvents: async () => undefined,
     now: () => clock,
     load: async (id) => {
       const row = db.dossier(id);
