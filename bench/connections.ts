@@ -1136,7 +1136,7 @@ last tab caught up; the per-tab time from its first reconnect attempt to its \`r
   const notes = `
 - Connect: ${connections.toLocaleString('en-US')} connections in ${fmt(connectSeconds, 1)} s of connecting (${fmt(connections / connectSeconds)} per second, the
   sampling pauses between steps left out); per connection p50 ${fmt(percentile(allConnectMs, 50))} ms, p99 ${fmt(percentile(allConnectMs, 99))} ms
-  (TCP + upgrade + token check + unread-count read; mostly waiting: ${clientProcesses * connectConcurrency} connects are kept in flight,
+  (TCP + upgrade + token check + unread-count read; mostly waiting: ${connectConcurrency} connects are kept in flight,
   so each waits about that many divided by the rate). All authenticated and subscribed: ${allAuthenticated ? 'yes' : 'no'}
   (${connected.connections.toLocaleString('en-US')} connections, ${connected.usersOnline.toLocaleString('en-US')} users online).
 - Push: ${users.toLocaleString('en-US')} notifications committed in ${fmt(commitSeconds, 1)} s; ${push.exactlyOne.toLocaleString('en-US')} of ${push.tabs.toLocaleString('en-US')} tabs got
