@@ -131,7 +131,9 @@ export function createDossierClient(client: Client, options: { taskQueue: string
      * Onboarding: creates (or updates) up to BULK_MAX_DOSSIERS distinct dossiers, `concurrency`
      * calls at a time. The whole batch is validated first (a ValidationError names
      * `dossiers.<index>.<field>`; nothing is sent). Each dossier gets its event id before any is
-     * sent, so that one Temporal refused can be sent again with it, and stored once.
+     * sent, so that one not sent can be sent again with it, and stored once. After a call fails
+     * (Temporal unreachable, a timeout) no further one is started: the rest come back not sent at
+     * once, instead of each waiting out its own timeout.
      */
     async createMany(
       inputs: DossierInput[],
@@ -142,14 +144,25 @@ export function createDossierClient(client: Client, options: { taskQueue: string
         eventId: dossier.eventId ?? randomUUID(),
       }));
       const results: BatchItemResult[] = new Array(batch.length);
+      let failure: string | undefined;
       let next = 0;
       const lane = async (): Promise<void> => {
         for (let index = next++; index < batch.length; index = next++) {
-          const dossier = batch[index]!;
+          const { id, eventId } = batch[index]!;
+          if (failure !== undefined) {
+            results[index] = {
+              id,
+              sent: false,
+              eventId,
+              error: `not sent after an earlier failure: ${failure}`,
+            };
+            continue;
+          }
           try {
-            results[index] = { id: dossier.id, sent: true, ...(await upsert(dossier)) };
+            results[index] = { id, sent: true, ...(await upsert(batch[index]!)) };
           } catch (error) {
-            results[index] = { id: dossier.id, sent: false, eventId: dossier.eventId, error: String(error) };
+            failure ??= String(error);
+            results[index] = { id, sent: false, eventId, error: String(error) };
           }
         }
       };

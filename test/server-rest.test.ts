@@ -584,7 +584,7 @@ describe('onboarding route POST /api/v1/dossiers/bulk (service token, Temporal d
     assert.equal(missing.status, 404, 'the valid dossiers of a refused batch were not sent');
   });
 
-  it('400 for an empty batch or more than 1,000; 413 past 1 MiB; 403 for a user token', async () => {
+  it('400 for an empty batch or more than 1,000; 1,000 dossiers at the field limits fit; 413 past 8 MiB; 401 for an anonymous body before it is read; 403 for a user token', async () => {
     assert.equal((await bulk({ dossiers: [] })).status, 400);
     const tooMany = await bulk({ dossiers: batchOf('B3', 1001) });
     assert.equal(tooMany.status, 400, tooMany.text);
@@ -592,13 +592,59 @@ describe('onboarding route POST /api/v1/dossiers/bulk (service token, Temporal d
       tooMany.json.error.issues?.map((issue: { field: string }) => issue.field),
       ['dossiers'],
     );
+    // 1,000 titles of 500 "é" sent as \u00e9 escapes (~3 MB): the body fits, the validation
+    // (one bad date at the end) answers, and nothing is sent.
+    const escaped = JSON.stringify({
+      dossiers: batchOf('B6', 1000).map((d, index) => ({
+        ...d,
+        title: 'é'.repeat(500),
+        ...(index === 999 && { dueDate: '2027-02-30' }),
+      })),
+    }).replace(/é/g, '\\u00e9');
+    assert.ok(escaped.length > 2_500_000, `${escaped.length} bytes`);
+    const large = await httpRequest(`${engineServer.url}/api/v1/dossiers/bulk`, {
+      token: service,
+      method: 'POST',
+      body: escaped,
+    });
+    assert.equal(large.status, 400, large.text.slice(0, 300));
+    assert.deepEqual(
+      large.json.error.issues?.map((issue: { field: string }) => issue.field),
+      ['dossiers.999.dueDate'],
+    );
     const huge = await bulk({
-      dossiers: batchOf('B4', 1).map((d) => ({ ...d, title: 'x'.repeat(1_100_000) })),
+      dossiers: batchOf('B4', 1).map((d) => ({ ...d, title: 'x'.repeat(9_000_000) })),
     });
     assert.equal(huge.status, 413, huge.text);
     assert.equal(huge.json.error.code, 'payload_too_large');
+    const anonymous = await httpRequest(`${engineServer.url}/api/v1/dossiers/bulk`, {
+      method: 'POST',
+      body: { dossiers: batchOf('B7', 1).map((d) => ({ ...d, title: 'x'.repeat(2_000_000) })) },
+    });
+    assert.equal(anonymous.status, 401, 'the token is checked before the body is read');
     const user = await bulk({ dossiers: batchOf('B5', 1) }, await engineServer.token('alice'));
     assert.equal(user.status, 403);
+  });
+
+  it('503 with every dossier not sent, without waiting out a timeout per dossier, when Temporal is unreachable', async () => {
+    const reply = await httpRequest(`${harness.url}/api/v1/dossiers/bulk`, {
+      token: await harness.token('normx-backend', { service: true }),
+      body: { dossiers: batchOf('B8', 100) },
+    });
+    assert.equal(reply.status, 503, reply.text);
+    assert.equal(reply.json.sent, 0);
+    const results = reply.json.results as Array<{
+      id: string;
+      sent: boolean;
+      eventId: string;
+      error: string;
+    }>;
+    assert.equal(results.length, 100);
+    assert.ok(results.every((result) => !result.sent && result.eventId && result.error));
+    assert.ok(
+      results.filter((result) => result.error.startsWith('not sent after an earlier failure')).length >= 50,
+      'after the first failures, the rest are not started',
+    );
   });
 });
 

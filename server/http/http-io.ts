@@ -23,6 +23,11 @@ const MAX_BODY_BYTES = 64 * 1024;
 export interface RouteOptions {
   /** The largest body the route reads (default 64 KiB); larger is a 413 payload_too_large. */
   maxBodyBytes?: number;
+  /**
+   * Runs before the body is read (a throw answers without reading it): a route that takes a
+   * large body checks the token first, so that no anonymous request makes the server buffer it.
+   */
+  authorize?: (context: RequestContext) => Promise<void>;
 }
 
 /**
@@ -36,7 +41,7 @@ export function jsonRoute(
   pattern: string,
   logger: Logger,
   handler: (context: RequestContext) => Promise<JsonReply>,
-  { maxBodyBytes = MAX_BODY_BYTES }: RouteOptions = {},
+  { maxBodyBytes = MAX_BODY_BYTES, authorize }: RouteOptions = {},
 ): void {
   const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
@@ -54,6 +59,7 @@ export function jsonRoute(
       body: undefined,
     };
     let aborted = false;
+    let bodyRead = false;
     res.onAborted(() => {
       aborted = true;
     });
@@ -64,13 +70,27 @@ export function jsonRoute(
           .writeStatus(statusLine(reply.status))
           .writeHeader('content-type', reply.contentType ?? 'application/json')
           .writeHeader('cache-control', 'no-store')
-          .end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+          // A body left unread (refused before reading it, or too large) would stall the
+          // connection: close it after the reply.
+          .end(
+            typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body),
+            method !== 'get' && !bodyRead,
+          );
       });
     };
+    // uWebSockets.js drops body chunks that arrive before `onData` is set: read from now on.
+    // A route with `authorize` checks the token meanwhile and, refused, answers at once and
+    // closes, so that an anonymous request holds at most what arrived during the check.
+    const body = method === 'get' ? undefined : readJsonBody(res, maxBodyBytes);
+    body?.catch(() => undefined); // observed below; a refused request never awaits it
     const run = async (): Promise<void> => {
       if (params.includes(undefined))
         throw new ClientError('bad_request', 'The path is not valid percent-encoded UTF-8');
-      if (method !== 'get') context.body = await readJsonBody(res, maxBodyBytes);
+      if (authorize) await authorize(context);
+      if (body) {
+        context.body = await body;
+        bodyRead = true;
+      }
       respond(await handler(context));
     };
     run().catch((error: unknown) => {

@@ -133,11 +133,12 @@ function build(): object {
         post: {
           summary: 'Onboard up to 1,000 dossiers in one call (service token)',
           description:
-            'Validated whole first (a 400 names `dossiers.<index>.<field>`; nothing is sent), then each dossier is sent as by POST /api/v1/dossiers. One result per dossier, in order: a dossier not sent (`sent: false`) is sent again with its `eventId` and is then stored once. Body up to 1 MiB.',
+            'Validated whole first (a 400 names `dossiers.<index>.<field>`; nothing is sent), then each dossier is sent as by POST /api/v1/dossiers. One result per dossier, in order: a dossier not sent (`sent: false`) is sent again with its `eventId` and is then stored once. 202 when any dossier was sent, 503 (same body) when none was, e.g. Temporal unreachable: after a failure no further dossier is started. Body up to 8 MiB, read only for a service token.',
           requestBody: body(bulkDossiersBody),
           responses: {
             202: { description: 'Each dossier sent, or not', content: json(bulkAccepted) },
-            413: { description: 'The body is larger than 1 MiB', content: json(errorBody) },
+            413: { description: 'The body is larger than 8 MiB', content: json(errorBody) },
+            503: { description: 'No dossier could be sent', content: json(bulkAccepted) },
             ...errors,
           },
         },

@@ -141,18 +141,27 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     await service(context);
     return engine(() => dossiers.create(input(dossierInput, context.body)));
   });
-  // Onboarding a firm: each dossier as POST /api/v1/dossiers would, 32 at a time; 202 with one
-  // result per dossier, in order (a dossier Temporal refused is retried with its eventId).
+  // Onboarding a firm: each dossier as POST /api/v1/dossiers would, 32 at a time; one result per
+  // dossier, in order (a dossier not sent is sent again with its eventId). 202 when any was
+  // sent, 503 when none was (Temporal unreachable). The token is checked before the 8 MiB body
+  // is read.
   route(
     'post',
     '/api/v1/dossiers/bulk',
     async (context) => {
-      await service(context);
       const { dossiers: batch } = input(bulkDossiersBody, context.body);
       const results = await dossiers.createMany(batch);
-      return { status: 202, body: { sent: results.filter((result) => result.sent).length, results } };
+      const sent = results.filter((result) => result.sent).length;
+      const failed = results.find((result) => !result.sent);
+      if (failed) {
+        logger.warn(
+          { route: '/api/v1/dossiers/bulk', sent, notSent: results.length - sent, firstError: failed.error },
+          'Bulk create: some dossiers were not sent',
+        );
+      }
+      return { status: sent === 0 ? 503 : 202, body: { sent, results } };
     },
-    { maxBodyBytes: BULK_MAX_BODY_BYTES },
+    { maxBodyBytes: BULK_MAX_BODY_BYTES, authorize: service },
   );
   route('put', '/api/v1/dossiers/:id', async (context) => {
     await service(context);
