@@ -25,7 +25,7 @@ export const PROTOCOL = 'normx-notify';
  * one socket may pin: 16 MiB before let 60 sockets of a few tokens take a gigabyte (issue 11
  * review, defect 2).
  */
-const transportMaxPayloadBytes = (maxPayloadBytes: number): number =>
+export const transportMaxPayloadBytes = (maxPayloadBytes: number): number =>
   Math.max(4 * maxPayloadBytes, 256 * 1024);
 /** `ws.send`'s result for a frame dropped over `maxBackpressure`. */
 const SEND_DROPPED = 2;
