@@ -317,3 +317,12 @@ export async function waitForQuietMachine(log: (message: string) => void): Promi
  */
 export const othersCores = (window: CpuWindow): string =>
   fixed(window.machine.others / Math.max(0.001, window.seconds), 2) + ` of ${window.machine.cores}`;
+
+/** The worker's extra environment as a report parameter (`KEY=VALUE …`, or `none`). */
+export function workerEnvParameter(env: Record<string, string>): string {
+  return (
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ') || 'none'
+  );
+}

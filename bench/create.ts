@@ -17,6 +17,7 @@ import {
   dateInDays,
   devServerOptionsFromEnv,
   devServerParameters,
+  workerEnvParameter,
   envInt,
   fixed,
   gitFacts,
@@ -343,10 +344,7 @@ async function main(): Promise<void> {
       timeout: `${seconds(timeoutMs)} s`,
       "owners' zone (DEFAULT_TIMEZONE)": zone,
       ...devServerParameters(results[0]?.devServerFacts),
-      'worker extra env':
-        Object.entries(extraWorkerEnv)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || 'none',
+      'worker extra env': workerEnvParameter(extraWorkerEnv),
       commit,
     },
     table: { headers, rows },

@@ -18,6 +18,7 @@ import {
   cpuNote,
   cumulativePoints,
   devServerParameters,
+  workerEnvParameter,
   logNotes,
   othersCores,
   dateInDays,
@@ -427,10 +428,7 @@ async function main(): Promise<void> {
         : 'max(120 s, 0.06 s × N)',
       "owners' zone (DEFAULT_TIMEZONE)": zone,
       ...devServerParameters(facts),
-      'worker extra env':
-        Object.entries(extraWorkerEnv)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || 'none',
+      'worker extra env': workerEnvParameter(extraWorkerEnv),
       commit,
     },
     table: { headers, rows },

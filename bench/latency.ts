@@ -16,6 +16,7 @@ import {
   dateInDays,
   devServerOptionsFromEnv,
   devServerParameters,
+  workerEnvParameter,
   envInt,
   envList,
   fixed,
@@ -365,10 +366,7 @@ async function main(): Promise<void> {
       'max requests in flight': maxInFlight,
       "owners' zone (DEFAULT_TIMEZONE)": zone,
       ...devServerParameters(stack.devServerFacts),
-      'worker extra env':
-        Object.entries(extraWorkerEnv)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || 'none',
+      'worker extra env': workerEnvParameter(extraWorkerEnv),
       commit,
     },
     table: { headers, rows },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Observable } from 'rxjs';
 import WebSocket from 'ws';
+import { library, type ClientLike } from './support/node-tabs.js';
 import { startServerHarness, type ServerHarness } from './support/notify-server.js';
 import { waitFor } from './support/wait.js';
 
@@ -12,29 +12,6 @@ import { waitFor } from './support/wait.js';
  * `?lastId=` catch-up arrives (the server sends them in strictly increasing id order), so that
  * each reconnection goes on where the cut one stopped instead of starting the same catch-up again.
  */
-
-interface ClientLike {
-  readonly notifications$: Observable<{ id: string }>;
-  readonly lastId: string | undefined;
-  close(): void;
-}
-
-interface ClientModule {
-  createNotifyClient(options: {
-    url: string;
-    getToken: () => string | Promise<string>;
-    storage: null;
-    lastId?: string;
-    backoff?: { initialMs?: number; maxMs?: number };
-    WebSocket: unknown;
-  }): ClientLike;
-}
-
-/** NOTIFY_CLIENT_MODULE: another build of the library (e.g. an older one, to see the test fail). */
-const CLIENT_MODULE: string = process.env.NOTIFY_CLIENT_MODULE
-  ? new URL(process.env.NOTIFY_CLIENT_MODULE, `file://${process.cwd()}/`).href
-  : new URL('../web/client/notify-client.ts', import.meta.url).href;
-const library = (await import(CLIENT_MODULE)) as ClientModule;
 
 const harnesses: ServerHarness[] = [];
 const clients: ClientLike[] = [];

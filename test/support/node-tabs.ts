@@ -16,7 +16,7 @@ export interface TabError {
   fatal: boolean;
 }
 
-interface ClientLike {
+export interface ClientLike {
   readonly notifications$: Observable<{ id: string }>;
   readonly errors$: Observable<TabError>;
   readonly connectionState: 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -26,7 +26,7 @@ interface ClientLike {
   close(): void;
 }
 
-interface ClientModule {
+export interface ClientModule {
   createNotifyClient(options: {
     url: string;
     getToken: () => string | Promise<string>;
@@ -41,7 +41,8 @@ interface ClientModule {
 const CLIENT_MODULE: string = process.env.NOTIFY_CLIENT_MODULE
   ? new URL(process.env.NOTIFY_CLIENT_MODULE, `file://${process.cwd()}/`).href
   : new URL('../../web/client/notify-client.ts', import.meta.url).href;
-const library = (await import(CLIENT_MODULE)) as ClientModule;
+/** The client library under test (NOTIFY_CLIENT_MODULE or the repository's). */
+export const library = (await import(CLIENT_MODULE)) as ClientModule;
 
 export interface NodeTab {
   client: ClientLike;
