@@ -7,7 +7,7 @@ export interface ActivityDependencies {
   orm: Orm;
   /** For reconciliation: starting a dossier's missing workflow. */
   temporal: { client: Client; taskQueue: string };
-  config: Pick<AppConfig, 'reminderPolicy' | 'defaults'>;
+  config: Pick<AppConfig, 'reminderPolicy' | 'reminderAudit' | 'defaults'>;
   /** Counters of what deliverNotification did (the worker's Prometheus metrics); none in some tests. */
   metrics?: DeliveryMetrics;
 }
@@ -23,4 +23,6 @@ export interface DeliveryMetrics {
   stored(labels: NotificationLabels, lateMs: number | undefined): void;
   /** A notification already stored under its idempotency key (a retry, replay or second run): skipped. */
   duplicateSkipped(labels: NotificationLabels): void;
+  /** A reminder the audit found missing past its grace, and what became of it. */
+  reminderMissed(labels: NotificationLabels & { outcome: 'restored' | 'refused' }): void;
 }

@@ -3,7 +3,7 @@ import { IANAZone } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
-import type { SaveRequest, SaveResult } from '../domain/dossier-engine.js';
+import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import { escapeKeyComponent } from '../workflows/idempotency-keys.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
@@ -26,6 +26,8 @@ export interface NotificationRequest {
   report?: DailyReportContent;
   /** The instant a reminder was planned for. */
   scheduledFor?: string;
+  /** Sent by the reminder audit after it was found missing: `data.late` tells the client. */
+  late?: boolean;
 }
 
 const PAGE_SIZE = 500;
@@ -119,8 +121,21 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       const em = orm.em.fork();
       return em.transactional(async (tx) => {
         const user = await ensureUser(tx, dossier.ownerId, owner);
-        await tx.upsert(DossierSchema, { id: dossier.id, ...toColumns(dossier), updatedAt: new Date() });
-        return contextFor(user);
+        const context = contextFor(user);
+        const row = await tx.findOne(
+          DossierSchema,
+          { id: dossier.id },
+          { lockMode: LockMode.PESSIMISTIC_WRITE },
+        );
+        const now = new Date();
+        const replanned = !row || plansFromScratch(toSnapshot(row), dossier);
+        await tx.upsert(DossierSchema, {
+          id: dossier.id,
+          ...toColumns(dossier),
+          updatedAt: now,
+          ...(replanned && planStamp(now, context)),
+        });
+        return context;
       });
     },
 
@@ -141,10 +156,18 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         );
         const wanted = toColumns(dossier);
         if (!row) {
-          const created = tx.create(DossierSchema, { id: dossier.id, ...wanted, updatedAt: new Date() });
+          const context = contextFor(user);
+          const now = new Date();
+          const created = tx.create(DossierSchema, {
+            id: dossier.id,
+            ...wanted,
+            updatedAt: now,
+            ...planStamp(now, context),
+          });
           await tx.flush();
-          return { dossier: toSnapshot(created), context: contextFor(user), ownerProfileChanged: changed };
+          return { dossier: toSnapshot(created), context, ownerProfileChanged: changed };
         }
+        const before = toSnapshot(row);
         if (fields.includes('title')) row.title = wanted.title;
         if (fields.includes('ownerId')) row.ownerId = wanted.ownerId;
         if (fields.includes('deadline')) Object.assign(row, { dueDate: wanted.dueDate, dueAt: wanted.dueAt });
@@ -154,11 +177,15 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           row.urgentSince = keepSince ? row.urgentSince : wanted.urgentSince;
           row.urgent = wanted.urgent;
         }
-        if (fields.length > 0) row.updatedAt = new Date();
-        await tx.flush();
+        const now = new Date();
+        if (fields.length > 0) row.updatedAt = now;
         // The row's owner is the event's unless the event left the owner to the database.
         const rowOwner = row.ownerId === user.id ? user : await ensureUser(tx, row.ownerId, undefined);
-        return { dossier: toSnapshot(row), context: contextFor(rowOwner), ownerProfileChanged: changed };
+        const context = contextFor(rowOwner);
+        const after = toSnapshot(row);
+        if (plansFromScratch(before, after)) Object.assign(row, planStamp(now, context));
+        await tx.flush();
+        return { dossier: after, context, ownerProfileChanged: changed };
       });
     },
 
@@ -283,6 +310,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
             urgent: dossier.urgent,
           }),
           ...(request.report && { report: request.report }),
+          ...(request.late && { late: true }),
         },
         scheduledFor: request.scheduledFor ?? null,
       });
@@ -302,6 +330,12 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
 }
 
 /** A snapshot's values as the row's columns (the inverse of `toSnapshot`). */
+/** The audit's record of a plan from scratch (domain/reminder-audit.ts): when, in which zone. */
+const planStamp = (now: Date, context: PlanningContext) => ({
+  plannedAt: now,
+  plannedZone: context.timeZone,
+});
+
 function toColumns(dossier: DossierSnapshot) {
   return {
     title: dossier.title,

@@ -2,6 +2,7 @@ import { failDataErrorsNonRetryably } from './data-errors.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities } from './dossier-activities.js';
 import { createPeriodicJobActivities } from './periodic-job-activities.js';
+import { createReminderAuditActivities } from './reminder-audit-activities.js';
 
 export type { ActivityDependencies } from './dependencies.js';
 
@@ -13,8 +14,10 @@ export function createActivities(deps: ActivityDependencies) {
   return failDataErrorsNonRetryably({
     ...createDossierActivities(deps),
     ...createPeriodicJobActivities(deps),
+    ...createReminderAuditActivities(deps),
   });
 }
 
 export type DossierActivities = ReturnType<typeof createDossierActivities>;
 export type PeriodicJobActivities = ReturnType<typeof createPeriodicJobActivities>;
+export type ReminderAuditActivities = ReturnType<typeof createReminderAuditActivities>;

@@ -8,6 +8,7 @@ import { reportRunMinutes, REPORT_RUN_EVERY_MINUTES, type DailyReportRule } from
 
 export const HOURLY_URGENT_CHECK_SCHEDULE_ID = 'normx-notify-hourly-urgent-check';
 export const DAILY_REPORT_SCHEDULE_ID = 'normx-notify-daily-report';
+export const REMINDER_AUDIT_SCHEDULE_ID = 'normx-notify-reminder-audit';
 
 export interface ScheduleSettings {
   taskQueue: string;
@@ -19,7 +20,7 @@ export interface ScheduleSettings {
   dailyReportCatchUpWindow: string;
 }
 
-/** The two Temporal Schedules of the service, as they should be. */
+/** The Temporal Schedules of the service, as they should be. */
 export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions[] {
   const common = {
     // A missed run (server down) is caught up once, not in a burst; runs never overlap.
@@ -37,6 +38,19 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
         type: 'startWorkflow',
         workflowType: 'hourlyUrgentCheckWorkflow',
         workflowId: 'hourly-urgent-check',
+        taskQueue: settings.taskQueue,
+      },
+      ...common,
+    },
+    {
+      // At half past: the hourly check has restarted missing workflows at the hour, and the
+      // 08:00 reminders have had their grace (REMINDER_AUDIT_GRACE) by 08:30 … 09:30.
+      scheduleId: REMINDER_AUDIT_SCHEDULE_ID,
+      spec: { calendars: [{ minute: 30, hour: { start: 0, end: 23 } }], timezone: settings.timeZone },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'reminderAuditWorkflow',
+        workflowId: 'reminder-audit',
         taskQueue: settings.taskQueue,
       },
       ...common,

@@ -30,6 +30,12 @@ const catchUpWindow = z.string().refine(
   },
   `must be an ISO 8601 duration from PT${MIN_CATCH_UP_WINDOW_MINUTES}M to PT${MAX_CATCH_UP_WINDOW_MINUTES / 60}H`,
 );
+/** The reminder audit's durations: from a second (tests) to 31 days. */
+const auditDuration = z.string().refine((value) => {
+  const duration = Duration.fromISO(value);
+  const minutes = duration.isValid ? duration.as('minutes') : NaN;
+  return minutes >= 1 / 60 && minutes <= 31 * 24 * 60;
+}, 'must be an ISO 8601 duration from PT1S to P31D, such as PT26H or PT15M');
 const offsetList = z
   .string()
   .regex(/^\d{1,3}(,\d{1,3})*$/, 'must be a comma-separated list of whole days, such as 7,1,0')
@@ -88,6 +94,8 @@ const envSchema = z
     REMINDER_TIME: clockTime.prefault('08:00'),
     REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
     OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
+    REMINDER_AUDIT_LOOKBACK: auditDuration.default('PT26H'),
+    REMINDER_AUDIT_GRACE: auditDuration.default('PT15M'),
     DEFAULT_TIMEZONE: timeZone.default('Europe/Paris'),
     DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
     SERVER_HOST: z.string().default('0.0.0.0'),
@@ -167,6 +175,13 @@ export interface AppConfig {
     dailyReportCatchUpWindow: string;
   };
   reminderPolicy: ReminderPolicy;
+  /** The hourly reminder audit (domain/reminder-audit.ts). */
+  reminderAudit: {
+    /** How far back it looks for reminders owed (ISO duration). */
+    lookback: string;
+    /** How long a reminder is given to arrive before it counts as missed (ISO duration). */
+    grace: string;
+  };
   defaults: { timeZone: string; locale: 'fr' | 'en' };
   server: {
     host: string;
@@ -247,6 +262,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   const e = parsed.data;
+  if (Duration.fromISO(e.REMINDER_AUDIT_GRACE) >= Duration.fromISO(e.REMINDER_AUDIT_LOOKBACK)) {
+    throw new ConfigError([
+      `REMINDER_AUDIT_GRACE: must be shorter than REMINDER_AUDIT_LOOKBACK (got ${e.REMINDER_AUDIT_GRACE} and ${e.REMINDER_AUDIT_LOOKBACK})`,
+    ]);
+  }
   return {
     logLevel: e.LOG_LEVEL,
     database: {
@@ -276,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       offsetsDays: e.REMINDER_OFFSETS_DAYS,
       criticalDelay: e.OVERDUE_CRITICAL_DELAY,
     },
+    reminderAudit: { lookback: e.REMINDER_AUDIT_LOOKBACK, grace: e.REMINDER_AUDIT_GRACE },
     defaults: { timeZone: e.DEFAULT_TIMEZONE, locale: e.DEFAULT_LOCALE },
     server: {
       host: e.SERVER_HOST,

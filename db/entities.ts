@@ -44,6 +44,10 @@ export const DossierSchema = defineEntity({
       .index(),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
+    /** When its reminders were last planned from scratch (the reminder audit reads it). */
+    plannedAt: p.datetime().defaultRaw('now()'),
+    /** The owner's zone at `plannedAt`; null: the owner's current zone. */
+    plannedZone: p.string().length(TIME_ZONE_MAX_LENGTH).nullable(),
   },
 });
 export type Dossier = InferEntity<typeof DossierSchema>;

@@ -7,6 +7,7 @@ import { Migration20261124020000UserNotificationLock } from './migrations/Migrat
 import { Migration20261201000000WiderIdempotencyKey } from './migrations/Migration20261201000000WiderIdempotencyKey.js';
 import { Migration20261201010000PeriodicJobIndexes } from './migrations/Migration20261201010000PeriodicJobIndexes.js';
 import { Migration20261201020000ProfileChanges } from './migrations/Migration20261201020000ProfileChanges.js';
+import { Migration20261202000000ReminderAudit } from './migrations/Migration20261202000000ReminderAudit.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -48,6 +49,7 @@ export async function openOrm(
           name: 'Migration20261201020000ProfileChanges',
           class: Migration20261201020000ProfileChanges,
         },
+        { name: 'Migration20261202000000ReminderAudit', class: Migration20261202000000ReminderAudit },
       ],
       transactional: true,
       allOrNothing: true,

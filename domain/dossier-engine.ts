@@ -425,9 +425,7 @@ export class DossierEngine {
     const state = this.loaded();
     state.dossier = after.dossier;
     state.context = after.context;
-    const moved = deadlineKey(deadlineOf(before.dossier)) !== deadlineKey(deadlineOf(after.dossier));
-    const opened = before.dossier.status !== 'open' && after.dossier.status === 'open';
-    if (moved || opened) return this.armForDeadline();
+    if (plansFromScratch(before.dossier, after.dossier)) return this.armForDeadline();
     if (JSON.stringify(before.context) !== JSON.stringify(after.context)) this.rearmKeeping();
     if (after.dossier.status !== 'open') state.pending = [];
   }
@@ -502,6 +500,18 @@ export class DossierEngine {
   private nowIso(): string {
     return new Date(this.effects.now()).toISOString();
   }
+}
+
+/**
+ * Whether a change plans the reminders from scratch (what has passed is skipped): the deadline
+ * moved, or the dossier reopened. The save stamps the row when it does (the reminder audit reads it).
+ */
+export function plansFromScratch(
+  before: Partial<Deadline> & { status: DossierSnapshot['status'] },
+  after: Partial<Deadline> & { status: DossierSnapshot['status'] },
+): boolean {
+  const moved = deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after));
+  return moved || (before.status !== 'open' && after.status === 'open');
 }
 
 export function deadlineOf(value: Partial<Deadline>): Deadline {

@@ -10,6 +10,7 @@ import {
   DAILY_REPORT_SCHEDULE_ID,
   ensureSchedules,
   HOURLY_URGENT_CHECK_SCHEDULE_ID,
+  REMINDER_AUDIT_SCHEDULE_ID,
 } from '../client/schedules.js';
 import { loadConfig } from '../config/config.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
@@ -143,7 +144,10 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
     ]);
     const schedules: string[] = [];
     for await (const schedule of client.schedule.list()) schedules.push(schedule.scheduleId);
-    assert.deepEqual(schedules.sort(), [DAILY_REPORT_SCHEDULE_ID, HOURLY_URGENT_CHECK_SCHEDULE_ID]);
+    assert.deepEqual(
+      schedules.sort(),
+      [DAILY_REPORT_SCHEDULE_ID, HOURLY_URGENT_CHECK_SCHEDULE_ID, REMINDER_AUDIT_SCHEDULE_ID].sort(),
+    );
     await ensureSchedules(client, settings);
   });
 

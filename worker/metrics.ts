@@ -27,6 +27,12 @@ export function createWorkerMetrics() {
     buckets: [0.5, 1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400],
     registers: [registry],
   });
+  const missed = new Counter({
+    name: 'normx_notify_reminders_missed_total',
+    help: 'Reminders the hourly audit found missing past their grace (a loss somewhere): restored late, or refused by the database',
+    labelNames: ['type', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
   const delivery: DeliveryMetrics = {
     stored(labels, lateMs) {
       stored.inc(labels);
@@ -34,6 +40,9 @@ export function createWorkerMetrics() {
     },
     duplicateSkipped(labels) {
       duplicates.inc(labels);
+    },
+    reminderMissed(labels) {
+      missed.inc(labels);
     },
   };
   return { registry, delivery };

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { PeriodicJobActivities } from '../activities/index.js';
+import type { PeriodicJobActivities, ReminderAuditActivities } from '../activities/index.js';
 import type { DailyReportRule } from '../domain/daily-report.js';
 
 const { alertUrgentDossiers, reconcileDossierWorkflows, sendDailyReports } =
@@ -38,4 +38,23 @@ export async function dailyReportWorkflow(rule?: DailyReportRule): Promise<{ sen
     { summary: 'daily report to each user whose local report time has come' },
     [{ at: new Date().toISOString(), ...(rule && { rule }) }],
   );
+}
+
+const { auditReminders } = proxyActivities<ReminderAuditActivities>({
+  startToCloseTimeout: '30 minutes',
+  // Heartbeats after each page; a retry resumes after the last page done.
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
+});
+
+/**
+ * Run hourly by the audit schedule: each open dossier's reminders that its row says were owed
+ * (README, "Reminder audit") and are not stored are sent, late, exactly once.
+ */
+export async function reminderAuditWorkflow(): Promise<{ missing: number; restored: number }> {
+  const { missing, restored } = await auditReminders.executeWithOptions(
+    { summary: 'send the reminders owed and not stored, late' },
+    [{ at: new Date().toISOString() }],
+  );
+  return { missing, restored };
 }

@@ -1,5 +1,6 @@
 import {
   DossierEngine,
+  plansFromScratch,
   withDeadline,
   type DossierEffects,
   type SaveRequest,
@@ -20,13 +21,25 @@ export const DEFAULT_POLICY: ReminderPolicy = {
  * The database as the dossier activities use it, in memory: a row per dossier written field by
  * field (as `saveDossierChanges` does), users with their zone, notifications unique by key.
  */
-class MemoryDatabase {
+export class MemoryDatabase {
   private readonly dossiers = new Map<string, DossierSnapshot>();
   private readonly zones: Map<string, string>;
   private readonly keys = new Set<string>();
+  /** The audit's columns (domain/reminder-audit.ts), stamped as the activities stamp them. */
+  readonly stamps = new Map<string, { plannedAt: number; plannedZone: string; updatedAt: number }>();
+  /** Each user's profile write (users.updated_at), for the users created or changed during the life. */
+  readonly userUpdatedAt = new Map<string, number>();
 
-  constructor(owners: Record<string, string>) {
+  constructor(
+    owners: Record<string, string>,
+    private readonly clock: () => number,
+  ) {
     this.zones = new Map(Object.entries(owners));
+  }
+
+  /** Whether the notification of this key is stored. */
+  has(key: string): boolean {
+    return this.keys.has(key);
   }
 
   dossier(id: string): DossierSnapshot | undefined {
@@ -34,15 +47,20 @@ class MemoryDatabase {
   }
 
   context(ownerId: string): PlanningContext {
-    if (!this.zones.has(ownerId)) this.zones.set(ownerId, 'Europe/Paris');
+    if (!this.zones.has(ownerId)) {
+      this.zones.set(ownerId, 'Europe/Paris');
+      this.userUpdatedAt.set(ownerId, this.clock());
+    }
     return { timeZone: this.zones.get(ownerId)!, policy: DEFAULT_POLICY };
   }
 
   /** Returns whether an existing user's zone changed. */
   setZone(ownerId: string, timeZone: string | undefined): boolean {
     const before = this.zones.get(ownerId);
-    if (timeZone !== undefined) this.zones.set(ownerId, timeZone);
-    else this.context(ownerId);
+    if (timeZone !== undefined) {
+      this.zones.set(ownerId, timeZone);
+      this.userUpdatedAt.set(ownerId, this.clock());
+    } else this.context(ownerId);
     return before !== undefined && before !== this.zones.get(ownerId);
   }
 
@@ -63,7 +81,13 @@ class MemoryDatabase {
       }
     }
     this.dossiers.set(dossier.id, next);
-    return { dossier: { ...next }, context: this.context(next.ownerId), ownerProfileChanged };
+    const context = this.context(next.ownerId);
+    const now = this.clock();
+    const stamp = this.stamps.get(dossier.id);
+    if (!row || !stamp || plansFromScratch(row, next))
+      this.stamps.set(dossier.id, { plannedAt: now, plannedZone: context.timeZone, updatedAt: now });
+    else if (fields.length > 0) stamp.updatedAt = now;
+    return { dossier: { ...next }, context, ownerProfileChanged };
   }
 
   /** Stores a key once: true when it was new. */
@@ -109,12 +133,15 @@ function toEvent(action: LifeAction, dossierId: string): DossierEvent | undefine
  * after the dossier's run ended) and the activities (an in-memory database). Nothing is
  * processed inside an outage: whatever falls due there, call or timer, is processed at its end.
  */
-export const runLifeOnEngine: LifeRunner = async (life: Life) => {
-  const db = new MemoryDatabase(life.owners);
+export async function runLifeOnEngine(
+  life: Life,
+  { onSettled }: { onSettled?: (clock: number, db: MemoryDatabase) => void } = {},
+): Promise<Delivery[]> {
+  let clock = life.start;
+  const db = new MemoryDatabase(life.owners, () => clock);
   const deliveries: Delivery[] = [];
   const processedAt = (at: number): number =>
     life.outages.find((outage) => outage.from <= at && at < outage.to)?.to ?? at;
-  let clock = life.start;
   let waiting: { ready: () => boolean; at?: number; resolve: (ready: boolean) => void } | undefined;
   let blocked: () => void = () => {};
 
@@ -181,6 +208,8 @@ export const runLifeOnEngine: LifeRunner = async (life: Life) => {
       await Promise.race([new Promise<void>((resolve) => (blocked = resolve)), run]);
     }
     runnable = false;
+    // The engine has done all that was due by `clock`.
+    onSettled?.(clock, db);
     const timerAt = engine && waiting?.at !== undefined ? processedAt(waiting.at) : Infinity;
     const callAt = next < life.steps.length ? processedAt(life.steps[next]!.at) : Infinity;
     const wakeAt = Math.min(timerAt, callAt);
@@ -196,4 +225,5 @@ export const runLifeOnEngine: LifeRunner = async (life: Life) => {
     }
   }
   return deliveries;
-};
+}
+runLifeOnEngine satisfies LifeRunner;

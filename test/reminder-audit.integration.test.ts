@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { NotificationLabels } from '../activities/dependencies.js';
+import { createPeriodicJobActivities } from '../activities/periodic-job-activities.js';
+import {
+  createReminderAuditActivities,
+  type AuditProgress,
+} from '../activities/reminder-audit-activities.js';
+import { ensureSchedules, REMINDER_AUDIT_SCHEDULE_ID } from '../client/schedules.js';
+import { loadConfig } from '../config/config.js';
+import { dossierWorkflowId } from '../workflows/dossier-messages.js';
+import { startReminderEngine, type ReminderEngine } from './support/reminder-engine.js';
+import { createDevServerEnv } from './support/temporal.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * The reminder audit on real components (dev server, real worker, PostgreSQL): reminders that
+ * fire for real (`dueAt` a few seconds ahead), then a loss made on purpose (a row deleted, a
+ * workflow terminated before its instant), and the audit restoring each exactly once, late,
+ * with the workflow's own key, while a workflow working through its queue is left to it.
+ */
+
+const AUDIT_ENV = { REMINDER_AUDIT_GRACE: 'PT1S', REMINDER_AUDIT_LOOKBACK: 'PT1H' };
+let env: TestWorkflowEnvironment;
+let engine: ReminderEngine;
+const missedCounts: Array<NotificationLabels & { outcome: string }> = [];
+
+before(async () => {
+  env = await createDevServerEnv();
+  engine = await startReminderEngine(env, AUDIT_ENV);
+});
+after(async () => {
+  await engine?.close();
+  await env?.teardown();
+});
+
+/** The audit activity as the worker builds it, run in an activity context; counts what it reports. */
+async function audit() {
+  const activities = createReminderAuditActivities({
+    orm: engine.db.orm,
+    temporal: { client: engine.client, taskQueue: engine.taskQueue },
+    config: loadConfig(AUDIT_ENV),
+    metrics: {
+      stored: () => {},
+      duplicateSkipped: () => {},
+      reminderMissed: (labels) => missedCounts.push(labels),
+    },
+  });
+  const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+  return (await mock.run(activities.auditReminders, { at: new Date().toISOString() })) as AuditProgress;
+}
+
+const rowsOf = (dossierId: string, kind: string) =>
+  engine.db.query<{ id: string; data: { late?: boolean }; scheduled_for: Date }>(
+    'select id::text, data, scheduled_for from notifications where dossier_id = $1 and kind = $2',
+    [dossierId, kind],
+  );
+
+/** Creates a dossier due `seconds` from now and waits for its workflow to store the creation notice. */
+async function dueSoon(id: string, seconds: number): Promise<string> {
+  const dueAt = new Date(Date.now() + seconds * 1000).toISOString();
+  await engine.dossiers.create({ id, title: `Dossier ${id}`, ownerId: 'audited', dueAt });
+  await waitFor(`${id} created`, async () => (await engine.notificationsOf(id)).length > 0, {
+    timeoutMs: 20_000,
+  });
+  return dueAt;
+}
+
+describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
+  it('restores a deleted reminder once, late, with its own key; its schedule runs it', async () => {
+    const dueAt = await dueSoon('audit-deleted', 2);
+    await waitFor('the overdue alert', async () => (await rowsOf('audit-deleted', 'overdue')).length === 1, {
+      timeoutMs: 20_000,
+    });
+    await engine.db.query(
+      `delete from notifications where dossier_id = 'audit-deleted' and kind = 'overdue'`,
+    );
+    // Past the grace (1 s) after the instant.
+    await waitFor('the grace', async () => Date.now() > Date.parse(dueAt) + 1500);
+
+    // Through the schedule, as in production: the worker runs the audit workflow.
+    await ensureSchedules(engine.client, {
+      taskQueue: engine.taskQueue,
+      timeZone: 'Europe/Paris',
+      dailyReport: { hour: 18, minute: 0 },
+      dailyReportCatchUpWindow: 'PT2H',
+    });
+    const schedule = engine.client.schedule.getHandle(REMINDER_AUDIT_SCHEDULE_ID);
+    await schedule.trigger();
+    const run = await waitFor('the audit run', async () =>
+      (await schedule.describe()).info.recentActions.at(-1),
+    );
+    const result = await engine.client.workflow.getHandle(run.action.workflow.workflowId).result();
+    assert.deepEqual(result, { missing: 1, restored: 1 });
+
+    const restored = await rowsOf('audit-deleted', 'overdue');
+    assert.equal(restored.length, 1);
+    assert.equal(restored[0]!.data.late, true, 'marked late');
+    assert.equal(restored[0]!.scheduled_for.toISOString(), dueAt, 'planned for the deadline');
+    // A second run finds it: nothing twice.
+    const again = await audit();
+    assert.equal(again.missing, 0);
+    assert.equal((await rowsOf('audit-deleted', 'overdue')).length, 1);
+  });
+
+  it('sends the reminder of a workflow terminated before its instant, once, even after reconciliation restarts it', async () => {
+    const dueAt = await dueSoon('audit-terminated', 4);
+    await engine.client.workflow
+      .getHandle(dossierWorkflowId('audit-terminated'))
+      .terminate('operator mistake');
+    await waitFor('the instant and the grace', async () => Date.now() > Date.parse(dueAt) + 1500);
+    assert.equal((await rowsOf('audit-terminated', 'overdue')).length, 0, 'lost: no workflow to send it');
+
+    missedCounts.length = 0;
+    const result = await audit();
+    assert.equal(result.restored, 1);
+    assert.deepEqual(missedCounts, [{ type: 'new_alert', kind: 'overdue', outcome: 'restored' }]);
+    assert.equal((await rowsOf('audit-terminated', 'overdue')).length, 1);
+
+    // The hourly reconciliation restarts the workflow, which finds the dossier late and sends
+    // `overdue` at once, under the same key: still one.
+    const periodic = createPeriodicJobActivities({
+      orm: engine.db.orm,
+      temporal: { client: engine.client, taskQueue: engine.taskQueue },
+      config: loadConfig(AUDIT_ENV),
+    });
+    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const { started } = (await mock.run(periodic.reconcileDossierWorkflows)) as { started: number };
+    assert.ok(started >= 1);
+    const plan = await waitFor('the restarted workflow to plan', async () => {
+      const view = await engine.dossiers.plan('audit-terminated');
+      return view.sent.some((sent) => sent.kind === 'overdue') && view;
+    });
+    assert.ok(plan);
+    assert.equal((await rowsOf('audit-terminated', 'overdue')).length, 1, 'nothing twice');
+  });
+
+  it('leaves a missing reminder to a workflow working through its queue: a complete queued during an outage wins', async () => {
+    const dueAt = await dueSoon('audit-queued', 4);
+    await engine.stopWorker();
+    try {
+      await waitFor('the instant and the grace', async () => Date.now() > Date.parse(dueAt) + 1500);
+      // Done while no worker ran: queued, it must apply before the due `overdue`.
+      await engine.dossiers.complete('audit-queued');
+      const result = await audit();
+      assert.equal(result.deferred, 1, 'left to the workflow');
+      assert.equal(result.restored, 0);
+      assert.equal((await rowsOf('audit-queued', 'overdue')).length, 0);
+    } finally {
+      await engine.startWorker();
+    }
+    await waitFor('the dossier done', async () => {
+      const rows = await engine.db.query<{ status: string }>(
+        `select status from dossiers where id = 'audit-queued'`,
+      );
+      return rows[0]?.status === 'done';
+    });
+    const after = await audit();
+    assert.equal(after.deferred + after.restored, 0, 'a done dossier owes nothing');
+    assert.equal((await rowsOf('audit-queued', 'overdue')).length, 0, 'the complete won');
+  });
+});
