@@ -257,7 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(
       parsed.error.issues.map(
         (issue) =>
-          `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(valueAt(env, issue.path))})`,
+          `${issue.path.join('.')}: ${issue.message} (got ${shownValue(issue.path[0], valueAt(env, issue.path))})`,
       ),
     );
   }
@@ -339,6 +339,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     },
   };
+}
+
+/** Variables whose value is a secret: a refusal names its length, never the value (it reaches logs). */
+const SECRET_VARIABLES = new Set<PropertyKey>(['JWT_HS256_SECRET']);
+
+/** A refused value as the error shows it: secrets by their length, a URL's password masked. */
+function shownValue(variable: PropertyKey | undefined, value: unknown): string {
+  if (typeof value !== 'string') return JSON.stringify(value);
+  if (SECRET_VARIABLES.has(variable ?? '')) return `${value.length} characters, not shown`;
+  // scheme://user:password@host… → scheme://user:***@host…
+  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@'));
 }
 
 function valueAt(env: NodeJS.ProcessEnv, path: PropertyKey[]): unknown {

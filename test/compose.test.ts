@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { BULK_MAX_BODY_BYTES } from '../domain/limits.js';
 import { searchAttributeCliPairs } from '../workflows/search-attributes.js';
 
 /**
@@ -194,6 +195,16 @@ describe('temporal-docker/docker-compose.yml', () => {
       ([, name, type]) => `${name}=${type}`,
     );
     assert.deepEqual(registered, searchAttributeCliPairs());
+  });
+
+  it('lets the gateway pass a bulk onboarding body up to the server own limit, and no more elsewhere', async () => {
+    const conf = await readFile(`${composeDir}/nginx/nginx.conf`, 'utf8');
+    const mebibytes = (size: string) => Number(size.slice(0, -1)) * (size.endsWith('m') ? 1024 * 1024 : 1024);
+    const bulk = /location = \/api\/v1\/dossiers\/bulk \{[^}]*client_max_body_size (\d+[km]);/.exec(conf);
+    assert.ok(bulk, 'the bulk route has its own body limit');
+    assert.ok(mebibytes(bulk[1]!) >= BULK_MAX_BODY_BYTES, `${bulk[1]} < BULK_MAX_BODY_BYTES`);
+    const server = /server \{\s*listen 8000;\s*client_max_body_size (\d+[km]);/.exec(conf);
+    assert.equal(server?.[1], '64k');
   });
 
   it('has shell scripts that parse', async () => {

@@ -97,6 +97,28 @@ describe('configuration', () => {
     }
   });
 
+  it('never shows a refused secret: the HS256 secret by its length, a URL with its password masked', () => {
+    const secret = 'short-but-still-a-secret';
+    assert.throws(
+      () => loadConfig({ JWT_HS256_SECRET: secret }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes(secret), error.message);
+        assert.match(error.message, /JWT_HS256_SECRET: .*\(got 24 characters, not shown\)/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'mysql://normx:hunter2-pw@db:3306/normx' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes('hunter2-pw'), error.message);
+        assert.match(error.message, /got "mysql:\/\/normx:\*\*\*@db:3306\/normx"/);
+        return true;
+      },
+    );
+  });
+
   it('.env.example lists every variable, and its values are valid', async () => {
     const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
     const listed = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]);

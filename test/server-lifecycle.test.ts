@@ -5,7 +5,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { NotificationHub } from '../server/hub/notification-hub.js';
-import { openSocket, startServerHarness, TEST_SECRET, type ServerHarness } from './support/notify-server.js';
+import {
+  openSocket,
+  startServerHarness,
+  TEST_SECRET,
+  type ServerHarness,
+  type TestSocket,
+} from './support/notify-server.js';
 import { createTestDatabase } from './support/database.js';
 import { waitFor } from './support/wait.js';
 
@@ -39,6 +45,26 @@ describe('hub memory', () => {
     assert.ok(growth < 2 * 1024 * 1024, `heap grew ${growth} bytes over the second 50k cycles`);
   });
 });
+
+/**
+ * Opens a socket as the client library does: one closed with 1006 before its first frame is
+ * opened again. uWebSockets.js 20.30 closes about one upgrade in thousands right after its 101
+ * when the upgrade completes asynchronously (README, "Close codes"); it reproduced here about
+ * once in 20 runs under CPU contention, after the slow socket's large buffers were freed.
+ */
+async function reopenAsClient(url: string): Promise<TestSocket> {
+  for (let attempt = 1; ; attempt += 1) {
+    const socket = await openSocket(url);
+    let closed: { code: number } | undefined;
+    void socket.closed.then((close) => (closed = close));
+    await waitFor('the first frame or a close', () => socket.messages.length > 0 || closed !== undefined, {
+      timeoutMs: 20_000,
+    });
+    if (socket.messages.length > 0) return socket;
+    assert.equal(closed?.code, 1006, `closed before its first frame with ${closed?.code}`);
+    assert.ok(attempt < 3, 'closed before its first frame three times in a row');
+  }
+}
 
 describe('slow consumer', () => {
   let harness: ServerHarness;
@@ -74,9 +100,11 @@ describe('slow consumer', () => {
     // Back online, it catches up from what it had.
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     const { code } = await slow.closed;
-    assert.equal(code, 4503);
+    // 4503 when it reads its close frame in time; a client paused past uWebSockets.js's close
+    // timeout gets its TCP connection closed instead (1006: seen at a load average of 12).
+    assert.ok(code === 4503 || code === 1006, `closed with ${code}`);
     const lastSeen = slow.ids().at(-1) ?? '0';
-    const again = await openSocket(
+    const again = await reopenAsClient(
       `${harness.wsUrl}/api/v1/ws/${await harness.token('slow')}?lastId=${lastSeen}`,
     );
     await again.waitFor('the catch-up', () => again.ids().includes(lastForSlow), 20_000);
