@@ -71,7 +71,7 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     try {
       return await deps.verifier.verify(match?.[1]);
     } catch (error) {
-      throw authFailure(error as AuthError, deps.metrics);
+      throw authFailure(error as AuthError, deps);
     }
   }
 

@@ -371,7 +371,7 @@ export class SocketSession implements Flushable {
     try {
       next = await this.deps.verifier.verify(token);
     } catch (error) {
-      throw authFailure(error as AuthError, this.deps.metrics);
+      throw authFailure(error as AuthError, this.deps);
     }
     if (next.subject !== this.userId) throw new ClientError('forbidden', 'The new token is for another user');
     // The upgrade refuses service tokens: a refresh may not bring one in either.

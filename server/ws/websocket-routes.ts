@@ -219,7 +219,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
           );
         });
       },
-      (error: AuthError) => reject(authFailure(error, metrics)),
+      (error: AuthError) => reject(authFailure(error, { metrics, logger })),
     );
   }
 
