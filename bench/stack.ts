@@ -1,33 +1,33 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { createDossierClient, type DossierClient } from '../client/dossier-client.js';
-import { configVariables, loadConfig } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
 import { migrate, openOrm } from '../db/orm.js';
-import { startTemporalDevServer, type DevServer } from '../scripts/temporal-dev-server.js';
 import { temporalCliPath } from '../scripts/tool-paths.js';
+import { DevServerProcess, NodeProcess, sleep, type ProcessHandle } from './processes.js';
 
 /**
  * The whole service as an integrating backend meets it, each piece a separate process on
  * loopback: the Temporal CLI dev server (started as `npm start` starts it, on an SQLite file by
  * default), a fresh database on the machine's PostgreSQL (migrated, dropped at the end), the
- * production worker (`worker/main.ts`) and the production delivery server (`server/main.ts`).
- * Used by bench/herd.ts, bench/create.ts and bench/latency.ts; nothing here imports test code.
+ * production worker (`worker/main.ts`) and the production delivery server (`server/main.ts`), one of
+ * each by default, or several (`workers`, `servers`). Used by bench/herd.ts, bench/create.ts and
+ * bench/latency.ts, and by the fault-injection suite (test/faults/), which kills, pauses and
+ * restarts them through their handles (bench/processes.ts); nothing here imports test code.
  */
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const adminDatabaseUrl =
   process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 /** The bench's own PostgreSQL connections carry this name, so that their CPU is not counted as the service's. */
-const BENCH_APPLICATION_NAME = 'normx-bench-observer';
+export const BENCH_APPLICATION_NAME = 'normx-bench-observer';
 
 export interface StackOptions {
   /** Short name used in temp dirs and database names. */
@@ -47,6 +47,14 @@ export interface StackOptions {
   workerEnv?: Record<string, string>;
   /** Extra environment of the delivery server. */
   serverEnv?: Record<string, string>;
+  /** How many workers and delivery servers (default 1 each), all on the same task queue and database. */
+  workers?: number;
+  servers?: number;
+  /**
+   * The DATABASE_URL of delivery server `index` (from 0), given the stack's: e.g. through a TCP
+   * proxy. Default: the stack's.
+   */
+  serverDatabaseUrl?: (databaseUrl: string, index: number) => string;
   /** How long to wait for every piece to be ready (default 180 s). */
   readyTimeoutMs?: number;
 }
@@ -70,6 +78,8 @@ export interface DevServerFacts {
 
 export interface LogSummary {
   component: 'devServer' | 'worker' | 'server';
+  /** The process's name when there are several of its kind (`worker 2`). */
+  name?: string;
   file: string;
   lines: number;
   warnings: number;
@@ -83,9 +93,9 @@ export interface Stack {
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
-  /** `http://127.0.0.1:<port>` of the delivery server. */
+  /** `http://127.0.0.1:<port>` of the (first) delivery server. */
   serverUrl: string;
-  /** `ws://127.0.0.1:<port>` of the delivery server. */
+  /** `ws://127.0.0.1:<port>` of the (first) delivery server. */
   wsUrl: string;
   workerHealthUrl: string;
   databaseUrl: string;
@@ -96,13 +106,19 @@ export interface Stack {
   query<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<Row[]>;
   /** The client API on a connection of the bench's own (closed by stop()). */
   dossierClient(): Promise<DossierClient>;
+  /** The current pids of the dev server and of the first worker and delivery server. */
   pids: ProcessPids;
+  /** Each process, to kill, pause, resume or start again (same ports, same SQLite file). */
+  devServer: DevServerProcess;
+  workers: NodeProcess[];
+  /** Delivery servers: `healthUrl` is each one's `http://127.0.0.1:<port>`. */
+  servers: NodeProcess[];
   /** PostgreSQL backends serving this database, plus the server's shared background processes. */
   postgresPids(): Promise<number[]>;
   devServerFacts: DevServerFacts;
-  /** Throws if a process of the stack has exited. */
+  /** Throws if a process of the stack has exited, other than by a kill() or stop() of its handle. */
   assertAlive(): void;
-  /** Warnings and errors in the three processes' logs so far. */
+  /** Warnings and errors in the processes' logs so far. */
   logSummary(): Promise<LogSummary[]>;
   tempDir: string;
   /** Stops everything (SIGTERM, then SIGKILL), drops the database, removes the temp dir (BENCH_KEEP=1 keeps it). */
@@ -118,7 +134,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+export { sleep };
 
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable with PostgreSQL's now()). */
 export const wallClock = (): number => performance.timeOrigin + performance.now();
@@ -170,86 +186,15 @@ function temporalCliVersion(): string {
   return temporalVersion;
 }
 
-/** The pid of our child process whose command line contains every one of `parts`. */
-function childPid(parts: string[]): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (parts.every((part) => cmdline.includes(part))) return Number(entry);
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return undefined;
-}
-
-interface Child {
-  name: 'worker' | 'server';
-  process: ChildProcess;
-  exited: Promise<void>;
-  logFile: string;
-}
-
-async function spawnNode(
-  name: Child['name'],
-  entry: string,
-  env: Record<string, string>,
-  logFile: string,
-): Promise<Child> {
-  const log = await open(logFile, 'a');
-  // The shell's own service settings must not leak into the stack's processes.
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !configVariables.includes(name)),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: repoRoot,
-    env: { ...base, ...env },
-    stdio: ['ignore', log.fd, log.fd],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => log.close());
-  return { name, process: child, exited, logFile };
-}
-
-async function waitHealthy(url: string, child: Child | undefined, deadline: number, what: string) {
-  let last: string;
-  for (;;) {
-    if (child && child.process.exitCode !== null) {
-      throw new Error(`${what} exited with ${child.process.exitCode} (see ${child.logFile})`);
-    }
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      last = `${response.status} ${await response.text()}`;
-      if (response.ok) return;
-    } catch (error) {
-      last = String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not ready at ${url}: ${last}`);
-    await sleep(250);
-  }
-}
-
-async function stopChild(child: Child | undefined, graceMs = 15_000): Promise<void> {
-  if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
-  await child.exited;
-  clearTimeout(timer);
-}
-
 /** Starts the stack; on any failure, what was started is stopped and the database dropped. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const label = options.label ?? 'stack';
   const tempDir = await mkdtemp(join(tmpdir(), `normx-bench-${label}-`));
   const databaseName = `normx_bench_${label.replace(/\W/g, '_')}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const cleanups: Array<() => Promise<void>> = [];
-  let dev: DevServer | undefined;
-  let devPid: number | undefined;
-  const children: Child[] = [];
+  let devServer: DevServerProcess | undefined;
+  const workers: NodeProcess[] = [];
+  const servers: NodeProcess[] = [];
   let pool: pg.Pool | undefined;
   let temporalConnection: Connection | undefined;
   let stopped = false;
@@ -258,22 +203,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (stopped) return;
     stopped = true;
     await temporalConnection?.close().catch(() => undefined);
-    // The server first (it holds sockets), then the worker, then Temporal.
-    for (const child of [...children].reverse()) await stopChild(child).catch(() => undefined);
-    if (dev) {
-      const pid = devPid;
-      const timer = setTimeout(() => {
-        if (pid) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
-      }, 15_000);
-      await dev.stop().catch(() => undefined);
-      clearTimeout(timer);
-    }
+    // The servers first (they hold sockets), then the workers, then Temporal.
+    for (const child of [...servers].reverse()) await child.stop().catch(() => undefined);
+    for (const child of [...workers].reverse()) await child.stop().catch(() => undefined);
+    await devServer?.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     if (process.env.BENCH_KEEP !== '1') await rm(tempDir, { recursive: true, force: true });
@@ -316,22 +249,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         : [];
     const temporalPort = await freePort();
     const devLog = join(tempDir, 'temporal-dev-server.log');
-    dev = await startTemporalDevServer({
+    devServer = new DevServerProcess({
       port: temporalPort,
       ...(dbFile && { dbFile, sqlitePragmas }),
       namespace: 'default',
       logFile: devLog,
       extraArgs,
     });
-    devPid = childPid(['start-dev', '--port', String(temporalPort)]);
-    if (!devPid) throw new Error('Could not find the dev server process');
+    await devServer.start();
+    const dev = devServer;
     const devServerFacts: DevServerFacts = {
       storage: storage === 'file' ? 'sqlite-file' : 'memory',
       dbFile,
       sqlitePragmas,
       extraArgs,
       version: temporalCliVersion(),
-      commandLine: readFileSync(`/proc/${devPid}/cmdline`, 'utf8')
+      commandLine: readFileSync(`/proc/${dev.pid}/cmdline`, 'utf8')
         .split('\0')
         .filter(Boolean)
         .map((part, index, all) => (all[index - 1] === '--search-attribute' ? '…' : part))
@@ -341,7 +274,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         .replace(tempDir, '$TMP'),
     };
 
-    // 3. The worker and the delivery server, production entries.
+    // 3. The workers and the delivery servers, production entries.
     const secret = randomBytes(36).toString('base64url');
     const taskQueue = 'normx-notify';
     const common = {
@@ -350,44 +283,60 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       TEMPORAL_TASK_QUEUE: taskQueue,
       LOG_LEVEL: 'warn',
     };
-    const healthPort = await freePort();
-    const metricsPort = await freePort();
-    const worker = await spawnNode(
-      'worker',
-      'worker/main.ts',
-      {
-        ...common,
-        WORKER_HEALTH_PORT: String(healthPort),
-        WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`,
-        ...options.workerEnv,
-      },
-      join(tempDir, 'worker.log'),
-    );
-    children.push(worker);
-    const serverPort = await freePort();
-    const server = await spawnNode(
-      'server',
-      'server/main.ts',
-      {
-        ...common,
-        JWT_HS256_SECRET: secret,
-        SERVER_HOST: '127.0.0.1',
-        SERVER_PORT: String(serverPort),
-        // The bench's tabs stand for many browsers but all come from 127.0.0.1: the per-address
-        // upgrade limit (where the code has one) would throttle them as one client.
-        WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0',
-        ...options.serverEnv,
-      },
-      join(tempDir, 'server.log'),
-    );
-    children.push(server);
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 180_000);
-    const serverUrl = `http://127.0.0.1:${serverPort}`;
-    const workerHealthUrl = `http://127.0.0.1:${healthPort}`;
-    await Promise.all([
-      waitHealthy(`${workerHealthUrl}/healthz`, worker, deadline, 'The worker'),
-      waitHealthy(`${serverUrl}/healthz`, server, deadline, 'The delivery server'),
-    ]);
+    const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
+    const workerCount = options.workers ?? 1;
+    const serverCount = options.servers ?? 1;
+    // One log file per process, named as before when there is one of its kind.
+    const logName = (kind: string, index: number, count: number) =>
+      join(tempDir, count === 1 ? `${kind}.log` : `${kind}-${index + 1}.log`);
+    for (let index = 0; index < workerCount; index += 1) {
+      const healthPort = await freePort();
+      const metricsPort = await freePort();
+      const worker = new NodeProcess(
+        'worker',
+        workerCount === 1 ? 'worker' : `worker ${index + 1}`,
+        'worker/main.ts',
+        {
+          ...common,
+          WORKER_HEALTH_PORT: String(healthPort),
+          WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`,
+          ...options.workerEnv,
+        },
+        logName('worker', index, workerCount),
+        `http://127.0.0.1:${healthPort}`,
+        readyTimeoutMs,
+      );
+      await worker.spawn();
+      workers.push(worker);
+    }
+    for (let index = 0; index < serverCount; index += 1) {
+      const serverPort = await freePort();
+      const server = new NodeProcess(
+        'server',
+        serverCount === 1 ? 'delivery server' : `delivery server ${index + 1}`,
+        'server/main.ts',
+        {
+          ...common,
+          DATABASE_URL: options.serverDatabaseUrl?.(databaseUrl, index) ?? databaseUrl,
+          JWT_HS256_SECRET: secret,
+          SERVER_HOST: '127.0.0.1',
+          SERVER_PORT: String(serverPort),
+          // The bench's tabs stand for many browsers but all come from 127.0.0.1: the per-address
+          // upgrade limit (where the code has one) would throttle them as one client.
+          WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0',
+          ...options.serverEnv,
+        },
+        logName('server', index, serverCount),
+        `http://127.0.0.1:${serverPort}`,
+        readyTimeoutMs,
+      );
+      await server.spawn();
+      servers.push(server);
+    }
+    const deadline = Date.now() + readyTimeoutMs;
+    await Promise.all([...workers, ...servers].map((child) => child.waitReady(deadline)));
+    const serverUrl = servers[0]!.healthUrl;
+    const workerHealthUrl = workers[0]!.healthUrl;
 
     const key = new TextEncoder().encode(secret);
     const sign = (subject: string, claims: Record<string, unknown> = {}) =>
@@ -399,6 +348,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const serviceToken = await sign('normx-backend', { scope: 'notify:service' });
     const observerPool = pool;
     let dossiers: DossierClient | undefined;
+    const all = (): ProcessHandle[] => [dev, ...workers, ...servers];
 
     return {
       label,
@@ -415,7 +365,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       query: async (sql, params) => (await observerPool.query(sql, params)).rows,
       dossierClient: async () => {
         if (!dossiers) {
-          temporalConnection = await Connection.connect({ address: dev!.address });
+          temporalConnection = await Connection.connect({ address: dev.address });
           dossiers = createDossierClient(
             new Client({ connection: temporalConnection, namespace: 'default' }),
             {
@@ -425,7 +375,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
         return dossiers;
       },
-      pids: { devServer: devPid, worker: worker.process.pid!, server: server.process.pid! },
+      pids: {
+        get devServer() {
+          return dev.pid;
+        },
+        get worker() {
+          return workers[0]!.pid;
+        },
+        get server() {
+          return servers[0]!.pid;
+        },
+      },
+      devServer: dev,
+      workers,
+      servers,
       postgresPids: async () => {
         const rows = await observerPool.query<{ pid: number }>(
           `select pid from pg_stat_activity
@@ -436,35 +399,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       devServerFacts,
       assertAlive: () => {
-        for (const child of children) {
-          if (child.process.exitCode !== null || child.process.signalCode !== null) {
-            throw new Error(
-              `The ${child.name} exited (${child.process.exitCode ?? child.process.signalCode}); see ${child.logFile}`,
-            );
+        for (const child of all()) {
+          if (child.state === 'down' && !child.stoppedOnPurpose) {
+            throw new Error(`The ${child.name} exited (${String(child.exit ?? '?')}); see ${child.logFile}`);
           }
         }
-        if (!existsPid(devPid!)) throw new Error(`The Temporal dev server exited; see ${devLog}`);
       },
-      logSummary: async () => [
-        await summarizeLog('devServer', devLog),
-        await summarizeLog('worker', worker.logFile),
-        await summarizeLog('server', server.logFile),
-      ],
+      logSummary: async () =>
+        Promise.all(
+          all().map(async (child) => ({
+            ...(await summarizeLog(child.role, child.logFile)),
+            ...(all().filter((other) => other.role === child.role).length > 1 && { name: child.name }),
+          })),
+        ),
       tempDir,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-function existsPid(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
   }
 }
 
