@@ -1,4 +1,6 @@
-import { wallClock } from '../../bench/stack.js';
+import pg from 'pg';
+import { BENCH_APPLICATION_NAME, sleep, wallClock } from '../../bench/stack.js';
+import { LISTEN_APPLICATION_NAME } from '../../server/hub/notification-listener.js';
 import { seconds, waitUntil, type FaultRig, type Load, type ScenarioResult } from './harness.js';
 
 /**
@@ -31,6 +33,13 @@ export interface Scenario {
   /** Tabs on the server the fault hit, counted at the fault. */
   tabsOnFaulted?: (context: ScenarioContext) => number;
 }
+
+const envSeconds = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds`);
+  return value * 1000;
+};
 
 const sinceFault = (at: number) => seconds(wallClock() - at);
 
@@ -76,6 +85,82 @@ export const scenarios: Scenario[] = [
       const attempts = onIt.reduce((sum, tab) => sum + tab.attempts[0]! + tab.attempts[1]!, 0);
       measures['upgrade attempts per tab (whole life)'] = (attempts / Math.max(1, onIt.length)).toFixed(1);
       return { at };
+    },
+  },
+  {
+    name: 'postgres-outage',
+    fault:
+      "the service's database refuses connections for 3 s (ALLOW_CONNECTIONS false) and every backend of it is terminated (workers, servers, LISTEN); server 2 gets back 3 s after the others",
+    async inject({ rig, load, measures, notes }) {
+      const downMs = envSeconds('FAULTS_PG_DOWN_S', 3);
+      const holdMs = envSeconds('FAULTS_PG_HOLD_S', 3);
+      const database = rig.stack.databaseName;
+      const failedBefore = await rig.workerCounter('temporal_activity_execution_failed');
+      const visible = async () =>
+        new Set(
+          (
+            await rig.stack.query<{ id: string }>(
+              'select id::text as id from notifications where dossier_id like $1',
+              [`${load.prefix}-%`],
+            )
+          ).map((row) => row.id),
+        );
+      // Server 2 reaches PostgreSQL through the proxy: it gets back `holdMs` after the others,
+      // so that alerts commit while its LISTEN is certainly down.
+      rig.proxy.holdNewConnections(downMs + holdMs);
+      const at = wallClock();
+      // Only this database: the cluster is shared with other work. New connections are refused
+      // ("not currently accepting connections"), existing ones ended, the harness's own aside.
+      // From another database: a database cannot refuse connections while one works in it.
+      const adminUrl = new URL(rig.stack.databaseUrl);
+      adminUrl.pathname = '/postgres';
+      const admin = new pg.Client({ connectionString: adminUrl.toString() });
+      await admin.connect();
+      let killed: Array<{ application_name: string }>;
+      try {
+        await admin.query(`alter database ${database} with allow_connections false`);
+        try {
+          killed = (
+            await admin.query<{ application_name: string }>(
+              `select application_name, pg_terminate_backend(pid) from pg_stat_activity
+                where datname = $1 and backend_type = 'client backend' and coalesce(application_name, '') <> $2`,
+              [database, BENCH_APPLICATION_NAME],
+            )
+          ).rows;
+          await sleep(Math.max(0, at + downMs - wallClock()));
+        } finally {
+          await admin.query(`alter database ${database} with allow_connections true`);
+        }
+      } finally {
+        await admin.end();
+      }
+      const upAt = wallClock();
+      const before = await visible();
+      const listeners = killed.filter((row) => row.application_name === LISTEN_APPLICATION_NAME).length;
+      measures['backends terminated (of them LISTEN)'] = `${killed.length} (${listeners})`;
+      measures['database refused connections for'] = seconds(upAt - at);
+      await sleep(Math.max(0, upAt + holdMs - 300 - wallClock()));
+      const during = await visible();
+      const committedWhileDown = [...during].filter((id) => !before.has(id)).length;
+      measures["alerts committed while server 2's LISTEN was still down"] = String(committedWhileDown);
+      if (committedWhileDown === 0)
+        notes.push("no alert committed while server 2's LISTEN was down: that case was not exercised");
+      for (const server of rig.stack.servers) {
+        await waitUntil(
+          `${server.name}'s LISTEN back`,
+          async () => (await rig.listenConnected(server.healthUrl)) === true,
+          { timeoutMs: 60_000, intervalMs: 50 },
+        );
+      }
+      measures['both LISTEN connections back after'] = sinceFault(at);
+      return {
+        at,
+        after: async () => {
+          const failed = (await rig.workerCounter('temporal_activity_execution_failed')) - failedBefore;
+          measures['activity attempts failed and retried'] = String(failed);
+          if (failed === 0) notes.push('no activity attempt failed: the retry path was not exercised');
+        },
+      };
     },
   },
 ];
