@@ -23,6 +23,12 @@ export interface DeliveryMetrics {
   stored(labels: NotificationLabels, lateMs: number | undefined): void;
   /** A notification already stored under its idempotency key (a retry, replay or second run): skipped. */
   duplicateSkipped(labels: NotificationLabels): void;
-  /** A reminder the audit found missing past its grace, and what became of it. */
-  reminderMissed(labels: NotificationLabels & { outcome: 'restored' | 'refused' }): void;
+  /**
+   * A reminder found missing past its grace that a workflow run had decided to send, and what
+   * became of it (domain/reminder-audit.ts): restored, refused by the database, or left to a
+   * running workflow that has it armed (`late`) or could not be asked (`unanswered`).
+   */
+  reminderMissed(
+    labels: NotificationLabels & { outcome: 'restored' | 'refused' | 'late' | 'unanswered' },
+  ): void;
 }

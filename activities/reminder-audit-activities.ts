@@ -1,8 +1,13 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Duration, IANAZone } from 'luxon';
-import { owedReminders, type OwedReminder } from '../domain/reminder-audit.js';
-import { dossierWorkflowId } from '../workflows/dossier-messages.js';
+import { isReconcilableId } from '../domain/reconciliation.js';
+import {
+  judgeMissing,
+  owedReminders,
+  type OwedReminder,
+  type RunEvidence,
+} from '../domain/reminder-audit.js';
+import { dossierWorkflowId, reminderPlanQuery } from '../workflows/dossier-messages.js';
 import { dataErrorOf } from './data-errors.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
@@ -22,10 +27,14 @@ export interface AuditProgress {
   /** Owed and found missing past the grace. */
   missing: number;
   restored: number;
-  /** Missing, but its workflow is working through its queue: left to it, checked again next run. */
+  /** Missing, and its workflow has it armed and due (or cannot be asked): left to it, counted. */
   deferred: number;
+  /** Owed by the rows, but no run of its workflow armed it (the rules skipped it): nothing sent. */
+  notArmed: number;
   /** Missing, and the database refuses it (logged; the workflow recorded the same refusal). */
   refused: number;
+  /** Rows it could not read (values written outside the API): logged and skipped. */
+  unreadable: number;
 }
 
 const NO_PROGRESS: AuditProgress = {
@@ -34,7 +43,9 @@ const NO_PROGRESS: AuditProgress = {
   missing: 0,
   restored: 0,
   deferred: 0,
+  notArmed: 0,
   refused: 0,
+  unreadable: 0,
 };
 
 /** The progress a retried attempt heartbeated, or the beginning. */
@@ -63,24 +74,39 @@ export function createReminderAuditActivities(
   const { orm, temporal, config, metrics } = deps;
   const { deliverNotification } = createDossierActivities(deps);
 
-  /**
-   * Whether the dossier's workflow is working through a queue (a workflow task scheduled on its
-   * first attempt: after an outage, queued calls apply before due reminders, and a `complete`
-   * among them must win over the audit). A failing task (attempt > 1), an idle, closed or missing
-   * workflow is no reason to wait.
-   */
-  async function workflowBusy(dossierId: string): Promise<boolean> {
-    try {
-      const { raw } = await temporal.client.workflow.getHandle(dossierWorkflowId(dossierId)).describe();
-      const task = raw.pendingWorkflowTask;
-      return raw.workflowExecutionInfo?.closeTime == null && task != null && (task.attempt ?? 1) <= 1;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
+  /** Runs of the dossier's workflow looked at, newest first: the current one and those before it. */
+  const RUNS_ASKED = 4;
+
+  /** What the dossier's workflow runs say about the key (domain/reminder-audit.ts, judgeMissing). */
+  async function evidenceFor(dossierId: string): Promise<RunEvidence[]> {
+    // An id the API refuses cannot be quoted in a visibility query: no run to ask.
+    if (!isReconcilableId(dossierId)) return [];
+    const workflowId = dossierWorkflowId(dossierId);
+    const runs: RunEvidence[] = [];
+    for await (const execution of temporal.client.workflow.list({
+      query: `WorkflowId = '${workflowId}'`,
+      pageSize: RUNS_ASKED,
+    })) {
+      const status = execution.status.name;
+      const plan = await temporal.client.workflow
+        .getHandle(workflowId, execution.runId)
+        .query(reminderPlanQuery)
+        .catch((error: Error) => {
+          log.warn('A dossier run could not say what it planned', { dossierId, status, err: error.message });
+          return undefined;
+        });
+      runs.push({ status, ...(plan && { plan }) });
+      if (runs.length >= RUNS_ASKED) break;
     }
+    return runs;
   }
 
-  async function restore(row: AuditRow, reminder: OwedReminder, progress: AuditProgress): Promise<void> {
+  async function settle(
+    row: AuditRow,
+    reminder: OwedReminder,
+    progress: AuditProgress,
+    dueBy: number,
+  ): Promise<void> {
     const labels = { type: reminder.type, kind: reminder.kind };
     const facts = {
       dossierId: row.id,
@@ -88,9 +114,20 @@ export function createReminderAuditActivities(
       idempotencyKey: reminder.idempotencyKey,
       ...labels,
     };
-    if (await workflowBusy(row.id)) {
+    const verdict = judgeMissing(reminder.idempotencyKey, await evidenceFor(row.id), { dueBy });
+    if (verdict === 'not-armed') {
+      progress.notArmed += 1;
+      return;
+    }
+    if (verdict === 'late' || verdict === 'unanswered') {
       progress.deferred += 1;
-      log.info('Reminder missing while its workflow works through its queue: left to it', facts);
+      metrics?.reminderMissed({ ...labels, outcome: verdict });
+      log.warn(
+        verdict === 'late'
+          ? 'Reminder due and not sent: its workflow has it armed (busy, or its task failing): left to it'
+          : 'Reminder missing and its workflow cannot be asked: nothing sent',
+        { ...facts, owedSince: new Date(reminder.owedFrom).toISOString() },
+      );
       return;
     }
     try {
@@ -109,6 +146,8 @@ export function createReminderAuditActivities(
       metrics?.reminderMissed({ ...labels, outcome: 'restored' });
       log.warn('Reminder missed: restored late by the audit', {
         ...facts,
+        why:
+          verdict === 'sent' ? 'its row was deleted' : 'its workflow run was terminated, failed or timed out',
         notificationId: stored.id,
         owedSince: new Date(reminder.owedFrom).toISOString(),
       });
@@ -143,12 +182,26 @@ export function createReminderAuditActivities(
           [progress.after, pageSize],
         );
         if (rows.length === 0) break;
-        const page = rows.map((raw) => {
-          const ownerZone = raw.owner_zone as string;
-          const ownerUpdatedAt = new Date(raw.owner_updated_at as string | Date);
-          const row = em.map('Dossier', raw) as Dossier;
-          return Object.assign(row, { ownerZone, ownerUpdatedAt }) as AuditRow;
-        });
+        const page: AuditRow[] = [];
+        for (const raw of rows) {
+          try {
+            const row = em.map('Dossier', raw) as Dossier;
+            const audited = Object.assign(row, {
+              ownerZone: raw.owner_zone as string,
+              ownerUpdatedAt: new Date(raw.owner_updated_at as string | Date),
+            }) as AuditRow;
+            owedOf(audited); // a value it cannot read (an infinite timestamp) throws here, not later
+            page.push(audited);
+          } catch (error) {
+            // One unreadable row (written outside the API) must not stop the audit of the others.
+            progress.unreadable += 1;
+            log.error('Dossier row the audit cannot read: skipped', {
+              dossierId: raw.id,
+              err: (error as Error).message,
+            });
+          }
+        }
+        const lastId = rows[rows.length - 1]!.id as string;
         em.clear();
         const owed = page.flatMap((row) => owedOf(row).map((reminder) => ({ row, reminder })));
         const keys = owed.map(({ reminder }) => reminder.idempotencyKey);
@@ -167,12 +220,12 @@ export function createReminderAuditActivities(
         for (const { row, reminder } of owed) {
           if (stored.has(reminder.idempotencyKey)) continue;
           progress.missing += 1;
-          await restore(row, reminder, progress);
+          await settle(row, reminder, progress, window.to);
         }
-        progress.after = page[page.length - 1]!.id;
-        progress.checked += page.length;
+        progress.after = lastId;
+        progress.checked += rows.length;
         heartbeat(progress);
-        if (page.length < pageSize) break;
+        if (rows.length < pageSize) break;
       }
       log.info('Reminder audit done', { ...progress, from: new Date(window.from).toISOString() });
       return progress;

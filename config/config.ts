@@ -262,9 +262,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   const e = parsed.data;
-  if (Duration.fromISO(e.REMINDER_AUDIT_GRACE) >= Duration.fromISO(e.REMINDER_AUDIT_LOOKBACK)) {
+  // The audit runs hourly: each run must look back over the hour since the last one, past the grace.
+  const auditReach = Duration.fromISO(e.REMINDER_AUDIT_GRACE).plus({ hours: 1 });
+  if (Duration.fromISO(e.REMINDER_AUDIT_LOOKBACK) < auditReach) {
     throw new ConfigError([
-      `REMINDER_AUDIT_GRACE: must be shorter than REMINDER_AUDIT_LOOKBACK (got ${e.REMINDER_AUDIT_GRACE} and ${e.REMINDER_AUDIT_LOOKBACK})`,
+      `REMINDER_AUDIT_LOOKBACK: must be at least REMINDER_AUDIT_GRACE plus one hour, the audit's period (got ${e.REMINDER_AUDIT_LOOKBACK} with a grace of ${e.REMINDER_AUDIT_GRACE})`,
     ]);
   }
   return {

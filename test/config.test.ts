@@ -97,6 +97,14 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses a reminder audit lookback that would leave reminders between two runs unchecked', () => {
+    assert.throws(
+      () => loadConfig({ REMINDER_AUDIT_LOOKBACK: 'PT30M', REMINDER_AUDIT_GRACE: 'PT15M' }),
+      /REMINDER_AUDIT_LOOKBACK: must be at least REMINDER_AUDIT_GRACE plus one hour/,
+    );
+    assert.equal(loadConfig({ REMINDER_AUDIT_LOOKBACK: 'PT1H15M' }).reminderAudit.lookback, 'PT1H15M');
+  });
+
   it('never shows a refused secret: the HS256 secret by its length, a URL with its password masked', () => {
     const secret = 'short-but-still-a-secret';
     assert.throws(
