@@ -89,6 +89,11 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       ...(profile?.locale !== undefined && { locale: profile.locale }),
       ...(profile?.timezone !== undefined && { timezone: profile.timezone }),
     };
+    // A profile sent again unchanged writes nothing: `updated_at` dates a real change (the
+    // reminder audit waits for the re-plans a change causes).
+    const same =
+      existing && Object.entries(changes).every(([field, value]) => existing[field as keyof User] === value);
+    if (existing && same) return existing;
     return em.upsert(UserSchema, {
       id: userId,
       name: existing?.name ?? '',
