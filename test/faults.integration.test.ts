@@ -50,7 +50,7 @@ describe(`fault injection under load (${DOSSIERS} dossiers per scenario)`, () =>
     it(`${scenario.name}: ${scenario.fault}`, { timeout: 600_000 }, async () => {
       const result = await runScenario(rig, scenario);
       process.stderr.write(
-        `${scenario.name}: recovery ${seconds(result.recoveryMs)}, lateness max ${seconds(result.latenessMaxMs)}; ${JSON.stringify(result.measures)}\n`,
+        `${scenario.name}: recovery ${seconds(result.recoveryMs)}, lateness max ${seconds(result.latenessMaxMs)}; ${JSON.stringify(result.measures)}; notes: ${result.notes.join(' | ')}\n`,
       );
       assertClean(result);
       if (scenario.name === 'server-sigkill') {

@@ -1,3 +1,4 @@
+import { readFile, stat } from 'node:fs/promises';
 import {
   forEachConcurrent,
   middayZone,
@@ -88,6 +89,51 @@ export interface ScenarioResult {
   examples: string[];
 }
 
+/** The alerts of a load fall due over this window (25 ms per dossier, at least 2 s). */
+export const defaultWindowMs = (dossiers: number): number => Math.max(2000, dossiers * 25);
+
+/**
+ * Warnings and errors a process logged from `offset` on (bytes of its log file), by message,
+ * most frequent first: what it went through during a fault.
+ */
+export async function logSince(
+  file: string,
+  offset: number,
+): Promise<Array<{ message: string; count: number }>> {
+  let text: string;
+  try {
+    text = (await readFile(file)).subarray(offset).toString('utf8');
+  } catch {
+    return [];
+  }
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 40) continue;
+      const message = `${entry.msg ?? '?'}${entry.err?.message ? `: ${entry.err.message}` : ''}`
+        .replace(/\d{3,}/g, 'N')
+        .slice(0, 160);
+      counts.set(message, (counts.get(message) ?? 0) + 1);
+    } catch {
+      // not JSON
+    }
+  }
+  return [...counts.entries()]
+    .map(([message, count]) => ({ message, count }))
+    .sort((a, b) => b.count - a.count);
+}
+
+/** The size of a file now (0 when absent): where logSince starts. */
+export async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
 export const progress = (message: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 23)} faults] ${message}\n`);
 };
@@ -120,7 +166,10 @@ export async function waitUntil<T>(
 }
 
 export class FaultRig {
-  /** Dossiers created and stored per second, measured by each load (a prior before the first). */
+  /**
+   * Dossiers created and stored per second: the slowest any load measured (a prior before the
+   * first), so that a load's creation ends before its first alert even on a busier machine.
+   */
   private createRate = 12;
   private readonly tokens = new Map<string, Promise<string>>();
   private loads = 0;
@@ -236,7 +285,10 @@ export class FaultRig {
    * with no notification yet), then its dossiers created through the client API with their
    * `overdue` alerts due over a short window starting a little after the creation should end.
    */
-  async prepareLoad(name: string, dossierCount = this.options.dossiers): Promise<Load> {
+  async prepareLoad(
+    name: string,
+    { dossierCount = this.options.dossiers, windowMs }: { dossierCount?: number; windowMs?: number } = {},
+  ): Promise<Load> {
     await this.assertHealthy();
     this.loads += 1;
     const prefix = name.replace(/[^a-z0-9]/gi, '').slice(0, 12) || `load${this.loads}`;
@@ -271,12 +323,12 @@ export class FaultRig {
 
     // 2. The dossiers, due from T on, T after the expected end of the creation.
     const client = await this.stack.dossierClient();
-    const windowMs = Math.max(2000, dossierCount * 25);
-    const T = wallClock() + (dossierCount / this.createRate) * 1000 * 1.2 + 3000;
+    const window = windowMs ?? defaultWindowMs(dossierCount);
+    const T = wallClock() + (dossierCount / this.createRate) * 1000 * 1.3 + 3000;
     const dossiers = Array.from({ length: dossierCount }, (_, i) => ({
       id: `${prefix}-d${String(i).padStart(5, '0')}`,
       ownerId: users[i % userCount]!,
-      dueAt: Math.round(T + (i / dossierCount) * windowMs),
+      dueAt: Math.round(T + (i / dossierCount) * window),
     }));
     const started = wallClock();
     await forEachConcurrent(dossiers, 32, async (dossier, i) => {
@@ -294,7 +346,7 @@ export class FaultRig {
       { timeoutMs: 120_000 + dossierCount * 300, intervalMs: 250 },
     );
     const storedIn = wallClock() - started;
-    this.createRate = (dossierCount / storedIn) * 1000;
+    this.createRate = Math.min(this.createRate, (dossierCount / storedIn) * 1000);
     const overranMs = Math.max(0, wallClock() - T);
     const overran = overranMs > 0;
     this.log(
@@ -308,7 +360,7 @@ export class FaultRig {
       users,
       tabs,
       dueFrom: T,
-      dueTo: T + windowMs,
+      dueTo: T + window,
       createdIn,
       storedIn,
       overranMs,

@@ -1,7 +1,23 @@
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import pg from 'pg';
 import { BENCH_APPLICATION_NAME, sleep, wallClock } from '../../bench/stack.js';
+import {
+  DAILY_REPORT_SCHEDULE_ID,
+  HOURLY_URGENT_CHECK_SCHEDULE_ID,
+  REMINDER_AUDIT_SCHEDULE_ID,
+} from '../../client/schedules.js';
 import { LISTEN_APPLICATION_NAME } from '../../server/hub/notification-listener.js';
-import { seconds, waitUntil, type FaultRig, type Load, type ScenarioResult } from './harness.js';
+import type { ProcessHandle } from '../../bench/processes.js';
+import {
+  defaultWindowMs,
+  logSince,
+  seconds,
+  sizeOf,
+  waitUntil,
+  type FaultRig,
+  type Load,
+  type ScenarioResult,
+} from './harness.js';
 
 /**
  * The fault scenarios of issue 12. Each one prepares its own load on the shared rig, waits until
@@ -32,6 +48,12 @@ export interface Scenario {
   ): Promise<{ at: number; after?: () => Promise<void>; repair?: () => Promise<void> }>;
   /** Tabs on the server the fault hit, counted at the fault. */
   tabsOnFaulted?: (context: ScenarioContext) => number;
+  /** Over how long the load's alerts fall due (default: defaultWindowMs). */
+  windowMs?: (dossiers: number) => number;
+  /** Strike once this fraction of the alerts is stored (default 0.25). */
+  strikeAt?: number;
+  /** Processes whose warnings and errors from the fault on go to the notes. */
+  watchLogs?: (rig: FaultRig) => ProcessHandle[];
 }
 
 const envSeconds = (name: string, fallback: number): number => {
@@ -40,6 +62,9 @@ const envSeconds = (name: string, fallback: number): number => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds`);
   return value * 1000;
 };
+
+/** A worker's activity start-to-close timeout (workflows/dossier-workflow.ts). */
+const ACTIVITY_TIMEOUT_MS = 30_000;
 
 const sinceFault = (at: number) => seconds(wallClock() - at);
 
@@ -52,6 +77,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'worker-sigkill',
     fault: 'SIGKILL worker 1 while the alerts fire; start it again',
+    watchLogs: (rig) => rig.stack.workers,
     async inject({ rig, measures }) {
       const worker = rig.stack.workers[0]!;
       const at = wallClock();
@@ -89,6 +115,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'postgres-outage',
+    watchLogs: (rig) => [...rig.stack.workers, ...rig.stack.servers],
     fault:
       "the service's database refuses connections for 3 s (ALLOW_CONNECTIONS false) and every backend of it is terminated (workers, servers, LISTEN); server 2 gets back 3 s after the others",
     async inject({ rig, load, measures, notes }) {
@@ -163,6 +190,127 @@ export const scenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'devserver-restart',
+    fault: 'stop the Temporal dev server (SIGTERM), start it again on its SQLite file',
+    // Some alerts fall due while it is down, the others after the restart.
+    windowMs: (dossiers) => envSeconds('FAULTS_DEV_DOWN_S', 10) + Math.max(10_000, defaultWindowMs(dossiers)),
+    strikeAt: 0.1,
+    watchLogs: (rig) => [...rig.stack.workers, ...rig.stack.servers],
+    async inject({ rig, load, measures, notes }) {
+      const downMs = envSeconds('FAULTS_DEV_DOWN_S', 10);
+      const connection = await Connection.connect({ address: rig.stack.temporalAddress });
+      const client = new Client({ connection, namespace: rig.stack.namespace });
+      // A probe schedule every 2 s, whose runs nobody serves (a task queue without workers):
+      // that it goes on firing after the restart is what the service's schedules rely on.
+      const probe = await client.schedule.create({
+        scheduleId: `faults-probe-${load.prefix}`,
+        spec: { intervals: [{ every: '2 seconds' }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'faultsProbe',
+          workflowId: `faults-probe-${load.prefix}`,
+          taskQueue: 'faults-probe',
+          workflowExecutionTimeout: '10 seconds',
+        },
+        policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL },
+      });
+      const described = async (id: string) => client.schedule.getHandle(id).describe();
+      const serviceSchedules = [
+        HOURLY_URGENT_CHECK_SCHEDULE_ID,
+        DAILY_REPORT_SCHEDULE_ID,
+        REMINDER_AUDIT_SCHEDULE_ID,
+      ];
+      const nextBefore = new Map<string, number>();
+      for (const id of serviceSchedules)
+        nextBefore.set(id, (await described(id)).info.nextActionTimes[0]?.getTime() ?? NaN);
+
+      const dev = rig.stack.devServer;
+      const at = wallClock();
+      await dev.stop();
+      await sleep(Math.max(0, at + downMs - wallClock()));
+      await dev.start();
+      const restartedAt = wallClock();
+      measures['dev server down for'] = seconds(restartedAt - at);
+      return {
+        at,
+        after: async () => {
+          try {
+            // Alerts due while it was down fire late; those due after the restart on time.
+            const rows = await rig.stack.query<{ due: number; late: number }>(
+              `select extract(epoch from scheduled_for)::float8 * 1000 as due,
+                      extract(epoch from created_at - scheduled_for)::float8 * 1000 as late
+                 from notifications where kind = 'overdue' and dossier_id like $1`,
+              [`${load.prefix}-%`],
+            );
+            const lateness = (from: number, to: number) => {
+              const late = rows
+                .filter((r) => r.due >= from && r.due < to)
+                .map((r) => r.late)
+                .sort((a, b) => a - b);
+              const p50 = late[Math.floor(late.length / 2)];
+              return `${late.length}, ${seconds(p50)}, ${seconds(late.at(-1))}`;
+            };
+            measures['alerts due while it was down: count, lateness p50, max'] = lateness(at, restartedAt);
+            measures['alerts due after the restart: count, lateness p50, max'] = lateness(
+              restartedAt,
+              Infinity,
+            );
+            const probeRan = await waitUntil(
+              'the probe schedule to fire after the restart',
+              async () => {
+                const info = (await probe.describe()).info;
+                const next = info.recentActions.find((action) => action.takenAt.getTime() > restartedAt);
+                return next && next.takenAt.getTime() - restartedAt;
+              },
+              { timeoutMs: 30_000, intervalMs: 500 },
+            );
+            measures['probe schedule fired again after the restart'] = `+${seconds(probeRan)}`;
+            for (const id of serviceSchedules) {
+              const info = await described(id);
+              const next = info.info.nextActionTimes[0]?.getTime();
+              if (info.state.paused || next === undefined || next < restartedAt)
+                notes.push(
+                  `schedule ${id} after the restart: paused ${info.state.paused}, next ${String(next)}`,
+                );
+              else if (next !== nextBefore.get(id))
+                notes.push(`schedule ${id}: next action moved from ${String(nextBefore.get(id))} to ${next}`);
+            }
+            measures['service schedules after the restart'] = notes.some((n) => n.startsWith('schedule '))
+              ? 'see notes'
+              : 'all three there, not paused, same next action';
+          } finally {
+            await probe.delete().catch(() => undefined);
+            await connection.close();
+          }
+        },
+      };
+    },
+  },
+  {
+    name: 'worker-sigstop',
+    fault: `SIGSTOP worker 1 past its activity timeout (${ACTIVITY_TIMEOUT_MS / 1000} s), then SIGCONT`,
+    watchLogs: (rig) => rig.stack.workers,
+    async inject({ rig, measures }) {
+      const pauseMs = envSeconds('FAULTS_PAUSE_S', ACTIVITY_TIMEOUT_MS / 1000 + 10);
+      const worker = rig.stack.workers[0]!;
+      const skippedBefore = await rig.workerCounter('normx_notify_notifications_duplicates_skipped_total');
+      const at = wallClock();
+      worker.pause();
+      await sleep(pauseMs);
+      worker.resume();
+      measures['worker 1 paused for'] = sinceFault(at);
+      return {
+        at,
+        after: async () => {
+          await worker.waitReady(Date.now() + 60_000);
+          const skipped =
+            (await rig.workerCounter('normx_notify_notifications_duplicates_skipped_total')) - skippedBefore;
+          measures['stores skipped by the idempotency key'] = String(skipped);
+        },
+      };
+    },
+  },
 ];
 
 export const scenarioNames = scenarios.map((scenario) => scenario.name);
@@ -173,12 +321,16 @@ export async function runScenario(
   scenario: Scenario,
   { recoveryTimeoutMs }: { recoveryTimeoutMs?: number } = {},
 ): Promise<ScenarioResult> {
-  const load = await rig.prepareLoad(scenario.name);
+  const load = await rig.prepareLoad(scenario.name, {
+    ...(scenario.windowMs && { windowMs: scenario.windowMs(rig.options.dossiers) }),
+  });
   const context: ScenarioContext = { rig, load, measures: {}, notes: [] };
   let repair: (() => Promise<void>) | undefined;
   try {
-    await rig.whileFiring(load);
+    await rig.whileFiring(load, scenario.strikeAt);
     const tabsOnFaulted = scenario.tabsOnFaulted?.(context);
+    const watched = scenario.watchLogs?.(rig) ?? [];
+    const offsets = await Promise.all(watched.map((child) => sizeOf(child.logFile)));
     rig.log(`${scenario.name}: fault: ${scenario.fault}`);
     const injected = await scenario.inject(context);
     const { at, after } = injected;
@@ -190,6 +342,16 @@ export async function runScenario(
     );
     const result = await rig.audit(load, { scenario: scenario.name, fault: scenario.fault, at, recoveredAt });
     await after?.();
+    for (const [index, child] of watched.entries()) {
+      const lines = await logSince(child.logFile, offsets[index]!);
+      if (lines.length > 0)
+        context.notes.push(
+          `${child.name} logged: ${lines
+            .slice(0, 4)
+            .map((line) => `${line.count}× "${line.message}"`)
+            .join(', ')}`,
+        );
+    }
     if (tabsOnFaulted !== undefined) result.tabsOnFaulted = tabsOnFaulted;
     Object.assign(result.measures, context.measures);
     result.notes.push(...context.notes);
