@@ -19,6 +19,8 @@ const PAGE_SIZE = 500;
  * workflow task): reminders due within this margin after the stamp may have been skipped.
  */
 const PLAN_MARGIN_MS = 60_000;
+/** Each visibility list and plan query gets this long (the heartbeat timeout is a minute). */
+const QUERY_DEADLINE_MS = 5_000;
 
 export interface AuditProgress {
   /** The last open dossier id audited; '' before the first. */
@@ -35,6 +37,8 @@ export interface AuditProgress {
   refused: number;
   /** Rows it could not read (values written outside the API): logged and skipped. */
   unreadable: number;
+  /** Owed by the rows, and Temporal has no run of the dossier to confirm it (past retention): logged. */
+  noRuns: number;
 }
 
 const NO_PROGRESS: AuditProgress = {
@@ -46,6 +50,7 @@ const NO_PROGRESS: AuditProgress = {
   notArmed: 0,
   refused: 0,
   unreadable: 0,
+  noRuns: 0,
 };
 
 /** The progress a retried attempt heartbeated, or the beginning. */
@@ -77,26 +82,40 @@ export function createReminderAuditActivities(
   /** Runs of the dossier's workflow looked at, newest first: the current one and those before it. */
   const RUNS_ASKED = 4;
 
-  /** What the dossier's workflow runs say about the key (domain/reminder-audit.ts, judgeMissing). */
+  /**
+   * What the dossier's workflow runs say (domain/reminder-audit.ts, judgeMissing), asked once per
+   * dossier. Each call to Temporal has its own deadline: a run no worker can answer for (a retired
+   * task queue, saturated workers) costs seconds, not the server's half minute, and once the
+   * running run cannot answer the older ones are not asked (its answer decides first).
+   */
   async function evidenceFor(dossierId: string): Promise<RunEvidence[]> {
     // An id the API refuses cannot be quoted in a visibility query: no run to ask.
     if (!isReconcilableId(dossierId)) return [];
     const workflowId = dossierWorkflowId(dossierId);
+    const { connection } = temporal.client;
+    const within = <T>(call: () => Promise<T>) =>
+      connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, call);
+    const executions = await within(async () => {
+      const found: Array<{ runId: string; status: string }> = [];
+      for await (const execution of temporal.client.workflow.list({
+        query: `WorkflowId = '${workflowId}'`,
+        pageSize: RUNS_ASKED,
+      })) {
+        found.push({ runId: execution.runId, status: execution.status.name });
+        if (found.length >= RUNS_ASKED) break;
+      }
+      return found;
+    });
     const runs: RunEvidence[] = [];
-    for await (const execution of temporal.client.workflow.list({
-      query: `WorkflowId = '${workflowId}'`,
-      pageSize: RUNS_ASKED,
-    })) {
-      const status = execution.status.name;
-      const plan = await temporal.client.workflow
-        .getHandle(workflowId, execution.runId)
-        .query(reminderPlanQuery)
-        .catch((error: Error) => {
-          log.warn('A dossier run could not say what it planned', { dossierId, status, err: error.message });
-          return undefined;
-        });
+    for (const { runId, status } of executions) {
+      const plan = await within(() =>
+        temporal.client.workflow.getHandle(workflowId, runId).query(reminderPlanQuery),
+      ).catch((error: Error) => {
+        log.warn('A dossier run could not say what it planned', { dossierId, status, err: error.message });
+        return undefined;
+      });
       runs.push({ status, ...(plan && { plan }) });
-      if (runs.length >= RUNS_ASKED) break;
+      if (!plan && status === 'RUNNING') break;
     }
     return runs;
   }
@@ -104,8 +123,7 @@ export function createReminderAuditActivities(
   async function settle(
     row: AuditRow,
     reminder: OwedReminder,
-    progress: AuditProgress,
-    dueBy: number,
+    { runs, progress, dueBy }: { runs: RunEvidence[]; progress: AuditProgress; dueBy: number },
   ): Promise<void> {
     const labels = { type: reminder.type, kind: reminder.kind };
     const facts = {
@@ -114,9 +132,17 @@ export function createReminderAuditActivities(
       idempotencyKey: reminder.idempotencyKey,
       ...labels,
     };
-    const verdict = judgeMissing(reminder.idempotencyKey, await evidenceFor(row.id), { dueBy });
+    const verdict = judgeMissing(reminder.idempotencyKey, runs, { dueBy });
     if (verdict === 'not-armed') {
       progress.notArmed += 1;
+      return;
+    }
+    if (verdict === 'no-runs') {
+      progress.noRuns += 1;
+      log.warn('Reminder owed by the rows, and no workflow run of the dossier to confirm it: nothing sent', {
+        ...facts,
+        owedSince: new Date(reminder.owedFrom).toISOString(),
+      });
       return;
     }
     if (verdict === 'late' || verdict === 'unanswered') {
@@ -217,10 +243,18 @@ export function createReminderAuditActivities(
                 )
               ).map((found) => found.key),
         );
-        for (const { row, reminder } of owed) {
-          if (stored.has(reminder.idempotencyKey)) continue;
-          progress.missing += 1;
-          await settle(row, reminder, progress, window.to);
+        // In id order, the runs asked once per dossier, a heartbeat after each: a retry resumes
+        // after the last dossier done, and a slow Temporal is seen before the heartbeat timeout.
+        const missing = owed.filter(({ reminder }) => !stored.has(reminder.idempotencyKey));
+        for (const row of page) {
+          const ofRow = missing.filter((entry) => entry.row === row);
+          if (ofRow.length === 0) continue;
+          const runs = await evidenceFor(row.id);
+          for (const { reminder } of ofRow) {
+            progress.missing += 1;
+            await settle(row, reminder, { runs, progress, dueBy: window.to });
+          }
+          heartbeat({ ...progress, after: row.id });
         }
         progress.after = lastId;
         progress.checked += rows.length;

@@ -132,6 +132,8 @@ export type RunEnd = { outcome: DossierWorkflowResult['outcome'] } | 'continue-a
 
 export class DossierEngine {
   private readonly queue: DossierEvent[] = [];
+  /** Events taken from the queue whose application has not ended (see queuedEvents). */
+  private applying = 0;
   private state: EngineState | undefined;
   private rejected: RejectedEvent[] = [];
 
@@ -149,6 +151,14 @@ export class DossierEngine {
     if (!this.state) throw new Error(`dossier ${this.dossierId} is not loaded yet`);
     const { dossier, context, sent, pending } = this.state;
     return { dossier, timeZone: context.timeZone, sent, pending, rejected: this.rejected };
+  }
+
+  /**
+   * Events received and not fully applied yet: queued, or being applied (its save not back). The
+   * plan query shows it; the reminder audit reads it on a terminated run.
+   */
+  get queuedEvents(): number {
+    return this.queue.length + this.applying;
   }
 
   /** What continue-as-new carries: the state and the events not yet applied. */
@@ -246,11 +256,14 @@ export class DossierEngine {
 
   private async applyQueued(): Promise<void> {
     for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+      this.applying += 1;
       try {
         await this.apply(event);
       } catch (error) {
         if (!(error instanceof RejectedInput)) throw error;
         this.reject(event.type, event.eventId, error.reason);
+      } finally {
+        this.applying -= 1;
       }
     }
   }

@@ -93,21 +93,29 @@ export function owedReminders(
  * What the dossier's workflow runs say about a reminder the rows owe and the table lacks. The
  * rows only pick the candidates: a reminder is sent by the audit only when a run decided to send
  * it (the rows cannot see a plan made by a clock, a policy or rules other than today's):
- * - `sent`: a run sent it and its row is gone (deleted): restore it.
- * - `orphaned`: a run that was terminated, failed or timed out had it armed and due: restore it.
  * - `late`: the running run has it armed and due, and has not sent it (busy after an outage, a
- *   failing task): left to it, with queued calls first; counted and logged.
- * - `unanswered`: a run could not be asked (no worker for its task queue, a task failing on
- *   replay): counted and logged, nothing sent.
+ *   failing task): left to it, so that its queued calls apply first; counted and logged. Checked
+ *   before anything else: a `complete` waiting in the running run must win.
+ * - `sent`: a run sent it and its row is gone (deleted): restore it.
+ * - `orphaned`: a run that was terminated, failed or timed out had it armed and due, with no call
+ *   left unapplied (a `complete` it never applied may have stopped it): restore it.
+ * - `unanswered`: a run that matters could not be asked (no worker for its task queue, a task
+ *   failing on replay), or an abandoned run had calls left unapplied: counted, nothing sent.
+ * - `no-runs`: Temporal has no run of the dossier (past retention, an id it cannot name): logged.
  * - `not-armed`: no run armed it (the rules skipped it): nothing owed.
  */
-export type MissingVerdict = 'sent' | 'orphaned' | 'late' | 'unanswered' | 'not-armed';
+export type MissingVerdict = 'late' | 'sent' | 'orphaned' | 'unanswered' | 'no-runs' | 'not-armed';
 
 export interface RunEvidence {
   /** Temporal's status name: RUNNING, TERMINATED, FAILED, TIMED_OUT, COMPLETED, CONTINUED_AS_NEW… */
   status: string;
   /** The run's reminder plan (its `reminderPlan` query), or undefined when it could not answer. */
-  plan?: { sent: Array<{ idempotencyKey: string }>; pending: Array<{ idempotencyKey: string; at: string }> };
+  plan?: {
+    sent: Array<{ idempotencyKey: string }>;
+    pending: Array<{ idempotencyKey: string; at: string }>;
+    /** Calls received and not applied (absent from v1 runs: unknown). */
+    queued?: number;
+  };
 }
 
 /** Runs whose armed reminders no later run carries on (continue-as-new does; a completion has none). */
@@ -118,12 +126,15 @@ export function judgeMissing(
   runs: readonly RunEvidence[],
   { dueBy }: { dueBy: number },
 ): MissingVerdict {
-  if (runs.some((run) => run.plan?.sent.some((sent) => sent.idempotencyKey === key))) return 'sent';
+  if (runs.length === 0) return 'no-runs';
   const armedDue = (run: RunEvidence) =>
     run.plan?.pending.some((pending) => pending.idempotencyKey === key && Date.parse(pending.at) <= dueBy) ??
     false;
-  if (runs.some((run) => ABANDONED.has(run.status) && armedDue(run))) return 'orphaned';
   if (runs.some((run) => run.status === 'RUNNING' && armedDue(run))) return 'late';
+  if (runs.some((run) => run.plan?.sent.some((sent) => sent.idempotencyKey === key))) return 'sent';
+  const abandoned = runs.filter((run) => ABANDONED.has(run.status) && armedDue(run));
+  if (abandoned.some((run) => run.plan?.queued === 0)) return 'orphaned';
+  if (abandoned.length > 0) return 'unanswered';
   if (runs.some((run) => run.plan === undefined && (run.status === 'RUNNING' || ABANDONED.has(run.status))))
     return 'unanswered';
   return 'not-armed';

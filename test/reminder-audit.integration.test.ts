@@ -164,6 +164,27 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
     assert.deepEqual(missedCounts, []);
   });
 
+  it('does not restore what a terminated run had armed when a call it never applied may have stopped it', async () => {
+    const dueAt = await dueSoon('audit-terminated-queued', 4);
+    await engine.stopWorker();
+    try {
+      // Done before the deadline, while no worker ran; then the run is terminated: the complete
+      // never applied, the dossier stays open in its row, and the run still shows overdue armed.
+      await engine.dossiers.complete('audit-terminated-queued');
+      await engine.client.workflow
+        .getHandle(dossierWorkflowId('audit-terminated-queued'))
+        .terminate('mistake');
+    } finally {
+      await engine.startWorker();
+    }
+    await waitFor('the instant and the grace', async () => Date.now() > Date.parse(dueAt) + 1500);
+    missedCounts.length = 0;
+    const result = await audit();
+    assert.equal(result.restored, 0, JSON.stringify(result));
+    assert.deepEqual(missedCounts, [{ type: 'new_alert', kind: 'overdue', outcome: 'unanswered' }]);
+    assert.equal((await rowsOf('audit-terminated-queued', 'overdue')).length, 0);
+  });
+
   it('leaves a missing reminder to a workflow working through its queue: a complete queued during an outage wins', async () => {
     const dueAt = await dueSoon('audit-queued', 4);
     await engine.stopWorker();
@@ -186,7 +207,7 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
       return rows[0]?.status === 'done';
     });
     const after = await audit();
-    assert.equal(after.deferred + after.restored, 0, 'a done dossier owes nothing');
+    assert.equal(after.restored, 0, 'a done dossier owes nothing');
     assert.equal((await rowsOf('audit-queued', 'overdue')).length, 0, 'the complete won');
   });
 });

@@ -5,7 +5,7 @@ import { judgeMissing, type RunEvidence } from '../domain/reminder-audit.js';
 /** The audit's verdict on a missing reminder, from what the dossier's runs say (a table). */
 const KEY = 'reminder:D-1:2027-03-31:j-0';
 const dueBy = Date.parse('2027-03-31T07:00:00Z');
-const armed = (at: string) => ({ sent: [], pending: [{ idempotencyKey: KEY, at }] });
+const armed = (at: string, queued = 0) => ({ sent: [], pending: [{ idempotencyKey: KEY, at }], queued });
 const sent = { sent: [{ idempotencyKey: KEY }], pending: [] };
 const nothing = { sent: [], pending: [] };
 
@@ -49,7 +49,30 @@ const cases: Array<[string, RunEvidence[], ReturnType<typeof judgeMissing>]> = [
   ['running, cannot answer', [{ status: 'RUNNING' }], 'unanswered'],
   ['completed (done): cannot answer, nothing owed', [{ status: 'COMPLETED' }], 'not-armed'],
   ['no run armed it (the rules skipped it)', [{ status: 'RUNNING', plan: nothing }], 'not-armed'],
-  ['no run at all', [], 'not-armed'],
+  ['no run at all (past retention)', [], 'no-runs'],
+  [
+    'armed and due in the running run, and in a terminated one: the running run decides (a complete may wait in it)',
+    [
+      { status: 'RUNNING', plan: armed('2027-03-31T06:00:00Z', 1) },
+      { status: 'TERMINATED', plan: armed('2027-03-31T06:00:00Z') },
+    ],
+    'late',
+  ],
+  [
+    'terminated with it armed and due, but a call unapplied (a complete it never applied)',
+    [{ status: 'TERMINATED', plan: armed('2027-03-31T06:00:00Z', 1) }],
+    'unanswered',
+  ],
+  [
+    'terminated v1 run (no queue shown): not restored',
+    [
+      {
+        status: 'TERMINATED',
+        plan: { sent: [], pending: [{ idempotencyKey: KEY, at: '2027-03-31T06:00:00Z' }] },
+      },
+    ],
+    'unanswered',
+  ],
 ];
 
 describe('judgeMissing', () => {

@@ -113,6 +113,8 @@ export interface ReminderPlanView {
   pending: PendingReminder[];
   /** The latest rejected events (runs of the v1 workflow have none). */
   rejected?: RejectedEvent[];
+  /** Events received and not applied yet (absent from v1 runs). */
+  queued?: number;
 }
 
 export const reminderPlanQuery = defineQuery<ReminderPlanView>('reminderPlan');

@@ -117,7 +117,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     if (type) engine.enqueue({ ...(args[0] as PlainEvent), type } as DossierEvent);
     else log.warn('Unknown signal ignored', { dossierId, signal: name });
   });
-  setHandler(reminderPlanQuery, () => engine.view());
+  setHandler(reminderPlanQuery, () => ({ ...engine.view(), queued: engine.queuedEvents }));
 
   const end = await engine.run(input.carried);
   if (end !== 'continue-as-new') return { dossierId, outcome: end.outcome };
