@@ -170,7 +170,7 @@ export class FaultRig {
    * Dossiers created and stored per second: the slowest any load measured (a prior before the
    * first), so that a load's creation ends before its first alert even on a busier machine.
    */
-  private createRate = 12;
+  private createRate = 15;
   private readonly tokens = new Map<string, Promise<string>>();
   private loads = 0;
   readonly log: (message: string) => void;
@@ -324,7 +324,7 @@ export class FaultRig {
     // 2. The dossiers, due from T on, T after the expected end of the creation.
     const client = await this.stack.dossierClient();
     const window = windowMs ?? defaultWindowMs(dossierCount);
-    const T = wallClock() + (dossierCount / this.createRate) * 1000 * 1.3 + 3000;
+    const T = wallClock() + (dossierCount / this.createRate) * 1000 * 1.2 + 3000;
     const dossiers = Array.from({ length: dossierCount }, (_, i) => ({
       id: `${prefix}-d${String(i).padStart(5, '0')}`,
       ownerId: users[i % userCount]!,

@@ -319,7 +319,7 @@ export const scenarios: Scenario[] = [
     watchLogs: (rig) => [rig.stack.servers[1]!],
     async inject({ rig, measures, notes }) {
       const minCutMs = envSeconds('FAULTS_PARTITION_S', 20);
-      const noticeWithinMs = envSeconds('FAULTS_PARTITION_NOTICE_S', 60);
+      const noticeWithinMs = envSeconds('FAULTS_PARTITION_NOTICE_S', 20);
       const server = rig.stack.servers[1]!;
       const at = wallClock();
       rig.proxy.cut();
