@@ -111,7 +111,7 @@ export function createReminderAuditActivities(
       const plan = await within(() =>
         temporal.client.workflow.getHandle(workflowId, runId).query(reminderPlanQuery),
       ).catch((error: Error) => {
-        log.warn('A dossier run could not say what it planned', { dossierId, status, err: error.message });
+        log.warn('A dossier run could not say what it planned', { dossierId, status, err: error });
         return undefined;
       });
       runs.push({ status, ...(plan && { plan }) });
@@ -208,29 +208,26 @@ export function createReminderAuditActivities(
           [progress.after, pageSize],
         );
         if (rows.length === 0) break;
-        const page: AuditRow[] = [];
+        const page: Array<{ row: AuditRow; owed: OwedReminder[] }> = [];
         for (const raw of rows) {
           try {
-            const row = em.map('Dossier', raw) as Dossier;
-            const audited = Object.assign(row, {
+            const row = Object.assign(em.map('Dossier', raw) as Dossier, {
               ownerZone: raw.owner_zone as string,
               ownerUpdatedAt: new Date(raw.owner_updated_at as string | Date),
             }) as AuditRow;
-            owedOf(audited); // a value it cannot read (an infinite timestamp) throws here, not later
-            page.push(audited);
+            page.push({ row, owed: owedOf(row) });
           } catch (error) {
             // One unreadable row (written outside the API) must not stop the audit of the others.
             progress.unreadable += 1;
             log.error('Dossier row the audit cannot read: skipped', {
               dossierId: raw.id,
-              err: (error as Error).message,
+              err: error,
             });
           }
         }
         const lastId = rows[rows.length - 1]!.id as string;
         em.clear();
-        const owed = page.flatMap((row) => owedOf(row).map((reminder) => ({ row, reminder })));
-        const keys = owed.map(({ reminder }) => reminder.idempotencyKey);
+        const keys = page.flatMap(({ owed }) => owed.map((reminder) => reminder.idempotencyKey));
         const stored = new Set(
           keys.length === 0
             ? []
@@ -245,12 +242,11 @@ export function createReminderAuditActivities(
         );
         // In id order, the runs asked once per dossier, a heartbeat after each: a retry resumes
         // after the last dossier done, and a slow Temporal is seen before the heartbeat timeout.
-        const missing = owed.filter(({ reminder }) => !stored.has(reminder.idempotencyKey));
-        for (const row of page) {
-          const ofRow = missing.filter((entry) => entry.row === row);
-          if (ofRow.length === 0) continue;
+        for (const { row, owed } of page) {
+          const missing = owed.filter((reminder) => !stored.has(reminder.idempotencyKey));
+          if (missing.length === 0) continue;
           const runs = await evidenceFor(row.id);
-          for (const { reminder } of ofRow) {
+          for (const reminder of missing) {
             progress.missing += 1;
             await settle(row, reminder, { runs, progress, dueBy: window.to });
           }

@@ -21,21 +21,25 @@ const isoDuration = z.string().refine((value) => {
   const duration = Duration.fromISO(value);
   return duration.isValid && duration.toMillis() > 0;
 }, 'must be a positive ISO 8601 duration such as P3D or PT30M');
-/** The daily report's catch-up window: at least one 15-minute run, short enough not to reach the next day's. */
-const catchUpWindow = z.string().refine(
-  (value) => {
+/** An ISO 8601 duration from `minMinutes` to `maxMinutes`. */
+const durationWithin = (minMinutes: number, maxMinutes: number, message: string) =>
+  z.string().refine((value) => {
     const duration = Duration.fromISO(value);
     const minutes = duration.isValid ? duration.as('minutes') : NaN;
-    return minutes >= MIN_CATCH_UP_WINDOW_MINUTES && minutes <= MAX_CATCH_UP_WINDOW_MINUTES;
-  },
+    return minutes >= minMinutes && minutes <= maxMinutes;
+  }, message);
+/** The daily report's catch-up window: at least one 15-minute run, short enough not to reach the next day's. */
+const catchUpWindow = durationWithin(
+  MIN_CATCH_UP_WINDOW_MINUTES,
+  MAX_CATCH_UP_WINDOW_MINUTES,
   `must be an ISO 8601 duration from PT${MIN_CATCH_UP_WINDOW_MINUTES}M to PT${MAX_CATCH_UP_WINDOW_MINUTES / 60}H`,
 );
 /** The reminder audit's durations: from a second (tests) to 31 days. */
-const auditDuration = z.string().refine((value) => {
-  const duration = Duration.fromISO(value);
-  const minutes = duration.isValid ? duration.as('minutes') : NaN;
-  return minutes >= 1 / 60 && minutes <= 31 * 24 * 60;
-}, 'must be an ISO 8601 duration from PT1S to P31D, such as PT26H or PT15M');
+const auditDuration = durationWithin(
+  1 / 60,
+  31 * 24 * 60,
+  'must be an ISO 8601 duration from PT1S to P31D, such as PT26H or PT15M',
+);
 const offsetList = z
   .string()
   .regex(/^\d{1,3}(,\d{1,3})*$/, 'must be a comma-separated list of whole days, such as 7,1,0')

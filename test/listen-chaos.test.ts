@@ -14,6 +14,7 @@ import {
   type TestSocket,
 } from './support/notify-server.js';
 import { waitFor } from './support/wait.js';
+import { seededRandom } from './support/random.js';
 
 /**
  * LISTEN chaos (issue 11, "Generative tests"): several writers commit notifications for many
@@ -30,18 +31,6 @@ import { waitFor } from './support/wait.js';
 const SEED = Number(process.env.FC_SEED ?? 20261202);
 const RUNS = Number(process.env.CHAOS_RUNS ?? 4);
 const KILLER_APPLICATION_NAME = 'chaos-killer';
-
-/** A small seeded generator (mulberry32): one per actor, so actors do not steal each other's draws. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -126,7 +115,7 @@ class ChaosBench {
         tabs.push({ user, socket });
       }
 
-    const hookRandom = random(params.seed ^ 0x5eed);
+    const hookRandom = seededRandom(params.seed ^ 0x5eed);
     this.chaos = {
       onRead: async (read) => {
         if (read.kind === 'catch-up' && hookRandom() * 100 < params.killInCatchUp)
@@ -135,7 +124,7 @@ class ChaosBench {
       },
     };
     let writing = true;
-    const killerRandom = random(params.seed ^ 0x4b111);
+    const killerRandom = seededRandom(params.seed ^ 0x4b111);
     const killing = (async () => {
       while (writing) {
         await pause(Math.floor(killerRandom() * 2 * params.killEveryMs));
@@ -143,7 +132,7 @@ class ChaosBench {
       }
     })();
     const writers = Array.from({ length: params.writers }, async (_, writer) => {
-      const next = random(params.seed + writer + 1);
+      const next = seededRandom(params.seed + writer + 1);
       for (let index = 0; index < params.perWriter; index += 1) {
         const big = next() * 100 < params.bigShare;
         const draft = {

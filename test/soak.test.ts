@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { openNodeTab, type NodeTab } from './support/node-tabs.js';
 import { startServerHarness, type ServerHarness } from './support/notify-server.js';
 import { waitFor } from './support/wait.js';
+import { seededRandom } from './support/random.js';
 
 /**
  * Soak (issue 12): tabs of the bell client library open and close at random, several per user
@@ -23,18 +24,6 @@ const ROUNDS = 4;
 const USERS = 12;
 /** Tokens live this long: each tab renews its token (`token_expiring` → `refresh_token`) every few seconds. */
 const TOKEN_SECONDS = 4;
-
-/** mulberry32: a small seeded generator, so that a failing run replays with its SOAK_SEED. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -75,7 +64,7 @@ describe('soak: tab churn, token renewals and a steady flow', () => {
       timeout: (SECONDS + 120) * 1000,
     },
     async () => {
-      const next = random(SEED);
+      const next = seededRandom(SEED);
       const users = Array.from({ length: USERS }, (_, index) => `soak-${index}`);
       /** Every id stored per user, in order. */
       const stored = new Map<string, string[]>(users.map((user) => [user, []]));

@@ -9,6 +9,7 @@ import {
 } from '../../bench/stack.js';
 import { openFaultTab, type FaultTab } from './tabs.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The fault-injection rig (issue 12): the real pieces as separate processes (bench/stack.ts:
@@ -144,26 +145,12 @@ export const seconds = (ms: number | undefined): string =>
 const percentile = (sorted: number[], p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-/** Polls until `probe` returns something, or throws after `timeoutMs`. */
-export async function waitUntil<T>(
+/** `waitFor` (test/support/wait.ts), polling every 100 ms unless told: the rig's probes ask processes. */
+export const waitUntil = <T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number },
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${seconds(timeoutMs)} waiting for ${what}`, { cause: lastError });
-    await sleep(intervalMs);
-  }
-}
+): Promise<T> => waitFor(what, probe, { timeoutMs, intervalMs });
 
 export class FaultRig {
   /**
