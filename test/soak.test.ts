@@ -193,13 +193,14 @@ describe('soak: tab churn, token renewals and a steady flow', () => {
         assert.equal(settled.usersOnline, 0, 'every user stream released');
       }
       // Closed sockets leave the process as their closing handshakes end (ws waits up to 30 s for
-      // a peer's close): the count comes back to the warm one, not necessarily at once.
+      // a peer's close): the count comes back to the warm one, not necessarily at once. A count
+      // taken right after a round is a snapshot of handshakes still closing, not a leak (CI saw
+      // 34 → 48 after the last round, then back to the warm count): only this wait decides.
       await waitFor(
         `open handles back to the warm count (${warm.handles}; after each round: ${JSON.stringify(resourceCounts)})`,
         () => process.getActiveResourcesInfo().length <= warm.handles + 2,
         { timeoutMs: 35_000, intervalMs: 250 },
       );
-      assert.ok(last.handles <= warm.handles + 12, `open handles ${warm.handles} → ${last.handles}`);
       const growth = last.heapUsed - warm.heapUsed;
       assert.ok(
         growth < 8 * 1024 * 1024,
