@@ -146,6 +146,12 @@ const envSchema = z
     WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).default(10),
     WORKER_STICKY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+    // 0 turns it off; below a second, ordinary reads under load would fail.
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .refine((ms) => ms === 0 || (ms >= 1000 && ms <= 3_600_000), 'must be 0 (off) or 1000 to 3600000')
+      .default(30_000),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_HS256_SECRET && env.JWT_JWKS_URL) {
@@ -162,7 +168,14 @@ export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 export interface AppConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  database: { url: string | undefined; pgliteDataDir: string; pglitePort: number; poolMax: number };
+  database: {
+    url: string | undefined;
+    pgliteDataDir: string;
+    pglitePort: number;
+    poolMax: number;
+    /** Each statement's deadline; a reply NETWORK_GRACE_MS later drops its connection (0: none). */
+    statementTimeoutMs: number;
+  };
   temporal: {
     address: string | undefined;
     namespace: string;
@@ -280,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pgliteDataDir: e.PGLITE_DATA_DIR,
       pglitePort: e.PGLITE_PORT,
       poolMax: e.DATABASE_POOL_MAX,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -16,13 +16,41 @@ export const UNREAD_CHANNEL = 'normx_unread_counts';
 
 export type Orm = MikroORM;
 
+/** How long a statement may run, and what a silent network gets on top, before its connection is dropped. */
+export const NETWORK_GRACE_MS = 5000;
+
+/**
+ * The pg driver's settings that bound each round trip. A statement PostgreSQL runs past
+ * `statementTimeoutMs` is cancelled by PostgreSQL (the connection stays good). A reply that never
+ * comes — a partition, a middlebox that forgot the connection: TCP sees nothing wrong — fails
+ * the query `NETWORK_GRACE_MS` later, and that connection, its reply still owed, is refused by
+ * the pool's check before any reuse (README, "When PostgreSQL goes silent"); without it a read
+ * waited for ever (test/database-deadlines.test.ts). 0 turns both off (migrations).
+ */
+function deadlineOptions(statementTimeoutMs: number): Record<string, unknown> {
+  if (statementTimeoutMs === 0) return {};
+  return {
+    connection: {
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + NETWORK_GRACE_MS,
+      connectionTimeoutMillis: statementTimeoutMs + NETWORK_GRACE_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    },
+    // pg clears readyForQuery when it sends a query and sets it when the reply ends: a client
+    // that is not ready when taken from the pool still owes a reply that never came.
+    pool: { validate: (client: { readyForQuery?: boolean }) => client.readyForQuery === true },
+  };
+}
+
 /**
  * Opens the connection pool. Entities are schemas (no reflection); migrations are listed, not
  * globbed. `log` receives MikroORM's own lines (the migrator's), e.g. a JSON logger's info.
+ * `statementTimeoutMs` bounds each statement (DATABASE_STATEMENT_TIMEOUT_MS; 0: no bound).
  */
 export async function openOrm(
   databaseUrl: string,
-  options: { poolMax?: number; log?: (message: string) => void } = {},
+  options: { poolMax?: number; statementTimeoutMs?: number; log?: (message: string) => void } = {},
 ): Promise<Orm> {
   return MikroORM.init({
     clientUrl: databaseUrl,
@@ -55,6 +83,7 @@ export async function openOrm(
       allOrNothing: true,
     },
     pool: { min: 0, max: options.poolMax ?? 10 },
+    driverOptions: deadlineOptions(options.statementTimeoutMs ?? 0),
     // Forked EntityManagers only: the global one must never hold request state.
     allowGlobalContext: false,
     debug: false,

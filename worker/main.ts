@@ -15,6 +15,7 @@ try {
   const ormLogger = logger.child({ component: 'orm' });
   const orm = await openOrm(config.database.url!, {
     poolMax: config.database.poolMax,
+    statementTimeoutMs: config.database.statementTimeoutMs,
     log: (message) => ormLogger.info(message),
   });
   try {

@@ -5,12 +5,14 @@ import { FaultRig, waitUntil } from './harness.js';
 import { openFaultTab } from './tabs.js';
 
 /**
- * Reproduces a defect the partition scenario found next to the LISTEN one, outside the feed: a
- * tab that connects to a delivery server while the server is cut from PostgreSQL has its socket
- * opened, but its opening read (unread count, catch-up) waits on a pooled connection that the
- * partition killed; after the heal that read never ends (no TCP keepalive delay, no statement or
- * query timeout on the pool), so the tab gets nothing, ever, while /healthz says ok. Not in
- * `npm test` (test/*.test.ts) until fixed; run it alone:
+ * A defect the partition scenario found next to the LISTEN one, outside the feed: a tab that
+ * connects to a delivery server while the server is cut from PostgreSQL has its socket opened,
+ * but its opening read (unread count, catch-up) waited on a pooled connection that the partition
+ * killed; after the heal that read never ended (no deadline on the pool's queries), so the tab got
+ * nothing, ever, while /healthz said ok. Fixed by the statement deadline
+ * (DATABASE_STATEMENT_TIMEOUT_MS): the read fails, the socket closes with 1001 and the tab
+ * reconnects. `test/database-deadlines.test.ts` proves it in `npm test` at small scale; this one
+ * runs the real processes (about a minute), alone:
  *
  *   node --import tsx --test test/faults/opening-read-partition.test.ts
  */

@@ -223,6 +223,10 @@ The partition: the proxy drops every byte either way without closing anything, a
 connections; at the heal, a connection that lost bytes stays dead (its PostgreSQL side closed, its
 client side open and silent, as after a long partition), the others go on. Before the LISTEN
 health query (server/hub/notification-listener.ts: the first LISTEN re-issued every 10 s, 5 s to
-answer), the cut server never noticed and its tabs lost every notification from the cut on.`;
+answer), the cut server never noticed and its tabs lost every notification from the cut on. A
+tab that connected to the cut server during the partition waited on a pooled connection the
+partition had killed, for ever; the statement deadline (\`DATABASE_STATEMENT_TIMEOUT_MS\`, 30 s, plus
+5 s for the reply) now fails that read, the socket closes with 1001 and the tab reconnects
+(test/faults/opening-read-partition.test.ts).`;
 
 await main();

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NETWORK_GRACE_MS, openOrm, type Orm } from '../db/orm.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { openNodeTab } from './support/node-tabs.js';
+import { startServerHarness } from './support/notify-server.js';
+import { startTcpProxy, type TcpProxy } from './faults/tcp-proxy.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * The pool's connections across a silent partition (issue 12): a loopback proxy between the
+ * process and PostgreSQL drops every byte without closing anything. Before the statement deadline
+ * a query sent into the partition waited for ever, and its connection with it: a tab that
+ * connected to a server during a partition got nothing, ever, while /healthz said ok (found by
+ * the fault suite; `test/faults/opening-read-partition.test.ts` is the same at full scale).
+ */
+
+const STATEMENT_TIMEOUT_MS = 1000;
+
+let db: TestDatabase;
+let proxy: TcpProxy;
+const orms: Orm[] = [];
+
+/** A pool that reaches the test database through the proxy. */
+async function ormViaProxy(statementTimeoutMs: number): Promise<{ orm: Orm; url: string }> {
+  const url = new URL(db.url);
+  url.port = String(proxy.port);
+  const orm = await openOrm(url.toString(), { poolMax: 2, statementTimeoutMs });
+  orms.push(orm);
+  return { orm, url: url.toString() };
+}
+
+const ask = (orm: Orm, sql: string) => orm.em.fork().execute(sql);
+
+before(async () => {
+  db = await createTestDatabase();
+  const url = new URL(db.url);
+  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+});
+after(async () => {
+  proxy?.heal();
+  // A dead connection's close waits for the proxy: the proxy goes first.
+  await proxy?.close();
+  await Promise.all(orms.map((orm) => orm.close(true).catch(() => undefined)));
+  await db?.drop();
+});
+
+describe('the pool across a silent partition', () => {
+  it('cancels a statement past the deadline and keeps the connection', async () => {
+    const { orm } = await ormViaProxy(STATEMENT_TIMEOUT_MS);
+    await assert.rejects(ask(orm, 'select pg_sleep(3)'), /statement timeout/);
+    assert.deepEqual(await ask(orm, 'select 1 as one'), [{ one: 1 }]);
+  });
+
+  it('fails a query whose reply never comes, and never reuses its connection', async () => {
+    const { orm } = await ormViaProxy(STATEMENT_TIMEOUT_MS);
+    await ask(orm, 'select 1');
+    proxy.cut();
+    const sentAt = Date.now();
+    try {
+      await assert.rejects(ask(orm, 'select 2'), /Query read timeout/);
+      const waited = Date.now() - sentAt;
+      assert.ok(
+        waited >= STATEMENT_TIMEOUT_MS + NETWORK_GRACE_MS - 100 && waited < 15_000,
+        `failed after ${waited} ms`,
+      );
+    } finally {
+      proxy.heal();
+    }
+    // The connection that carried `select 2` is dead after the heal; the next query must not wait on it.
+    assert.deepEqual(await ask(orm, 'select 3 as three'), [{ three: 3 }]);
+    assert.ok(proxy.stats.deadAfterHeal >= 1, 'the partition killed the connection it cut');
+  });
+
+  it(
+    'gives a tab that connected during the partition its notifications after the heal',
+    { timeout: 90_000 },
+    async () => {
+      const { orm, url } = await ormViaProxy(STATEMENT_TIMEOUT_MS);
+      const harness = await startServerHarness({ db: { ...db, orm, url } });
+      const warm = openNodeTab({ url: `${harness.wsUrl}/api/v1/ws`, getToken: () => harness.token('warm') });
+      const user = 'opened-during-cut';
+      let tab: ReturnType<typeof openNodeTab> | undefined;
+      try {
+        // The server's pool holds a connection that worked before the cut (the warm tab's reads).
+        await waitFor('the warm tab', () => warm.client.connectionState === 'open');
+        proxy.cut();
+        tab = openNodeTab({
+          url: `${harness.wsUrl}/api/v1/ws`,
+          getToken: () => harness.token(user),
+          backoff: { initialMs: 100, maxMs: 500 },
+        });
+        const opened = tab;
+        // Its opening read went into the partition; the deadline closes the socket (1001) and it retries.
+        await waitFor('the tab to try again', () => opened.attempts >= 2, { timeoutMs: 20_000 });
+        proxy.heal();
+        const id = await harness.notify(user, 'After the heal');
+        await waitFor(`notification ${id} on the tab`, () => opened.notificationIds.includes(id), {
+          timeoutMs: 45_000,
+        });
+        assert.deepEqual(opened.notificationIds, [id], 'once');
+        assert.deepEqual(
+          opened.errors.filter((error) => error.fatal),
+          [],
+        );
+      } finally {
+        tab?.close();
+        warm.close();
+        await harness.close();
+      }
+    },
+  );
+});
