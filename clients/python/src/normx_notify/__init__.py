@@ -1,0 +1,57 @@
+"""Python client of normx-notify (NormX Docs' notifications and reminders service): sync and async."""
+
+from .async_client import AsyncNotifyClient
+from .client import NotifyClient
+from .errors import (
+    DossierNotReadyError,
+    FieldIssue,
+    NotifyApiError,
+    NotifyAuthError,
+    NotifyConnectionError,
+    NotifyError,
+    NotifyForbiddenError,
+    NotifyNotFoundError,
+    NotifyUnavailableError,
+    NotifyValidationError,
+)
+from .models import (
+    Accepted,
+    BulkItem,
+    BulkResult,
+    Dossier,
+    DossierState,
+    OwnerProfile,
+    PendingReminder,
+    RejectedEvent,
+    ReminderPlan,
+    SentReminder,
+)
+from .retry import RetryPolicy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accepted",
+    "AsyncNotifyClient",
+    "BulkItem",
+    "BulkResult",
+    "Dossier",
+    "DossierNotReadyError",
+    "DossierState",
+    "FieldIssue",
+    "NotifyApiError",
+    "NotifyAuthError",
+    "NotifyClient",
+    "NotifyConnectionError",
+    "NotifyError",
+    "NotifyForbiddenError",
+    "NotifyNotFoundError",
+    "NotifyUnavailableError",
+    "NotifyValidationError",
+    "OwnerProfile",
+    "PendingReminder",
+    "RejectedEvent",
+    "ReminderPlan",
+    "RetryPolicy",
+    "SentReminder",
+]

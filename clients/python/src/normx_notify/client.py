@@ -1,0 +1,145 @@
+"""The synchronous client (a Django view, a Celery task, a script)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+
+from . import _calls
+from ._calls import DEFAULT_TIMEOUT, Call, Send, Token
+from .models import Accepted, BulkResult, Dossier, DueAt, DueDate, OwnerProfile, ReminderPlan
+from .retry import RetryPolicy
+
+T = TypeVar("T")
+
+
+class NotifyClient:
+    """
+    The NormX backend's client of normx-notify's REST API, with a service token (a JWT whose
+    ``scope`` includes ``notify:service``): give ``token`` as a string, or as a callable that
+    returns a fresh one (it is called before every attempt).
+
+    Each call that changes something takes an optional ``event_id`` (a new UUID when absent) and
+    returns it in :class:`Accepted`; its retries (see :class:`RetryPolicy`) all carry it, and a
+    later retry of yours should pass it again: the server then stores the call's effect once.
+    Errors are :class:`normx_notify.NotifyError` subclasses carrying that event id.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Token,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._token = token
+        self._retry = retry or RetryPolicy()
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def create(self, dossier: Dossier, *, event_id: str | None = None) -> Accepted:
+        """Creates the dossier (an update if it exists): plans its reminders and notifies its owner."""
+        return self._run(_calls.create(dossier, event_id, self._retry))
+
+    def update(self, dossier: Dossier, *, event_id: str | None = None) -> Accepted:
+        """The whole dossier, as for ``create``; a done or cancelled dossier stays so (see ``reopen``)."""
+        return self._run(_calls.update(dossier, event_id, self._retry))
+
+    def create_many(
+        self, dossiers: Sequence[Dossier], *, event_ids: Sequence[str] | None = None
+    ) -> BulkResult:
+        """
+        Onboarding: up to 1,000 distinct dossiers in one request, validated whole (a 400 names
+        ``dossiers.<index>.<field>`` and nothing is sent). Dossiers the server could not send are
+        sent again with their event ids on the next attempts; check ``result.not_sent``.
+        """
+        return self._run(_calls.create_many(dossiers, event_ids, self._retry))
+
+    def reschedule(
+        self, dossier_id: str, *, due_date: DueDate | None = None, due_at: DueAt | None = None
+    ) -> Accepted:
+        """
+        Moves the deadline (exactly one of ``due_date``, ``due_at``). The route takes no event
+        id: moving to the same deadline again is a no-op, so a retry is harmless.
+        """
+        return self._run(_calls.reschedule(dossier_id, due_date, due_at, self._retry))
+
+    def mark_urgent(self, dossier_id: str, *, event_id: str | None = None) -> Accepted:
+        """Flags the dossier urgent: its owner is alerted at once (once per urgent period)."""
+        return self._run(_calls.action(dossier_id, "urgent", {"urgent": True}, event_id, self._retry))
+
+    def unmark_urgent(self, dossier_id: str, *, event_id: str | None = None) -> Accepted:
+        return self._run(_calls.action(dossier_id, "urgent", {"urgent": False}, event_id, self._retry))
+
+    def assign(
+        self,
+        dossier_id: str,
+        owner_id: str,
+        *,
+        owner: OwnerProfile | None = None,
+        event_id: str | None = None,
+    ) -> Accepted:
+        """Gives the dossier to another owner (with their profile, optionally); the reminders follow them."""
+        return self._run(_calls.assign(dossier_id, owner_id, owner, event_id, self._retry))
+
+    def complete(self, dossier_id: str, *, event_id: str | None = None) -> Accepted:
+        return self._run(_calls.action(dossier_id, "complete", {}, event_id, self._retry))
+
+    def cancel(self, dossier_id: str, *, event_id: str | None = None) -> Accepted:
+        return self._run(_calls.action(dossier_id, "cancel", {}, event_id, self._retry))
+
+    def reopen(self, dossier_id: str, *, event_id: str | None = None) -> Accepted:
+        return self._run(_calls.action(dossier_id, "reopen", {}, event_id, self._retry))
+
+    def update_user_profile(
+        self, user_id: str, profile: OwnerProfile, *, event_id: str | None = None
+    ) -> Accepted:
+        """Changes a user's name, locale or zone: every open dossier of theirs re-plans in the new zone."""
+        return self._run(_calls.update_user_profile(user_id, profile, event_id, self._retry))
+
+    def plan(self, dossier_id: str) -> ReminderPlan:
+        """
+        The reminders sent and pending. Right after a create the server waits up to 5 s for the
+        dossier, then raises :class:`DossierNotReadyError`; an id never created is
+        :class:`NotifyNotFoundError`.
+        """
+        return self._run(_calls.plan(dossier_id, self._retry))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> NotifyClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self, call: Call[T]) -> T:
+        try:
+            step = next(call)
+            while True:
+                if isinstance(step, Send):
+                    try:
+                        response = self._http.request(
+                            step.method, step.path, json=step.body, headers=_calls.headers(self._token)
+                        )
+                    except httpx.TransportError as error:
+                        step = call.throw(error)
+                    else:
+                        step = call.send(response)
+                else:
+                    time.sleep(step.seconds)
+                    step = call.send(None)
+        except StopIteration as done:
+            result: T = done.value
+            return result
