@@ -25,13 +25,17 @@ export const NETWORK_GRACE_MS = 5000;
  * comes — a partition, a middlebox that forgot the connection: TCP sees nothing wrong — fails
  * the query `NETWORK_GRACE_MS` later, and that connection, its reply still owed, is refused by
  * the pool's check before any reuse (README, "When PostgreSQL goes silent"); without it a read
- * waited for ever (test/database-deadlines.test.ts). 0 turns both off (migrations).
+ * waited for ever (test/database-deadlines.test.ts). 0 turns them off; `migrate` runs without.
  */
 function deadlineOptions(statementTimeoutMs: number): Record<string, unknown> {
   if (statementTimeoutMs === 0) return {};
   return {
     connection: {
       statement_timeout: statementTimeoutMs,
+      // A transaction whose client went silent after a statement (its connection dropped here,
+      // its close lost in the partition) would hold its locks — a user's notification lock —
+      // until PostgreSQL's TCP keepalive gives up, hours later: PostgreSQL ends it instead.
+      idle_in_transaction_session_timeout: statementTimeoutMs + NETWORK_GRACE_MS,
       query_timeout: statementTimeoutMs + NETWORK_GRACE_MS,
       connectionTimeoutMillis: statementTimeoutMs + NETWORK_GRACE_MS,
       keepAlive: true,
@@ -91,7 +95,24 @@ export async function openOrm(
   });
 }
 
-/** Applies pending migrations, each in a transaction. Run by the start-up command, before workers start. */
+/**
+ * Applies pending migrations, each in a transaction. Run by the start-up command, before workers
+ * start. A pool with a statement deadline migrates on a connection of its own without one: a
+ * backfill of a large table may take longer than any request should (the worker could not start).
+ */
 export async function migrate(orm: Orm): Promise<void> {
-  await orm.getMigrator().up();
+  if (!hasDeadline(orm)) {
+    await orm.getMigrator().up();
+    return;
+  }
+  const own = await openOrm(orm.config.get('clientUrl')!, { poolMax: 1, log: orm.config.get('logger') });
+  try {
+    await own.getMigrator().up();
+  } finally {
+    await own.close();
+  }
 }
+
+const hasDeadline = (orm: Orm): boolean =>
+  (orm.config.get('driverOptions') as { connection?: { statement_timeout?: number } }).connection
+    ?.statement_timeout !== undefined;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NETWORK_GRACE_MS, openOrm, type Orm } from '../db/orm.js';
+import pg from 'pg';
+import { migrate, NETWORK_GRACE_MS, openOrm, type Orm } from '../db/orm.js';
+import { adminDatabaseUrl } from './support/database.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { openNodeTab } from './support/node-tabs.js';
 import { startServerHarness } from './support/notify-server.js';
@@ -110,4 +112,80 @@ describe('the pool across a silent partition', () => {
       }
     },
   );
+
+  it('ends a transaction left idle past the deadline, and with it the user lock it held', async () => {
+    // A transaction whose client went silent after taking a user's notification lock (its
+    // connection dropped by the pool, its close lost in a partition) held the lock until
+    // PostgreSQL's TCP keepalive gave up, hours later: no reminder of that user could be stored.
+    const { orm } = await ormViaProxy(STATEMENT_TIMEOUT_MS);
+    const idleLimit = STATEMENT_TIMEOUT_MS + NETWORK_GRACE_MS;
+    const em = orm.em.fork();
+    const abandoned = em
+      .transactional(async (tx) => {
+        await tx.execute(`select lock_user_notifications('victim')`);
+        // Silent, as behind a partition: the next statement never comes in time.
+        await new Promise((resolve) => setTimeout(resolve, idleLimit + 4000));
+        await tx.execute('select 1');
+      })
+      .then(
+        () => 'committed',
+        (error: Error) => error.message,
+      );
+    await waitFor('the lock taken', async () => {
+      const rows = await db.query(`select 1 from pg_locks where locktype = 'advisory' and granted`);
+      return rows.length > 0;
+    });
+    const takenAt = Date.now();
+    // Another writer of the same user (a worker storing a reminder) waits for the lock.
+    await db.query(`begin; select lock_user_notifications('victim'); commit`);
+    const waited = Date.now() - takenAt;
+    assert.ok(waited < idleLimit + 2000, `the lock was released after ${waited} ms`);
+    assert.match(await abandoned, /idle-in-transaction|terminat|Connection/i);
+  });
+
+  it('migrates without the deadline: a migration may take longer than a request', async () => {
+    // The worker opens its pool with the deadline and migrates at start-up; a backfill of a large
+    // table outlived it and the worker could not start. Here a lock makes the audit migration's
+    // backfill of dossiers wait past the deadline.
+    const name = `${new URL(db.url).pathname.slice(1)}_migrate`;
+    const admin = new pg.Client({ connectionString: adminDatabaseUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(db.url);
+    url.pathname = `/${name}`;
+    const holder = new pg.Client({ connectionString: url.toString() });
+    try {
+      const plain = await openOrm(url.toString(), { poolMax: 1 });
+      orms.push(plain);
+      await plain.getMigrator().up({ to: 'Migration20261201020000ProfileChanges' });
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query('lock table dossiers in access exclusive mode');
+      const withDeadline = await openOrm(url.toString(), {
+        poolMax: 2,
+        statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      });
+      orms.push(withDeadline);
+      const migrated = migrate(withDeadline);
+      // The migration waits on the lock longer than the deadline, then goes on once it is free.
+      await waitFor('the migration waiting on the lock', async () => {
+        // Asked outside the holder's transaction, whose view of pg_stat_activity is a snapshot.
+        const rows = await admin.query(
+          `select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`,
+          [name],
+        );
+        return rows.rowCount! > 0;
+      });
+      // The lock is held past the deadline: the scenario itself, not a wait for something.
+      await new Promise((resolve) => setTimeout(resolve, STATEMENT_TIMEOUT_MS + NETWORK_GRACE_MS + 500));
+      await holder.query('commit');
+      await migrated;
+      const pending = await withDeadline.getMigrator().getPendingMigrations();
+      assert.deepEqual(pending, []);
+    } finally {
+      await holder.end().catch(() => undefined);
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
 });
