@@ -44,7 +44,8 @@ COPY --chown=node:node workflows ./workflows
 COPY --chown=node:node scripts/migrate.ts ./scripts/
 COPY --from=web --chown=node:node /app/web/dist ./web/dist
 USER node
-# 8000: delivery server (WebSocket, REST, /healthz, /metrics); 8001: worker /healthz and /metrics.
-EXPOSE 8000 8001
+# 8000: delivery server (WebSocket, REST, the bell page); 8002: its /healthz and /metrics;
+# 8001: the worker's /healthz and /metrics.
+EXPOSE 8000 8001 8002
 # `npm run worker` without npm in between, so that SIGTERM reaches the worker (graceful drain).
 CMD ["node", "--import", "tsx", "worker/main.ts"]

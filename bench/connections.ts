@@ -558,14 +558,14 @@ interface Sample {
 async function sample(
   label: string,
   pid: number,
-  port: number,
+  metricsPort: number,
   extra: Partial<Sample> = {},
 ): Promise<Sample> {
   const memory = await inspector!.memoryAfterGc();
   // Let the GC's freed pages go back before reading RSS.
   await sleep(200);
   const status = procStatus(pid);
-  const metrics = await serverMetrics(port);
+  const metrics = await serverMetrics(metricsPort);
   const result: Sample = {
     label,
     connections: metrics.normx_notify_ws_connections ?? NaN,
@@ -707,7 +707,7 @@ async function main(): Promise<void> {
   const databaseUrl = await createDatabase();
   log(`database ${databaseName} migrated, ${users} users`);
 
-  const [port, inspectPort] = [await freePort(), await freePort()];
+  const [port, internalPort, inspectPort] = [await freePort(), await freePort(), await freePort()];
   const secret = randomBytes(36).toString('base64url');
   // Settings of the server given to the bench (e.g. DATABASE_POOL_MAX=20) reach it too.
   const ours = [
@@ -717,6 +717,8 @@ async function main(): Promise<void> {
     'JWT_JWKS_URL',
     'SERVER_PORT',
     'SERVER_HOST',
+    'SERVER_INTERNAL_PORT',
+    'SERVER_INTERNAL_HOST',
     'LOG_LEVEL',
   ];
   inherited = configVariables
@@ -729,6 +731,8 @@ async function main(): Promise<void> {
     JWT_HS256_SECRET: secret,
     SERVER_PORT: String(port),
     SERVER_HOST: '127.0.0.1',
+    SERVER_INTERNAL_PORT: String(internalPort),
+    SERVER_INTERNAL_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     JWT_JWKS_URL: '',
   };
@@ -759,11 +763,11 @@ async function main(): Promise<void> {
   await waitFor(
     'the server answering /metrics',
     60_000,
-    async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok,
+    async () => (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).ok,
   );
   inspector = await Inspector.connect(inspectPort);
   log(`server pid ${pid} on 127.0.0.1:${port}`);
-  const samples: Sample[] = [await sample('idle', pid, port)];
+  const samples: Sample[] = [await sample('idle', pid, internalPort)];
 
   // Clients: their own processes, heaps and source addresses.
   for (let index = 0; index < clientProcesses; index++) clients.push(new ClientChild(index));
@@ -816,10 +820,10 @@ async function main(): Promise<void> {
     if (failed > 0)
       throw new Error(`${failed} connections failed: ${results.find((r) => r.firstError)?.firstError}`);
     await waitFor(`the server counting ${upTo} connections`, 30_000, async () => {
-      return (await serverMetrics(port)).normx_notify_ws_connections === upTo;
+      return (await serverMetrics(internalPort)).normx_notify_ws_connections === upTo;
     });
     samples.push(
-      await sample(`${upTo} connected`, pid, port, {
+      await sample(`${upTo} connected`, pid, internalPort, {
         stepSeconds: seconds,
         connectP50: percentile(stepMs, 50),
         connectP99: percentile(stepMs, 99),
@@ -874,7 +878,7 @@ async function main(): Promise<void> {
       `(${push.missing} none, ${push.extra} more), latency p50 ${fmt(percentile(push.latencies, 50))} ms, ` +
       `p99 ${fmt(percentile(push.latencies, 99))} ms; all in ${pushSeconds.toFixed(1)} s`,
   );
-  samples.push(await sample('after the push', pid, port));
+  samples.push(await sample('after the push', pid, internalPort));
 
   // Reconnect storm.
   for (const client of clients) client.send({ cmd: 'disconnect', stormUsers });
@@ -883,7 +887,7 @@ async function main(): Promise<void> {
     0,
   );
   await waitFor('the server seeing the storm tabs leave', 60_000, async () => {
-    return (await serverMetrics(port)).normx_notify_ws_connections === connections - gone;
+    return (await serverMetrics(internalPort)).normx_notify_ws_connections === connections - gone;
   });
   log(
     `storm: ${gone} tabs of ${stormUsers} users gone; committing ${stormNotifications} notifications per user`,
@@ -986,9 +990,9 @@ async function main(): Promise<void> {
       `${storm.firstWrong ? `; first wrong: ${storm.firstWrong}` : ''}${storm.firstError ? `; first error: ${storm.firstError}` : ''}`,
   );
   await waitFor('the server counting every tab back', 30_000, async () => {
-    return (await serverMetrics(port)).normx_notify_ws_connections === connections;
+    return (await serverMetrics(internalPort)).normx_notify_ws_connections === connections;
   }).catch((error: Error) => log(error.message));
-  samples.push(await sample('after the storm', pid, port));
+  samples.push(await sample('after the storm', pid, internalPort));
 
   // --- Report --------------------------------------------------------------------------------
   const steady = samples.filter((s, index) => index > 0 && index <= steps.length);
@@ -1092,7 +1096,7 @@ async function main(): Promise<void> {
           ? 'storm-heap: sampling heap profiler during the storm, 4 KiB interval (output under Notes)'
           : `${profilePhase}: CPU profile (output under Notes)`,
     }),
-    'Server environment': `DATABASE_URL (fresh database), TEMPORAL_ADDRESS=127.0.0.1:1, JWT_HS256_SECRET (random), SERVER_HOST=127.0.0.1, SERVER_PORT (free), LOG_LEVEL=warn; ${
+    'Server environment': `DATABASE_URL (fresh database), TEMPORAL_ADDRESS=127.0.0.1:1, JWT_HS256_SECRET (random), SERVER_HOST=127.0.0.1, SERVER_PORT and SERVER_INTERNAL_PORT (free), LOG_LEVEL=warn; ${
       inherited.length > 0 ? `from the bench's environment: ${inherited.join(', ')}; ` : ''
     }everything else at its default`,
   };

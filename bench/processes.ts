@@ -125,9 +125,16 @@ export class NodeProcess implements ProcessHandle {
     private readonly entry: string,
     private readonly env: Record<string, string>,
     readonly logFile: string,
-    readonly healthUrl: string,
+    /** `healthUrl`: the /healthz and /metrics port; `url`: the public one (a server's REST and sockets). */
+    urls: { healthUrl: string; url?: string },
     private readonly readyTimeoutMs = 180_000,
-  ) {}
+  ) {
+    this.healthUrl = urls.healthUrl;
+    this.url = urls.url ?? urls.healthUrl;
+  }
+
+  readonly healthUrl: string;
+  readonly url: string;
 
   get pid(): number {
     return this.child?.pid ?? -1;

@@ -111,7 +111,7 @@ export interface Stack {
   /** Each process, to kill, pause, resume or start again (same ports, same SQLite file). */
   devServer: DevServerProcess;
   workers: NodeProcess[];
-  /** Delivery servers: `healthUrl` is each one's `http://127.0.0.1:<port>`. */
+  /** Delivery servers: `url` is each one's public `http://127.0.0.1:<port>`, `healthUrl` its internal one. */
   servers: NodeProcess[];
   /** PostgreSQL backends serving this database, plus the server's shared background processes. */
   postgresPids(): Promise<number[]>;
@@ -303,14 +303,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...options.workerEnv,
         },
         logName('worker', index, workerCount),
-        `http://127.0.0.1:${healthPort}`,
+        { healthUrl: `http://127.0.0.1:${healthPort}` },
         readyTimeoutMs,
       );
       await worker.spawn();
       workers.push(worker);
     }
     for (let index = 0; index < serverCount; index += 1) {
-      const serverPort = await freePort();
+      const [serverPort, internalPort] = [await freePort(), await freePort()];
       const server = new NodeProcess(
         'server',
         serverCount === 1 ? 'delivery server' : `delivery server ${index + 1}`,
@@ -321,13 +321,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           JWT_HS256_SECRET: secret,
           SERVER_HOST: '127.0.0.1',
           SERVER_PORT: String(serverPort),
+          SERVER_INTERNAL_HOST: '127.0.0.1',
+          SERVER_INTERNAL_PORT: String(internalPort),
           // The bench's tabs stand for many browsers but all come from 127.0.0.1: the per-address
           // upgrade limit (where the code has one) would throttle them as one client.
           WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0',
           ...options.serverEnv,
         },
         logName('server', index, serverCount),
-        `http://127.0.0.1:${serverPort}`,
+        { healthUrl: `http://127.0.0.1:${internalPort}`, url: `http://127.0.0.1:${serverPort}` },
         readyTimeoutMs,
       );
       await server.spawn();
@@ -335,7 +337,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     const deadline = Date.now() + readyTimeoutMs;
     await Promise.all([...workers, ...servers].map((child) => child.waitReady(deadline)));
-    const serverUrl = servers[0]!.healthUrl;
+    const serverUrl = servers[0]!.url;
     const workerHealthUrl = workers[0]!.healthUrl;
 
     const key = new TextEncoder().encode(secret);

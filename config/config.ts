@@ -104,6 +104,9 @@ const envSchema = z
     DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
     SERVER_HOST: z.string().default('0.0.0.0'),
     SERVER_PORT: port.default(8000),
+    // The internal port: /healthz and /metrics only (never behind the public proxy).
+    SERVER_INTERNAL_HOST: z.string().default('0.0.0.0'),
+    SERVER_INTERNAL_PORT: listenPort,
     JWT_HS256_SECRET: optionalUrl.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_JWKS_URL: optionalUrl.pipe(
       z
@@ -203,6 +206,8 @@ export interface AppConfig {
   server: {
     host: string;
     port: number;
+    /** Where /healthz and /metrics listen (port 0: any free port). */
+    internal: { host: string; port: number };
     auth: {
       hs256Secret: string | undefined;
       jwksUrl: string | undefined;
@@ -321,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     server: {
       host: e.SERVER_HOST,
       port: e.SERVER_PORT,
+      internal: { host: e.SERVER_INTERNAL_HOST, port: e.SERVER_INTERNAL_PORT ?? 8002 },
       auth: {
         hs256Secret: e.JWT_HS256_SECRET,
         jwksUrl: e.JWT_JWKS_URL,

@@ -4,6 +4,8 @@ import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import { startProbeServer } from '../ops/probe-server.js';
+import { opsRoutes } from './http/ops-routes.js';
 import { registerRestRoutes } from './http/rest-routes.js';
 import { registerStaticRoutes } from './http/static-routes.js';
 import { NotificationHub } from './hub/notification-hub.js';
@@ -32,6 +34,8 @@ export interface NotifyServerDependencies {
 
 export interface NotifyServer {
   port: number;
+  /** The internal port: /healthz and /metrics (SERVER_INTERNAL_PORT). */
+  internalPort: number;
   hub: NotificationHub;
   /** Stops accepting, closes sockets with 1001 (after their pending frames), ends LISTEN. */
   shutdown(): Promise<void>;
@@ -98,8 +102,6 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     hub,
     metrics,
     temporal: deps.temporal,
-    orm: deps.orm,
-    listenerConnected: () => feed.connected,
     logger: log,
   });
   registerStaticRoutes(app, { dir: deps.webDir, logger: log });
@@ -117,10 +119,28 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
   });
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
   log.info({ host: config.host, port }, 'Server listening');
+  const internal = await startProbeServer({
+    ...config.internal,
+    logger: log,
+    routes: opsRoutes({
+      orm: deps.orm,
+      temporal: deps.temporal.client,
+      listenerConnected: () => feed.connected,
+      hub,
+      metrics,
+    }),
+  }).catch(async (error: unknown) => {
+    uWS.us_listen_socket_close(listenSocket);
+    await feed.close();
+    hub.close();
+    throw error;
+  });
+  log.info({ host: config.internal.host, port: internal.port }, 'Health and metrics listening');
 
   let stopping: Promise<void> | undefined;
   return {
     port,
+    internalPort: internal.port,
     hub,
     shutdown: () => {
       stopping ??= (async () => {
@@ -131,6 +151,8 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
           await new Promise((resolve) => setTimeout(resolve, 20));
         await feed.close();
         hub.close();
+        // Last: probes and scrapes see the shutdown to its end.
+        await internal.close();
         log.info({ unclosed: sessions.size }, 'Server stopped');
       })();
       return stopping;

@@ -156,8 +156,9 @@ describe('temporal-docker/docker-compose.yml', () => {
     }
     assert.match(healthTest(services.worker!), /127\.0\.0\.1:8001\/healthz/);
     assert.equal(services.worker!.environment?.WORKER_HEALTH_PORT, '8001');
-    assert.match(healthTest(services.server!), /127\.0\.0\.1:8000\/healthz/);
+    assert.match(healthTest(services.server!), /127\.0\.0\.1:8002\/healthz/);
     assert.equal(services.server!.environment?.SERVER_PORT, '8000');
+    assert.equal(services.server!.environment?.SERVER_INTERNAL_PORT, '8002');
     assert.match(healthTest(services.postgresql!), /pg_isready/);
   });
 

@@ -104,7 +104,7 @@ describe('after the fuzzing', () => {
 
   it('the server still answers /healthz and delivers to a socket', async () => {
     const { harness } = target;
-    const health = await httpRequest(`${harness.url}/healthz`);
+    const health = await httpRequest(`${harness.internalUrl}/healthz`);
     assert.equal(health.status, 200, health.text);
     const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token('after-fuzz')}`);
     try {

@@ -52,8 +52,6 @@ const ROUTES = [
   '/api/v1/openapi.json',
   '/api/v1/ws/:p',
   '/api/v1/ws',
-  '/healthz',
-  '/metrics',
   '/',
   '/assets/:p',
 ];
@@ -372,11 +370,15 @@ describe(`raw HTTP fuzzing (seed ${SEED})`, () => {
       ),
       { malformed: false },
     ]);
-    cases.push(['HTTP/1.0', rawRequest('GET /healthz HTTP/1.0', [['Host', 'x']]), { malformed: true }]);
-    cases.push(['no Host', rawRequest('GET /healthz HTTP/1.1', []), { malformed: true }]);
+    cases.push([
+      'HTTP/1.0',
+      rawRequest('GET /api/v1/openapi.json HTTP/1.0', [['Host', 'x']]),
+      { malformed: true },
+    ]);
+    cases.push(['no Host', rawRequest('GET /api/v1/openapi.json HTTP/1.1', []), { malformed: true }]);
     cases.push([
       'unknown method',
-      rawRequest('QUERY /healthz HTTP/1.1', [['Host', 'x']]),
+      rawRequest('QUERY /api/v1/openapi.json HTTP/1.1', [['Host', 'x']]),
       { malformed: true },
     ]);
     for (const method of ['DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'HEAD']) {

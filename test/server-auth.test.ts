@@ -337,7 +337,7 @@ describe('scopes and subjects', () => {
 
 describe('metrics', () => {
   const expiredCount = async (): Promise<number> => {
-    const metrics = await httpRequest(`${harness.url}/metrics`);
+    const metrics = await httpRequest(`${harness.internalUrl}/metrics`);
     assert.equal(metrics.status, 200);
     const match = /^normx_notify_auth_failures_total\{reason="expired"\} (\d+)$/m.exec(metrics.text);
     return match ? Number(match[1]) : 0;
@@ -351,7 +351,7 @@ describe('metrics', () => {
     const after = await expiredCount();
     assert.ok(after >= 1);
     assert.equal(after - before, 2);
-    const text = (await httpRequest(`${harness.url}/metrics`)).text;
+    const text = (await httpRequest(`${harness.internalUrl}/metrics`)).text;
     assert.match(text, /^normx_notify_auth_failures_total\{reason="expired"\} [1-9]\d*$/m);
     assert.ok(!text.includes(expired), 'no token in the metrics');
   });

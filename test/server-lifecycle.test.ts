@@ -86,7 +86,7 @@ describe('slow consumer', () => {
     let lastForSlow = '';
     for (let index = 0; index < 1500; index += 1)
       lastForSlow = await harness.notify('slow', `${big} ${index}`);
-    const metrics = async () => await (await fetch(`${harness.url}/metrics`)).text();
+    const metrics = async () => await (await fetch(`${harness.internalUrl}/metrics`)).text();
     await waitFor(
       'the slow socket dropped',
       async () => /normx_notify_sockets_dropped_backpressure_total 1\b/.test(await metrics()),
@@ -129,6 +129,7 @@ describe('SIGTERM', () => {
           JWT_HS256_SECRET: TEST_SECRET,
           SERVER_HOST: '127.0.0.1',
           SERVER_PORT: String(port),
+          SERVER_INTERNAL_PORT: '0',
           LOG_LEVEL: 'warn',
         },
         stdio: ['ignore', 'inherit', 'inherit'],

@@ -43,7 +43,7 @@ before(async () => {
   const devServer = createDevServerEnv();
   harness = await startServerHarness();
   const started = Date.now();
-  degradedHealth = httpRequest(`${harness.url}/healthz`).then((reply) => ({
+  degradedHealth = httpRequest(`${harness.internalUrl}/healthz`).then((reply) => ({
     elapsedMs: Date.now() - started,
     reply,
   }));
@@ -306,8 +306,7 @@ describe('OpenAPI document', () => {
       // On the server with Temporal, whose health answers at once.
       const reply = await httpRequest(`${engineServer.url}${concrete}`, { method });
       assert.notEqual(reply.status, 404, `${method} ${path}`);
-      const expected = ['/healthz', '/metrics'].includes(path) ? 200 : 401;
-      assert.equal(reply.status, expected, `${method} ${path}`);
+      assert.equal(reply.status, 401, `${method} ${path}`);
     }
   });
 });
@@ -323,8 +322,21 @@ describe('health', () => {
     });
   });
 
+  it('answers on the internal port only: the public port serves neither /healthz nor /metrics', async () => {
+    for (const path of ['/healthz', '/metrics']) {
+      assert.equal((await httpRequest(`${engineServer.url}${path}`)).status, 404, `public ${path}`);
+      assert.equal((await httpRequest(`${engineServer.internalUrl}${path}`)).status, 200, `internal ${path}`);
+    }
+    assert.match(
+      (await httpRequest(`${engineServer.internalUrl}/metrics`)).text,
+      /^normx_notify_ws_connections /m,
+    );
+    // Nothing else is served there: the API and the bell page stay on the public port.
+    assert.equal((await httpRequest(`${engineServer.internalUrl}/api/v1/openapi.json`)).status, 404);
+  });
+
   it('is 200 ok with a real Temporal dev server', async () => {
-    const reply = await httpRequest(`${engineServer.url}/healthz`);
+    const reply = await httpRequest(`${engineServer.internalUrl}/healthz`);
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.json, { status: 'ok', checks: { postgres: true, temporal: true, listen: true } });
   });

@@ -52,7 +52,7 @@ const countBy = (names: string[]): Record<string, number> =>
   );
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${harness.url}/metrics`)).text();
+  const text = await (await fetch(`${harness.internalUrl}/metrics`)).text();
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return Number(match?.[1] ?? NaN);
 }

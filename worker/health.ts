@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
 import { databaseAnswers } from '../db/health.js';
-import type { AddressInfo } from 'node:net';
 import type { State as WorkerState } from '@temporalio/worker';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
+import { startProbeServer, type ProbeServer } from '../ops/probe-server.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** How long /healthz waits for PostgreSQL, and /metrics for the SDK's exporter. */
@@ -21,10 +20,7 @@ export interface WorkerHealthOptions {
   logger: Logger;
 }
 
-export interface WorkerHealthServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type WorkerHealthServer = ProbeServer;
 
 /**
  * The worker's probe and scrape target (node:http):
@@ -34,54 +30,31 @@ export interface WorkerHealthServer {
  *   latencies, activity failures…) followed by the service's own (`normx_notify_*`).
  */
 export async function startWorkerHealthServer(options: WorkerHealthOptions): Promise<WorkerHealthServer> {
-  const { metrics, logger } = options;
-  const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    const reply = (status: number, body: string, contentType: string): void => {
-      response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
-      response.end(body);
-    };
-    const handle = async (): Promise<void> => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return reply(405, JSON.stringify({ error: 'method not allowed' }), 'application/json');
-      }
-      if (path === '/healthz') {
+  const { metrics } = options;
+  return startProbeServer({
+    host: options.host ?? '0.0.0.0',
+    port: options.port,
+    logger: options.logger,
+    routes: {
+      '/healthz': async () => {
         const state = options.workerState() ?? 'STARTING';
         const postgres = await databaseAnswers(options.orm, CHECK_TIMEOUT_MS);
         const healthy = state === 'RUNNING' && postgres;
-        return reply(
-          healthy ? 200 : 503,
-          JSON.stringify({ status: healthy ? 'ok' : 'degraded', checks: { worker: state, postgres } }),
-          'application/json',
-        );
-      }
-      if (path === '/metrics') {
+        return {
+          status: healthy ? 200 : 503,
+          body: JSON.stringify({ status: healthy ? 'ok' : 'degraded', checks: { worker: state, postgres } }),
+          contentType: 'application/json',
+        };
+      },
+      '/metrics': async () => {
         const [sdk, own] = await Promise.all([
           sdkMetrics(options.sdkMetricsBind),
           metrics.registry.metrics(),
         ]);
-        return reply(200, `${sdk}${own}`, metrics.registry.contentType);
-      }
-      return reply(404, JSON.stringify({ error: 'not found' }), 'application/json');
-    };
-    handle().catch((error: unknown) => {
-      logger.error({ err: error, path }, 'Health server request failed');
-      if (!response.headersSent) reply(500, JSON.stringify({ error: 'internal error' }), 'application/json');
-    });
+        return { status: 200, body: `${sdk}${own}`, contentType: metrics.registry.contentType };
+      },
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 /** The SDK exporter's text; empty when it is off or does not answer. */

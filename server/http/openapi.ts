@@ -200,20 +200,6 @@ function build(): object {
           },
         },
       },
-      '/healthz': {
-        get: {
-          summary: 'PostgreSQL, Temporal and LISTEN reachable',
-          security: [],
-          responses: { 200: { description: 'Healthy' }, 503: { description: 'Degraded' } },
-        },
-      },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics',
-          security: [],
-          responses: { 200: { description: 'Text exposition format' } },
-        },
-      },
     },
   };
 }

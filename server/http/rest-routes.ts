@@ -8,7 +8,6 @@ import {
 } from '../../client/dossier-client.js';
 import { parse, ValidationError } from '../../client/dossier-schemas.js';
 import type { Logger } from '../../config/logger.js';
-import type { Orm } from '../../db/orm.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import { ClientError } from '../errors.js';
@@ -29,20 +28,9 @@ import {
   userId as userIdSchema,
   userProfileBody,
 } from './api-schemas.js';
-import { databaseAnswers } from '../../db/health.js';
 import { BULK_MAX_BODY_BYTES } from '../../domain/limits.js';
 import { jsonRoute, type RequestContext, type RouteOptions } from './http-io.js';
 import { openApiDocument } from './openapi.js';
-
-/** How long /healthz waits for PostgreSQL and Temporal before reporting them down. */
-const HEALTH_CHECK_TIMEOUT_MS = 2_000;
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`No answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-};
 
 export interface RestDependencies {
   verifier: TokenVerifier;
@@ -50,8 +38,6 @@ export interface RestDependencies {
   hub: NotificationHub;
   metrics: ServerMetrics;
   temporal: { client: Client; taskQueue: string };
-  orm: Orm;
-  listenerConnected(): boolean;
   logger: Logger;
 }
 
@@ -218,31 +204,4 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   });
 
   route('get', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
-  route('get', '/healthz', async () => {
-    const checks = {
-      postgres: await databaseAnswers(deps.orm, HEALTH_CHECK_TIMEOUT_MS),
-      temporal: false,
-      listen: deps.listenerConnected(),
-    };
-    // Bounded: an unreachable Temporal otherwise keeps the probe waiting on gRPC retries (~20 s).
-    const { client } = deps.temporal;
-    await withTimeout(
-      client.withDeadline(Date.now() + HEALTH_CHECK_TIMEOUT_MS, () =>
-        client.workflowService.getSystemInfo({}),
-      ),
-      HEALTH_CHECK_TIMEOUT_MS,
-    )
-      .then(() => (checks.temporal = true))
-      .catch(() => undefined);
-    const healthy = checks.postgres && checks.temporal && checks.listen;
-    return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', checks } };
-  });
-  route('get', '/metrics', async () => {
-    deps.metrics.usersOnline.set(deps.hub.usersOnline);
-    return {
-      status: 200,
-      body: await deps.metrics.registry.metrics(),
-      contentType: deps.metrics.registry.contentType,
-    };
-  });
 }

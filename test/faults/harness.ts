@@ -174,7 +174,7 @@ export class FaultRig {
     this.log = options.log ?? progress;
     this.dossiersPerUser = options.dossiersPerUser ?? 4;
     this.tabsPerServer = options.tabsPerServer ?? 1;
-    this.wsUrls = stack.servers.map((server) => server.healthUrl.replace(/^http/, 'ws'));
+    this.wsUrls = stack.servers.map((server) => server.url.replace(/^http/, 'ws'));
   }
 
   static async start(options: RigOptions): Promise<FaultRig> {

@@ -23,6 +23,8 @@ export interface ServerHarness {
   server: NotifyServer;
   url: string;
   wsUrl: string;
+  /** The internal port: /healthz and /metrics. */
+  internalUrl: string;
   /** An HS256 token for a user (or the service, with `service: true`). */
   token(subject: string, options?: { service?: boolean; expiresInSeconds?: number }): Promise<string>;
   /** Stores a notification the way the worker does (idempotent insert + NOTIFY). */
@@ -60,7 +62,7 @@ export async function startServerHarness(
     taskQueue: 'unused',
   };
   const server = await startNotifyServer({
-    config: { ...config.server, port: options.port ?? 0 },
+    config: { ...config.server, port: options.port ?? 0, internal: { host: '127.0.0.1', port: 0 } },
     databaseUrl: db.url,
     orm: db.orm,
     temporal,
@@ -75,6 +77,7 @@ export async function startServerHarness(
     server,
     url: `http://127.0.0.1:${server.port}`,
     wsUrl: `ws://127.0.0.1:${server.port}`,
+    internalUrl: `http://127.0.0.1:${server.internalPort}`,
     token: (subject, { service = false, expiresInSeconds = 3600 } = {}) =>
       new SignJWT({ ...(service && { scope: 'notify:service' }) })
         .setProtectedHeader({ alg: 'HS256' })
