@@ -24,11 +24,12 @@ export interface DeliveryMetrics {
   /** A notification already stored under its idempotency key (a retry, replay or second run): skipped. */
   duplicateSkipped(labels: NotificationLabels): void;
   /**
-   * A reminder found missing past its grace that a workflow run had decided to send, and what
-   * became of it (domain/reminder-audit.ts): restored, refused by the database, or left to a
-   * running workflow that has it armed (`late`) or could not be asked (`unanswered`).
+   * A reminder past its grace: stored late by its own workflow (`sent_late`), or found missing by
+   * the audit and what became of it (domain/reminder-audit.ts): restored, refused by the
+   * database, or left to a running workflow that has it armed (`late`) or could not be asked
+   * (`unanswered`).
    */
   reminderMissed(
-    labels: NotificationLabels & { outcome: 'restored' | 'refused' | 'late' | 'unanswered' },
+    labels: NotificationLabels & { outcome: 'restored' | 'refused' | 'late' | 'unanswered' | 'sent_late' },
   ): void;
 }

@@ -1,10 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
-import { IANAZone } from 'luxon';
+import { Duration, IANAZone } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
 import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
+import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import { escapeKeyComponent } from '../workflows/idempotency-keys.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
@@ -43,6 +44,7 @@ const SIGNAL_CONCURRENCY = 16;
 /** Activities of the dossier workflow: its database copy and its notifications. */
 export function createDossierActivities({ orm, config, metrics, temporal }: ActivityDependencies) {
   const dossierClient = () => createDossierClient(temporal.client, { taskQueue: temporal.taskQueue });
+  const graceMs = Duration.fromISO(config.reminderAudit.grace).toMillis();
 
   /**
    * Applies a profile to the user (created with the defaults if new). `changed`: an existing
@@ -77,6 +79,30 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
   }
 
   /** Makes sure the owner exists, applying the profile fields sent with the dossier. */
+  /**
+   * Whether a reminder comes past its grace (domain/reminder-audit.ts, `isPastGrace`): owed from its
+   * instant, the plan that armed it or the last write that could re-plan it, whichever is last.
+   */
+  async function reminderPastGrace(
+    em: EntityManager,
+    request: NotificationRequest,
+    owner: User,
+  ): Promise<boolean> {
+    if (!request.scheduledFor || !request.dossier) return false;
+    const row = await em.findOne(
+      DossierSchema,
+      { id: request.dossier.id },
+      { fields: ['plannedAt', 'updatedAt'] },
+    );
+    if (!row) return false;
+    const owedFrom = owedSince(
+      Date.parse(request.scheduledFor),
+      { plannedAt: row.plannedAt.getTime(), updatedAt: row.updatedAt.getTime() },
+      { updatedAt: owner.updatedAt.getTime() },
+    );
+    return isPastGrace(owedFrom, Date.now(), graceMs);
+  }
+
   async function ensureUser(
     em: EntityManager,
     userId: string,
@@ -300,6 +326,8 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         criticalDelay: config.reminderPolicy.criticalDelay,
       });
       const dossier = request.dossier;
+      // The audit's restores say so themselves (and are counted there).
+      const pastGrace = !request.late && (await reminderPastGrace(em, request, user));
       const stored = await storeNotification(em, {
         idempotencyKey: request.idempotencyKey,
         userId: request.userId,
@@ -315,7 +343,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
             urgent: dossier.urgent,
           }),
           ...(request.report && { report: request.report }),
-          ...(request.late && { late: true }),
+          ...((request.late || pastGrace) && { late: true }),
         },
         scheduledFor: request.scheduledFor ?? null,
       });
@@ -325,6 +353,10 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         const lateMs = request.scheduledFor ? Date.now() - Date.parse(request.scheduledFor) : undefined;
         metrics?.stored(labels, lateMs);
         log.info('Notification stored and announced', { ...facts, ...(lateMs !== undefined && { lateMs }) });
+        if (pastGrace) {
+          metrics?.reminderMissed({ ...labels, outcome: 'sent_late' });
+          log.warn('Reminder stored past its grace: marked late', { ...facts, lateMs });
+        }
       } else {
         metrics?.duplicateSkipped(labels);
         log.info('Notification already stored: duplicate skipped', facts);

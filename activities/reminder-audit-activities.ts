@@ -172,8 +172,11 @@ export function createReminderAuditActivities(
       metrics?.reminderMissed({ ...labels, outcome: 'restored' });
       log.warn('Reminder missed: restored late by the audit', {
         ...facts,
-        why:
-          verdict === 'sent' ? 'its row was deleted' : 'its workflow run was terminated, failed or timed out',
+        why: {
+          sent: 'its row was deleted',
+          orphaned: 'its workflow run was terminated, failed or timed out',
+          stuck: 'its running workflow has had it armed and due for a whole audit period (a lost timer?)',
+        }[verdict],
         notificationId: stored.id,
         owedSince: new Date(reminder.owedFrom).toISOString(),
       });

@@ -57,6 +57,31 @@ export interface OwedReminder {
   owedFrom: number;
 }
 
+/** The audit's period (its schedule runs hourly). */
+export const AUDIT_PERIOD_MS = 3_600_000;
+
+/**
+ * Epoch ms from which a reminder of instant `at` is owed: its instant, never before the plan
+ * that armed it (an overdue alert planned after its instant goes out at the plan) nor before the
+ * last write that could re-plan it (the dossier row's or the owner's).
+ */
+export function owedSince(
+  at: number,
+  dossier: Pick<AuditedDossier, 'plannedAt' | 'updatedAt'>,
+  owner: Pick<AuditedOwner, 'updatedAt'>,
+): number {
+  return Math.max(at, dossier.plannedAt, dossier.updatedAt, owner.updatedAt);
+}
+
+/**
+ * Whether a reminder stored at `now` comes past its grace: the user is told (`data.late`) and ops
+ * count it, whoever sends it (a run busy after an outage, a run restarted by the reconciliation,
+ * the audit itself).
+ */
+export function isPastGrace(owedFrom: number, now: number, graceMs: number): boolean {
+  return now - owedFrom > graceMs;
+}
+
 /** The reminders the dossier should have had, due in `window`, in firing order. */
 export function owedReminders(
   dossier: AuditedDossier,
@@ -70,14 +95,13 @@ export function owedReminders(
       (reminder) => reminder.kind,
     ),
   );
-  const replannedAt = Math.max(dossier.updatedAt, owner.updatedAt);
   const key = deadlineKey(deadline);
   return remindersOf({ deadline, timeZone: owner.timeZone, policy })
     .filter((reminder) => armed.has(reminder.kind))
     .map((reminder) => {
       // An overdue alert planned after its instant went out at the plan.
       const due = Math.max(Date.parse(reminder.at), plannedAt);
-      return { reminder, due, owedFrom: Math.max(due, replannedAt) };
+      return { reminder, due, owedFrom: owedSince(Date.parse(reminder.at), dossier, owner) };
     })
     .filter(({ due, owedFrom }) => due >= window.from && owedFrom < window.to)
     .map(({ reminder, owedFrom }) => ({
@@ -96,6 +120,9 @@ export function owedReminders(
  * - `late`: the running run has it armed and due, and has not sent it (busy after an outage, a
  *   failing task): left to it, so that its queued calls apply first; counted and logged. Checked
  *   before anything else: a `complete` waiting in the running run must win.
+ * - `stuck`: the running run has had it armed and due since before `stuckBy` (a whole audit period
+ *   past the grace: a lost timer, a wedged run that still answers) with no call left unapplied:
+ *   restore it. Its key is the run's, so the run firing it later stores nothing twice.
  * - `sent`: a run sent it and its row is gone (deleted): restore it.
  * - `orphaned`: a run that was terminated, failed or timed out had it armed and due, with no call
  *   left unapplied (a `complete` it never applied may have stopped it): restore it.
@@ -104,7 +131,7 @@ export function owedReminders(
  * - `no-runs`: Temporal has no run of the dossier (past retention, an id it cannot name): logged.
  * - `not-armed`: no run armed it (the rules skipped it): nothing owed.
  */
-export type MissingVerdict = 'late' | 'sent' | 'orphaned' | 'unanswered' | 'no-runs' | 'not-armed';
+export type MissingVerdict = 'late' | 'stuck' | 'sent' | 'orphaned' | 'unanswered' | 'no-runs' | 'not-armed';
 
 export interface RunEvidence {
   /** Temporal's status name: RUNNING, TERMINATED, FAILED, TIMED_OUT, COMPLETED, CONTINUED_AS_NEW… */
@@ -124,13 +151,14 @@ const ABANDONED = new Set(['TERMINATED', 'FAILED', 'TIMED_OUT']);
 export function judgeMissing(
   key: string,
   runs: readonly RunEvidence[],
-  { dueBy }: { dueBy: number },
+  { dueBy, stuckBy = dueBy - AUDIT_PERIOD_MS }: { dueBy: number; stuckBy?: number },
 ): MissingVerdict {
   if (runs.length === 0) return 'no-runs';
-  const armedDue = (run: RunEvidence) =>
-    run.plan?.pending.some((pending) => pending.idempotencyKey === key && Date.parse(pending.at) <= dueBy) ??
+  const armedDue = (run: RunEvidence, by = dueBy) =>
+    run.plan?.pending.some((pending) => pending.idempotencyKey === key && Date.parse(pending.at) <= by) ??
     false;
-  if (runs.some((run) => run.status === 'RUNNING' && armedDue(run))) return 'late';
+  const running = runs.find((run) => run.status === 'RUNNING' && armedDue(run));
+  if (running) return armedDue(running, stuckBy) && running.plan?.queued === 0 ? 'stuck' : 'late';
   if (runs.some((run) => run.plan?.sent.some((sent) => sent.idempotencyKey === key))) return 'sent';
   const abandoned = runs.filter((run) => ABANDONED.has(run.status) && armedDue(run));
   if (abandoned.some((run) => run.plan?.queued === 0)) return 'orphaned';

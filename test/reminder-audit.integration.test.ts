@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { NotificationLabels } from '../activities/dependencies.js';
+import { createDossierActivities } from '../activities/dossier-activities.js';
 import { createPeriodicJobActivities } from '../activities/periodic-job-activities.js';
 import {
   createReminderAuditActivities,
@@ -209,5 +210,105 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
     const after = await audit();
     assert.equal(after.restored, 0, 'a done dossier owes nothing');
     assert.equal((await rowsOf('audit-queued', 'overdue')).length, 0, 'the complete won');
+  });
+
+  it('marks late what its own workflow stores past the grace: a run restarted by the hourly check', async () => {
+    // The hourly check (at :00) may restart a terminated run before the audit (at :30) looks:
+    // the new run sends the reminder, hours late, under its key, and the audit finds nothing
+    // missing. The user must still be told it is late, and ops see it counted.
+    const dueAt = await dueSoon('audit-restarted', 3);
+    await engine.client.workflow
+      .getHandle(dossierWorkflowId('audit-restarted'))
+      .terminate('operator mistake');
+    await waitFor('the instant and the grace', async () => Date.now() > Date.parse(dueAt) + 1500);
+    const periodic = createPeriodicJobActivities({
+      orm: engine.db.orm,
+      temporal: { client: engine.client, taskQueue: engine.taskQueue },
+      config: loadConfig(AUDIT_ENV),
+    });
+    await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+      periodic.reconcileDossierWorkflows,
+    );
+    const [row] = await waitFor('the restarted run to send it', async () => {
+      const rows = await rowsOf('audit-restarted', 'overdue');
+      return rows.length === 1 && rows;
+    });
+    assert.equal(row!.data.late, true, 'stored past its grace: marked late');
+    missedCounts.length = 0;
+    const result = await audit();
+    assert.equal(result.restored, 0, 'not missing: nothing restored');
+  });
+
+  describe('deliverNotification past the grace (what the worker counts)', () => {
+    const GRACE_S = 5;
+    const counted: Array<NotificationLabels & { outcome: string }> = [];
+    const deliver = async (dossierId: string, scheduledFor: Date) => {
+      const { deliverNotification } = createDossierActivities({
+        orm: engine.db.orm,
+        temporal: { client: engine.client, taskQueue: engine.taskQueue },
+        config: loadConfig({ ...AUDIT_ENV, REMINDER_AUDIT_GRACE: `PT${GRACE_S}S` }),
+        metrics: {
+          stored: () => {},
+          duplicateSkipped: () => {},
+          reminderMissed: (labels) => counted.push(labels),
+        },
+      });
+      const [dossier] = await engine.db.query<{ title: string }>('select title from dossiers where id = $1', [
+        dossierId,
+      ]);
+      await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(deliverNotification, {
+        idempotencyKey: `past-grace:${dossierId}:${scheduledFor.toISOString()}`,
+        userId: 'audited',
+        type: 'deadline_reminder' as const,
+        kind: 'j-1',
+        dossier: {
+          id: dossierId,
+          title: dossier!.title,
+          ownerId: 'audited',
+          dueDate: '2099-01-01',
+          urgent: false,
+          status: 'open' as const,
+        },
+        scheduledFor: scheduledFor.toISOString(),
+      });
+      const [stored] = await engine.db.query<{ data: { late?: boolean } }>(
+        'select data from notifications where idempotency_key = $1',
+        [`past-grace:${dossierId}:${scheduledFor.toISOString()}`],
+      );
+      return stored!.data.late === true;
+    };
+    // [name, the reminder's instant from the dossier's plan, wait past the grace before sending, late]
+    const cases: Array<[string, (planned: number) => Date, boolean, boolean]> = [
+      ['on time', () => new Date(), true, false],
+      ['past the grace since its instant', (planned) => new Date(planned + 500), true, true],
+      [
+        'owed from the plan that armed it (an alert planned after its instant), sent at once: on time',
+        (planned) => new Date(planned - 3_600_000),
+        false,
+        false,
+      ],
+    ];
+    for (const [name, scheduledFor, wait, late] of cases) {
+      it(`${name}: ${late ? 'late, counted' : 'not late'}`, async () => {
+        const id = `past-grace-${cases.findIndex(([n]) => n === name)}`;
+        await dueSoon(id, 3600);
+        const [{ planned }] = (await engine.db.query<{ planned: string }>(
+          'select (extract(epoch from greatest(planned_at, updated_at)) * 1000)::bigint::text as planned from dossiers where id = $1',
+          [id],
+        )) as [{ planned: string }];
+        if (wait)
+          await waitFor(
+            'past the grace',
+            async () => Date.now() > Number(planned) + 500 + GRACE_S * 1000 + 500,
+            { timeoutMs: 15_000 },
+          );
+        counted.length = 0;
+        assert.equal(await deliver(id, scheduledFor(Number(planned))), late);
+        assert.deepEqual(
+          counted,
+          late ? [{ type: 'deadline_reminder', kind: 'j-1', outcome: 'sent_late' }] : [],
+        );
+      });
+    }
   });
 });

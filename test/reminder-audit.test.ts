@@ -42,8 +42,33 @@ const cases: Array<[string, RunEvidence[], ReturnType<typeof judgeMissing>]> = [
     'not-armed',
   ],
   [
-    'running with it armed and due (busy, or failing)',
+    'running with it armed and due within the last audit period (busy, or failing)',
+    [{ status: 'RUNNING', plan: armed('2027-03-31T06:30:00Z') }],
+    'late',
+  ],
+  [
+    'running with it armed and due for a whole audit period, no call queued (a lost timer)',
     [{ status: 'RUNNING', plan: armed('2027-03-31T06:00:00Z') }],
+    'stuck',
+  ],
+  [
+    'running with it armed and due for a day, no call queued',
+    [{ status: 'RUNNING', plan: armed('2027-03-30T07:00:00Z') }],
+    'stuck',
+  ],
+  [
+    'running with it armed and due for a whole period, a call queued (a complete may be waiting)',
+    [{ status: 'RUNNING', plan: armed('2027-03-31T05:00:00Z', 1) }],
+    'late',
+  ],
+  [
+    'running v1 run (no queue shown), armed and due for a day: left to it',
+    [
+      {
+        status: 'RUNNING',
+        plan: { sent: [], pending: [{ idempotencyKey: KEY, at: '2027-03-30T07:00:00Z' }] },
+      },
+    ],
     'late',
   ],
   ['running, cannot answer', [{ status: 'RUNNING' }], 'unanswered'],

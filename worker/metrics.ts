@@ -29,7 +29,7 @@ export function createWorkerMetrics() {
   });
   const missed = new Counter({
     name: 'normx_notify_reminders_missed_total',
-    help: 'Reminders the hourly audit found missing past their grace (a loss somewhere): restored late, or refused by the database',
+    help: 'Reminders past their grace: stored late by their workflow (sent_late), or found missing by the hourly audit (restored, late, unanswered, refused)',
     labelNames: ['type', 'kind', 'outcome'] as const,
     registers: [registry],
   });
