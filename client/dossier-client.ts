@@ -69,7 +69,7 @@ interface StartFacts {
 }
 
 /**
- * The NormX backend's API to the reminder engine, the counterpart of the seed's
+ * The NormX backend's API to the reminder engine, the counterpart of the original Celery task
  * `notify_dossier_created.delay(user_id, dossier_data)`. Every call validates its input
  * (a ValidationError names the field) and signals the dossier's workflow with
  * signal-with-start, so a call never races the workflow's creation.

@@ -96,11 +96,11 @@ const localActivities = proxyLocalActivities<DossierActivities>({
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   // Decided once, before any command: a history without the marker replays v1 whole.
   if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
-  // Local activities are OFF until a wedge is understood: with them, the model test's random
-  // lives (worker stopped and restarted) left a dossier's workflow task failing every 10 s with
-  // "Tried to complete untracked local activity" (MODEL_SEED=20261201 MODEL_PATH=0,
-  // test/model/workflow-lives.test.ts). They never shipped; turning them on again takes a new
-  // patch id, decided here like this one was (`patched(DOSSIER_LOCAL_ACTIVITIES)`).
+  // Local activities are OFF: with a worker cache of zero (the model test's random lives need one)
+  // the SDK's core evicts a run while its local activities run, and its workflow task is never
+  // answered, for ever (docs/performance.md, "Local activities are switched off"). They never
+  // shipped; turning them on takes a cache of at least one everywhere and a new patch id,
+  // decided here like this one was (`patched(DOSSIER_LOCAL_ACTIVITIES)`).
   const local = false;
 
   const { dossierId } = input;

@@ -22,7 +22,8 @@ export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1)
 export const readAllBody = z.strictObject({}).optional();
 export const eventBody = z.strictObject({ eventId: eventId.optional() }).optional();
 export const dossierUpdateBody = dossierUpdate;
-export const rescheduleBody = deadline;
+/** The new deadline, and the call's event id like every other call (a retry reuses it). */
+export const rescheduleBody = deadline.safeExtend({ eventId: eventId.optional() });
 export const urgentBody = z.strictObject({
   urgent: z.boolean(),
   eventId: eventId.optional(),

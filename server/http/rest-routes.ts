@@ -163,7 +163,8 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   }
   route('post', '/api/v1/dossiers/:id/reschedule', async (context) => {
     await service(context);
-    return engine(() => dossiers.reschedule(context.params[0]!, input(rescheduleBody, context.body)));
+    const { eventId, ...newDeadline } = input(rescheduleBody, context.body);
+    return engine(() => dossiers.reschedule(context.params[0]!, newDeadline, { eventId }));
   });
   route('post', '/api/v1/dossiers/:id/urgent', async (context) => {
     await service(context);

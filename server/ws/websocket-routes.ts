@@ -50,7 +50,7 @@ export interface WebSocketDependencies extends SessionDependencies {
 }
 
 /**
- * `/api/v1/ws/{token}` (the seed's URL) and `/api/v1/ws` with the token in
+ * `/api/v1/ws/{token}` (the original URL, the token in the path) and `/api/v1/ws` with the token in
  * `Sec-WebSocket-Protocol` (`normx-notify, <token>`). The token is verified in the upgrade
  * handler, before the socket opens; `?lastId=` resumes at once.
  */

@@ -138,7 +138,8 @@ class SyncClientTest(unittest.TestCase):
         self.notify.update(dataclasses.replace(dossier, title="Bilan et liasse"))
         self.plan_when(dossier.id, lambda plan: plan.dossier.title == "Bilan et liasse", "updated")
 
-        self.notify.reschedule(dossier.id, due_date=days_ahead(20))
+        moved = self.notify.reschedule(dossier.id, due_date=days_ahead(20), event_id=unique("reschedule"))
+        self.assertTrue(moved.event_id.startswith("reschedule"))
         plan = self.plan_when(dossier.id, lambda plan: plan.dossier.due_date == days_ahead(20), "rescheduled")
         self.assertEqual(len(plan.pending), 5)
         due_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=25)

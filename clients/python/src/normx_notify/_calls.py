@@ -156,15 +156,13 @@ def assign(
 
 
 def reschedule(
-    dossier_id: str, due_date: DueDate | None, due_at: DueAt | None, policy: RetryPolicy
+    dossier_id: str,
+    due_date: DueDate | None,
+    due_at: DueAt | None,
+    event_id: str | None,
+    policy: RetryPolicy,
 ) -> Call[Accepted]:
-    """The route takes no event id (moving to the same deadline twice is a no-op): a retry is harmless."""
-    path = f"{DOSSIERS}/{_segment(dossier_id)}/reschedule"
-    context = _Context()
-    response = yield from _exchange(
-        lambda: Send("POST", path, deadline_json(due_date, due_at)), policy, context
-    )
-    return Accepted.from_json(_decode(response, context))
+    return action(dossier_id, "reschedule", deadline_json(due_date, due_at), event_id, policy)
 
 
 def update_user_profile(

@@ -55,13 +55,18 @@ class AsyncNotifyClient:
         return await self._run(_calls.create_many(dossiers, event_ids, self._retry))
 
     async def reschedule(
-        self, dossier_id: str, *, due_date: DueDate | None = None, due_at: DueAt | None = None
+        self,
+        dossier_id: str,
+        *,
+        due_date: DueDate | None = None,
+        due_at: DueAt | None = None,
+        event_id: str | None = None,
     ) -> Accepted:
         """
-        Moves the deadline (exactly one of ``due_date``, ``due_at``). The route takes no event
-        id: moving to the same deadline again is a no-op, so a retry is harmless.
+        Moves the deadline (exactly one of ``due_date``, ``due_at``); its attempts share one
+        event id (``event_id``, or a new one).
         """
-        return await self._run(_calls.reschedule(dossier_id, due_date, due_at, self._retry))
+        return await self._run(_calls.reschedule(dossier_id, due_date, due_at, event_id, self._retry))
 
     async def mark_urgent(self, dossier_id: str, *, event_id: str | None = None) -> Accepted:
         """Flags the dossier urgent: its owner is alerted at once (once per urgent period)."""
