@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import { rememberVerified } from './auth/verified-tokens.js';
 import { startProbeServer } from '../ops/probe-server.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { registerRestRoutes } from './http/rest-routes.js';
@@ -49,7 +50,9 @@ const DEFAULT_POOL_SIZE = 10;
  */
 export async function startNotifyServer(deps: NotifyServerDependencies): Promise<NotifyServer> {
   const { config, logger } = deps;
-  const verifier = deps.verifier ?? createTokenVerifier(config.auth);
+  const verifier = rememberVerified(deps.verifier ?? createTokenVerifier(config.auth), {
+    clockToleranceSeconds: config.auth.clockToleranceSeconds,
+  });
   const metrics = createServerMetrics();
   const baseQueries = createNotificationQueries(deps.orm);
   const hub = new NotificationHub();

@@ -12,6 +12,8 @@ import {
   type JWTPayload,
 } from 'jose';
 import WebSocket from 'ws';
+import { loadConfig } from '../config/config.js';
+import { createTokenVerifier, type TokenVerifier } from '../server/auth/token-verifier.js';
 import {
   httpRequest,
   openSocket,
@@ -185,6 +187,39 @@ describe('token in Sec-WebSocket-Protocol', () => {
     });
     raw.close();
     assert.equal(echoed, 'normx-notify');
+  });
+});
+
+describe('a reconnect with a token verified a moment ago', () => {
+  it('upgrades without verifying it again (synchronously), and still refuses what it must', async () => {
+    // An upgrade completed after the asynchronous verification may meet a uWebSockets.js defect
+    // (101, then the socket closed: README, "HTTP limits of the transport"); a recalled token
+    // upgrades inside the handler, where uWS completes the upgrade itself.
+    const config = loadConfig({ JWT_HS256_SECRET: TEST_SECRET });
+    const real = createTokenVerifier(config.server.auth);
+    const calls: string[] = [];
+    const counting: TokenVerifier = {
+      verify: (token) => {
+        calls.push(String(token));
+        return real.verify(token);
+      },
+    };
+    const target = await startServerHarness({ verifier: counting });
+    try {
+      const token = await target.token('recalled');
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const socket = await pathSocket(token, target);
+        await gotUnreadCount(socket);
+        socket.ws.close();
+      }
+      assert.equal(calls.length, 1, 'verified once, recalled four times');
+      // A service token recalled is still refused a stream.
+      const service = await target.token('backend', { service: true });
+      assert.equal((await myNotifications(service, target)).status, 403, 'verified by REST first');
+      assert.equal((await refusedUpgrade(`${target.wsUrl}/api/v1/ws/${service}`)).status, 403);
+    } finally {
+      await target.close();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import type {
 import type { AppConfig } from '../../config/config.js';
 import type { AuthError, Principal } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
+import type { RememberingVerifier } from '../auth/verified-tokens.js';
 import { ClientError, statusLine } from '../errors.js';
 import { decodePathParameter } from '../http/http-io.js';
 import { notificationId } from '../protocol/messages.js';
@@ -44,6 +45,8 @@ interface SocketData {
 }
 
 export interface WebSocketDependencies extends SessionDependencies {
+  /** Also recalls a token verified a moment ago: its upgrade then completes synchronously. */
+  verifier: RememberingVerifier;
   server: AppConfig['server'];
   /** Open sessions, for shutdown. */
   sessions: Set<SocketSession>;
@@ -193,34 +196,38 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
         new ClientError('validation_failed', `lastId: ${reason}`, [{ field: 'lastId', message: reason }]),
       );
     }
-    deps.verifier.verify(token).then(
-      (principal) => {
-        if (aborted) return;
-        if (principal.isService)
-          return reject(new ClientError('forbidden', 'The service token has no notification stream'));
-        if (limits.maxOpeningSockets > 0 && permits.pending >= limits.maxOpeningSockets) {
-          metrics.upgradesRefused.inc({ reason: 'server_busy' });
-          return reject(new ClientError('server_busy'), { retryAfterSeconds: BUSY_RETRY_SECONDS });
-        }
-        // Counted here, released at close: `res.upgrade` opens the socket synchronously.
-        if (!socketsPerUser.tryAcquire(principal.subject)) {
-          metrics.upgradesRefused.inc({ reason: 'too_many_sockets' });
-          return reject(new ClientError('too_many_sockets'), {
-            retryAfterSeconds: TOO_MANY_SOCKETS_RETRY_SECONDS,
-          });
-        }
-        res.cork(() => {
-          res.upgrade<SocketData>(
-            { principal, counted: true, resumeFrom: lastId, session: undefined, closed: false },
-            key,
-            protocols.includes(PROTOCOL) ? PROTOCOL : '',
-            extensions,
-            context,
-          );
+    const proceed = (principal: Principal): void => {
+      if (aborted) return;
+      if (principal.isService)
+        return reject(new ClientError('forbidden', 'The service token has no notification stream'));
+      if (limits.maxOpeningSockets > 0 && permits.pending >= limits.maxOpeningSockets) {
+        metrics.upgradesRefused.inc({ reason: 'server_busy' });
+        return reject(new ClientError('server_busy'), { retryAfterSeconds: BUSY_RETRY_SECONDS });
+      }
+      // Counted here, released at close: `res.upgrade` opens the socket synchronously.
+      if (!socketsPerUser.tryAcquire(principal.subject)) {
+        metrics.upgradesRefused.inc({ reason: 'too_many_sockets' });
+        return reject(new ClientError('too_many_sockets'), {
+          retryAfterSeconds: TOO_MANY_SOCKETS_RETRY_SECONDS,
         });
-      },
-      (error: AuthError) => reject(authFailure(error, { metrics, logger })),
-    );
+      }
+      res.cork(() => {
+        res.upgrade<SocketData>(
+          { principal, counted: true, resumeFrom: lastId, session: undefined, closed: false },
+          key,
+          protocols.includes(PROTOCOL) ? PROTOCOL : '',
+          extensions,
+          context,
+        );
+      });
+    };
+    // A token verified a moment ago (a reconnect) upgrades now, synchronously: an upgrade after an
+    // asynchronous step may meet a uWebSockets.js defect (server/auth/verified-tokens.ts).
+    const recalled = deps.verifier.recall(token);
+    if (recalled) return proceed(recalled);
+    deps.verifier
+      .verify(token)
+      .then(proceed, (error: AuthError) => reject(authFailure(error, { metrics, logger })));
   }
 
   app.ws<SocketData>('/api/v1/ws/:token', behavior(true));

@@ -47,6 +47,8 @@ export async function startServerHarness(
     feed?: Parameters<typeof startNotifyServer>[0]['feed'];
     port?: number;
     webDir?: string;
+    /** A verifier of the test's own (e.g. one that counts its calls); by default the config's. */
+    verifier?: Parameters<typeof startNotifyServer>[0]['verifier'];
   } = {},
 ): Promise<ServerHarness> {
   const db = options.db ?? (await createTestDatabase());
@@ -70,6 +72,7 @@ export async function startServerHarness(
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'),
     feed: options.feed,
     webDir: options.webDir,
+    verifier: options.verifier,
   });
   const secret = new TextEncoder().encode(TEST_SECRET);
   return {
