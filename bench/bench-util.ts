@@ -1,38 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import {
-  COMPONENTS,
-  COMPONENT_LABELS,
-  forEachConcurrent,
-  machineBusySeconds,
-  sleep,
-  wallClock,
-  type CpuWindow,
-  type DevServerFacts,
-  type LogSummary,
-  type Stack,
-} from './stack.js';
+import { sleep } from './common.js';
+import { envInt } from './env.js';
+import { COMPONENTS, COMPONENT_LABELS, machineBusySeconds, type CpuWindow } from './stack-meter.js';
+import type { LogSummary } from './stack-logs.js';
+import type { DevServerFacts } from './stack-types.js';
 
 /** Small helpers shared by bench/herd.ts, bench/create.ts and bench/latency.ts. */
-
-export function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${name} must be a non-negative number (got ${raw})`);
-  return value;
-}
-
-export function envList(name: string, fallback: string): number[] {
-  const raw = process.env[name] || fallback;
-  const values = raw.split(',').map((part) => Number(part.trim()));
-  if (values.some((value) => !Number.isFinite(value) || value <= 0)) {
-    throw new Error(`${name} must be a comma-separated list of positive numbers (got ${raw})`);
-  }
-  return values;
-}
 
 /**
  * Extra dev server arguments from BENCH_DEV_SERVER_ARGS (split on spaces), storage from
@@ -98,123 +72,6 @@ export const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? va
 /** A date `days` from today, YYYY-MM-DD (UTC). */
 export const dateInDays = (days: number) =>
   new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-
-export interface NotificationFrame {
-  id: string;
-  userId: string;
-  type: string;
-  kind: string;
-  dossierId: string | null;
-  title: string;
-  data: Record<string, unknown>;
-  createdAt: string;
-}
-
-export interface OwnerSockets {
-  /** Sockets that closed before close() (each with its code). */
-  closes: number[];
-  /** Frames that were not JSON or had an unexpected shape. */
-  badFrames: number;
-  close(): Promise<void>;
-}
-
-/**
- * One tab per user: a `ws` socket with the user's token in `Sec-WebSocket-Protocol`, live only
- * (no lastId). Resolves once every socket has had its first frame (`unread_count`), so that
- * every one is subscribed. `onNotification` gets each notification frame with its arrival time.
- */
-export async function connectOwners(
-  stack: Stack,
-  userIds: string[],
-  onNotification: (notification: NotificationFrame, receivedAt: number) => void,
-  { concurrency = 32, timeoutMs = 120_000 } = {},
-): Promise<OwnerSockets> {
-  const sockets: WebSocket[] = [];
-  const state: OwnerSockets = {
-    closes: [],
-    badFrames: 0,
-    close: async () => {
-      closing = true;
-      await Promise.all(
-        sockets.map(
-          (socket) =>
-            new Promise<void>((resolve) => {
-              if (socket.readyState === WebSocket.CLOSED) return resolve();
-              socket.once('close', () => resolve());
-              socket.close(1000);
-              setTimeout(() => {
-                socket.terminate();
-                resolve();
-              }, 3000).unref();
-            }),
-        ),
-      );
-    },
-  };
-  let closing = false;
-  const deadline = Date.now() + timeoutMs;
-  await forEachConcurrent(userIds, concurrency, async (userId) => {
-    const token = await stack.userToken(userId);
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const socket = new WebSocket(`${stack.wsUrl}/api/v1/ws`, ['normx-notify', token], {
-          perMessageDeflate: false,
-        });
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no unread_count within 15 s')), 15_000);
-          socket.once('error', (error) => {
-            clearTimeout(timer);
-            reject(error);
-          });
-          socket.once('message', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        socket.on('error', () => undefined);
-        socket.on('close', (code) => {
-          if (!closing) state.closes.push(code);
-        });
-        socket.on('message', (raw: WebSocket.RawData) => {
-          const receivedAt = wallClock();
-          try {
-            const message = JSON.parse(raw.toString()) as { type: string; notification?: NotificationFrame };
-            if (message.type === 'notification' && message.notification)
-              onNotification(message.notification, receivedAt);
-          } catch {
-            state.badFrames += 1;
-          }
-        });
-        sockets.push(socket);
-        return;
-      } catch (error) {
-        if (Date.now() > deadline || attempt >= 5)
-          throw new Error(`socket of ${userId}: ${String(error)}`, { cause: error });
-        await sleep(200 * (attempt + 1));
-      }
-    }
-  });
-  return state;
-}
-
-/** Polls `count()` until it reaches `target` or the deadline passes; returns the last count. */
-export async function waitForCount(
-  count: () => Promise<number>,
-  target: number,
-  deadline: number,
-  { intervalMs = 250, onProgress }: { intervalMs?: number; onProgress?: (value: number) => void } = {},
-): Promise<number> {
-  let lastReport = 0;
-  for (;;) {
-    const value = await count();
-    if (onProgress && Date.now() - lastReport > 5000) {
-      lastReport = Date.now();
-      onProgress(value);
-    }
-    if (value >= target || Date.now() > deadline) return value;
-    await sleep(intervalMs);
-  }
-}
 
 /** At most `max` points of a cumulative count over sorted offsets (x in seconds). */
 export function cumulativePoints(sortedMs: number[], max = 200, originMs = 0): Array<[number, number]> {

@@ -1,34 +1,32 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import {
-  forEachConcurrent,
-  middayZone,
-  progress as progressOf,
-  startCpuMeter,
-  startStack,
-  wallClock,
-  type CpuWindow,
-  type LogSummary,
-  type Stack,
-} from './stack.js';
 import {
   cpuNote,
   cumulativePoints,
-  dateInDays,
-  devServerOptionsFromEnv,
   devServerParameters,
-  workerEnvParameter,
-  envInt,
   fixed,
   gitFacts,
   logNotes,
   othersCores,
   seconds,
-  stopOnSignal,
-  waitForCount,
-  waitForQuietMachine,
-  workerEnvFromEnv,
+  workerEnvParameter,
 } from './bench-util.js';
+import {
+  bulkConcurrency,
+  bulkSize,
+  concurrency,
+  extraWorkerEnv,
+  hasClientBulk,
+  hasRestBulk,
+  log,
+  MODE_LABELS,
+  n,
+  owners,
+  TARGET_PER_SECOND,
+  timeoutMs,
+  zone,
+  type Mode,
+  type ModeResult,
+} from './create-params.js';
+import { runMode } from './create-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 
 /**
@@ -43,199 +41,6 @@ import { percentile, renderText, writeBenchReport, type BenchReport } from './re
  * Accepted/s: calls answered; stored/s: the `created` notice of each dossier stored (rows over
  * time), sustained rate = N / time to the last one.
  */
-
-const log = progressOf('create');
-const n = envInt('BENCH_CREATE', 2000);
-const concurrency = envInt('BENCH_CREATE_CONCURRENCY', 64);
-const bulkSize = envInt('BENCH_CREATE_BULK_SIZE', 100);
-const bulkConcurrency = envInt('BENCH_CREATE_BULK_CONCURRENCY', 4);
-const timeoutMs = envInt('BENCH_CREATE_TIMEOUT_S', Math.max(120, Math.ceil(n * 0.25))) * 1000;
-const devServer = devServerOptionsFromEnv();
-const extraWorkerEnv = workerEnvFromEnv();
-const zone = process.env.BENCH_TIMEZONE ?? middayZone();
-const owners = Math.max(1, Math.ceil(n / 10));
-const TARGET_PER_SECOND = 200;
-
-type Mode = 'rest' | 'client' | 'rest-bulk' | 'client-bulk';
-const MODE_LABELS: Record<Mode, string> = {
-  rest: 'REST POST /api/v1/dossiers',
-  client: 'client API create',
-  'rest-bulk': `REST POST /api/v1/dossiers/bulk (${bulkSize} a request)`,
-  'client-bulk': `client API createMany (${bulkSize} a call)`,
-};
-
-const source = (path: string) => {
-  try {
-    return readFileSync(fileURLToPath(new URL(`../${path}`, import.meta.url)), 'utf8');
-  } catch {
-    return '';
-  }
-};
-const hasRestBulk = source('server/http/rest-routes.ts').includes('/api/v1/dossiers/bulk');
-const hasClientBulk = /\bcreateMany\b/.test(source('client/dossier-client.ts'));
-
-interface DossierBody {
-  id: string;
-  title: string;
-  ownerId: string;
-  dueDate: string;
-}
-
-interface ModeResult {
-  mode: Mode;
-  quiet: string;
-  calls: number;
-  callMs: number[];
-  errors: number;
-  firstError: string | undefined;
-  acceptedMs: number[];
-  storedMs: number[];
-  acceptedRate: number;
-  storedRate: number;
-  /** From the 10th to the 90th percentile of the stored rows. */
-  steadyStoredRate: number;
-  cpu: CpuWindow;
-  logs: LogSummary[];
-  devServerFacts: Stack['devServerFacts'];
-}
-
-class CallError extends Error {}
-
-/** POSTs `body`; resolves with the response's JSON, throws on any status but 202 or 200. */
-async function postJson(stack: Stack, path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${stack.serverUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.serviceToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status !== 202 && response.status !== 200) {
-    throw new CallError(`${response.status} ${text.slice(0, 200)}`);
-  }
-  return JSON.parse(text) as unknown;
-}
-
-/** A bulk answer's dossiers not sent (each result has `sent`), with the first error. */
-function unsent(results: unknown): { count: number; error?: string } {
-  const list = (Array.isArray(results) ? results : []) as Array<{ sent?: boolean; error?: string }>;
-  const failed = list.filter((result) => result.sent !== true);
-  return { count: failed.length, ...(failed[0] && { error: String(failed[0].error ?? 'not sent') }) };
-}
-
-async function runMode(mode: Mode): Promise<ModeResult> {
-  const quiet = await waitForQuietMachine(log);
-  log(`${MODE_LABELS[mode]}: starting a fresh stack`);
-  const stack = await startStack({
-    label: `create-${mode}`,
-    devServer,
-    workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
-  });
-  const unhook = stopOnSignal(stack.stop);
-  try {
-    const client = await stack.dossierClient();
-    const dueDate = dateInDays(60);
-    const dossiers: DossierBody[] = Array.from({ length: n }, (_, i) => ({
-      id: `C-${String(i).padStart(6, '0')}`,
-      title: `Dossier ${i}`,
-      ownerId: `create-u${i % owners}`,
-      dueDate,
-    }));
-    const batches: DossierBody[][] = [];
-    const bulk = mode === 'rest-bulk' || mode === 'client-bulk';
-    for (let i = 0; i < n; i += bulk ? bulkSize : 1)
-      batches.push(dossiers.slice(i, i + (bulk ? bulkSize : 1)));
-    /** Sends a batch; resolves with how many of its dossiers were not sent (and why). */
-    const call: (batch: DossierBody[]) => Promise<{ count: number; error?: string }> = {
-      rest: async (batch: DossierBody[]) => {
-        await postJson(stack, '/api/v1/dossiers', batch[0]);
-        return { count: 0 };
-      },
-      client: async (batch: DossierBody[]) => {
-        await client.create(batch[0]!);
-        return { count: 0 };
-      },
-      'rest-bulk': async (batch: DossierBody[]) => {
-        const answer = (await postJson(stack, '/api/v1/dossiers/bulk', { dossiers: batch })) as {
-          results?: unknown;
-        };
-        return unsent(answer.results);
-      },
-      'client-bulk': async (batch: DossierBody[]) => {
-        const createMany = (client as unknown as Record<string, (input: DossierBody[]) => Promise<unknown>>)
-          .createMany;
-        return unsent(await createMany!(batch));
-      },
-    }[mode];
-
-    const countCreated = async () =>
-      Number(
-        (
-          await stack.query<{ count: string }>(
-            `select count(*) as count from notifications where kind = 'created'`,
-          )
-        )[0]!.count,
-      );
-    const callMs: number[] = [];
-    const acceptedMs: number[] = [];
-    let errors = 0;
-    let firstError: string | undefined;
-    const meter = await startCpuMeter(stack);
-    const start = wallClock();
-    await forEachConcurrent(batches, bulk ? bulkConcurrency : concurrency, async (batch) => {
-      const began = performance.now();
-      try {
-        const failed = await call(batch);
-        callMs.push(performance.now() - began);
-        const at = wallClock() - start;
-        for (let i = failed.count; i < batch.length; i += 1) acceptedMs.push(at);
-        errors += failed.count;
-        if (failed.error) firstError ??= failed.error;
-      } catch (error) {
-        errors += batch.length;
-        firstError ??= error instanceof Error ? error.message : String(error);
-      }
-    });
-    const acceptedAt = wallClock();
-    log(
-      `${MODE_LABELS[mode]}: ${acceptedMs.length} accepted in ${seconds(acceptedAt - start)} s (${errors} failed)`,
-    );
-    const stored = await waitForCount(countCreated, acceptedMs.length, start + timeoutMs, {
-      intervalMs: 500,
-      onProgress: (value) => log(`${MODE_LABELS[mode]}: ${value} created notices stored`),
-    });
-    const cpu = await meter.stop();
-    if (stored < acceptedMs.length)
-      log(`${MODE_LABELS[mode]}: gave up after ${seconds(timeoutMs)} s: ${stored} stored`);
-    const rows = await stack.query<{ at: number }>(
-      `select extract(epoch from created_at)::float8 * 1000 as at from notifications where kind = 'created'`,
-    );
-    const storedMs = rows.map((row) => row.at - start).sort((a, b) => a - b);
-    const lastStored = storedMs[storedMs.length - 1] ?? NaN;
-    const p10 = storedMs[Math.floor(storedMs.length * 0.1)] ?? NaN;
-    const p90 = storedMs[Math.floor(storedMs.length * 0.9)] ?? NaN;
-    const logs = await stack.logSummary();
-    return {
-      mode,
-      quiet,
-      calls: batches.length,
-      callMs,
-      errors,
-      firstError,
-      acceptedMs,
-      storedMs,
-      acceptedRate: (acceptedMs.length / (acceptedAt - start)) * 1000,
-      storedRate: stored >= n ? (n / lastStored) * 1000 : NaN,
-      steadyStoredRate:
-        ((Math.floor(storedMs.length * 0.9) - Math.floor(storedMs.length * 0.1)) / (p90 - p10)) * 1000,
-      cpu,
-      logs,
-      devServerFacts: stack.devServerFacts,
-    };
-  } finally {
-    unhook();
-    await stack.stop();
-  }
-}
 
 async function main(): Promise<void> {
   const { commit, dirty } = gitFacts();

@@ -1,39 +1,28 @@
 import {
-  COMPONENTS,
-  forEachConcurrent,
-  histogramMean,
-  middayZone,
-  progress as progressOf,
-  scrapeWorkerMetrics,
-  sleep,
-  startCpuMeter,
-  startStack,
-  wallClock,
-  type CpuWindow,
-  type LogSummary,
-  type Stack,
-} from './stack.js';
-import {
-  connectOwners,
   cpuNote,
   cumulativePoints,
   devServerParameters,
-  workerEnvParameter,
-  logNotes,
-  othersCores,
-  dateInDays,
-  devServerOptionsFromEnv,
-  envInt,
-  envList,
   fixed,
   gitFacts,
+  logNotes,
+  othersCores,
   seconds,
-  stopOnSignal,
-  waitForCount,
-  waitForQuietMachine,
-  workerEnvFromEnv,
+  workerEnvParameter,
 } from './bench-util.js';
+import {
+  concurrency,
+  extraWorkerEnv,
+  log,
+  ownersFor,
+  safety,
+  sizes,
+  timeoutMsFor,
+  zone,
+  type SizeResult,
+} from './herd-params.js';
+import { runSize } from './herd-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
+import { COMPONENTS } from './stack.js';
 
 /**
  * `npm run bench:herd`: the thundering herd. N dossiers (BENCH_HERD sizes, default 1000,10000;
@@ -47,247 +36,6 @@ import { percentile, renderText, writeBenchReport, type BenchReport } from './re
  * + 10 s. A run whose creation, storage of the `created` notices or sockets were not all done
  * before T is reported as invalid (its alerts would not all fall due at T).
  */
-
-const log = progressOf('herd');
-const sizes = envList('BENCH_HERD', '1000,10000');
-const concurrency = envInt('BENCH_HERD_CONCURRENCY', 64);
-const safety = envInt('BENCH_HERD_SAFETY', 1.5);
-const devServer = devServerOptionsFromEnv();
-const extraWorkerEnv = workerEnvFromEnv();
-const ownersFor = (n: number) => envInt('BENCH_HERD_OWNERS', 0) || Math.max(1, Math.ceil(n / 10));
-const timeoutMsFor = (n: number) => envInt('BENCH_HERD_TIMEOUT_S', Math.max(120, Math.ceil(n * 0.06))) * 1000;
-const zone = process.env.BENCH_TIMEZONE ?? middayZone();
-
-interface SizeResult {
-  n: number;
-  quiet: string;
-  owners: number;
-  pilot: { count: number; ratePerSecond: number };
-  createRate: number;
-  createdStoredRate: number;
-  callMs: number[];
-  /** T minus the moment creation, `created` storage and sockets were all done. */
-  leadMs: number;
-  invalid: string[];
-  timedOut: boolean;
-  storedMs: number[];
-  frameMs: number[];
-  /** frame arrival minus the row's created_at, per dossier. */
-  deliveryMs: number[];
-  lostRows: number;
-  lostFrames: number;
-  twiceRows: number;
-  twiceFrames: number;
-  otherFrames: number;
-  socketCloses: number[];
-  cpu: CpuWindow;
-  sdk: {
-    wftScheduleToStart: number;
-    wftExecution: number;
-    localActivity: number;
-    activityScheduleToStart: number;
-  };
-  logs: LogSummary[];
-  devServerFacts: Stack['devServerFacts'];
-}
-
-async function runSize(n: number): Promise<SizeResult> {
-  const ownerCount = ownersFor(n);
-  const timeoutMs = timeoutMsFor(n);
-  const quiet = await waitForQuietMachine(log);
-  log(
-    `N=${n}: starting a fresh stack (dev server ${devServer.storage}${devServer.extraArgs.length ? ` ${devServer.extraArgs.join(' ')}` : ''})`,
-  );
-  const stack = await startStack({
-    label: `herd${n}`,
-    devServer,
-    workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
-  });
-  const unhook = stopOnSignal(stack.stop);
-  try {
-    const client = await stack.dossierClient();
-    const owners = Array.from({ length: ownerCount }, (_, i) => `herd-u${i}`);
-    const countKind = async (kind: string, prefix: string) =>
-      Number(
-        (
-          await stack.query<{ count: string }>(
-            'select count(*) as count from notifications where kind = $1 and dossier_id like $2',
-            [kind, `${prefix}%`],
-          )
-        )[0]!.count,
-      );
-
-    // 1. Pilot: the create-and-store rate of this machine, on dossiers due in 60 days.
-    const pilotCount = Math.min(300, Math.max(50, Math.round(n / 20)));
-    const pilotIds = Array.from({ length: pilotCount }, (_, i) => `P-${String(i).padStart(6, '0')}`);
-    const pilotStart = wallClock();
-    await forEachConcurrent(pilotIds, concurrency, async (id, i) => {
-      await client.create({
-        id,
-        title: `Pilot ${i}`,
-        ownerId: owners[i % ownerCount]!,
-        dueDate: dateInDays(60),
-      });
-    });
-    const pilotStored = await waitForCount(
-      () => countKind('created', 'P-'),
-      pilotCount,
-      Date.now() + 300_000,
-    );
-    if (pilotStored < pilotCount)
-      throw new Error(`pilot: only ${pilotStored}/${pilotCount} created notices stored in 300 s`);
-    const pilotRate = (pilotCount / (wallClock() - pilotStart)) * 1000;
-    const socketAllowanceMs = 5000 + ownerCount * 10;
-    const T =
-      Math.ceil((wallClock() + (n / pilotRate) * 1000 * safety + socketAllowanceMs + 10_000) / 1000) * 1000;
-    const dueAt = new Date(T).toISOString();
-    log(
-      `N=${n}: pilot ${pilotRate.toFixed(0)} dossiers/s created and stored; T = ${dueAt} (in ${seconds(T - wallClock())} s)`,
-    );
-
-    // 2. The herd: N dossiers due at T, created through the client API.
-    const ids = Array.from({ length: n }, (_, i) => `H-${String(i).padStart(6, '0')}`);
-    const callMs: number[] = [];
-    const createStart = wallClock();
-    let done = 0;
-    await forEachConcurrent(ids, concurrency, async (id, i) => {
-      const started = performance.now();
-      await client.create({ id, title: `Herd ${i}`, ownerId: owners[i % ownerCount]!, dueAt });
-      callMs.push(performance.now() - started);
-      done += 1;
-      if (done % 2000 === 0) log(`N=${n}: ${done} created`);
-    });
-    const acceptedAt = wallClock();
-    const createdStored = await waitForCount(() => countKind('created', 'H-'), n, T - 2000, {
-      onProgress: (value) => log(`N=${n}: ${value} created notices stored`),
-    });
-    const createdStoredAt = wallClock();
-    log(
-      `N=${n}: created in ${seconds(acceptedAt - createStart)} s, notices stored after ${seconds(createdStoredAt - createStart)} s`,
-    );
-
-    // 3. One tab per owner.
-    const frames = new Map<string, number[]>();
-    let otherFrames = 0;
-    const sockets = await connectOwners(stack, owners, (notification, receivedAt) => {
-      if (notification.kind === 'overdue' && notification.dossierId?.startsWith('H-')) {
-        const list = frames.get(notification.dossierId);
-        if (list) list.push(receivedAt);
-        else frames.set(notification.dossierId, [receivedAt]);
-      } else otherFrames += 1;
-    });
-    const readyAt = wallClock();
-    const overdueBefore = await countKind('overdue', 'H-');
-    const invalid: string[] = [];
-    if (createdStored < n) invalid.push(`only ${createdStored}/${n} created notices stored before T`);
-    if (readyAt > T - 500) invalid.push(`setup overran T by ${seconds(readyAt - T)} s`);
-    if (overdueBefore > 0) invalid.push(`${overdueBefore} overdue alerts stored before T`);
-    log(
-      `N=${n}: ${ownerCount} sockets open; T in ${seconds(T - readyAt)} s${invalid.length ? ` (INVALID: ${invalid.join('; ')})` : ''}`,
-    );
-
-    // 4. From T: all N alerts fall due.
-    await sleep(T - 1000 - wallClock());
-    const metricsBefore = await scrapeWorkerMetrics(stack);
-    const meter = await startCpuMeter(stack);
-    const deadline = T + timeoutMs;
-    let rows = 0;
-    let lastLog = 0;
-    for (;;) {
-      stack.assertAlive();
-      rows = await countKind('overdue', 'H-');
-      const now = wallClock();
-      if (now - lastLog > 5000 && now > T) {
-        lastLog = now;
-        log(`N=${n}: T+${seconds(now - T)} s: ${rows} stored, ${frames.size} on sockets`);
-      }
-      if ((rows >= n && frames.size >= n) || now > deadline) break;
-      await sleep(250);
-    }
-    const timedOut = rows < n || frames.size < n;
-    const cpu = await meter.stop();
-    const metricsAfter = await scrapeWorkerMetrics(stack);
-    // Duplicates that would come late.
-    await sleep(3000);
-    log(
-      `N=${n}: ${timedOut ? `gave up at T+${seconds(timeoutMs)} s` : 'all stored and delivered'}; reading rows`,
-    );
-
-    const stored = await stack.query<{ dossier_id: string; at: number }>(
-      `select dossier_id, extract(epoch from created_at)::float8 * 1000 as at
-         from notifications where kind = 'overdue' and dossier_id like 'H-%'`,
-    );
-    // Within the timeout only: what arrived during the 3 s wait above counts as twice, not as in time.
-    const inTime = (at: number) => at - T <= timeoutMs;
-    const storedAt = new Map<string, number>();
-    for (const row of stored)
-      if (!storedAt.has(row.dossier_id) && inTime(row.at)) storedAt.set(row.dossier_id, row.at);
-    const storedMs = stored
-      .map((row) => row.at - T)
-      .filter((ms) => ms <= timeoutMs)
-      .sort((a, b) => a - b);
-    const twiceRows = stored.length - new Set(stored.map((row) => row.dossier_id)).size;
-    const frameMs: number[] = [];
-    const deliveryMs: number[] = [];
-    let twiceFrames = 0;
-    for (const [dossierId, times] of frames) {
-      if (times.length > 1) twiceFrames += times.length - 1;
-      if (!inTime(times[0]!)) continue;
-      frameMs.push(times[0]! - T);
-      const rowAt = storedAt.get(dossierId);
-      if (rowAt !== undefined) deliveryMs.push(times[0]! - rowAt);
-    }
-    frameMs.sort((a, b) => a - b);
-    const logs = await stack.logSummary();
-    const socketCloses = [...sockets.closes];
-    await sockets.close();
-    return {
-      n,
-      quiet,
-      owners: ownerCount,
-      pilot: { count: pilotCount, ratePerSecond: pilotRate },
-      createRate: (n / (acceptedAt - createStart)) * 1000,
-      createdStoredRate: (createdStored / (createdStoredAt - createStart)) * 1000,
-      callMs,
-      leadMs: T - readyAt,
-      invalid,
-      timedOut,
-      storedMs,
-      frameMs,
-      deliveryMs,
-      lostRows: n - storedAt.size,
-      lostFrames: n - frameMs.length,
-      twiceRows,
-      twiceFrames,
-      otherFrames,
-      socketCloses,
-      cpu,
-      sdk: {
-        wftScheduleToStart: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_workflow_task_schedule_to_start_latency',
-        ),
-        wftExecution: histogramMean(metricsBefore, metricsAfter, 'temporal_workflow_task_execution_latency'),
-        localActivity: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_local_activity_execution_latency',
-        ),
-        activityScheduleToStart: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_activity_schedule_to_start_latency',
-        ),
-      },
-      logs,
-      devServerFacts: stack.devServerFacts,
-    };
-  } finally {
-    unhook();
-    await stack.stop();
-  }
-}
 
 /** Reminders stored within the timeout: what the window's CPU was spent on. */
 const storedCount = (r: SizeResult) => Math.max(1, r.n - r.lostRows);

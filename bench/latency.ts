@@ -1,34 +1,31 @@
 import {
-  COMPONENTS,
-  forEachConcurrent,
-  middayZone,
-  progress as progressOf,
-  sleep,
-  startCpuMeter,
-  startStack,
-  wallClock,
-  type CpuWindow,
-  type Stack,
-} from './stack.js';
-import {
-  connectOwners,
   cpuNote,
-  dateInDays,
-  devServerOptionsFromEnv,
   devServerParameters,
-  workerEnvParameter,
-  envInt,
-  envList,
   fixed,
   gitFacts,
   logNotes,
   othersCores,
   stopOnSignal,
-  waitForCount,
   waitForQuietMachine,
-  workerEnvFromEnv,
+  workerEnvParameter,
 } from './bench-util.js';
+import {
+  devServer,
+  dossierCount,
+  durationS,
+  extraWorkerEnv,
+  graceMs,
+  log,
+  maxInFlight,
+  rates,
+  TARGET_P99_MS,
+  TARGET_RATE,
+  zone,
+  type RateResult,
+} from './latency-params.js';
+import { runRates } from './latency-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
+import { COMPONENTS, startStack, type Stack } from './stack.js';
 
 /**
  * `npm run bench:latency`: REST → socket latency under a steady update rate. BENCH_LATENCY_DOSSIERS
@@ -39,61 +36,6 @@ import { percentile, renderText, writeBenchReport, type BenchReport } from './re
  * (matched by the new title). Between rates, the previous rate's notices are drained (up to
  * BENCH_LATENCY_GRACE_S, 120 s) so that a backlog does not spill into the next rate.
  */
-
-const log = progressOf('latency');
-const dossierCount = envInt('BENCH_LATENCY_DOSSIERS', 20);
-const rates = envList('BENCH_RATES', '10,50,100');
-const durationS = envInt('BENCH_LATENCY_SECONDS', 20);
-const graceMs = envInt('BENCH_LATENCY_GRACE_S', 120) * 1000;
-const maxInFlight = envInt('BENCH_LATENCY_MAX_IN_FLIGHT', 512);
-const devServer = devServerOptionsFromEnv();
-const extraWorkerEnv = workerEnvFromEnv();
-const zone = process.env.BENCH_TIMEZONE ?? middayZone();
-const TARGET_RATE = 50;
-const TARGET_P99_MS = 100;
-
-interface Sent {
-  sentAt: number;
-  ackAt?: number;
-  storedAt?: number;
-  frameAt?: number;
-  failed?: string;
-}
-
-interface RateResult {
-  rate: number;
-  sent: number;
-  /** Updates per second actually sent (the schedule may slip). */
-  achievedRate: number;
-  /** Sends more than 20 ms behind their schedule (the bench itself lagging, or the in-flight cap). */
-  lateSends: number;
-  failed: number;
-  firstFailure: string | undefined;
-  delivered: number;
-  twice: number;
-  latencies: Array<[number, number]>; // [send offset ms, send → frame ms]
-  ackMs: number[];
-  storedMs: number[]; // send → created_at
-  fanoutMs: number[]; // created_at → frame
-  slopeMsPerS: number;
-  quarterP50: number[];
-  cpu: CpuWindow;
-}
-
-/** Least-squares slope of y over x. */
-function slope(points: Array<[number, number]>): number {
-  const count = points.length;
-  if (count < 2) return NaN;
-  const mx = points.reduce((sum, [x]) => sum + x, 0) / count;
-  const my = points.reduce((sum, [, y]) => sum + y, 0) / count;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den > 0 ? num / den : NaN;
-}
 
 async function main(): Promise<void> {
   const { commit, dirty } = gitFacts();
@@ -109,161 +51,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   let logs: Awaited<ReturnType<Stack['logSummary']>>;
   try {
-    const client = await stack.dossierClient();
-    const dueDate = dateInDays(60);
-    const dossiers = Array.from({ length: dossierCount }, (_, i) => ({
-      id: `L-${String(i).padStart(3, '0')}`,
-      ownerId: `latency-u${i}`,
-      dueDate,
-    }));
-    await forEachConcurrent(dossiers, 8, async (dossier) => {
-      await client.create({ ...dossier, title: `Dossier ${dossier.id}` });
-    });
-    const created = await waitForCount(
-      async () =>
-        Number(
-          (
-            await stack.query<{ count: string }>(
-              `select count(*) as count from notifications where kind = 'created'`,
-            )
-          )[0]!.count,
-        ),
-      dossierCount,
-      Date.now() + 120_000,
-    );
-    if (created < dossierCount) throw new Error(`only ${created}/${dossierCount} dossiers created in 120 s`);
-
-    const pending = new Map<string, Sent>();
-    let twiceFrames = 0;
-    const sockets = await connectOwners(
-      stack,
-      dossiers.map((dossier) => dossier.ownerId),
-      (notification, receivedAt) => {
-        if (notification.kind !== 'updated') return;
-        const sent = pending.get(String(notification.data.dossierTitle));
-        if (!sent) return;
-        if (sent.frameAt !== undefined) {
-          twiceFrames += 1;
-          return;
-        }
-        sent.frameAt = receivedAt;
-        sent.storedAt = Date.parse(notification.createdAt);
-      },
-    );
-    log(`${dossierCount} dossiers created, their owners' sockets open`);
-
-    /** Sends `rate` updates a second for `seconds`, open-loop; returns what was sent. */
-    async function drive(
-      rate: number,
-      seconds: number,
-      tag: string,
-    ): Promise<{ sends: Sent[]; lateSends: number; elapsedMs: number }> {
-      const total = Math.round(rate * seconds);
-      const sends: Sent[] = [];
-      const inFlight = new Set<Promise<void>>();
-      let lateSends = 0;
-      const start = wallClock();
-      for (let i = 0; i < total; i += 1) {
-        const due = start + (i * 1000) / rate;
-        const wait = due - wallClock();
-        if (wait >= 1) await sleep(wait);
-        while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-        const dossier = dossiers[i % dossierCount]!;
-        const title = `Dossier ${dossier.id} ${tag} #${i}`;
-        const sent: Sent = { sentAt: wallClock() };
-        if (sent.sentAt - due > 20) lateSends += 1;
-        pending.set(title, sent);
-        sends.push(sent);
-        const request = fetch(`${stack.serverUrl}/api/v1/dossiers/${dossier.id}`, {
-          method: 'PUT',
-          headers: { authorization: `Bearer ${stack.serviceToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ title, ownerId: dossier.ownerId, dueDate: dossier.dueDate }),
-        })
-          .then(async (response) => {
-            const text = await response.text();
-            sent.ackAt = wallClock();
-            if (response.status !== 202) sent.failed = `${response.status} ${text.slice(0, 200)}`;
-          })
-          .catch((error: unknown) => {
-            sent.failed = String(error);
-          })
-          .finally(() => inFlight.delete(request));
-        inFlight.add(request);
-      }
-      await Promise.all(inFlight);
-      return { sends, lateSends, elapsedMs: wallClock() - start };
-    }
-
-    async function drain(sends: Sent[]): Promise<void> {
-      const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline) {
-        if (sends.every((sent) => sent.frameAt !== undefined || sent.failed !== undefined)) return;
-        stack.assertAlive();
-        await sleep(100);
-      }
-    }
-
-    // Warm-up: 2 s at 5/s, not measured.
-    const warm = await drive(5, 2, 'warm-up');
-    await drain(warm.sends);
-
-    for (const rate of rates) {
-      try {
-        log(`${rate} updates/s for ${durationS} s`);
-        twiceFrames = 0;
-        const meter = await startCpuMeter(stack);
-        const { sends, lateSends, elapsedMs } = await drive(rate, durationS, `r${rate}`);
-        await drain(sends);
-        const cpu = await meter.stop();
-        // Late duplicates.
-        await sleep(1000);
-        const start = sends[0]!.sentAt;
-        const ok = sends.filter((sent) => sent.failed === undefined);
-        const delivered = ok.filter((sent) => sent.frameAt !== undefined);
-        const latencies = delivered.map((sent): [number, number] => [
-          sent.sentAt - start,
-          sent.frameAt! - sent.sentAt,
-        ]);
-        const quarter = (q: number) =>
-          percentile(
-            latencies
-              .filter(
-                ([offset]) =>
-                  offset >= (q * durationS * 1000) / 4 && offset < ((q + 1) * durationS * 1000) / 4,
-              )
-              .map(([, ms]) => ms),
-            50,
-          );
-        const result: RateResult = {
-          rate,
-          sent: sends.length,
-          achievedRate: (sends.length / elapsedMs) * 1000,
-          lateSends,
-          failed: sends.length - ok.length,
-          firstFailure: sends.find((sent) => sent.failed)?.failed,
-          delivered: delivered.length,
-          twice: twiceFrames,
-          latencies,
-          ackMs: ok.filter((sent) => sent.ackAt !== undefined).map((sent) => sent.ackAt! - sent.sentAt),
-          storedMs: delivered.map((sent) => sent.storedAt! - sent.sentAt),
-          fanoutMs: delivered.map((sent) => sent.frameAt! - sent.storedAt!),
-          slopeMsPerS: slope(latencies.map(([offset, ms]) => [offset / 1000, ms])),
-          quarterP50: [0, 1, 2, 3].map(quarter),
-          cpu,
-        };
-        results.push(result);
-        const ms = latencies.map(([, value]) => value);
-        log(
-          `${rate}/s: ${result.delivered}/${result.sent} delivered, p50 ${fixed(percentile(ms, 50), 0)} ms, p99 ${fixed(percentile(ms, 99), 0)} ms, max ${fixed(Math.max(...ms), 0)} ms`,
-        );
-      } catch (error) {
-        failures.push(`${rate}/s failed: ${error instanceof Error ? error.message : String(error)}`);
-        log(`${rate}/s failed: ${String(error)}`);
-        break;
-      }
-    }
-    logs = await stack.logSummary();
-    await sockets.close();
+    logs = await runRates(stack, results, failures);
   } finally {
     unhook();
     await stack.stop();

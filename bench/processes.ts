@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { configVariables } from '../config/config.js';
+import { poll, sleep } from './common.js';
 import {
   startTemporalDevServer,
   type DevServer,
@@ -47,7 +48,7 @@ export interface ProcessHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+export { sleep };
 
 /** Whether `pid` is a live process (not a zombie). */
 export function existsPid(pid: number): boolean {
@@ -84,19 +85,21 @@ export async function waitHealthy(
   alive: () => string | undefined = () => undefined,
 ): Promise<void> {
   let last: string;
-  for (;;) {
-    const dead = alive();
-    if (dead) throw new Error(`${what} ${dead}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      last = `${response.status} ${await response.text()}`;
-      if (response.ok) return;
-    } catch (error) {
-      last = String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not ready at ${url}: ${last}`);
-    await sleep(250);
-  }
+  await poll(
+    async () => {
+      const dead = alive();
+      if (dead) throw new Error(`${what} ${dead}`);
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        last = `${response.status} ${await response.text()}`;
+        if (response.ok) return true;
+      } catch (error) {
+        last = String(error);
+      }
+      return undefined;
+    },
+    { deadline, intervalMs: 250, timeout: () => new Error(`${what} not ready at ${url}: ${last}`) },
+  );
 }
 
 const signal = (pid: number, name: NodeJS.Signals): void => {
@@ -108,16 +111,51 @@ const signal = (pid: number, name: NodeJS.Signals): void => {
 };
 
 /**
+ * What both kinds of handle share: the state they report and SIGSTOP / SIGCONT (a paused process
+ * holds its sockets and does nothing until resumed).
+ */
+abstract class SignalledProcess {
+  protected paused = false;
+  exit: number | NodeJS.Signals | null | undefined;
+  stoppedOnPurpose = false;
+  abstract readonly name: string;
+  abstract get pid(): number;
+  /** Down when there is no live process. */
+  protected abstract get down(): boolean;
+
+  get state(): ProcessState {
+    if (this.down) return 'down';
+    return this.paused ? 'paused' : 'running';
+  }
+
+  pause(): void {
+    if (this.state !== 'running') throw new Error(`The ${this.name} is not running`);
+    signal(this.pid, 'SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    signal(this.pid, 'SIGCONT');
+    this.paused = false;
+  }
+
+  /** A fresh start: running, not paused, no exit yet. */
+  protected started(): void {
+    this.paused = false;
+    this.stoppedOnPurpose = false;
+    this.exit = undefined;
+  }
+}
+
+/**
  * A Node entry of this repository (`worker/main.ts`, `server/main.ts`) run as `node --import tsx`
  * (one process: its pid is the service's), its output appended to `logFile`. The shell's own
  * service settings do not leak into it: only `env` configures it. Ready when `healthUrl` is 2xx.
  */
-export class NodeProcess implements ProcessHandle {
+export class NodeProcess extends SignalledProcess implements ProcessHandle {
   private child: ChildProcess | undefined;
   private exitedPromise: Promise<void> = Promise.resolve();
-  private paused = false;
-  exit: number | NodeJS.Signals | null | undefined;
-  stoppedOnPurpose = false;
 
   constructor(
     readonly role: 'worker' | 'server',
@@ -129,6 +167,7 @@ export class NodeProcess implements ProcessHandle {
     urls: { healthUrl: string; url?: string },
     private readonly readyTimeoutMs = 180_000,
   ) {
+    super();
     this.healthUrl = urls.healthUrl;
     this.url = urls.url ?? urls.healthUrl;
   }
@@ -140,9 +179,8 @@ export class NodeProcess implements ProcessHandle {
     return this.child?.pid ?? -1;
   }
 
-  get state(): ProcessState {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return 'down';
-    return this.paused ? 'paused' : 'running';
+  protected get down(): boolean {
+    return !this.child || this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   /** Spawns without waiting for readiness (the stack starts several, then waits for all). */
@@ -158,9 +196,7 @@ export class NodeProcess implements ProcessHandle {
       stdio: ['ignore', log.fd, log.fd],
     });
     this.child = child;
-    this.paused = false;
-    this.stoppedOnPurpose = false;
-    this.exit = undefined;
+    this.started();
     this.exitedPromise = new Promise<void>((resolve) =>
       child.once('exit', (code, signalName) => {
         this.exit = signalName ?? code;
@@ -189,18 +225,6 @@ export class NodeProcess implements ProcessHandle {
     this.paused = false;
   }
 
-  pause(): void {
-    if (this.state !== 'running') throw new Error(`${this.name} is not running`);
-    signal(this.pid, 'SIGSTOP');
-    this.paused = true;
-  }
-
-  resume(): void {
-    if (this.state !== 'paused') return;
-    signal(this.pid, 'SIGCONT');
-    this.paused = false;
-  }
-
   async stop(graceMs = 15_000): Promise<void> {
     if (this.state === 'down') return;
     this.stoppedOnPurpose = true;
@@ -216,16 +240,15 @@ export class NodeProcess implements ProcessHandle {
  * The Temporal CLI dev server, started by `startTemporalDevServer` (as `npm start` does); a
  * restart runs it again on the same port and, with `dbFile`, the same SQLite file.
  */
-export class DevServerProcess implements ProcessHandle {
+export class DevServerProcess extends SignalledProcess implements ProcessHandle {
   readonly role = 'devServer' as const;
   readonly name = 'dev server';
   private dev: DevServer | undefined;
   private currentPid: number | undefined;
-  private paused = false;
-  exit: number | NodeJS.Signals | null | undefined;
-  stoppedOnPurpose = false;
 
-  constructor(private readonly options: DevServerOptions) {}
+  constructor(private readonly options: DevServerOptions) {
+    super();
+  }
 
   get logFile(): string {
     return this.options.logFile;
@@ -239,17 +262,14 @@ export class DevServerProcess implements ProcessHandle {
     return this.currentPid ?? -1;
   }
 
-  get state(): ProcessState {
-    if (!this.dev || this.currentPid === undefined || !existsPid(this.currentPid)) return 'down';
-    return this.paused ? 'paused' : 'running';
+  protected get down(): boolean {
+    return !this.dev || this.currentPid === undefined || !existsPid(this.currentPid);
   }
 
   async start(): Promise<void> {
     if (this.state !== 'down') throw new Error('The dev server is already running');
     this.dev = await startTemporalDevServer(this.options);
-    this.paused = false;
-    this.stoppedOnPurpose = false;
-    this.exit = undefined;
+    this.started();
     this.currentPid = childPid(['start-dev', '--port', String(this.options.port)]);
     if (!this.currentPid) throw new Error('Could not find the dev server process');
   }
@@ -261,18 +281,6 @@ export class DevServerProcess implements ProcessHandle {
     // stop() waits for the exit (its SIGTERM to a dead process is harmless).
     await this.dev.stop();
     this.exit = 'SIGKILL';
-    this.paused = false;
-  }
-
-  pause(): void {
-    if (this.state !== 'running') throw new Error('The dev server is not running');
-    signal(this.pid, 'SIGSTOP');
-    this.paused = true;
-  }
-
-  resume(): void {
-    if (this.state !== 'paused') return;
-    signal(this.pid, 'SIGCONT');
     this.paused = false;
   }
 

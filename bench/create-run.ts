@@ -1,0 +1,159 @@
+import { dateInDays, stopOnSignal, waitForQuietMachine, seconds } from './bench-util.js';
+import { forEachConcurrent, waitForCount, wallClock } from './common.js';
+import {
+  bulkConcurrency,
+  bulkSize,
+  concurrency,
+  devServer,
+  extraWorkerEnv,
+  log,
+  MODE_LABELS,
+  n,
+  owners,
+  timeoutMs,
+  zone,
+  type DossierBody,
+  type Mode,
+  type ModeResult,
+} from './create-params.js';
+import { startCpuMeter, startStack, type Stack } from './stack.js';
+
+/** One way of creating (REST, client API, bulk) on a fresh stack: calls answered, notices stored, CPU. */
+
+class CallError extends Error {}
+
+/** POSTs `body`; resolves with the response's JSON, throws on any status but 202 or 200. */
+async function postJson(stack: Stack, path: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${stack.serverUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.serviceToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status !== 202 && response.status !== 200) {
+    throw new CallError(`${response.status} ${text.slice(0, 200)}`);
+  }
+  return JSON.parse(text) as unknown;
+}
+
+/** A bulk answer's dossiers not sent (each result has `sent`), with the first error. */
+function unsent(results: unknown): { count: number; error?: string } {
+  const list = (Array.isArray(results) ? results : []) as Array<{ sent?: boolean; error?: string }>;
+  const failed = list.filter((result) => result.sent !== true);
+  return { count: failed.length, ...(failed[0] && { error: String(failed[0].error ?? 'not sent') }) };
+}
+
+export async function runMode(mode: Mode): Promise<ModeResult> {
+  const quiet = await waitForQuietMachine(log);
+  log(`${MODE_LABELS[mode]}: starting a fresh stack`);
+  const stack = await startStack({
+    label: `create-${mode}`,
+    devServer,
+    workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
+  });
+  const unhook = stopOnSignal(stack.stop);
+  try {
+    const client = await stack.dossierClient();
+    const dueDate = dateInDays(60);
+    const dossiers: DossierBody[] = Array.from({ length: n }, (_, i) => ({
+      id: `C-${String(i).padStart(6, '0')}`,
+      title: `Dossier ${i}`,
+      ownerId: `create-u${i % owners}`,
+      dueDate,
+    }));
+    const batches: DossierBody[][] = [];
+    const bulk = mode === 'rest-bulk' || mode === 'client-bulk';
+    for (let i = 0; i < n; i += bulk ? bulkSize : 1)
+      batches.push(dossiers.slice(i, i + (bulk ? bulkSize : 1)));
+    /** Sends a batch; resolves with how many of its dossiers were not sent (and why). */
+    const call: (batch: DossierBody[]) => Promise<{ count: number; error?: string }> = {
+      rest: async (batch: DossierBody[]) => {
+        await postJson(stack, '/api/v1/dossiers', batch[0]);
+        return { count: 0 };
+      },
+      client: async (batch: DossierBody[]) => {
+        await client.create(batch[0]!);
+        return { count: 0 };
+      },
+      'rest-bulk': async (batch: DossierBody[]) => {
+        const answer = (await postJson(stack, '/api/v1/dossiers/bulk', { dossiers: batch })) as {
+          results?: unknown;
+        };
+        return unsent(answer.results);
+      },
+      'client-bulk': async (batch: DossierBody[]) => {
+        const createMany = (client as unknown as Record<string, (input: DossierBody[]) => Promise<unknown>>)
+          .createMany;
+        return unsent(await createMany!(batch));
+      },
+    }[mode];
+
+    const countCreated = async () =>
+      Number(
+        (
+          await stack.query<{ count: string }>(
+            `select count(*) as count from notifications where kind = 'created'`,
+          )
+        )[0]!.count,
+      );
+    const callMs: number[] = [];
+    const acceptedMs: number[] = [];
+    let errors = 0;
+    let firstError: string | undefined;
+    const meter = await startCpuMeter(stack);
+    const start = wallClock();
+    await forEachConcurrent(batches, bulk ? bulkConcurrency : concurrency, async (batch) => {
+      const began = performance.now();
+      try {
+        const failed = await call(batch);
+        callMs.push(performance.now() - began);
+        const at = wallClock() - start;
+        for (let i = failed.count; i < batch.length; i += 1) acceptedMs.push(at);
+        errors += failed.count;
+        if (failed.error) firstError ??= failed.error;
+      } catch (error) {
+        errors += batch.length;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    });
+    const acceptedAt = wallClock();
+    log(
+      `${MODE_LABELS[mode]}: ${acceptedMs.length} accepted in ${seconds(acceptedAt - start)} s (${errors} failed)`,
+    );
+    const stored = await waitForCount(countCreated, acceptedMs.length, start + timeoutMs, {
+      intervalMs: 500,
+      onProgress: (value) => log(`${MODE_LABELS[mode]}: ${value} created notices stored`),
+    });
+    const cpu = await meter.stop();
+    if (stored < acceptedMs.length)
+      log(`${MODE_LABELS[mode]}: gave up after ${seconds(timeoutMs)} s: ${stored} stored`);
+    const rows = await stack.query<{ at: number }>(
+      `select extract(epoch from created_at)::float8 * 1000 as at from notifications where kind = 'created'`,
+    );
+    const storedMs = rows.map((row) => row.at - start).sort((a, b) => a - b);
+    const lastStored = storedMs[storedMs.length - 1] ?? NaN;
+    const p10 = storedMs[Math.floor(storedMs.length * 0.1)] ?? NaN;
+    const p90 = storedMs[Math.floor(storedMs.length * 0.9)] ?? NaN;
+    const logs = await stack.logSummary();
+    return {
+      mode,
+      quiet,
+      calls: batches.length,
+      callMs,
+      errors,
+      firstError,
+      acceptedMs,
+      storedMs,
+      acceptedRate: (acceptedMs.length / (acceptedAt - start)) * 1000,
+      storedRate: stored >= n ? (n / lastStored) * 1000 : NaN,
+      steadyStoredRate:
+        ((Math.floor(storedMs.length * 0.9) - Math.floor(storedMs.length * 0.1)) / (p90 - p10)) * 1000,
+      cpu,
+      logs,
+      devServerFacts: stack.devServerFacts,
+    };
+  } finally {
+    unhook();
+    await stack.stop();
+  }
+}

@@ -1,0 +1,49 @@
+import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
+import { envInt, envList } from './env.js';
+import { middayZone, progress as progressOf, type CpuWindow, type LogSummary, type Stack } from './stack.js';
+
+/** The settings of `npm run bench:herd` (BENCH_HERD_*), and what one size's run yields. */
+
+export const log = progressOf('herd');
+export const sizes = envList('BENCH_HERD', '1000,10000');
+export const concurrency = envInt('BENCH_HERD_CONCURRENCY', 64);
+export const safety = envInt('BENCH_HERD_SAFETY', 1.5);
+export const devServer = devServerOptionsFromEnv();
+export const extraWorkerEnv = workerEnvFromEnv();
+export const ownersFor = (n: number) => envInt('BENCH_HERD_OWNERS', 0) || Math.max(1, Math.ceil(n / 10));
+export const timeoutMsFor = (n: number) =>
+  envInt('BENCH_HERD_TIMEOUT_S', Math.max(120, Math.ceil(n * 0.06))) * 1000;
+export const zone = process.env.BENCH_TIMEZONE ?? middayZone();
+
+export interface SizeResult {
+  n: number;
+  quiet: string;
+  owners: number;
+  pilot: { count: number; ratePerSecond: number };
+  createRate: number;
+  createdStoredRate: number;
+  callMs: number[];
+  /** T minus the moment creation, `created` storage and sockets were all done. */
+  leadMs: number;
+  invalid: string[];
+  timedOut: boolean;
+  storedMs: number[];
+  frameMs: number[];
+  /** frame arrival minus the row's created_at, per dossier. */
+  deliveryMs: number[];
+  lostRows: number;
+  lostFrames: number;
+  twiceRows: number;
+  twiceFrames: number;
+  otherFrames: number;
+  socketCloses: number[];
+  cpu: CpuWindow;
+  sdk: {
+    wftScheduleToStart: number;
+    wftExecution: number;
+    localActivity: number;
+    activityScheduleToStart: number;
+  };
+  logs: LogSummary[];
+  devServerFacts: Stack['devServerFacts'];
+}

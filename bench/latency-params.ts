@@ -1,0 +1,45 @@
+import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
+import { envInt, envList } from './env.js';
+import { middayZone, progress as progressOf, type CpuWindow } from './stack.js';
+
+/** The settings of `npm run bench:latency` (BENCH_LATENCY_*, BENCH_RATES) and what one rate yields. */
+
+export const log = progressOf('latency');
+export const dossierCount = envInt('BENCH_LATENCY_DOSSIERS', 20);
+export const rates = envList('BENCH_RATES', '10,50,100');
+export const durationS = envInt('BENCH_LATENCY_SECONDS', 20);
+export const graceMs = envInt('BENCH_LATENCY_GRACE_S', 120) * 1000;
+export const maxInFlight = envInt('BENCH_LATENCY_MAX_IN_FLIGHT', 512);
+export const devServer = devServerOptionsFromEnv();
+export const extraWorkerEnv = workerEnvFromEnv();
+export const zone = process.env.BENCH_TIMEZONE ?? middayZone();
+export const TARGET_RATE = 50;
+export const TARGET_P99_MS = 100;
+
+export interface Sent {
+  sentAt: number;
+  ackAt?: number;
+  storedAt?: number;
+  frameAt?: number;
+  failed?: string;
+}
+
+export interface RateResult {
+  rate: number;
+  sent: number;
+  /** Updates per second actually sent (the schedule may slip). */
+  achievedRate: number;
+  /** Sends more than 20 ms behind their schedule (the bench itself lagging, or the in-flight cap). */
+  lateSends: number;
+  failed: number;
+  firstFailure: string | undefined;
+  delivered: number;
+  twice: number;
+  latencies: Array<[number, number]>; // [send offset ms, send → frame ms]
+  ackMs: number[];
+  storedMs: number[]; // send → created_at
+  fanoutMs: number[]; // created_at → frame
+  slopeMsPerS: number;
+  quarterP50: number[];
+  cpu: CpuWindow;
+}

@@ -1,0 +1,185 @@
+import { dateInDays, fixed } from './bench-util.js';
+import { fit, forEachConcurrent, sleep, waitForCount, wallClock } from './common.js';
+import {
+  dossierCount,
+  durationS,
+  graceMs,
+  log,
+  maxInFlight,
+  rates,
+  type RateResult,
+  type Sent,
+} from './latency-params.js';
+import { connectOwners } from './owners.js';
+import { percentile } from './report.js';
+import { startCpuMeter, type LogSummary, type Stack } from './stack.js';
+
+/** Least-squares slope of y over x. */
+const slope = (points: Array<[number, number]>): number => fit(points).slope;
+
+/**
+ * On a started stack: the dossiers and their owners' tabs, a warm-up, then each rate of updates
+ * sent open-loop and drained; each rate's figures go to `results` (a failed rate to `failures`,
+ * and the rates after it are not run). Returns the stack's log summary.
+ */
+export async function runRates(
+  stack: Stack,
+  results: RateResult[],
+  failures: string[],
+): Promise<LogSummary[]> {
+  const client = await stack.dossierClient();
+  const dueDate = dateInDays(60);
+  const dossiers = Array.from({ length: dossierCount }, (_, i) => ({
+    id: `L-${String(i).padStart(3, '0')}`,
+    ownerId: `latency-u${i}`,
+    dueDate,
+  }));
+  await forEachConcurrent(dossiers, 8, async (dossier) => {
+    await client.create({ ...dossier, title: `Dossier ${dossier.id}` });
+  });
+  const created = await waitForCount(
+    async () =>
+      Number(
+        (
+          await stack.query<{ count: string }>(
+            `select count(*) as count from notifications where kind = 'created'`,
+          )
+        )[0]!.count,
+      ),
+    dossierCount,
+    Date.now() + 120_000,
+  );
+  if (created < dossierCount) throw new Error(`only ${created}/${dossierCount} dossiers created in 120 s`);
+
+  const pending = new Map<string, Sent>();
+  let twiceFrames = 0;
+  const sockets = await connectOwners(
+    stack,
+    dossiers.map((dossier) => dossier.ownerId),
+    (notification, receivedAt) => {
+      if (notification.kind !== 'updated') return;
+      const sent = pending.get(String(notification.data.dossierTitle));
+      if (!sent) return;
+      if (sent.frameAt !== undefined) {
+        twiceFrames += 1;
+        return;
+      }
+      sent.frameAt = receivedAt;
+      sent.storedAt = Date.parse(notification.createdAt);
+    },
+  );
+  log(`${dossierCount} dossiers created, their owners' sockets open`);
+
+  /** Sends `rate` updates a second for `seconds`, open-loop; returns what was sent. */
+  async function drive(
+    rate: number,
+    seconds: number,
+    tag: string,
+  ): Promise<{ sends: Sent[]; lateSends: number; elapsedMs: number }> {
+    const total = Math.round(rate * seconds);
+    const sends: Sent[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let lateSends = 0;
+    const start = wallClock();
+    for (let i = 0; i < total; i += 1) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - wallClock();
+      if (wait >= 1) await sleep(wait);
+      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      const dossier = dossiers[i % dossierCount]!;
+      const title = `Dossier ${dossier.id} ${tag} #${i}`;
+      const sent: Sent = { sentAt: wallClock() };
+      if (sent.sentAt - due > 20) lateSends += 1;
+      pending.set(title, sent);
+      sends.push(sent);
+      const request = fetch(`${stack.serverUrl}/api/v1/dossiers/${dossier.id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${stack.serviceToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title, ownerId: dossier.ownerId, dueDate: dossier.dueDate }),
+      })
+        .then(async (response) => {
+          const text = await response.text();
+          sent.ackAt = wallClock();
+          if (response.status !== 202) sent.failed = `${response.status} ${text.slice(0, 200)}`;
+        })
+        .catch((error: unknown) => {
+          sent.failed = String(error);
+        })
+        .finally(() => inFlight.delete(request));
+      inFlight.add(request);
+    }
+    await Promise.all(inFlight);
+    return { sends, lateSends, elapsedMs: wallClock() - start };
+  }
+
+  async function drain(sends: Sent[]): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      if (sends.every((sent) => sent.frameAt !== undefined || sent.failed !== undefined)) return;
+      stack.assertAlive();
+      await sleep(100);
+    }
+  }
+
+  // Warm-up: 2 s at 5/s, not measured.
+  const warm = await drive(5, 2, 'warm-up');
+  await drain(warm.sends);
+
+  for (const rate of rates) {
+    try {
+      log(`${rate} updates/s for ${durationS} s`);
+      twiceFrames = 0;
+      const meter = await startCpuMeter(stack);
+      const { sends, lateSends, elapsedMs } = await drive(rate, durationS, `r${rate}`);
+      await drain(sends);
+      const cpu = await meter.stop();
+      // Late duplicates.
+      await sleep(1000);
+      const start = sends[0]!.sentAt;
+      const ok = sends.filter((sent) => sent.failed === undefined);
+      const delivered = ok.filter((sent) => sent.frameAt !== undefined);
+      const latencies = delivered.map((sent): [number, number] => [
+        sent.sentAt - start,
+        sent.frameAt! - sent.sentAt,
+      ]);
+      const quarter = (q: number) =>
+        percentile(
+          latencies
+            .filter(
+              ([offset]) => offset >= (q * durationS * 1000) / 4 && offset < ((q + 1) * durationS * 1000) / 4,
+            )
+            .map(([, ms]) => ms),
+          50,
+        );
+      const result: RateResult = {
+        rate,
+        sent: sends.length,
+        achievedRate: (sends.length / elapsedMs) * 1000,
+        lateSends,
+        failed: sends.length - ok.length,
+        firstFailure: sends.find((sent) => sent.failed)?.failed,
+        delivered: delivered.length,
+        twice: twiceFrames,
+        latencies,
+        ackMs: ok.filter((sent) => sent.ackAt !== undefined).map((sent) => sent.ackAt! - sent.sentAt),
+        storedMs: delivered.map((sent) => sent.storedAt! - sent.sentAt),
+        fanoutMs: delivered.map((sent) => sent.frameAt! - sent.storedAt!),
+        slopeMsPerS: slope(latencies.map(([offset, ms]) => [offset / 1000, ms])),
+        quarterP50: [0, 1, 2, 3].map(quarter),
+        cpu,
+      };
+      results.push(result);
+      const ms = latencies.map(([, value]) => value);
+      log(
+        `${rate}/s: ${result.delivered}/${result.sent} delivered, p50 ${fixed(percentile(ms, 50), 0)} ms, p99 ${fixed(percentile(ms, 99), 0)} ms, max ${fixed(Math.max(...ms), 0)} ms`,
+      );
+    } catch (error) {
+      failures.push(`${rate}/s failed: ${error instanceof Error ? error.message : String(error)}`);
+      log(`${rate}/s failed: ${String(error)}`);
+      break;
+    }
+  }
+  const logs = await stack.logSummary();
+  await sockets.close();
+  return logs;
+}
