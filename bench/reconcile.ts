@@ -1,17 +1,16 @@
-import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { format, resolveConfig } from 'prettier';
-import { DefaultLogger } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPeriodicJobActivities } from '../activities/periodic-job-activities.js';
 import { createDossierClient, DOSSIER_WORKFLOW_TYPE } from '../client/dossier-client.js';
 import { loadConfig } from '../config/config.js';
 import { startTemporalDevServer } from '../scripts/temporal-dev-server.js';
-import { createTestDatabase } from '../test/support/database.js';
-// Also installs the SDK runtime with a WARN logger.
-import { freePort } from '../test/support/temporal.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
+import { freePort, waitForCount } from './common.js';
+import { createBenchDatabase } from './database.js';
+import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
+import { writeMarkdown } from './report.js';
 
 /**
  * `npm run bench:reconcile`: the hourly reconciliation at scale, against the real Temporal CLI dev
@@ -24,13 +23,8 @@ import { dossierWorkflowId } from '../workflows/dossier-messages.js';
  * Writes a markdown report to BENCH_OUTPUT (default bench/reconcile-results.md) and prints it.
  */
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number (got ${raw})`);
-  return value;
-}
+// The SDK's warnings and errors only (its info lines are noise here).
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const params = {
   dossiers: envInt('BENCH_DOSSIERS', 100_000),
@@ -85,7 +79,8 @@ async function main(): Promise<void> {
     namespace: 'default',
     logFile: `${tmpdir()}/normx-notify-bench-reconcile-${process.pid}.log`,
   });
-  const db = await createTestDatabase();
+  // Like `npm test`, on TEST_DATABASE_ADMIN_URL's server.
+  const db = await createBenchDatabase({ adminUrl: benchAdminUrl('TEST_DATABASE_ADMIN_URL') });
   const connection = await Connection.connect({ address: server.address });
   try {
     const client = new Client({ connection, namespace: 'default' });
@@ -123,11 +118,8 @@ async function main(): Promise<void> {
     const seedSeconds = (performance.now() - seedStart) / 1000;
     progress(`seeded in ${seedSeconds.toFixed(0)} s; waiting for visibility`);
     const runningQuery = `WorkflowType = '${DOSSIER_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
-    for (;;) {
-      const { count } = await client.workflow.count(runningQuery);
-      if (count >= toSeed.length) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const running = async () => (await client.workflow.count(runningQuery)).count;
+    await waitForCount(running, toSeed.length, Infinity, { intervalMs: 500 });
 
     // Visibility queries timed as the activity makes them.
     const listMs: number[] = [];
@@ -171,11 +163,7 @@ async function main(): Promise<void> {
 
     const first = await reconcileRun(`reconciling: ${params.dossiers} checked, ${params.missing} missing`);
     // Visibility shows the started ones before the second run checks them.
-    for (;;) {
-      const { count } = await client.workflow.count(runningQuery);
-      if (count >= params.dossiers) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await waitForCount(running, params.dossiers, Infinity, { intervalMs: 500 });
     const second = await reconcileRun('reconciling again: nothing missing');
 
     client.workflow.list = list;
@@ -212,11 +200,7 @@ async function main(): Promise<void> {
         `started up to 500 workflows one after the other between two heartbeats.`,
     ].join('\n');
     // Formatted as `npm run check` wants it (aligned tables).
-    const markdown = await format(`${report}\n`, {
-      ...(await resolveConfig(params.output)),
-      parser: 'markdown',
-    });
-    writeFileSync(params.output, markdown);
+    await writeMarkdown(params.output, `${report}\n`);
     process.stdout.write(`${report}\n`);
   } finally {
     await connection.close();

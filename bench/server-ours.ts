@@ -1,23 +1,39 @@
-import { startServerHarness, TEST_SECRET } from '../test/support/notify-server.js';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../config/logger.js';
+import { startNotifyServer } from '../server/notify-server.js';
+import { createBenchDatabase } from './database.js';
 import { runServerChild } from './server-child.js';
-import { BENCH_SECRET } from './shared.js';
+import { BENCH_SECRET, OURS_DATABASE_PREFIX, pushAdminUrl } from './shared.js';
 
 /**
- * The real delivery server (`startNotifyServer`) on a fresh PostgreSQL database, through the
- * test harness. The feed goes straight into `server.hub.publish`, where the LISTEN handler puts
- * each NOTIFY payload: this measures the push path, not PostgreSQL.
+ * The real delivery server (`startNotifyServer`) on a fresh PostgreSQL database (dropped when it
+ * stops), Temporal pointing nowhere (the push path does not need it). The feed goes straight into
+ * `server.hub.publish`, where the LISTEN handler puts each NOTIFY payload: this measures the push
+ * path, not PostgreSQL.
  */
 await runServerChild(async () => {
-  if (TEST_SECRET !== BENCH_SECRET) throw new Error('bench/shared.ts BENCH_SECRET must equal TEST_SECRET');
-  // The harness logs nothing by default: let the server's errors through (pino JSON on stdout).
-  process.env.TEST_LOG_LEVEL ??= 'warn';
-  const harness = await startServerHarness();
-  const { hub } = harness.server;
+  const db = await createBenchDatabase({ prefix: OURS_DATABASE_PREFIX, adminUrl: pushAdminUrl });
+  const config = loadConfig({ JWT_HS256_SECRET: BENCH_SECRET, SERVER_HOST: '127.0.0.1', SERVER_PORT: '1' });
+  const server = await startNotifyServer({
+    config: { ...config.server, port: 0, internal: { host: '127.0.0.1', port: 0 } },
+    databaseUrl: db.url,
+    orm: db.orm,
+    temporal: {
+      client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
+      taskQueue: 'unused',
+    },
+    // The server's errors and warnings (pino JSON on stdout); BENCH_LOG_LEVEL for more.
+    logger: createLogger(process.env.BENCH_LOG_LEVEL ?? process.env.TEST_LOG_LEVEL ?? 'warn'),
+  });
   return {
-    port: harness.server.port,
-    publish: (userId, id, json) => hub.publish(userId, { id, json }),
-    usersOnline: () => hub.usersOnline,
+    port: server.port,
+    publish: (userId, id, json) => server.hub.publish(userId, { id, json }),
+    usersOnline: () => server.hub.usersOnline,
     // Closes the sockets still open (1001), stops the server and drops the database.
-    stop: () => harness.close(),
+    stop: async () => {
+      await server.shutdown();
+      await db.drop();
+    },
   };
 });

@@ -1,3 +1,5 @@
+import { benchAdminUrl } from './env.js';
+
 /**
  * What the benchmark's processes share: the servers under test, the IPC messages between the
  * parent (`run.ts`), the server children and the load-generator children, and the notification
@@ -12,10 +14,7 @@ export const DEFAULT_SERVERS: readonly ServerKind[] = SERVER_KINDS;
 /** `raw`: a minimal WebSocket / Engine.IO client on net.Socket; `lib`: the `ws` and `socket.io-client` packages. */
 export type ClientMode = 'raw' | 'lib';
 
-/**
- * The HS256 secret of `test/support/notify-server.ts` (`TEST_SECRET`), which the real server is
- * started with; the `ws` and Socket.IO servers verify with the same one.
- */
+/** The HS256 secret every server under test verifies the clients' tokens with. */
 export const BENCH_SECRET = 'test-secret-of-at-least-32-bytes-long!!';
 
 /**
@@ -26,6 +25,11 @@ export function ignoreBrokenOutput(): void {
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
 }
+
+/** The push bench, like `npm test`, creates its database on TEST_DATABASE_ADMIN_URL's server. */
+export const pushAdminUrl = benchAdminUrl('TEST_DATABASE_ADMIN_URL');
+/** What our server's child names its database: `<prefix>_<pid>_…`. */
+export const OURS_DATABASE_PREFIX = 'normx_notify_bench';
 
 export const userIdOf = (index: number): string => `bench-user-${index}`;
 
