@@ -14,7 +14,14 @@ import { BENCH_SECRET, OURS_DATABASE_PREFIX, pushAdminUrl } from './shared.js';
  */
 await runServerChild(async () => {
   const db = await createBenchDatabase({ prefix: OURS_DATABASE_PREFIX, adminUrl: pushAdminUrl });
-  const config = loadConfig({ JWT_HS256_SECRET: BENCH_SECRET, SERVER_HOST: '127.0.0.1', SERVER_PORT: '1' });
+  const config = loadConfig({
+    JWT_HS256_SECRET: BENCH_SECRET,
+    SERVER_HOST: '127.0.0.1',
+    SERVER_PORT: '1',
+    // The load generators stand for many browsers but all come from 127.0.0.1: the per-address
+    // upgrade limit would refuse them as one client (as in bench/stack.ts).
+    WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0',
+  });
   const server = await startNotifyServer({
     config: { ...config.server, port: 0, internal: { host: '127.0.0.1', port: 0 } },
     databaseUrl: db.url,
