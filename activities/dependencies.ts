@@ -24,12 +24,14 @@ export interface DeliveryMetrics {
   /** A notification already stored under its idempotency key (a retry, replay or second run): skipped. */
   duplicateSkipped(labels: NotificationLabels): void;
   /**
-   * A reminder past its grace: stored late by its own workflow (`sent_late`), or found missing by
-   * the audit and what became of it (domain/reminder-audit.ts): restored, refused by the
-   * database, or left to a running workflow that has it armed (`late`) or could not be asked
-   * (`unanswered`).
+   * A reminder that reached its user past its grace, counted once: stored late by its own
+   * workflow (`sent_late`), or restored by the audit (`restored`).
    */
-  reminderMissed(
-    labels: NotificationLabels & { outcome: 'restored' | 'refused' | 'late' | 'unanswered' | 'sent_late' },
-  ): void;
+  reminderMissed(labels: NotificationLabels & { outcome: 'restored' | 'sent_late' }): void;
+  /**
+   * What an audit run found about a reminder owed and not stored, and could not settle (each run
+   * counts again what is still there): left to its running workflow (`late`), its workflow could
+   * not be asked (`unanswered`), or the database refused it (`refused`).
+   */
+  auditFinding(labels: NotificationLabels & { finding: 'late' | 'unanswered' | 'refused' }): void;
 }

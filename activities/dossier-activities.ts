@@ -3,7 +3,7 @@ import { Duration, IANAZone } from 'luxon';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
-import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
+import { mayReplan, plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import { escapeKeyComponent } from '../workflows/idempotency-keys.js';
@@ -16,7 +16,12 @@ import type {
 } from '../workflows/dossier-messages.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { renderNotification, type DailyReportContent } from './notification-texts.js';
-import { storeNotification, type StoredNotification } from './notification-store.js';
+import {
+  storeNotification,
+  storeNotificationWhileDossierOpen,
+  type DossierChanged,
+  type StoredNotification,
+} from './notification-store.js';
 
 export interface NotificationRequest {
   idempotencyKey: string;
@@ -29,6 +34,11 @@ export interface NotificationRequest {
   scheduledFor?: string;
   /** Sent by the reminder audit after it was found missing: `data.late` tells the client. */
   late?: boolean;
+  /**
+   * Stored only while `dossier` is still open with this deadline (the audit's restores: a call the
+   * run applied after answering the audit wins). Otherwise nothing is stored (`dossierChanged`).
+   */
+  whileDossierOpen?: boolean;
 }
 
 const PAGE_SIZE = 500;
@@ -92,13 +102,13 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     const row = await em.findOne(
       DossierSchema,
       { id: request.dossier.id },
-      { fields: ['plannedAt', 'updatedAt'] },
+      { fields: ['plannedAt', 'replannedAt', 'updatedAt'] },
     );
     if (!row) return false;
     const owedFrom = owedSince(
       Date.parse(request.scheduledFor),
-      { plannedAt: row.plannedAt.getTime(), updatedAt: row.updatedAt.getTime() },
-      { updatedAt: owner.updatedAt.getTime() },
+      { plannedAt: row.plannedAt.getTime(), replannedAt: (row.replannedAt ?? row.updatedAt).getTime() },
+      { zoneChangedAt: (owner.zoneChangedAt ?? owner.updatedAt).getTime() },
     );
     return isPastGrace(owedFrom, Date.now(), graceMs);
   }
@@ -127,6 +137,10 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       timezone: existing?.timezone ?? config.defaults.timeZone,
       ...changes,
       updatedAt: new Date(),
+      // The audit dates re-plans by it (a name or a language changes no reminder).
+      ...((!existing || (changes.timezone !== undefined && changes.timezone !== existing.timezone)) && {
+        zoneChangedAt: new Date(),
+      }),
     });
   }
 
@@ -164,6 +178,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           id: dossier.id,
           ...toColumns(dossier),
           updatedAt: now,
+          ...((!row || mayReplan(toSnapshot(row), dossier)) && { replannedAt: now }),
           ...(replanned && planStamp(now, context)),
         });
         return context;
@@ -193,6 +208,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
             id: dossier.id,
             ...wanted,
             updatedAt: now,
+            replannedAt: now,
             ...planStamp(now, context),
           });
           await tx.flush();
@@ -214,6 +230,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         const rowOwner = row.ownerId === user.id ? user : await ensureUser(tx, row.ownerId, undefined);
         const context = contextFor(rowOwner);
         const after = toSnapshot(row);
+        if (mayReplan(before, after)) row.replannedAt = now;
         if (plansFromScratch(before, after)) Object.assign(row, planStamp(now, context));
         await tx.flush();
         return { dossier: after, context, ownerProfileChanged: changed };
@@ -313,7 +330,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     },
 
     /** Renders the notification in the user's language, stores it once and announces it. */
-    async deliverNotification(request: NotificationRequest): Promise<StoredNotification> {
+    async deliverNotification(request: NotificationRequest): Promise<StoredNotification | DossierChanged> {
       const em = orm.em.fork();
       const user = await ensureUser(em, request.userId, undefined);
       const { title, body } = renderNotification({
@@ -328,7 +345,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       const dossier = request.dossier;
       // The audit's restores say so themselves (and are counted there).
       const pastGrace = !request.late && (await reminderPastGrace(em, request, user));
-      const stored = await storeNotification(em, {
+      const draft = {
         idempotencyKey: request.idempotencyKey,
         userId: request.userId,
         type: request.type,
@@ -346,8 +363,25 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           ...((request.late || pastGrace) && { late: true }),
         },
         scheduledFor: request.scheduledFor ?? null,
-      });
+      };
+      const stored =
+        request.whileDossierOpen && dossier
+          ? await storeNotificationWhileDossierOpen(em, draft, {
+              id: dossier.id,
+              dueDate: dossier.dueDate ?? null,
+              dueAt: dossier.dueAt ?? null,
+            })
+          : await storeNotification(em, draft);
       const labels = { type: request.type, kind: request.kind };
+      if (stored.id === null) {
+        log.info('Dossier closed or its deadline moved since: notification not stored', {
+          userId: request.userId,
+          dossierId: dossier?.id,
+          idempotencyKey: request.idempotencyKey,
+          ...labels,
+        });
+        return stored;
+      }
       const facts = { notificationId: stored.id, userId: request.userId, dossierId: dossier?.id, ...labels };
       if (stored.created) {
         const lateMs = request.scheduledFor ? Date.now() - Date.parse(request.scheduledFor) : undefined;

@@ -13,9 +13,23 @@ export interface NotificationDraft {
   scheduledFor: string | null;
 }
 
+/** A dossier as it must still be for a notification about it to be stored: open, with this deadline. */
+export interface OpenDossierGuard {
+  id: string;
+  dueDate: string | null;
+  dueAt: string | null;
+}
+
 export interface StoredNotification {
   id: string;
   created: boolean;
+}
+
+/** Not stored: the guard no longer holds (the dossier was closed or its deadline moved). */
+export interface DossierChanged {
+  id: null;
+  created: false;
+  dossierChanged: true;
 }
 
 /**
@@ -30,6 +44,28 @@ export async function storeNotification(
   em: EntityManager,
   draft: NotificationDraft,
 ): Promise<StoredNotification> {
+  return (await insertOnce(em, draft, undefined)) as StoredNotification;
+}
+
+/**
+ * `storeNotification`, only while the dossier is still open with the guard's deadline: its row is
+ * read FOR SHARE in the insert, so a `complete` or a reschedule committed meanwhile wins, and one
+ * still to come waits for this commit. The audit's restores use it: a run answered its query a
+ * moment ago, and may have applied a call since.
+ */
+export async function storeNotificationWhileDossierOpen(
+  em: EntityManager,
+  draft: NotificationDraft,
+  guard: OpenDossierGuard,
+): Promise<StoredNotification | DossierChanged> {
+  return insertOnce(em, draft, guard);
+}
+
+async function insertOnce(
+  em: EntityManager,
+  draft: NotificationDraft,
+  guard: OpenDossierGuard | undefined,
+): Promise<StoredNotification | DossierChanged> {
   // `em.execute`, not `em.getConnection().execute`: only the former runs in the EntityManager's
   // transaction (when there is one), so that a rollback drops the row and its NOTIFY.
   const rows = await em.execute<Array<{ id: string }>>(
@@ -37,6 +73,11 @@ export async function storeNotification(
        insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for)
        -- The user's lock is taken before the id is drawn and held until commit.
        select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz where lock_user_notifications(?)
+          and (?::text is null or exists (
+                select 1 from dossiers d
+                 where d.id = ?::text and d.status = 'open'
+                   and d.due_date is not distinct from ?::date and d.due_at is not distinct from ?::timestamptz
+                   for share))
        on conflict (idempotency_key) do nothing
        returning *
      )
@@ -55,6 +96,10 @@ export async function storeNotification(
       JSON.stringify(draft.data),
       draft.scheduledFor,
       draft.userId,
+      guard?.id ?? null,
+      guard?.id ?? null,
+      guard?.dueDate ?? null,
+      guard?.dueAt ?? null,
       NOTIFICATION_CHANNEL,
     ],
   );
@@ -64,5 +109,7 @@ export async function storeNotification(
     'select id::text as id from notifications where idempotency_key = ?',
     [draft.idempotencyKey],
   );
-  return { id: existing[0]!.id, created: false };
+  if (existing[0]) return { id: existing[0].id, created: false };
+  if (guard) return { id: null, created: false, dossierChanged: true };
+  throw new Error(`Notification ${draft.idempotencyKey}: neither inserted nor found`);
 }

@@ -64,7 +64,7 @@ function resumeAudit(details: unknown): AuditProgress {
   return valid ? (record as unknown as AuditProgress) : NO_PROGRESS;
 }
 
-type AuditRow = Dossier & { ownerZone: string; ownerUpdatedAt: Date };
+type AuditRow = Dossier & { ownerZone: string; ownerZoneChangedAt: Date };
 
 /**
  * The reminder audit, run hourly by its schedule: for every open dossier, the reminders its row
@@ -147,7 +147,7 @@ export function createReminderAuditActivities(
     }
     if (verdict === 'late' || verdict === 'unanswered') {
       progress.deferred += 1;
-      metrics?.reminderMissed({ ...labels, outcome: verdict });
+      metrics?.auditFinding({ ...labels, finding: verdict });
       log.warn(
         verdict === 'late'
           ? 'Reminder due and not sent: its workflow has it armed (busy, or its task failing): left to it'
@@ -165,8 +165,10 @@ export function createReminderAuditActivities(
         dossier: toSnapshot(row),
         scheduledFor: reminder.scheduledFor,
         late: true,
+        whileDossierOpen: true,
       });
-      // Stored meanwhile by its workflow: not a loss after all.
+      // Stored meanwhile by its workflow (not a loss after all), or the dossier closed or moved
+      // since the row and the runs were read (a call the run applied since wins).
       if (!stored.created) return;
       progress.restored += 1;
       metrics?.reminderMissed({ ...labels, outcome: 'restored' });
@@ -184,7 +186,7 @@ export function createReminderAuditActivities(
       const refusal = dataErrorOf(error);
       if (!refusal) throw error;
       progress.refused += 1;
-      metrics?.reminderMissed({ ...labels, outcome: 'refused' });
+      metrics?.auditFinding({ ...labels, finding: 'refused' });
       log.error('Reminder missed, and the database refuses it', { ...facts, ...refusal });
     }
   }
@@ -205,7 +207,7 @@ export function createReminderAuditActivities(
       const em = orm.em.fork();
       for (;;) {
         const rows = await em.execute<Array<Record<string, unknown>>>(
-          `select d.*, u.timezone as owner_zone, u.updated_at as owner_updated_at
+          `select d.*, u.timezone as owner_zone, coalesce(u.zone_changed_at, u.updated_at) as owner_zone_changed_at
              from dossiers d join users u on u.id = d.owner_id
             where d.status = 'open' and d.id > ? order by d.id limit ?`,
           [progress.after, pageSize],
@@ -216,7 +218,7 @@ export function createReminderAuditActivities(
           try {
             const row = Object.assign(em.map('Dossier', raw) as Dossier, {
               ownerZone: raw.owner_zone as string,
-              ownerUpdatedAt: new Date(raw.owner_updated_at as string | Date),
+              ownerZoneChangedAt: new Date(raw.owner_zone_changed_at as string | Date),
             }) as AuditRow;
             page.push({ row, owed: owedOf(row) });
           } catch (error) {
@@ -278,9 +280,9 @@ export function createReminderAuditActivities(
               snapshot.dueAt !== undefined ? { dueAt: snapshot.dueAt } : { dueDate: snapshot.dueDate! },
             plannedAt: row.plannedAt.getTime(),
             plannedZone: row.plannedZone ? zoneOf(row.plannedZone) : ownerZone,
-            updatedAt: row.updatedAt.getTime(),
+            replannedAt: (row.replannedAt ?? row.updatedAt).getTime(),
           },
-          { timeZone: ownerZone, updatedAt: row.ownerUpdatedAt.getTime() },
+          { timeZone: ownerZone, zoneChangedAt: row.ownerZoneChangedAt.getTime() },
           { policy: config.reminderPolicy, window, planMarginMs: PLAN_MARGIN_MS },
         );
       }

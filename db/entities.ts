@@ -23,6 +23,8 @@ export const UserSchema = defineEntity({
     timezone: p.string().length(TIME_ZONE_MAX_LENGTH).default('Europe/Paris'),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
+    /** The last change of `timezone` (null: before it was recorded; read as `updatedAt`). */
+    zoneChangedAt: p.datetime().nullable(),
   },
 });
 export type User = InferEntity<typeof UserSchema>;
@@ -48,6 +50,8 @@ export const DossierSchema = defineEntity({
     plannedAt: p.datetime().defaultRaw('now()'),
     /** The owner's zone at `plannedAt`; null: the owner's current zone. */
     plannedZone: p.string().length(TIME_ZONE_MAX_LENGTH).nullable(),
+    /** The last write of its deadline, status or owner (null: before it was recorded; read as `updatedAt`). */
+    replannedAt: p.datetime().nullable(),
   },
 });
 export type Dossier = InferEntity<typeof DossierSchema>;

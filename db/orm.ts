@@ -8,6 +8,7 @@ import { Migration20261201000000WiderIdempotencyKey } from './migrations/Migrati
 import { Migration20261201010000PeriodicJobIndexes } from './migrations/Migration20261201010000PeriodicJobIndexes.js';
 import { Migration20261201020000ProfileChanges } from './migrations/Migration20261201020000ProfileChanges.js';
 import { Migration20261202000000ReminderAudit } from './migrations/Migration20261202000000ReminderAudit.js';
+import { Migration20261202010000ReplanStamps } from './migrations/Migration20261202010000ReplanStamps.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -24,7 +25,7 @@ export const NETWORK_GRACE_MS = 5000;
  * `statementTimeoutMs` is cancelled by PostgreSQL (the connection stays good). A reply that never
  * comes — a partition, a middlebox that forgot the connection: TCP sees nothing wrong — fails
  * the query `NETWORK_GRACE_MS` later, and that connection, its reply still owed, is refused by
- * the pool's check before any reuse (README, "When PostgreSQL goes silent"); without it a read
+ * the pool's check before any reuse (docs/protocol.md, "When PostgreSQL goes silent"); without it a read
  * waited for ever (test/database-deadlines.test.ts). 0 turns them off; `migrate` runs without.
  */
 function deadlineOptions(statementTimeoutMs: number): Record<string, unknown> {
@@ -54,7 +55,13 @@ function deadlineOptions(statementTimeoutMs: number): Record<string, unknown> {
  */
 export async function openOrm(
   databaseUrl: string,
-  options: { poolMax?: number; statementTimeoutMs?: number; log?: (message: string) => void } = {},
+  options: {
+    poolMax?: number;
+    statementTimeoutMs?: number;
+    /** How long a statement waits for a lock before it fails (the migrations' connection); none by default. */
+    lockTimeoutMs?: number;
+    log?: (message: string) => void;
+  } = {},
 ): Promise<Orm> {
   return MikroORM.init({
     clientUrl: databaseUrl,
@@ -82,12 +89,16 @@ export async function openOrm(
           class: Migration20261201020000ProfileChanges,
         },
         { name: 'Migration20261202000000ReminderAudit', class: Migration20261202000000ReminderAudit },
+        { name: 'Migration20261202010000ReplanStamps', class: Migration20261202010000ReplanStamps },
       ],
       transactional: true,
       allOrNothing: true,
     },
     pool: { min: 0, max: options.poolMax ?? 10 },
-    driverOptions: deadlineOptions(options.statementTimeoutMs ?? 0),
+    driverOptions:
+      options.lockTimeoutMs === undefined
+        ? deadlineOptions(options.statementTimeoutMs ?? 0)
+        : { connection: { lock_timeout: options.lockTimeoutMs } },
     // Forked EntityManagers only: the global one must never hold request state.
     allowGlobalContext: false,
     debug: false,
@@ -97,20 +108,53 @@ export async function openOrm(
 
 /**
  * Applies pending migrations, each in a transaction. Run by the start-up command, before workers
- * start. A pool with a statement deadline migrates on a connection of its own without one: a
- * backfill of a large table may take longer than any request should (the worker could not start).
+ * start. A pool with a statement deadline (the worker's) migrates on a connection of its own:
+ * - without the deadline: a backfill of a large table may take longer than any request should
+ *   (the worker could not start);
+ * - with a lock timeout (`lockTimeoutMs`), retried with backoff for up to `giveUpAfterMs`: a DDL
+ *   statement waiting for its lock behind a long reader (a report, a dump) would queue every
+ *   query of the running servers and workers behind it, and each would fail at its deadline.
  */
-export async function migrate(orm: Orm): Promise<void> {
+export async function migrate(
+  orm: Orm,
+  {
+    lockTimeoutMs = 2_000,
+    giveUpAfterMs = 10 * 60_000,
+  }: { lockTimeoutMs?: number; giveUpAfterMs?: number } = {},
+): Promise<void> {
   if (!hasDeadline(orm)) {
     await orm.getMigrator().up();
     return;
   }
-  const own = await openOrm(orm.config.get('clientUrl')!, { poolMax: 1, log: orm.config.get('logger') });
+  const log = orm.config.get('logger');
+  const own = await openOrm(orm.config.get('clientUrl')!, { poolMax: 1, lockTimeoutMs, log });
+  const giveUpAt = Date.now() + giveUpAfterMs;
   try {
-    await own.getMigrator().up();
+    for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 30_000)) {
+      try {
+        await own.getMigrator().up();
+        return;
+      } catch (error) {
+        if (!causedBy(error, LOCK_NOT_AVAILABLE) || Date.now() + waitMs > giveUpAt) throw error;
+        log(`Migration waiting for a lock held by another session: trying again in ${waitMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   } finally {
     await own.close();
   }
+}
+
+/** PostgreSQL's `lock_not_available`: a `lock_timeout` expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Whether an error, or one of its causes (MikroORM wraps the driver's), carries this SQLSTATE. */
+function causedBy(error: unknown, code: string): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if ((current as { code?: unknown }).code === code) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 const hasDeadline = (orm: Orm): boolean =>

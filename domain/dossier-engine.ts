@@ -21,7 +21,7 @@ import { deadlineKey, planReminders, remindersOf, type Deadline } from '../workf
  * model-based test with an in-memory database and a simulated clock (test/model/). So the code
  * that the random lives check is the code that runs in production.
  *
- * The rules (README, "Reminder rules"):
+ * The rules (docs/reminders.md):
  * - Queued events apply before due reminders fire: the state that holds when a reminder is
  *   actually sent wins (a `complete` queued at 07:30 while the workers were down stops the 08:00
  *   j-0 they process at 08:30).
@@ -525,6 +525,22 @@ export function plansFromScratch(
 ): boolean {
   const moved = deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after));
   return moved || (before.status !== 'open' && after.status === 'open');
+}
+
+/**
+ * Whether a write may move the dossier's reminders: its deadline, its status or its owner (whose
+ * zone places them). The audit dates what is owed from the last such write (`replanned_at`); a
+ * title or an urgent flag moves none.
+ */
+export function mayReplan(
+  before: Partial<Deadline> & Pick<DossierSnapshot, 'status' | 'ownerId'>,
+  after: Partial<Deadline> & Pick<DossierSnapshot, 'status' | 'ownerId'>,
+): boolean {
+  return (
+    before.status !== after.status ||
+    before.ownerId !== after.ownerId ||
+    deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after))
+  );
 }
 
 export function deadlineOf(value: Partial<Deadline>): Deadline {

@@ -8,7 +8,7 @@ import {
 import { reminderKey } from '../workflows/idempotency-keys.js';
 
 /**
- * The rules of the reminder audit (README, "Reminder audit"), apart from its I/O: which reminders
+ * The rules of the reminder audit (docs/reminders.md, "Reminder audit"), apart from its I/O: which reminders
  * a dossier should have had by now, computed from its row alone, so that a loss anywhere (a
  * wedged or terminated workflow, a lost timer, a deleted row) shows as a missing key. No I/O.
  *
@@ -19,7 +19,8 @@ import { reminderKey } from '../workflows/idempotency-keys.js';
  *   workflow's clock plans, so the reminders within `planMarginMs` after the stamp are left out.
  * - when each armed one was due: its instant in the owner's current zone (a zone change moves
  *   what is armed, and one moved into the past fires at the change), and never before the last
- *   write that could re-plan it (the dossier row's or the owner's `updatedAt`).
+ *   write that could re-plan it (the dossier's deadline, status or owner, `replannedAt`; the
+ *   owner's zone, `zoneChangedAt`): an unrelated write (a title, a name) changes nothing.
  */
 
 export interface AuditedDossier {
@@ -30,14 +31,14 @@ export interface AuditedDossier {
   plannedAt: number;
   /** The owner's zone at `plannedAt`. */
   plannedZone: string;
-  /** Epoch ms: the row's last write. */
-  updatedAt: number;
+  /** Epoch ms: the row's last write of its deadline, status or owner (what can re-plan it). */
+  replannedAt: number;
 }
 
 export interface AuditedOwner {
   timeZone: string;
-  /** Epoch ms: the profile's last write (a zone change re-plans the owner's dossiers). */
-  updatedAt: number;
+  /** Epoch ms: the last change of the owner's zone (it re-plans the owner's dossiers). */
+  zoneChangedAt: number;
 }
 
 export interface AuditWindow {
@@ -63,14 +64,14 @@ export const AUDIT_PERIOD_MS = 3_600_000;
 /**
  * Epoch ms from which a reminder of instant `at` is owed: its instant, never before the plan
  * that armed it (an overdue alert planned after its instant goes out at the plan) nor before the
- * last write that could re-plan it (the dossier row's or the owner's).
+ * last write that could re-plan it (its deadline, status or owner; the owner's zone).
  */
 export function owedSince(
   at: number,
-  dossier: Pick<AuditedDossier, 'plannedAt' | 'updatedAt'>,
-  owner: Pick<AuditedOwner, 'updatedAt'>,
+  dossier: Pick<AuditedDossier, 'plannedAt' | 'replannedAt'>,
+  owner: Pick<AuditedOwner, 'zoneChangedAt'>,
 ): number {
-  return Math.max(at, dossier.plannedAt, dossier.updatedAt, owner.updatedAt);
+  return Math.max(at, dossier.plannedAt, dossier.replannedAt, owner.zoneChangedAt);
 }
 
 /**

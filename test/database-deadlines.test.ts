@@ -143,47 +143,50 @@ describe('the pool across a silent partition', () => {
     assert.match(await abandoned, /idle-in-transaction|terminat|Connection/i);
   });
 
-  it('migrates without the deadline: a migration may take longer than a request', async () => {
-    // The worker opens its pool with the deadline and migrates at start-up; a backfill of a large
-    // table outlived it and the worker could not start. Here a lock makes the audit migration's
-    // backfill of dossiers wait past the deadline.
+  it('migrates without the deadline, yielding to a long reader rather than queueing the service behind it', async () => {
+    // The worker opens its pool with the deadline and migrates at start-up: a backfill of a large
+    // table outlived the deadline and the worker could not start. Without any bound, its DDL
+    // waiting for a long reader (a report, a dump) queued every query of the service behind it,
+    // each failing at its deadline. Here a reader holds dossiers past the deadline while a worker
+    // starts: the service's reads go on, and the migration completes once the reader is done.
     const name = `${new URL(db.url).pathname.slice(1)}_migrate`;
     const admin = new pg.Client({ connectionString: adminDatabaseUrl });
     await admin.connect();
     await admin.query(`create database ${name}`);
     const url = new URL(db.url);
     url.pathname = `/${name}`;
-    const holder = new pg.Client({ connectionString: url.toString() });
+    const reader = new pg.Client({ connectionString: url.toString() });
     try {
       const plain = await openOrm(url.toString(), { poolMax: 1 });
       orms.push(plain);
       await plain.getMigrator().up({ to: 'Migration20261201020000ProfileChanges' });
-      await holder.connect();
-      await holder.query('begin');
-      await holder.query('lock table dossiers in access exclusive mode');
-      const withDeadline = await openOrm(url.toString(), {
-        poolMax: 2,
-        statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-      });
-      orms.push(withDeadline);
-      const migrated = migrate(withDeadline);
-      // The migration waits on the lock longer than the deadline, then goes on once it is free.
-      await waitFor('the migration waiting on the lock', async () => {
-        // Asked outside the holder's transaction, whose view of pg_stat_activity is a snapshot.
+      await reader.connect();
+      await reader.query('begin');
+      await reader.query('select count(*) from dossiers');
+      const service = await openOrm(url.toString(), { poolMax: 2, statementTimeoutMs: STATEMENT_TIMEOUT_MS });
+      orms.push(service);
+      const migrated = migrate(service, { lockTimeoutMs: 200 });
+      await waitFor('the migration waiting for its lock', async () => {
+        // Asked outside the reader's transaction, whose view of pg_stat_activity is a snapshot.
         const rows = await admin.query(
           `select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`,
           [name],
         );
         return rows.rowCount! > 0;
       });
-      // The lock is held past the deadline: the scenario itself, not a wait for something.
-      await new Promise((resolve) => setTimeout(resolve, STATEMENT_TIMEOUT_MS + NETWORK_GRACE_MS + 500));
-      await holder.query('commit');
+      // The reader stays past the deadline; the service reads meanwhile, within its deadline.
+      const until = Date.now() + STATEMENT_TIMEOUT_MS + NETWORK_GRACE_MS + 500;
+      let reads = 0;
+      while (Date.now() < until) {
+        await service.em.fork().execute('select count(*) from dossiers');
+        reads += 1;
+      }
+      assert.ok(reads > 10, `the service read ${reads} times while the migration waited`);
+      await reader.query('commit');
       await migrated;
-      const pending = await withDeadline.getMigrator().getPendingMigrations();
-      assert.deepEqual(pending, []);
+      assert.deepEqual(await service.getMigrator().getPendingMigrations(), []);
     } finally {
-      await holder.end().catch(() => undefined);
+      await reader.end().catch(() => undefined);
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     }

@@ -9,7 +9,7 @@ import { createTimeSkippingEnv } from './support/temporal.js';
 
 /**
  * A dossier's whole life on the time-skipping test server, with the real worker, activities and
- * PostgreSQL. Expected instants are written out from SPEC's rules here, independently of the
+ * PostgreSQL. Expected instants are written out from the rules (docs/reminders.md) here, independently of the
  * planner: 08:00 in the owner's zone for j-N, next local midnight for overdue, +3 local days.
  */
 

@@ -27,7 +27,8 @@ import { waitFor } from './support/wait.js';
 const AUDIT_ENV = { REMINDER_AUDIT_GRACE: 'PT1S', REMINDER_AUDIT_LOOKBACK: 'PT26H', REMINDER_TIME: '00:00' };
 let env: TestWorkflowEnvironment;
 let engine: ReminderEngine;
-const missedCounts: Array<NotificationLabels & { outcome: string }> = [];
+/** What the audit counted: `missed` (once per reminder) and `finding` (at each run). */
+const missedCounts: Array<NotificationLabels & ({ outcome: string } | { finding: string })> = [];
 
 before(async () => {
   env = await createDevServerEnv();
@@ -48,6 +49,7 @@ async function audit() {
       stored: () => {},
       duplicateSkipped: () => {},
       reminderMissed: (labels) => missedCounts.push(labels),
+      auditFinding: (labels) => missedCounts.push(labels),
     },
   });
   const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
@@ -140,7 +142,7 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
   });
 
   it('never sends what no run armed: a row whose plan stamp is stale owes a reminder the rules skipped', async () => {
-    // The j-0 of a deadline set after that day's reminder time is skipped (README, rules). The
+    // The j-0 of a deadline set after that day's reminder time is skipped (docs/reminders.md). The
     // rows are made to say otherwise, as a write outside the API or a skewed clock could: the
     // plan stamp moved back before the j-0 instant.
     const dueAt = await dueSoon('audit-stale-stamp', 60);
@@ -182,7 +184,7 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
     missedCounts.length = 0;
     const result = await audit();
     assert.equal(result.restored, 0, JSON.stringify(result));
-    assert.deepEqual(missedCounts, [{ type: 'new_alert', kind: 'overdue', outcome: 'unanswered' }]);
+    assert.deepEqual(missedCounts, [{ type: 'new_alert', kind: 'overdue', finding: 'unanswered' }]);
     assert.equal((await rowsOf('audit-terminated-queued', 'overdue')).length, 0);
   });
 
@@ -251,6 +253,7 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
           stored: () => {},
           duplicateSkipped: () => {},
           reminderMissed: (labels) => counted.push(labels),
+          auditFinding: () => assert.fail('no audit here'),
         },
       });
       const [dossier] = await engine.db.query<{ title: string }>('select title from dossiers where id = $1', [

@@ -25,7 +25,7 @@ import {
 } from './support/notify-server.js';
 
 /**
- * Authentication and authorization of the real server (SPEC "Auth", "Errors"): every bad token
+ * Authentication and authorization of the real server (docs/api.md, docs/security.md): every bad token
  * is refused with 401 and a JSON body, over the WebSocket upgrade (token in the path or in
  * `Sec-WebSocket-Protocol`) and over REST; scopes and subjects are enforced; a socket whose token
  * expires is warned, then closed with 4401, unless it sent a fresh token for the same user.
@@ -193,7 +193,7 @@ describe('token in Sec-WebSocket-Protocol', () => {
 describe('a reconnect with a token verified a moment ago', () => {
   it('upgrades without verifying it again (synchronously), and still refuses what it must', async () => {
     // An upgrade completed after the asynchronous verification may meet a uWebSockets.js defect
-    // (101, then the socket closed: README, "HTTP limits of the transport"); a recalled token
+    // (101, then the socket closed: docs/protocol.md); a recalled token
     // upgrades inside the handler, where uWS completes the upgrade itself.
     const config = loadConfig({ JWT_HS256_SECRET: TEST_SECRET });
     const real = createTokenVerifier(config.server.auth);

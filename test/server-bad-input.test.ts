@@ -12,7 +12,7 @@ import {
 } from './support/notify-server.js';
 
 /**
- * Bad input on a real server (SPEC "Errors"): malformed, unknown, binary, oversized and flooding
+ * Bad input on a real server (docs/api.md, "Errors"): malformed, unknown, binary, oversized and flooding
  * WebSocket frames, a foreign Origin, a bad resume cursor, and bad REST bodies and queries each get
  * a clear error (an error frame, a close code and reason, or a 4xx JSON body naming the field),
  * and the server keeps serving everyone else: a bystander socket receives a fresh notification

@@ -49,7 +49,7 @@ describe('hub memory', () => {
 /**
  * Opens a socket as the client library does: one closed with 1006 before its first frame is
  * opened again. uWebSockets.js 20.30 closes about one upgrade in thousands right after its 101
- * when the upgrade completes asynchronously (README, "Close codes"); it reproduced here about
+ * when the upgrade completes asynchronously (docs/protocol.md, "A socket closed right after its 101"); it reproduced here about
  * once in 20 runs under CPU contention, after the slow socket's large buffers were freed.
  */
 async function reopenAsClient(url: string): Promise<TestSocket> {

@@ -29,8 +29,14 @@ export function createWorkerMetrics() {
   });
   const missed = new Counter({
     name: 'normx_notify_reminders_missed_total',
-    help: 'Reminders past their grace: stored late by their workflow (sent_late), or found missing by the hourly audit (restored, late, unanswered, refused)',
+    help: 'Reminders that reached their user past their grace, each counted once: stored late by their workflow (sent_late) or restored by the hourly audit (restored)',
     labelNames: ['type', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const auditFindings = new Counter({
+    name: 'normx_notify_reminder_audit_findings_total',
+    help: 'Reminders owed and not stored that an audit run could not settle, counted at each run: left to their running workflow (late), workflow not answering (unanswered), refused by the database (refused)',
+    labelNames: ['type', 'kind', 'finding'] as const,
     registers: [registry],
   });
   const delivery: DeliveryMetrics = {
@@ -43,6 +49,9 @@ export function createWorkerMetrics() {
     },
     reminderMissed(labels) {
       missed.inc(labels);
+    },
+    auditFinding(labels) {
+      auditFindings.inc(labels);
     },
   };
   return { registry, delivery };

@@ -19,7 +19,7 @@ export const reminderKey = (dossierId: string, deadline: string, kind: string): 
 
 /**
  * One `urgent` alert per owner per time a dossier becomes urgent: a dossier reassigned while
- * urgent alerts its new owner too (SPEC: "whose owner has not yet had an urgent alert").
+ * urgent alerts its new owner too (docs/reminders.md: "whose owner has not yet had an urgent alert").
  */
 export const urgentAlertKey = (dossierId: string, urgentSince: string, ownerId: string): string =>
   `urgent:${dossierId}:${new Date(urgentSince).toISOString()}:${escapeKeyComponent(ownerId)}`;

@@ -49,7 +49,7 @@ const { auditReminders } = proxyActivities<ReminderAuditActivities>({
 
 /**
  * Run hourly by the audit schedule: each open dossier's reminders that its row says were owed
- * (README, "Reminder audit") and are not stored are sent, late, exactly once.
+ * (docs/reminders.md, "Reminder audit") and are not stored are sent, late, exactly once.
  */
 export async function reminderAuditWorkflow(): Promise<{ missing: number; restored: number }> {
   const { missing, restored } = await auditReminders.executeWithOptions(

@@ -3,7 +3,7 @@ import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from './jwks-url.js';
 
 /**
- * JWT verification for the WebSocket and REST server (SPEC "Auth" and "Errors").
+ * JWT verification for the WebSocket and REST server (docs/api.md, docs/security.md).
  *
  * A token is either signed with an HS256 shared secret or with RS256 / ES256 keys published at a
  * JWKS URL, never both: the accepted algorithms are pinned by the configured key source, and the

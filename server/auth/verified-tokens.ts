@@ -12,7 +12,7 @@ export interface RememberingVerifier extends TokenVerifier {
  * `ttlMs` and never past the expiry rule (`exp` + the clock tolerance, the verifier's own rule).
  *
  * Why: a socket upgrade completed after an asynchronous step runs into a uWebSockets.js 20.30
- * defect (README, "HTTP limits of the transport": the 101 goes out, then the socket is closed). A
+ * defect (docs/protocol.md, "A socket closed right after its 101": the 101 goes out, then the socket is closed). A
  * token recalled here upgrades synchronously, inside the upgrade handler, where uWS handles the
  * upgrade itself: a reconnect (the same token) never meets the defect, and a first connection
  * that met it succeeds on its retry. Bounded: the oldest entries go past `maxEntries`. A signing

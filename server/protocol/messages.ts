@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The WebSocket protocol: JSON text frames, one `type` each. Documented in the README; the
+ * The WebSocket protocol: JSON text frames, one `type` each. Documented in docs/protocol.md; the
  * schemas validate what clients send and generate the JSON Schema published with OpenAPI.
  */
 

@@ -79,7 +79,7 @@ export class SocketSession implements Flushable {
   private resumed = false;
   private catchingUp = false;
   /**
-   * The unread count went out: until then live frames are held, as during a catch-up (README:
+   * The unread count went out: until then live frames are held, as during a catch-up (docs/protocol.md:
    * `unread_count` comes first on every connection; a notification published during the count's
    * read went out before it).
    */

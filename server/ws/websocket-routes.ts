@@ -150,7 +150,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
     const lastId = new URLSearchParams(req.getQuery() ?? '').get('lastId') ?? undefined;
-    // The TCP peer: behind a reverse proxy, the proxy (README: connection caps).
+    // The TCP peer: behind a reverse proxy, the proxy (docs/security.md: connection caps).
     const address = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
     res.onAborted(() => {

@@ -1,5 +1,6 @@
 import {
   DossierEngine,
+  mayReplan,
   plansFromScratch,
   withDeadline,
   type DossierEffects,
@@ -10,7 +11,7 @@ import type { DossierEvent, DossierSnapshot, PlanningContext } from '../../workf
 import type { ReminderPolicy } from '../../workflows/reminder-plan.js';
 import type { Delivery, Life, LifeAction, LifeRunner } from './life.js';
 
-/** SPEC's defaults, as the model states them. */
+/** The default policy (docs/reminders.md), as the model states it. */
 export const DEFAULT_POLICY: ReminderPolicy = {
   reminderTime: { hour: 8, minute: 0 },
   offsetsDays: [7, 1, 0],
@@ -26,9 +27,10 @@ export class MemoryDatabase {
   private readonly zones: Map<string, string>;
   private readonly keys = new Set<string>();
   /** The audit's columns (domain/reminder-audit.ts), stamped as the activities stamp them. */
-  readonly stamps = new Map<string, { plannedAt: number; plannedZone: string; updatedAt: number }>();
+  readonly stamps = new Map<string, { plannedAt: number; plannedZone: string; replannedAt: number }>();
   /** Each user's profile write (users.updated_at), for the users created or changed during the life. */
-  readonly userUpdatedAt = new Map<string, number>();
+  /** The last change of each user's zone (`users.zone_changed_at`). */
+  readonly userZoneChangedAt = new Map<string, number>();
 
   constructor(
     owners: Record<string, string>,
@@ -49,7 +51,7 @@ export class MemoryDatabase {
   context(ownerId: string): PlanningContext {
     if (!this.zones.has(ownerId)) {
       this.zones.set(ownerId, 'Europe/Paris');
-      this.userUpdatedAt.set(ownerId, this.clock());
+      this.userZoneChangedAt.set(ownerId, this.clock());
     }
     return { timeZone: this.zones.get(ownerId)!, policy: DEFAULT_POLICY };
   }
@@ -58,8 +60,8 @@ export class MemoryDatabase {
   setZone(ownerId: string, timeZone: string | undefined): boolean {
     const before = this.zones.get(ownerId);
     if (timeZone !== undefined) {
+      if (before !== timeZone) this.userZoneChangedAt.set(ownerId, this.clock());
       this.zones.set(ownerId, timeZone);
-      this.userUpdatedAt.set(ownerId, this.clock());
     } else this.context(ownerId);
     return before !== undefined && before !== this.zones.get(ownerId);
   }
@@ -85,8 +87,8 @@ export class MemoryDatabase {
     const now = this.clock();
     const stamp = this.stamps.get(dossier.id);
     if (!row || !stamp || plansFromScratch(row, next))
-      this.stamps.set(dossier.id, { plannedAt: now, plannedZone: context.timeZone, updatedAt: now });
-    else if (fields.length > 0) stamp.updatedAt = now;
+      this.stamps.set(dossier.id, { plannedAt: now, plannedZone: context.timeZone, replannedAt: now });
+    else if (mayReplan(row, next)) stamp.replannedAt = now;
     return { dossier: { ...next }, context, ownerProfileChanged };
   }
 

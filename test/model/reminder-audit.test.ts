@@ -24,7 +24,7 @@ function owedAt(db: MemoryDatabase, dossierId: string, clock: number, start: num
   if (!row || !stamp) return [];
   const owner = {
     timeZone: db.context(row.ownerId).timeZone,
-    updatedAt: db.userUpdatedAt.get(row.ownerId) ?? 0,
+    zoneChangedAt: db.userZoneChangedAt.get(row.ownerId) ?? 0,
   };
   return owedReminders(
     { id: row.id, status: row.status, deadline: deadlineOf(row), ...stamp },
