@@ -32,6 +32,74 @@ export default tseslint.config(
               group: ['@mikro-orm/*', 'pg', 'uWebSockets.js', '@temporalio/client', '@temporalio/worker'],
               message: 'Workflows reach the outside only through activities.',
             },
+            {
+              // Activities are called through proxyActivities, by their type only.
+              group: ['**/activities/*'],
+              allowTypeImports: true,
+              message: 'Workflows call activities through proxyActivities: import their types only.',
+            },
+            {
+              group: ['**/server/*', '**/worker/*', '**/db/*', '**/client/*', '**/config/*', '**/ops/*'],
+              message: 'The data flows one way: workflows do not reach back to the processes around them.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The pure core: rules only, no I/O, no framework, imported by everything and importing nothing of ours.
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'fs',
+                'net',
+                'http',
+                'https',
+                'os',
+                'child_process',
+                'pg',
+                '@mikro-orm/*',
+                '@temporalio/*',
+                'uWebSockets.js',
+                'rxjs',
+              ],
+              message: 'domain/ holds pure rules: no I/O, no framework.',
+            },
+            {
+              group: ['../*', '!../domain/*'],
+              message: 'domain/ imports only domain/: everything else depends on it, never the other way.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Configuration is read first, by every process: it depends on the rules only.
+    files: ['config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/activities/*',
+                '**/server/*',
+                '**/worker/*',
+                '**/workflows/*',
+                '**/client/*',
+                '**/db/*',
+              ],
+              message: 'config/ depends on domain/ only.',
+            },
           ],
         },
       ],

@@ -6,7 +6,7 @@ import { createDossierClient } from '../client/dossier-client.js';
 import { mayReplan, plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
-import { escapeKeyComponent } from '../workflows/idempotency-keys.js';
+import { escapeKeyComponent } from '../domain/idempotency-keys.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,

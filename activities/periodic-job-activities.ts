@@ -11,8 +11,8 @@ import {
   runningWorkflowsQuery,
 } from '../domain/reconciliation.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
-import { dailyReportKey, urgentAlertKey } from '../workflows/idempotency-keys.js';
-import { localDueDate, overdueInstant } from '../workflows/reminder-plan.js';
+import { dailyReportKey, urgentAlertKey } from '../domain/idempotency-keys.js';
+import { localDueDate, overdueInstant } from '../domain/reminder-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
 import type { DailyReportContent } from './notification-texts.js';

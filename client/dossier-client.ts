@@ -17,7 +17,7 @@ import {
   type DossierWorkflowInput,
   type ReminderPlanView,
 } from '../workflows/dossier-messages.js';
-import type { Deadline } from '../workflows/reminder-plan.js';
+import type { Deadline } from '../domain/reminder-plan.js';
 import {
   updateUserProfileSignal,
   userProfileSavedSignal,

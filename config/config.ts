@@ -1,8 +1,8 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
-import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../server/auth/jwks-url.js';
-import type { ReminderPolicy } from '../workflows/reminder-plan.js';
+import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
+import type { ReminderPolicy } from '../domain/reminder-plan.js';
 
 /**
  * Every setting of the service, read once from environment variables at start-up.

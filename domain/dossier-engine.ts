@@ -10,9 +10,9 @@ import type {
   ReminderPlanView,
   SentReminder,
   UpsertDossierEvent,
-} from '../workflows/dossier-messages.js';
-import { dossierUpdateKey, reminderKey, urgentAlertKey } from '../workflows/idempotency-keys.js';
-import { deadlineKey, planReminders, remindersOf, type Deadline } from '../workflows/reminder-plan.js';
+} from './dossier.js';
+import { dossierUpdateKey, reminderKey, urgentAlertKey } from './idempotency-keys.js';
+import { deadlineKey, planReminders, remindersOf, type Deadline } from './reminder-plan.js';
 
 /**
  * A dossier's rules, apart from Temporal: what each event does, what is armed, what is sent and

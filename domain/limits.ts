@@ -28,7 +28,7 @@ export const NOTIFICATION_LABEL_MAX_LENGTH = 32;
 
 /**
  * `notifications.idempotency_key`. Keys escape `:` in free components as `%3A`
- * (workflows/idempotency-keys.ts), so one made of 128-character ids can reach 545 characters
+ * (domain/idempotency-keys.ts), so one made of 128-character ids can reach 545 characters
  * (`urgent:` + dossier id + instant + escaped owner id); the column leaves room for new key shapes.
  * Each character of an escaped component is at most 3 UTF-8 bytes, so keys stay far below the
  * ~2700-byte limit of a B-tree index entry.

@@ -4,8 +4,8 @@ import {
   remindersOf,
   type Deadline,
   type ReminderPolicy,
-} from '../workflows/reminder-plan.js';
-import { reminderKey } from '../workflows/idempotency-keys.js';
+} from './reminder-plan.js';
+import { reminderKey } from './idempotency-keys.js';
 
 /**
  * The rules of the reminder audit (docs/reminders.md, "Reminder audit"), apart from its I/O: which reminders

@@ -32,8 +32,8 @@ import {
   TIME_ZONE_MAX_LENGTH,
   TITLE_MAX_LENGTH,
 } from '../domain/limits.js';
-import * as keys from '../workflows/idempotency-keys.js';
-import { deadlineKey } from '../workflows/reminder-plan.js';
+import * as keys from '../domain/idempotency-keys.js';
+import { deadlineKey } from '../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 /**

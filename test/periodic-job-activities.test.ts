@@ -7,7 +7,7 @@ import { createActivities } from '../activities/index.js';
 import { storeNotification } from '../activities/notification-store.js';
 import { loadConfig } from '../config/config.js';
 import type { DailyReportRule } from '../domain/daily-report.js';
-import { dailyReportKey, urgentAlertKey } from '../workflows/idempotency-keys.js';
+import { dailyReportKey, urgentAlertKey } from '../domain/idempotency-keys.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 /**

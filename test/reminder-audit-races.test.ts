@@ -9,8 +9,8 @@ import {
   type AuditProgress,
 } from '../activities/reminder-audit-activities.js';
 import { loadConfig } from '../config/config.js';
-import { reminderKey } from '../workflows/idempotency-keys.js';
-import { deadlineKey } from '../workflows/reminder-plan.js';
+import { reminderKey } from '../domain/idempotency-keys.js';
+import { deadlineKey } from '../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planReminders, type ReminderPolicy } from '../workflows/reminder-plan.js';
+import { planReminders, type ReminderPolicy } from '../domain/reminder-plan.js';
 
 const policy: ReminderPolicy = {
   reminderTime: { hour: 8, minute: 0 },

@@ -1,57 +1,20 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Deadline, ReminderPolicy, ReminderType } from './reminder-plan.js';
+import type {
+  AssignEvent,
+  OwnerProfileChangedEvent,
+  PlainEvent,
+  ReminderPlanView,
+  RescheduleEvent,
+  UpsertDossierEvent,
+} from '../domain/dossier.js';
 
 /**
  * The dossier workflow's contract, shared by the workflow and its clients: its id, input,
- * signals and query. Every signal carries an `eventId` chosen by the caller, so the
- * notification it causes is stored once even when the caller retries.
+ * signals and query, defined once. The types they carry live with the rules, in
+ * `domain/dossier.ts`, and are re-exported here for the workflow's clients.
  */
-
-export type DossierStatus = 'open' | 'done' | 'cancelled';
-export type Locale = 'fr' | 'en';
-
-export type DossierSnapshot = Deadline & {
-  id: string;
-  title: string;
-  ownerId: string;
-  urgent: boolean;
-  /** ISO instant at which the dossier became urgent: keys its single `urgent` alert. */
-  urgentSince?: string;
-  status: DossierStatus;
-};
-
-/** Optional owner profile sent with a dossier; stored so reminders follow the owner's zone and language. */
-export interface OwnerProfile {
-  name?: string;
-  locale?: Locale;
-  timezone?: string;
-}
-
-/** What an activity tells the workflow about where and how to plan: recorded in history. */
-export interface PlanningContext {
-  timeZone: string;
-  policy: ReminderPolicy;
-}
-
-export const dossierWorkflowId = (dossierId: string): string => `dossier:${dossierId}`;
-
-export interface UpsertDossierEvent {
-  eventId: string;
-  dossier: Deadline & { id: string; title: string; ownerId: string; urgent?: boolean };
-  owner?: OwnerProfile;
-}
-export interface RescheduleEvent {
-  eventId: string;
-  deadline: Deadline;
-}
-export interface AssignEvent {
-  eventId: string;
-  ownerId: string;
-  owner?: OwnerProfile;
-}
-export interface PlainEvent {
-  eventId: string;
-}
+export type * from '../domain/dossier.js';
+export { dossierWorkflowId } from '../domain/dossier.js';
 
 export const upsertDossierSignal = defineSignal<[UpsertDossierEvent]>('upsertDossier');
 export const rescheduleSignal = defineSignal<[RescheduleEvent]>('reschedule');
@@ -63,81 +26,5 @@ export const cancelSignal = defineSignal<[PlainEvent]>('cancel');
 export const reopenSignal = defineSignal<[PlainEvent]>('reopen');
 /** Sent by reconciliation: starts a missing workflow from the database copy, no-op otherwise. */
 export const syncSignal = defineSignal<[PlainEvent]>('sync');
-/** The owner's profile changed (zone, locale): the dossier re-reads it and re-plans if its zone moved. */
-export interface OwnerProfileChangedEvent {
-  eventId: string;
-  ownerId: string;
-}
 export const ownerProfileChangedSignal = defineSignal<[OwnerProfileChangedEvent]>('ownerProfileChanged');
-
-export type DossierEvent =
-  | ({ type: 'upsert' } & UpsertDossierEvent)
-  | ({ type: 'reschedule' } & RescheduleEvent)
-  | ({ type: 'assign' } & AssignEvent)
-  | ({ type: 'ownerProfileChanged' } & OwnerProfileChangedEvent)
-  | ({ type: 'markUrgent' | 'unmarkUrgent' | 'complete' | 'cancel' | 'reopen' | 'sync' } & PlainEvent);
-
-export interface SentReminder {
-  type: ReminderType;
-  kind: string;
-  idempotencyKey: string;
-  /** When the rules wanted it. */
-  dueInstant: string;
-  /** When the workflow fired it (workflow clock). */
-  sentAt: string;
-}
-
-export interface PendingReminder {
-  type: ReminderType;
-  kind: string;
-  idempotencyKey: string;
-  /** When it fires: the rules' instant, or the moment it was planned for an already-late alert. */
-  at: string;
-  dueInstant: string;
-}
-
-/** An event or reminder that the database refused (data it cannot store): recorded, not retried. */
-export interface RejectedEvent {
-  /** The event's type (`upsert`, `assign`…) or the reminder's kind (`j-7`…). */
-  what: string;
-  eventId?: string;
-  reason: string;
-  /** Workflow clock. */
-  at: string;
-}
-
-export interface ReminderPlanView {
-  dossier: DossierSnapshot;
-  timeZone: string;
-  sent: SentReminder[];
-  pending: PendingReminder[];
-  /** The latest rejected events (runs of the v1 workflow have none). */
-  rejected?: RejectedEvent[];
-  /** Events received and not applied yet (absent from v1 runs). */
-  queued?: number;
-}
-
 export const reminderPlanQuery = defineQuery<ReminderPlanView>('reminderPlan');
-
-export interface DossierWorkflowInput {
-  dossierId: string;
-  /** State carried over continue-as-new. */
-  carried?: CarriedState;
-}
-
-export interface CarriedState {
-  dossier: DossierSnapshot;
-  context: PlanningContext;
-  pending: PendingReminder[];
-  sent: SentReminder[];
-  queued: DossierEvent[];
-  rejected?: RejectedEvent[];
-  /** Kinds armed for the current deadline, not sent yet (see DossierEngine); absent from v1 runs. */
-  armed?: string[];
-}
-
-export interface DossierWorkflowResult {
-  dossierId: string;
-  /** `rejected`: its creation was refused by the database (see the run's rejected events). */
-  outcome: DossierStatus | 'unknown-dossier' | 'rejected';
-}

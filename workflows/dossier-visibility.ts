@@ -7,7 +7,7 @@ import type {
   RejectedEvent,
   ReminderPlanView,
 } from './dossier-messages.js';
-import type { ReminderType } from './reminder-plan.js';
+import type { ReminderType } from '../domain/reminder-plan.js';
 import {
   DossierIdAttribute,
   DossierStatusAttribute,

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
-import { isAcceptableJwksUrl, JWKS_URL_RULE } from './jwks-url.js';
+import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../../domain/jwks-url.js';
 
 /**
  * JWT verification for the WebSocket and REST server (docs/api.md, docs/security.md).

@@ -8,7 +8,7 @@ import {
   type SaveResult,
 } from '../../domain/dossier-engine.js';
 import type { DossierEvent, DossierSnapshot, PlanningContext } from '../../workflows/dossier-messages.js';
-import type { ReminderPolicy } from '../../workflows/reminder-plan.js';
+import type { ReminderPolicy } from '../../domain/reminder-plan.js';
 import type { Delivery, Life, LifeAction, LifeRunner } from './life.js';
 
 /** The default policy (docs/reminders.md), as the model states it. */

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { deadlineOf } from '../../domain/dossier-engine.js';
 import { owedReminders, type OwedReminder } from '../../domain/reminder-audit.js';
-import { reminderKey } from '../../workflows/idempotency-keys.js';
-import { deadlineKey } from '../../workflows/reminder-plan.js';
+import { reminderKey } from '../../domain/idempotency-keys.js';
+import { deadlineKey } from '../../domain/reminder-plan.js';
 import { DEFAULT_POLICY, runLifeOnEngine, type MemoryDatabase } from './engine-runner.js';
 import { lifeArbitrary } from './life-generator.js';
 

@@ -12,8 +12,8 @@ import type {
 } from '../dossier-messages.js';
 import type { NotificationRequest } from '../../activities/dossier-activities.js';
 import { notificationSummary } from '../dossier-visibility.js';
-import { dossierUpdateKey, reminderKey, urgentAlertKey } from '../idempotency-keys.js';
-import { deadlineKey, planReminders, type Deadline } from '../reminder-plan.js';
+import { dossierUpdateKey, reminderKey, urgentAlertKey } from '../../domain/idempotency-keys.js';
+import { deadlineKey, planReminders, type Deadline } from '../../domain/reminder-plan.js';
 
 const { saveDossier, deliverNotification } = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 seconds',
