@@ -7,6 +7,7 @@ import { mayReplan, plansFromScratch, type SaveRequest, type SaveResult } from '
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import { escapeKeyComponent } from '../domain/idempotency-keys.js';
+import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,
@@ -356,7 +357,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         data: {
           ...(dossier && {
             dossierTitle: dossier.title,
-            ...(dossier.dueDate !== undefined ? { dueDate: dossier.dueDate } : { dueAt: dossier.dueAt }),
+            ...deadlineOf(dossier),
             urgent: dossier.urgent,
           }),
           ...(request.report && { report: request.report }),
@@ -368,8 +369,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         request.whileDossierOpen && dossier
           ? await storeNotificationWhileDossierOpen(em, draft, {
               id: dossier.id,
-              dueDate: dossier.dueDate ?? null,
-              dueAt: dossier.dueAt ?? null,
+              ...deadlineColumns(dossier),
             })
           : await storeNotification(em, draft);
       const labels = { type: request.type, kind: request.kind };
@@ -408,11 +408,12 @@ const planStamp = (now: Date, context: PlanningContext) => ({
 });
 
 function toColumns(dossier: DossierSnapshot) {
+  const { dueDate, dueAt } = deadlineColumns(dossier);
   return {
     title: dossier.title,
     ownerId: dossier.ownerId,
-    dueDate: dossier.dueDate ?? null,
-    dueAt: dossier.dueAt ? new Date(dossier.dueAt) : null,
+    dueDate,
+    dueAt: dueAt ? new Date(dueAt) : null,
     urgent: dossier.urgent,
     urgentSince: dossier.urgentSince ? new Date(dossier.urgentSince) : null,
     status: dossier.status,
@@ -420,7 +421,7 @@ function toColumns(dossier: DossierSnapshot) {
 }
 
 export function toSnapshot(row: Dossier): DossierSnapshot {
-  const deadline = row.dueAt ? { dueAt: row.dueAt.toISOString() } : { dueDate: row.dueDate! };
+  const deadline = deadlineOf({ dueDate: row.dueDate, dueAt: row.dueAt?.toISOString() ?? null });
   return {
     id: row.id,
     title: row.title,

@@ -1,4 +1,5 @@
 import { DateTime, Duration, type DurationUnit } from 'luxon';
+import { matchDeadline } from '../domain/deadline.js';
 import type { DossierSnapshot, Locale } from '../workflows/dossier-messages.js';
 
 /** Notification titles and bodies, French by default, English supported. */
@@ -175,12 +176,11 @@ function renderReport(locale: Locale, report: DailyReportContent): { title: stri
 
 function formatDue(dossier: DossierSnapshot, locale: Locale, timeZone: string): string {
   const intlLocale = locale === 'fr' ? 'fr-FR' : 'en-GB';
-  if (dossier.dueAt !== undefined) {
-    return DateTime.fromISO(dossier.dueAt, { zone: timeZone })
-      .setLocale(intlLocale)
-      .toLocaleString(DateTime.DATETIME_MED);
-  }
-  return DateTime.fromISO(dossier.dueDate!).setLocale(intlLocale).toLocaleString(DateTime.DATE_FULL);
+  return matchDeadline(dossier, {
+    instant: (dueAt) =>
+      DateTime.fromISO(dueAt, { zone: timeZone }).setLocale(intlLocale).toLocaleString(DateTime.DATETIME_MED),
+    date: (dueDate) => DateTime.fromISO(dueDate).setLocale(intlLocale).toLocaleString(DateTime.DATE_FULL),
+  });
 }
 
 /** Unit words, [singular, plural], largest first: the units of an ISO 8601 duration. */

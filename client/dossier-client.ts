@@ -17,7 +17,7 @@ import {
   type DossierWorkflowInput,
   type ReminderPlanView,
 } from '../workflows/dossier-messages.js';
-import type { Deadline } from '../domain/reminder-plan.js';
+import { deadlineOf, type Deadline } from '../domain/deadline.js';
 import {
   updateUserProfileSignal,
   userProfileSavedSignal,
@@ -108,17 +108,14 @@ export function createDossierClient(client: Client, options: { taskQueue: string
     return { workflowId, eventId: event.eventId };
   }
 
-  const toDeadline = (value: { dueDate?: string; dueAt?: string }): Deadline =>
-    value.dueAt !== undefined ? { dueAt: value.dueAt } : { dueDate: value.dueDate! };
-
   /** Creates the dossier, or updates it if it exists: the workflow works out what changed. */
   async function upsert(input: DossierInput): Promise<DossierCallResult> {
     const { owner, eventId, urgent, id, title, ownerId, ...rest } = parse(dossierInput, input);
-    const dossier = { id, title, ownerId, ...toDeadline(rest), ...(urgent !== undefined && { urgent }) };
+    const dossier = { id, title, ownerId, ...deadlineOf(rest), ...(urgent !== undefined && { urgent }) };
     return send(id, upsertDossierSignal, { dossier, ...(owner && { owner }) }, eventId, {
       title,
       ownerId,
-      deadline: toDeadline(rest),
+      deadline: deadlineOf(rest),
     });
   }
 
@@ -174,7 +171,7 @@ export function createDossierClient(client: Client, options: { taskQueue: string
       deadline: DeadlineInput,
       opts: EventOptions = {},
     ): Promise<DossierCallResult> {
-      const parsed = toDeadline(parse(deadlineSchema, deadline));
+      const parsed = deadlineOf(parse(deadlineSchema, deadline));
       return send(id, rescheduleSignal, { deadline: parsed }, opts.eventId, { deadline: parsed });
     },
     async assign(

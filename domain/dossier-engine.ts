@@ -12,7 +12,8 @@ import type {
   UpsertDossierEvent,
 } from './dossier.js';
 import { dossierUpdateKey, reminderKey, urgentAlertKey } from './idempotency-keys.js';
-import { deadlineKey, planReminders, remindersOf, type Deadline } from './reminder-plan.js';
+import { deadlineOf, withDeadline, type Deadline } from './deadline.js';
+import { deadlineKey, planReminders, remindersOf } from './reminder-plan.js';
 
 /**
  * A dossier's rules, apart from Temporal: what each event does, what is armed, what is sent and
@@ -236,7 +237,7 @@ export class DossierEngine {
         title,
         ownerId,
         urgent: urgent === true,
-        status: 'open',
+        status: 'open' as const,
         ...(urgentSince && { urgentSince }),
       },
       deadlineOf(event.dossier),
@@ -541,18 +542,4 @@ export function mayReplan(
     before.ownerId !== after.ownerId ||
     deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after))
   );
-}
-
-export function deadlineOf(value: Partial<Deadline>): Deadline {
-  return value.dueAt !== undefined ? { dueAt: value.dueAt } : { dueDate: value.dueDate ?? '' };
-}
-
-type DossierFields = Omit<DossierSnapshot, 'dueDate' | 'dueAt'> & Partial<Deadline>;
-
-/** Replaces the deadline, so that a dossier never carries both a date and an instant. */
-export function withDeadline(dossier: DossierFields, deadline: Deadline): DossierSnapshot {
-  const { dueDate: _date, dueAt: _at, ...rest } = dossier;
-  return deadline.dueAt !== undefined
-    ? { ...rest, dueAt: deadline.dueAt }
-    : { ...rest, dueDate: deadline.dueDate };
 }

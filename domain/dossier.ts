@@ -1,4 +1,5 @@
-import type { Deadline, ReminderPolicy, ReminderType } from './reminder-plan.js';
+import type { Deadline } from './deadline.js';
+import type { ReminderPolicy, ReminderType } from './reminder-plan.js';
 
 /**
  * A dossier and the events that change it, as the rules (`dossier-engine.ts`), the dossier

@@ -1,10 +1,5 @@
-import {
-  deadlineKey,
-  planReminders,
-  remindersOf,
-  type Deadline,
-  type ReminderPolicy,
-} from './reminder-plan.js';
+import type { Deadline } from './deadline.js';
+import { deadlineKey, planReminders, remindersOf, type ReminderPolicy } from './reminder-plan.js';
 import { reminderKey } from './idempotency-keys.js';
 
 /**

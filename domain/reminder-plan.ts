@@ -1,4 +1,5 @@
 import { DateTime, Duration } from 'luxon';
+import type { Deadline } from './deadline.js';
 
 /**
  * Pure reminder planning: which reminders a dossier should get and at which instant.
@@ -14,9 +15,6 @@ export interface ReminderPolicy {
   /** ISO 8601 duration from the overdue instant to the critical alert, added in local time. */
   criticalDelay: string;
 }
-
-/** A deadline is a calendar date in the owner's zone, or an exact instant. */
-export type Deadline = { dueDate: string; dueAt?: undefined } | { dueAt: string; dueDate?: undefined };
 
 export type ReminderType = 'deadline_reminder' | 'new_alert';
 

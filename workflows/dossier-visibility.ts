@@ -1,6 +1,7 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { DateTime } from 'luxon';
+import { matchDeadline } from '../domain/deadline.js';
 import type {
   DossierSnapshot,
   PendingReminder,
@@ -30,7 +31,7 @@ export function localTime(instant: string, timeZone: string): string {
 }
 
 const deadlineText = (dossier: DossierSnapshot, timeZone: string): string =>
-  dossier.dueDate ?? localTime(dossier.dueAt!, timeZone);
+  matchDeadline(dossier, { date: (dueDate) => dueDate, instant: (dueAt) => localTime(dueAt, timeZone) });
 
 type NotificationType = ReminderType | 'dossier_update' | 'daily_report';
 

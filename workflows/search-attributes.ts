@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { matchDeadline, type Deadline } from '../domain/deadline.js';
 
 /**
  * The custom search attributes of a dossier workflow, defined once: the workflow keeps them
@@ -48,6 +49,9 @@ export const searchAttributeCliPairs = (): string[] =>
   dossierSearchAttributes.map((key) => `${key.name}=${cliTypeNames[key.type]}`);
 
 /** A dossier's deadline as the `DueDate` attribute's value (see above). */
-export function dueDateAttributeValue(deadline: { dueDate?: string; dueAt?: string }): Date {
-  return deadline.dueAt !== undefined ? new Date(deadline.dueAt) : new Date(`${deadline.dueDate}T00:00:00Z`);
+export function dueDateAttributeValue(deadline: Deadline): Date {
+  return matchDeadline(deadline, {
+    instant: (dueAt) => new Date(dueAt),
+    date: (dueDate) => new Date(`${dueDate}T00:00:00Z`),
+  });
 }

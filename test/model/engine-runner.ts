@@ -2,13 +2,13 @@ import {
   DossierEngine,
   mayReplan,
   plansFromScratch,
-  withDeadline,
   type DossierEffects,
   type SaveRequest,
   type SaveResult,
 } from '../../domain/dossier-engine.js';
 import type { DossierEvent, DossierSnapshot, PlanningContext } from '../../workflows/dossier-messages.js';
 import type { ReminderPolicy } from '../../domain/reminder-plan.js';
+import { withDeadline } from '../../domain/deadline.js';
 import type { Delivery, Life, LifeAction, LifeRunner } from './life.js';
 
 /** The default policy (docs/reminders.md), as the model states it. */

@@ -1,4 +1,4 @@
-import type { Deadline } from '../../domain/reminder-plan.js';
+import type { Deadline } from '../../domain/deadline.js';
 
 /**
  * A dossier's random life, as the NormX backend and the world would live it: calls through the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { deadlineOf } from '../../domain/dossier-engine.js';
+import { deadlineOf } from '../../domain/deadline.js';
 import { owedReminders, type OwedReminder } from '../../domain/reminder-audit.js';
 import { reminderKey } from '../../domain/idempotency-keys.js';
 import { deadlineKey } from '../../domain/reminder-plan.js';

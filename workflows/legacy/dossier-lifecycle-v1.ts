@@ -13,7 +13,8 @@ import type {
 import type { NotificationRequest } from '../../activities/dossier-activities.js';
 import { notificationSummary } from '../dossier-visibility.js';
 import { dossierUpdateKey, reminderKey, urgentAlertKey } from '../../domain/idempotency-keys.js';
-import { deadlineKey, planReminders, type Deadline } from '../../domain/reminder-plan.js';
+import { deadlineOf, withDeadline } from '../../domain/deadline.js';
+import { deadlineKey, planReminders } from '../../domain/reminder-plan.js';
 
 const { saveDossier, deliverNotification } = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 seconds',
@@ -40,7 +41,7 @@ export class DossierLifecycle {
   static async create(dossierId: string, event: UpsertDossierEvent): Promise<DossierLifecycle> {
     const { title, ownerId, urgent } = event.dossier;
     const dossier = withDeadline(
-      { id: dossierId, title, ownerId, urgent: false, status: 'open' },
+      { id: dossierId, title, ownerId, urgent: false, status: 'open' as const },
       deadlineOf(event.dossier),
     );
     const context = await saveDossier.executeWithOptions(saveSummary(dossierId), [
@@ -236,18 +237,4 @@ function deliver(request: NotificationRequest & { dossier: DossierSnapshot }): P
     },
     [request],
   );
-}
-
-function deadlineOf(value: Partial<Deadline>): Deadline {
-  return value.dueAt !== undefined ? { dueAt: value.dueAt } : { dueDate: value.dueDate ?? '' };
-}
-
-type DossierFields = Omit<DossierSnapshot, 'dueDate' | 'dueAt'> & Partial<Deadline>;
-
-/** Replaces the deadline, so that a dossier never carries both a date and an instant. */
-function withDeadline(dossier: DossierFields, deadline: Deadline): DossierSnapshot {
-  const { dueDate: _date, dueAt: _at, ...rest } = dossier;
-  return deadline.dueAt !== undefined
-    ? { ...rest, dueAt: deadline.dueAt }
-    : { ...rest, dueDate: deadline.dueDate };
 }
