@@ -8,6 +8,7 @@ import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import { escapeKeyComponent } from '../domain/idempotency-keys.js';
 import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
+import type { NotificationType } from '../domain/notification-types.js';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import type {
   DossierSnapshot,
@@ -27,7 +28,7 @@ import {
 export interface NotificationRequest {
   idempotencyKey: string;
   userId: string;
-  type: 'dossier_update' | 'new_alert' | 'deadline_reminder' | 'daily_report';
+  type: NotificationType;
   kind: string;
   dossier?: DossierSnapshot;
   report?: DailyReportContent;

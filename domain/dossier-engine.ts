@@ -13,6 +13,7 @@ import type {
 } from './dossier.js';
 import { dossierUpdateKey, reminderKey, urgentAlertKey } from './idempotency-keys.js';
 import { deadlineOf, withDeadline, type Deadline } from './deadline.js';
+import type { DossierNotificationType } from './notification-types.js';
 import { deadlineKey, planReminders, remindersOf } from './reminder-plan.js';
 
 /**
@@ -59,12 +60,10 @@ export interface SaveResult {
   ownerProfileChanged: boolean;
 }
 
-export type NotificationType = 'dossier_update' | 'new_alert' | 'deadline_reminder';
-
 export interface DeliveryRequest {
   idempotencyKey: string;
   userId: string;
-  type: NotificationType;
+  type: DossierNotificationType;
   kind: string;
   dossier: DossierSnapshot;
   /** The instant a reminder was planned for. */

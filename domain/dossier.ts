@@ -1,5 +1,6 @@
 import type { Deadline } from './deadline.js';
-import type { ReminderPolicy, ReminderType } from './reminder-plan.js';
+import type { ReminderType } from './notification-types.js';
+import type { ReminderPolicy } from './reminder-plan.js';
 
 /**
  * A dossier and the events that change it, as the rules (`dossier-engine.ts`), the dossier

@@ -1,5 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import type { Deadline } from './deadline.js';
+import type { ReminderType } from './notification-types.js';
 
 /**
  * Pure reminder planning: which reminders a dossier should get and at which instant.
@@ -15,8 +16,6 @@ export interface ReminderPolicy {
   /** ISO 8601 duration from the overdue instant to the critical alert, added in local time. */
   criticalDelay: string;
 }
-
-export type ReminderType = 'deadline_reminder' | 'new_alert';
 
 export interface PlannedReminder {
   type: ReminderType;

@@ -8,7 +8,7 @@ import type {
   RejectedEvent,
   ReminderPlanView,
 } from './dossier-messages.js';
-import type { ReminderType } from '../domain/reminder-plan.js';
+import type { NotificationType } from '../domain/notification-types.js';
 import {
   DossierIdAttribute,
   DossierStatusAttribute,
@@ -32,8 +32,6 @@ export function localTime(instant: string, timeZone: string): string {
 
 const deadlineText = (dossier: DossierSnapshot, timeZone: string): string =>
   matchDeadline(dossier, { date: (dueDate) => dueDate, instant: (dueAt) => localTime(dueAt, timeZone) });
-
-type NotificationType = ReminderType | 'dossier_update' | 'daily_report';
 
 const noun: Record<NotificationType, string> = {
   deadline_reminder: 'reminder',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOTIFICATION_TYPES } from '../../domain/notification-types.js';
 
 /**
  * The WebSocket protocol: JSON text frames, one `type` each. Documented in docs/protocol.md; the
@@ -63,7 +64,7 @@ export type ClientMessage = z.infer<typeof clientMessage>;
 export const wireNotification = z.object({
   id: z.string(),
   userId: z.string(),
-  type: z.enum(['dossier_update', 'new_alert', 'deadline_reminder', 'daily_report']),
+  type: z.enum(NOTIFICATION_TYPES),
   kind: z.string(),
   dossierId: z.string().nullable(),
   title: z.string(),

@@ -9,7 +9,9 @@ import { BehaviorSubject, distinctUntilChanged, filter, Subject, type Observable
  * server's (`server/protocol/messages.ts`); `web/client/protocol-check.ts` keeps the two equal.
  */
 
-export type NotificationType = 'dossier_update' | 'new_alert' | 'deadline_reminder' | 'daily_report';
+import type { NotificationType } from '../../domain/notification-types.js';
+
+export type { NotificationType };
 
 /** A notification as the server sends it (WebSocket frames and REST lists alike). */
 export interface NotifyNotification {

@@ -1,0 +1,15 @@
+/** The kinds of notification a user receives, declared once: the wire enum, the web client, the workflows and the store use them. */
+export const NOTIFICATION_TYPES = [
+  'dossier_update',
+  'new_alert',
+  'deadline_reminder',
+  'daily_report',
+] as const;
+
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** What a dossier's reminders are (`j-N` reminders, and the overdue and urgent alerts). */
+export type ReminderType = Extract<NotificationType, 'deadline_reminder' | 'new_alert'>;
+
+/** What a dossier's workflow sends: everything but the daily report, which the periodic job sends. */
+export type DossierNotificationType = Exclude<NotificationType, 'daily_report'>;
