@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { PeriodicJobActivities, ReminderAuditActivities } from '../activities/index.js';
 import type { DailyReportRule } from '../domain/daily-report.js';
+import { periodicJobRetry } from './activity-retry.js';
 
 const { alertUrgentDossiers, reconcileDossierWorkflows, sendDailyReports } =
   proxyActivities<PeriodicJobActivities>({
@@ -8,7 +9,7 @@ const { alertUrgentDossiers, reconcileDossierWorkflows, sendDailyReports } =
     // The activities heartbeat after each page; reconciliation resumes a retry from its last
     // heartbeat, so a lost worker costs at most a minute and a page.
     heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
+    retry: periodicJobRetry,
   });
 
 /**
@@ -44,7 +45,7 @@ const { auditReminders } = proxyActivities<ReminderAuditActivities>({
   startToCloseTimeout: '30 minutes',
   // Heartbeats after each page; a retry resumes after the last page done.
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
+  retry: periodicJobRetry,
 });
 
 /**

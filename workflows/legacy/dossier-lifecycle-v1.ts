@@ -15,11 +15,12 @@ import { notificationSummary } from '../dossier-visibility.js';
 import { dossierUpdateKey, reminderKey, urgentAlertKey } from '../../domain/idempotency-keys.js';
 import { deadlineOf, withDeadline } from '../../domain/deadline.js';
 import { deadlineKey, planReminders } from '../../domain/reminder-plan.js';
+import { databaseRetryV1 } from '../activity-retry.js';
 
 const { saveDossier, deliverNotification } = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 seconds',
   // Unlimited attempts: a reminder must not be lost to a database outage; the insert is idempotent.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: databaseRetryV1,
 });
 
 /** Sent reminders kept in state (and shown by the plan query); older ones stay in the database. */

@@ -28,10 +28,11 @@ import {
   type DossierWorkflowInput,
   type DossierWorkflowResult,
 } from '../dossier-messages.js';
+import { databaseRetryV1 } from '../activity-retry.js';
 
 const { loadDossier } = proxyActivities<DossierActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: databaseRetryV1,
 });
 
 /**
