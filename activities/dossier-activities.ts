@@ -17,6 +17,7 @@ import type {
   PlanningContext,
 } from '../workflows/dossier-messages.js';
 import type { ActivityDependencies } from './dependencies.js';
+import { forEachPage } from './keyset-pages.js';
 import { renderNotification, type DailyReportContent } from './notification-texts.js';
 import {
   storeNotification,
@@ -278,31 +279,37 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       const em = orm.em.fork();
       const client = dossierClient();
       const details = activityInfo().heartbeatDetails as { after?: unknown; signalled?: unknown } | undefined;
-      let after = typeof details?.after === 'string' ? details.after : '';
       let signalled = typeof details?.signalled === 'number' ? details.signalled : 0;
-      for (;;) {
-        const page = await em.find(
-          DossierSchema,
-          { ownerId, status: 'open', id: { $gt: after } },
-          { orderBy: { id: 'asc' }, limit: PAGE_SIZE, fields: ['id'] },
-        );
-        // Ids the API would refuse (rows NormX wrote) cannot be signalled: skipped and logged,
-        // as reconciliation does, instead of failing the whole announcement for ever.
-        const ids = page
-          .map(({ id }) => id)
-          .filter((id) => id !== exceptDossierId && (isReconcilableId(id) || skipped(id)));
-        await forEachInOrder(
-          ids,
-          SIGNAL_CONCURRENCY,
-          (id) => client.ownerProfileChanged(id, ownerId),
-          (count) => heartbeat({ after: ids[count - 1], signalled: signalled + count }),
-        );
-        signalled += ids.length;
-        if (page.length < PAGE_SIZE) break;
-        after = page[page.length - 1]!.id;
-        heartbeat({ after, signalled });
-        em.clear();
-      }
+      await forEachPage(
+        (after) =>
+          em.find(
+            DossierSchema,
+            { ownerId, status: 'open', id: { $gt: after } },
+            { orderBy: { id: 'asc' }, limit: PAGE_SIZE, fields: ['id'] },
+          ),
+        {
+          pageSize: PAGE_SIZE,
+          from: typeof details?.after === 'string' ? details.after : '',
+          onPage: async (page) => {
+            // Ids the API would refuse (rows NormX wrote) cannot be signalled: skipped and logged,
+            // as reconciliation does, instead of failing the whole announcement for ever.
+            const ids = page
+              .map(({ id }) => id)
+              .filter((id) => id !== exceptDossierId && (isReconcilableId(id) || skipped(id)));
+            await forEachInOrder(
+              ids,
+              SIGNAL_CONCURRENCY,
+              (id) => client.ownerProfileChanged(id, ownerId),
+              (count) => heartbeat({ after: ids[count - 1], signalled: signalled + count }),
+            );
+            signalled += ids.length;
+          },
+          onNext: (after) => {
+            heartbeat({ after, signalled });
+            em.clear();
+          },
+        },
+      );
       return { signalled };
     },
 

@@ -15,6 +15,7 @@ import { dailyReportKey, urgentAlertKey } from '../domain/idempotency-keys.js';
 import { localDueDate, overdueInstant } from '../domain/reminder-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
+import { forEachPage } from './keyset-pages.js';
 import type { DailyReportContent } from './notification-texts.js';
 
 const PAGE_SIZE = 500;
@@ -153,31 +154,34 @@ export function createPeriodicJobActivities(deps: ActivityDependencies, options:
         { urgentSince: new Date(at) },
       );
       let alerted = 0;
-      let after = '';
-      for (;;) {
-        const page = await em.find(
-          DossierSchema,
-          { status: 'open', urgent: true, id: { $gt: after } },
-          { orderBy: { id: 'asc' }, limit: pageSize },
-        );
-        const already = await ownersAlerted(em, page);
-        for (const row of page) {
-          if (already.has(row.id)) continue;
-          const dossier = toSnapshot(row);
-          const stored = await deliverNotification({
-            idempotencyKey: urgentAlertKey(dossier.id, dossier.urgentSince!, dossier.ownerId),
-            userId: dossier.ownerId,
-            type: 'new_alert',
-            kind: 'urgent',
-            dossier,
-          });
-          if (stored.created) alerted += 1;
-        }
-        heartbeat();
-        if (page.length < pageSize) break;
-        after = page[page.length - 1]!.id;
-        em.clear();
-      }
+      await forEachPage(
+        (after) =>
+          em.find(
+            DossierSchema,
+            { status: 'open', urgent: true, id: { $gt: after } },
+            { orderBy: { id: 'asc' }, limit: pageSize },
+          ),
+        {
+          pageSize,
+          onPage: async (page) => {
+            const already = await ownersAlerted(em, page);
+            for (const row of page) {
+              if (already.has(row.id)) continue;
+              const dossier = toSnapshot(row);
+              const stored = await deliverNotification({
+                idempotencyKey: urgentAlertKey(dossier.id, dossier.urgentSince!, dossier.ownerId),
+                userId: dossier.ownerId,
+                type: 'new_alert',
+                kind: 'urgent',
+                dossier,
+              });
+              if (stored.created) alerted += 1;
+            }
+            heartbeat();
+          },
+          onNext: () => em.clear(),
+        },
+      );
       log.info('Urgent check done', { alerted });
       return { alerted };
     },
@@ -259,19 +263,22 @@ export function createPeriodicJobActivities(deps: ActivityDependencies, options:
       }
       let sent = 0;
       for (const zone of due) {
-        let after = '';
-        for (;;) {
-          const users = await em.find(
-            UserSchema,
-            { timezone: zone.zone, id: { $gt: after } },
-            { orderBy: { id: 'asc' }, limit: pageSize },
-          );
-          sent += await reportToUsers(em, users, zone, now);
-          heartbeat();
-          if (users.length < pageSize) break;
-          after = users[users.length - 1]!.id;
-          em.clear();
-        }
+        await forEachPage(
+          (after) =>
+            em.find(
+              UserSchema,
+              { timezone: zone.zone, id: { $gt: after } },
+              { orderBy: { id: 'asc' }, limit: pageSize },
+            ),
+          {
+            pageSize,
+            onPage: async (users) => {
+              sent += await reportToUsers(em, users, zone, now);
+              heartbeat();
+            },
+            onNext: () => em.clear(),
+          },
+        );
       }
       log.info('Daily reports sent', {
         sent,
