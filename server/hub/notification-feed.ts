@@ -1,6 +1,7 @@
 import type { Logger } from '../../config/logger.js';
 import { NOTIFICATION_CHANNEL, UNREAD_CHANNEL } from '../../db/orm.js';
 import type { ServerMetrics } from '../metrics.js';
+import { catchUpPages } from '../notifications/catch-up.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
 import type { NotificationHub } from './notification-hub.js';
 import { startNotificationListener, type ListenerMessage } from './notification-listener.js';
@@ -40,8 +41,6 @@ export interface NotificationFeed {
   /** Stops the feed once the payloads already received are published. */
   close(): Promise<void>;
 }
-
-const CATCH_UP_PAGE = 1000;
 
 /**
  * What the server reads of a NOTIFY payload: a notification (maybe truncated) or
@@ -99,13 +98,17 @@ export async function startNotificationFeed(deps: {
       if (closing) return;
       await hooks?.beforeRead?.({ kind: 'catch-up', run, userId });
       const summary = withCounts ? await queries.summary(userId) : undefined;
-      for (let cursor = after.toString(); ;) {
-        await hooks?.beforeRead?.({ kind: 'catch-up', run, userId });
-        const page = await queries.after(userId, cursor, CATCH_UP_PAGE, summary?.latestId);
-        for (const notification of page) hub.publish(userId, notification);
-        if (page.length < CATCH_UP_PAGE) break;
-        cursor = page[page.length - 1]!.id;
-      }
+      await catchUpPages(
+        async (cursor, limit) => {
+          await hooks?.beforeRead?.({ kind: 'catch-up', run, userId });
+          return queries.after(userId, cursor, limit, summary?.latestId);
+        },
+        after.toString(),
+        (page) => {
+          for (const notification of page) hub.publish(userId, notification);
+          return true;
+        },
+      );
       // Dated with its newest id: a count held during the gap, older, is dropped after it.
       if (summary) hub.publishUnread(userId, summary.unread, { latestId: summary.latestId });
     }

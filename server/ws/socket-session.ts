@@ -6,6 +6,7 @@ import { ClientError, errorCatalog } from '../errors.js';
 import type { LiveBatch, LiveEvent, LiveNotification, NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Flushable, FlushQueue } from './flush-queue.js';
+import { catchUpPages } from '../notifications/catch-up.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
 import {
   clientMessage,
@@ -58,7 +59,6 @@ export interface SessionDependencies {
   database: { permits: DatabasePermits; marks: SerialByKey };
 }
 
-const CATCH_UP_BATCH = 500;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
@@ -330,23 +330,30 @@ export class SocketSession implements Flushable {
         cursor = newest.toString();
         this.sendFrame(frame({ type: 'cursor_reset', lastId: newest > 0n ? cursor : null }));
       }
-      for (;;) {
-        const from = cursor;
+      let abandoned = false;
+      await catchUpPages(
         // The page's permit is released before the frames wait for the socket to drain: a client
         // that stops reading holds no database work (issue 11 review, defect 3).
-        const batch = await this.read(() => this.deps.queries.after(this.userId, from, CATCH_UP_BATCH));
-        for (const notification of batch) {
-          cursor = notification.id;
-          const seq = BigInt(notification.id);
-          if (sentLive && seq >= sentLive.from && seq <= sentLive.to) continue;
-          // The catch-up is ours to pace: wait for the socket to drain rather than overfill it.
-          await this.waitForRoom();
-          if (this.closed) return;
-          this.queueNotification(notificationFrame(notification.json));
-          count += 1;
-        }
-        if (batch.length < CATCH_UP_BATCH || this.closed) break;
-      }
+        (from, limit) => this.read(() => this.deps.queries.after(this.userId, from, limit)),
+        cursor,
+        async (batch) => {
+          for (const notification of batch) {
+            cursor = notification.id;
+            const seq = BigInt(notification.id);
+            if (sentLive && seq >= sentLive.from && seq <= sentLive.to) continue;
+            // The catch-up is ours to pace: wait for the socket to drain rather than overfill it.
+            await this.waitForRoom();
+            if (this.closed) {
+              abandoned = true;
+              return false;
+            }
+            this.queueNotification(notificationFrame(notification.json));
+            count += 1;
+          }
+          return !this.closed;
+        },
+      );
+      if (abandoned) return;
       if (BigInt(cursor) > this.lastSentId) this.lastSentId = BigInt(cursor);
     } finally {
       this.catchingUp = false;

@@ -1,0 +1,25 @@
+import type { SerializedNotification } from './notification-queries.js';
+
+/**
+ * How many notifications a catch-up reads at a time, whoever runs it: the hub after a gap in
+ * LISTEN (or each poll), a socket's resume. One page is held in memory until it is sent.
+ */
+export const CATCH_UP_PAGE = 500;
+
+/**
+ * A user's notifications after `from`, in id order, a page at a time: `readPage(after, limit)`
+ * reads one, `onPage` handles it and answers whether to read on; reading goes on after the page's
+ * last id until a short page or a `false`. Per user, ids follow commit order: reading to the end leaves no gap.
+ */
+export async function catchUpPages(
+  readPage: (after: string, limit: number) => Promise<SerializedNotification[]>,
+  from: string,
+  onPage: (page: SerializedNotification[]) => Promise<boolean> | boolean,
+): Promise<void> {
+  for (let after = from; ;) {
+    const page = await readPage(after, CATCH_UP_PAGE);
+    const more = await onPage(page);
+    if (page.length < CATCH_UP_PAGE || !more) return;
+    after = page[page.length - 1]!.id;
+  }
+}
