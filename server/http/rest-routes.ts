@@ -1,12 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { z } from 'zod';
-import {
-  createDossierClient,
-  DossierNotFoundError,
-  DossierNotReadyError,
-} from '../../client/dossier-client.js';
-import { parse, ValidationError } from '../../client/dossier-schemas.js';
+import { createDossierClient } from '../../client/dossier-client.js';
+import { parse } from '../../client/dossier-schemas.js';
 import type { Logger } from '../../config/logger.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
@@ -31,6 +27,7 @@ import {
 import { BULK_MAX_BODY_BYTES } from '../../domain/limits.js';
 import { jsonRoute, type RequestContext, type RouteOptions } from './http-io.js';
 import { openApiDocument } from './openapi.js';
+import { clientErrorOf } from './client-errors.js';
 
 export interface RestDependencies {
   verifier: TokenVerifier;
@@ -80,9 +77,7 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     try {
       return parse(schema, value, field);
     } catch (error) {
-      if (error instanceof ValidationError)
-        throw new ClientError('validation_failed', error.message, error.issues);
-      throw error;
+      throw clientErrorOf(error) ?? error;
     }
   };
   /** Calls the reminder engine's client API, turning its validation errors into 400s. */
@@ -90,9 +85,7 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     try {
       return { status: 202, body: await call() };
     } catch (error) {
-      if (error instanceof ValidationError)
-        throw new ClientError('validation_failed', error.message, error.issues);
-      throw error;
+      throw clientErrorOf(error) ?? error;
     }
   };
 
@@ -194,13 +187,9 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
     try {
       return { status: 200, body: await dossiers.plan(context.params[0]!) };
     } catch (error) {
-      if (error instanceof DossierNotReadyError) throw new ClientError('dossier_not_ready', error.message);
-      if (error instanceof DossierNotFoundError) throw new ClientError('not_found', error.message);
-      if (error instanceof ValidationError)
-        throw new ClientError('validation_failed', error.message, error.issues);
       if (error instanceof WorkflowNotFoundError)
         throw new ClientError('not_found', `No dossier ${context.params[0]}`);
-      throw error;
+      throw clientErrorOf(error) ?? error;
     }
   });
 
