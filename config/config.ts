@@ -1,6 +1,7 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
+import { HS256_SECRET_RULE, hs256SecretBytes, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
 import type { ReminderPolicy } from '../domain/reminder-plan.js';
 
@@ -107,7 +108,9 @@ const envSchema = z
     // The internal port: /healthz and /metrics only (never behind the public proxy).
     SERVER_INTERNAL_HOST: z.string().default('0.0.0.0'),
     SERVER_INTERNAL_PORT: listenPort,
-    JWT_HS256_SECRET: optionalUrl.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    JWT_HS256_SECRET: optionalUrl.pipe(
+      z.string().refine(isLongEnoughHs256Secret, HS256_SECRET_RULE).optional(),
+    ),
     JWT_JWKS_URL: optionalUrl.pipe(
       z
         .url({ protocol: /^https?$/, error: JWKS_URL_RULE })
@@ -373,7 +376,7 @@ const SECRET_VARIABLES = new Set<PropertyKey>(['JWT_HS256_SECRET']);
 /** A refused value as the error shows it: secrets by their length, a URL's password masked. */
 function shownValue(variable: PropertyKey | undefined, value: unknown): string {
   if (typeof value !== 'string') return JSON.stringify(value);
-  if (SECRET_VARIABLES.has(variable ?? '')) return `${value.length} characters, not shown`;
+  if (SECRET_VARIABLES.has(variable ?? '')) return `${hs256SecretBytes(value)} bytes, not shown`;
   // scheme://user:password@host… → scheme://user:***@host…
   return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@'));
 }

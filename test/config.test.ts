@@ -112,7 +112,7 @@ describe('configuration', () => {
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.ok(!error.message.includes(secret), error.message);
-        assert.match(error.message, /JWT_HS256_SECRET: .*\(got 24 characters, not shown\)/);
+        assert.match(error.message, /JWT_HS256_SECRET: .*\(got 24 bytes, not shown\)/);
         return true;
       },
     );

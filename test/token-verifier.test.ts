@@ -13,6 +13,7 @@ import {
   type AuthSettings,
   type TokenVerifier,
 } from '../server/auth/token-verifier.js';
+import { loadConfig } from '../config/config.js';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
 const SERVICE_SCOPE = 'notify:service';
@@ -99,6 +100,20 @@ describe('token verifier settings', () => {
     assert.throws(
       () => createTokenVerifier({ ...base, hs256Secret: SECRET, serviceScope: 'a b' }),
       /serviceScope/,
+    );
+  });
+
+  it('counts a multi-byte secret in bytes, as the configuration does (one rule: domain/hs256-secret.ts)', () => {
+    // 'é' is 2 bytes in UTF-8: 16 of them are 32 bytes; 15 and an 'x' are 31.
+    assert.doesNotThrow(() => createTokenVerifier({ ...base, hs256Secret: 'é'.repeat(16) }));
+    assert.throws(
+      () => createTokenVerifier({ ...base, hs256Secret: 'é'.repeat(15) + 'x' }),
+      /hs256Secret must be at least 32 bytes \(got 31\)/,
+    );
+    assert.doesNotThrow(() => loadConfig({ JWT_HS256_SECRET: 'é'.repeat(16) }));
+    assert.throws(
+      () => loadConfig({ JWT_HS256_SECRET: 'é'.repeat(15) + 'x' }),
+      /JWT_HS256_SECRET: must be at least 32 bytes \(UTF-8\) \(got 31 bytes, not shown\)/,
     );
   });
 

@@ -1,6 +1,12 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../../domain/jwks-url.js';
+import {
+  hs256Key,
+  hs256SecretBytes,
+  isLongEnoughHs256Secret,
+  MIN_HS256_SECRET_BYTES,
+} from '../../domain/hs256-secret.js';
 
 /**
  * JWT verification for the WebSocket and REST server (docs/api.md, docs/security.md).
@@ -79,7 +85,6 @@ export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 /** Longer "tokens" are refused as malformed before any decoding. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
-const MIN_SECRET_BYTES = 32;
 const HS_ALGORITHMS = ['HS256'];
 const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 
@@ -110,14 +115,13 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
   let algorithms: string[];
   let key: Uint8Array | JWTVerifyGetKey;
   if (hasSecret) {
-    const secret = new TextEncoder().encode(hs256Secret);
-    if (secret.byteLength < MIN_SECRET_BYTES) {
+    if (!isLongEnoughHs256Secret(hs256Secret)) {
       throw new Error(
-        `Auth settings: hs256Secret must be at least ${MIN_SECRET_BYTES} bytes (got ${secret.byteLength})`,
+        `Auth settings: hs256Secret must be at least ${MIN_HS256_SECRET_BYTES} bytes (got ${hs256SecretBytes(hs256Secret)})`,
       );
     }
     algorithms = HS_ALGORITHMS;
-    key = secret;
+    key = hs256Key(hs256Secret);
   } else {
     algorithms = JWKS_ALGORITHMS;
     key = remoteKeyResolver(parseJwksUrl(jwksUrl!));
