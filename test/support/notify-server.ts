@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpClientRequest, type IncomingMessage } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
@@ -111,21 +110,7 @@ export async function startServerHarness(
   };
 }
 
-/**
- * A loopback port free right now. A server that must restart on its port should listen on one
- * of these rather than on port 0: uSockets sets SO_REUSEADDR only on the ports it is given, and
- * without it the closed connections' TIME_WAIT keeps the port from being reused for a minute.
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './free-port.js';
 
 /** A real WebSocket client that records every frame it receives. */
 export interface TestSocket {

@@ -2,11 +2,13 @@ import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { startTemporalDevServer } from '../../scripts/temporal-dev-server.js';
 import { executableFor, temporalCliPath, temporalTestServerPath } from '../../scripts/tool-paths.js';
 import { dossierSearchAttributes } from '../../workflows/search-attributes.js';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 // Tests print the SDK's warnings and errors only (the worker's info lines are noise here).
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -76,13 +78,4 @@ export async function createDevServerEnv(extraArgs: string[] = []): Promise<Test
       await server.stop();
     },
   });
-}
-
-/** A TCP port free on loopback right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
