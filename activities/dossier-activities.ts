@@ -116,6 +116,16 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     return isPastGrace(owedFrom, Date.now(), graceMs);
   }
 
+  /** The planning zone of the dossier's owner before a save and after it (`mayReplan`). */
+  async function ownerZones(
+    em: EntityManager,
+    previousOwnerId: string,
+    after: PlanningContext,
+  ): Promise<{ before: string; after: string }> {
+    const previous = await em.findOne(UserSchema, { id: previousOwnerId });
+    return { before: previous ? contextFor(previous).timeZone : after.timeZone, after: after.timeZone };
+  }
+
   async function ensureUser(
     em: EntityManager,
     userId: string,
@@ -181,7 +191,9 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           id: dossier.id,
           ...toColumns(dossier),
           updatedAt: now,
-          ...((!row || mayReplan(toSnapshot(row), dossier)) && { replannedAt: now }),
+          ...((!row || mayReplan(toSnapshot(row), dossier, await ownerZones(tx, row.ownerId, context))) && {
+            replannedAt: now,
+          }),
           ...(replanned && planStamp(now, context)),
         });
         return context;
@@ -233,7 +245,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         const rowOwner = row.ownerId === user.id ? user : await ensureUser(tx, row.ownerId, undefined);
         const context = contextFor(rowOwner);
         const after = toSnapshot(row);
-        if (mayReplan(before, after)) row.replannedAt = now;
+        if (mayReplan(before, after, await ownerZones(tx, before.ownerId, context))) row.replannedAt = now;
         if (plansFromScratch(before, after)) Object.assign(row, planStamp(now, context));
         await tx.flush();
         return { dossier: after, context, ownerProfileChanged: changed };

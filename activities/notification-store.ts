@@ -13,7 +13,7 @@ export interface NotificationDraft {
   scheduledFor: string | null;
 }
 
-/** A dossier as it must still be for a notification about it to be stored: open, with this deadline. */
+/** A dossier as it must still be for a notification about it to be stored: open, with this deadline, the recipient's. */
 export interface OpenDossierGuard {
   id: string;
   dueDate: string | null;
@@ -48,9 +48,9 @@ export async function storeNotification(
 }
 
 /**
- * `storeNotification`, only while the dossier is still open with the guard's deadline: its row is
- * read FOR SHARE in the insert, so a `complete` or a reschedule committed meanwhile wins, and one
- * still to come waits for this commit. The audit's restores use it: a run answered its query a
+ * `storeNotification`, only while the dossier is still open, with the guard's deadline and the
+ * recipient as its owner: its row is read FOR SHARE in the insert, so a `complete`, a reschedule
+ * or an `assign` committed meanwhile wins, and one still to come waits for this commit. The audit's restores use it: a run answered its query a
  * moment ago, and may have applied a call since.
  */
 export async function storeNotificationWhileDossierOpen(
@@ -75,8 +75,10 @@ async function insertOnce(
        select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz where lock_user_notifications(?)
           and (?::text is null or exists (
                 select 1 from dossiers d
-                 where d.id = ?::text and d.status = 'open'
-                   and d.due_date is not distinct from ?::date and d.due_at is not distinct from ?::timestamptz
+                 where d.id = ?::text and d.status = 'open' and d.owner_id = ?::text
+                   and d.due_date is not distinct from ?::date
+                   -- As the snapshot reads it: to the millisecond (a row NormX wrote may hold microseconds).
+                   and date_trunc('milliseconds', d.due_at) is not distinct from ?::timestamptz
                    for share))
        on conflict (idempotency_key) do nothing
        returning *
@@ -98,6 +100,7 @@ async function insertOnce(
       draft.userId,
       guard?.id ?? null,
       guard?.id ?? null,
+      draft.userId,
       guard?.dueDate ?? null,
       guard?.dueAt ?? null,
       NOTIFICATION_CHANNEL,

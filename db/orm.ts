@@ -107,32 +107,44 @@ export async function openOrm(
 }
 
 /**
- * Applies pending migrations, each in a transaction. Run by the start-up command, before workers
- * start. A pool with a statement deadline (the worker's) migrates on a connection of its own:
- * - without the deadline: a backfill of a large table may take longer than any request should
- *   (the worker could not start);
- * - with a lock timeout (`lockTimeoutMs`), retried with backoff for up to `giveUpAfterMs`: a DDL
- *   statement waiting for its lock behind a long reader (a report, a dump) would queue every
- *   query of the running servers and workers behind it, and each would fail at its deadline.
+ * Applies pending migrations, each in a transaction, before the workers and servers start. They
+ * run on a connection of their own (except `sharedConnection`: PGlite under `npm start` is one
+ * session), which:
+ * - has no statement deadline: a backfill of a large table may take longer than any request
+ *   should (the worker could not start);
+ * - holds the migrations' advisory lock: two workers starting together migrate one after the
+ *   other (the second found the first's change half applied and failed);
+ * - waits `lockTimeoutMs` at most for any lock, below the smallest statement deadline (1 s), and
+ *   tries again with backoff for up to `giveUpAfterMs`: a schema change waiting behind a long
+ *   reader (a report, a dump) would queue every query of the service behind it, each failing
+ *   at its deadline.
  */
 export async function migrate(
   orm: Orm,
   {
-    lockTimeoutMs = 2_000,
+    lockTimeoutMs = 500,
     giveUpAfterMs = 10 * 60_000,
-  }: { lockTimeoutMs?: number; giveUpAfterMs?: number } = {},
+    sharedConnection = false,
+  }: { lockTimeoutMs?: number; giveUpAfterMs?: number; sharedConnection?: boolean } = {},
 ): Promise<void> {
-  if (!hasDeadline(orm)) {
+  if (sharedConnection) {
     await orm.getMigrator().up();
     return;
   }
   const log = orm.config.get('logger');
+  // One connection (pool of one): the session lock and the migrations share it.
   const own = await openOrm(orm.config.get('clientUrl')!, { poolMax: 1, lockTimeoutMs, log });
   const giveUpAt = Date.now() + giveUpAfterMs;
+  const connection = own.em.getConnection();
   try {
     for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 30_000)) {
       try {
-        await own.getMigrator().up();
+        await connection.execute('select pg_advisory_lock(?::bigint)', [MIGRATION_LOCK]);
+        try {
+          await own.getMigrator().up();
+        } finally {
+          await connection.execute('select pg_advisory_unlock(?::bigint)', [MIGRATION_LOCK]);
+        }
         return;
       } catch (error) {
         if (!causedBy(error, LOCK_NOT_AVAILABLE) || Date.now() + waitMs > giveUpAt) throw error;
@@ -145,6 +157,9 @@ export async function migrate(
   }
 }
 
+/** The migrations' session-level advisory lock (any constant of ours; "nmxmigr" in ASCII). */
+const MIGRATION_LOCK = 0x6e6d786d69677200n.toString();
+
 /** PostgreSQL's `lock_not_available`: a `lock_timeout` expired. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -156,7 +171,3 @@ function causedBy(error: unknown, code: string): boolean {
   }
   return false;
 }
-
-const hasDeadline = (orm: Orm): boolean =>
-  (orm.config.get('driverOptions') as { connection?: { statement_timeout?: number } }).connection
-    ?.statement_timeout !== undefined;

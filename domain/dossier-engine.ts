@@ -528,17 +528,19 @@ export function plansFromScratch(
 }
 
 /**
- * Whether a write may move the dossier's reminders: its deadline, its status or its owner (whose
- * zone places them). The audit dates what is owed from the last such write (`replanned_at`); a
- * title or an urgent flag moves none.
+ * Whether a write moves the dossier's reminders: its deadline or its status, or a new owner in
+ * another zone (the zone places them; an owner in the same zone keeps every instant). The audit
+ * dates what is owed from the last such write (`replanned_at`); a title, an urgent flag or a new
+ * owner in the same zone moves none.
  */
 export function mayReplan(
-  before: Partial<Deadline> & Pick<DossierSnapshot, 'status' | 'ownerId'>,
-  after: Partial<Deadline> & Pick<DossierSnapshot, 'status' | 'ownerId'>,
+  before: Partial<Deadline> & Pick<DossierSnapshot, 'status'>,
+  after: Partial<Deadline> & Pick<DossierSnapshot, 'status'>,
+  zones: { before: string; after: string },
 ): boolean {
   return (
     before.status !== after.status ||
-    before.ownerId !== after.ownerId ||
+    zones.before !== zones.after ||
     deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after))
   );
 }

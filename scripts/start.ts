@@ -56,11 +56,11 @@ async function main(): Promise<void> {
   if (demoSecret) logger.warn('No JWT_HS256_SECRET or JWT_JWKS_URL: using a secret for this run only');
 
   // PGlite is a single session: one connection, shared by the worker and the server. No statement
-  // deadline here: this one pool runs the migrations first, which may take longer on a large table
-  // (in production `npm run migrate` runs them, and the worker and server processes set it).
+  // deadline here (in production the worker and server processes set it).
   const orm = await openOrm(databaseUrl, { poolMax: embedded ? 1 : config.database.poolMax });
   stops.unshift(() => orm.close());
-  await migrate(orm);
+  // PGlite is one session: its migrations cannot have a connection of their own.
+  await migrate(orm, { sharedConnection: embedded });
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(() => connection.close());
   const server = await startNotifyServer({

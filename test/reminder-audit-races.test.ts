@@ -26,6 +26,14 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const HOUR = 3_600_000;
 const OWNER = 'owner-races';
+/** Another user in the owner's zone, known for hours. */
+const OTHER = 'other-races';
+const otherUser = () =>
+  db.query(
+    `insert into users (id, timezone, updated_at, zone_changed_at)
+     values ($1, 'Europe/Paris', now() - interval '10 hours', now() - interval '10 hours') on conflict do nothing`,
+    [OTHER],
+  );
 let db: TestDatabase;
 const missed: string[] = [];
 const findings: string[] = [];
@@ -204,5 +212,74 @@ describe('a complete the run applies after answering the audit', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.data.late, true);
     assert.deepEqual(missed, ['overdue:restored']);
+  });
+
+  it('wins when it is an assign: the restore never goes to the former owner', async () => {
+    await otherUser();
+    const { snapshot, key } = await dossier('stuck-assigned', 3 * HOUR, 4 * HOUR);
+    plan = { sent: [], pending: [{ idempotencyKey: key, at: snapshot.dueAt }], queued: 0 };
+    afterQuery = async () => {
+      await run(createDossierActivities(deps()).saveDossierChanges, {
+        dossier: { ...snapshot, ownerId: OTHER },
+        fields: ['ownerId'],
+        eventId: 'assign',
+      });
+    };
+    const progress = (await run(createReminderAuditActivities(deps()).auditReminders, {
+      at: new Date().toISOString(),
+    })) as AuditProgress;
+    afterQuery = async () => {};
+    assert.equal(progress.restored, 0);
+    assert.deepEqual(await db.query('select id from notifications where idempotency_key = $1', [key]), []);
+  });
+
+  it('restores a deadline NormX stored with microseconds (the snapshot reads milliseconds)', async () => {
+    const { snapshot, key } = await dossier('stuck-micro', 3 * HOUR, 4 * HOUR);
+    // What `now() + interval '3 days'` in NormX's own SQL gives: the same millisecond, plus 400 µs.
+    await db.query(
+      `update dossiers set due_at = date_trunc('milliseconds', due_at) + interval '400 microseconds' where id = $1`,
+      ['stuck-micro'],
+    );
+    plan = { sent: [], pending: [{ idempotencyKey: key, at: snapshot.dueAt }], queued: 0 };
+    const progress = (await run(createReminderAuditActivities(deps()).auditReminders, {
+      at: new Date().toISOString(),
+    })) as AuditProgress;
+    assert.equal(progress.restored, 1, 'an open dossier, its deadline unchanged: restored');
+    assert.equal(
+      (await db.query('select id from notifications where idempotency_key = $1', [key])).length,
+      1,
+    );
+  });
+});
+
+describe('a new owner in the same zone', () => {
+  it('re-plans nothing: a reminder stored 2 h late after it is still marked late', async () => {
+    await otherUser();
+    await run(createDossierActivities(deps()).saveUserProfile, {
+      userId: OWNER,
+      profile: { timezone: 'Europe/Paris' },
+    });
+    const { snapshot, key } = await dossier('assign-late', 2 * HOUR, 3 * HOUR);
+    // What the run does first when it wakes after an outage: the calls queued meanwhile (an assign).
+    await run(createDossierActivities(deps()).saveDossierChanges, {
+      dossier: { ...snapshot, ownerId: OTHER },
+      fields: ['ownerId'],
+      eventId: 'assign',
+    });
+    missed.length = 0;
+    await run(createDossierActivities(deps()).deliverNotification, {
+      idempotencyKey: key,
+      userId: OTHER,
+      type: 'new_alert' as const,
+      kind: 'overdue',
+      dossier: { ...snapshot, ownerId: OTHER },
+      scheduledFor: snapshot.dueAt,
+    });
+    const [row] = await db.query<{ data: { late?: boolean } }>(
+      'select data from notifications where idempotency_key = $1',
+      [key],
+    );
+    assert.equal(row!.data.late, true);
+    assert.deepEqual(missed, ['overdue:sent_late']);
   });
 });

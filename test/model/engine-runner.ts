@@ -88,7 +88,8 @@ export class MemoryDatabase {
     const stamp = this.stamps.get(dossier.id);
     if (!row || !stamp || plansFromScratch(row, next))
       this.stamps.set(dossier.id, { plannedAt: now, plannedZone: context.timeZone, replannedAt: now });
-    else if (mayReplan(row, next)) stamp.replannedAt = now;
+    else if (mayReplan(row, next, { before: this.zones.get(row.ownerId)!, after: context.timeZone }))
+      stamp.replannedAt = now;
     return { dossier: { ...next }, context, ownerProfileChanged };
   }
 
