@@ -17,6 +17,9 @@ export const UNREAD_CHANNEL = 'normx_unread_counts';
 
 export type Orm = MikroORM;
 
+/** How long a migration's transaction may sit idle before PostgreSQL ends its session (and its locks). */
+const MIGRATION_IDLE_LIMIT_MS = 30_000;
+
 /** How long a statement may run, and what a silent network gets on top, before its connection is dropped. */
 export const NETWORK_GRACE_MS = 5000;
 
@@ -98,7 +101,16 @@ export async function openOrm(
     driverOptions:
       options.lockTimeoutMs === undefined
         ? deadlineOptions(options.statementTimeoutMs ?? 0)
-        : { connection: { lock_timeout: options.lockTimeoutMs } },
+        : {
+            connection: {
+              lock_timeout: options.lockTimeoutMs,
+              // A migration's statements follow one another; a transaction idle this long lost its
+              // client (a partition, a dead machine): PostgreSQL ends it, and frees its locks.
+              idle_in_transaction_session_timeout: MIGRATION_IDLE_LIMIT_MS,
+              keepAlive: true,
+              keepAliveInitialDelayMillis: 10_000,
+            },
+          },
     // Forked EntityManagers only: the global one must never hold request state.
     allowGlobalContext: false,
     debug: false,

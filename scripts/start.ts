@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   console.log(`\n  ${lines.join('\n  ')}\n`);
 
   try {
-    await runWorkerService(config, orm, temporalAddress, logger);
+    await runWorkerService(config, orm, temporalAddress, logger, { sharedConnection: embedded });
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }

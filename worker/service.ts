@@ -19,6 +19,8 @@ export async function runWorkerService(
   orm: Orm,
   temporalAddress: string,
   logger: Logger,
+  /** `sharedConnection`: the pool is one session (PGlite under `npm start`): migrate on it. */
+  { sharedConnection = false }: { sharedConnection?: boolean } = {},
 ): Promise<void> {
   const { metricsBind, healthPort } = config.worker;
   Runtime.install({
@@ -40,7 +42,7 @@ export async function runWorkerService(
   });
   logger.info({ port: health.port, sdkMetrics: metricsBind ?? 'off' }, 'Worker health server listening');
   try {
-    await migrate(orm);
+    await migrate(orm, { sharedConnection });
     logger.info('Database migrated');
     const connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection, namespace: config.temporal.namespace });
