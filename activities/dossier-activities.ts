@@ -116,14 +116,29 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     return isPastGrace(owedFrom, Date.now(), graceMs);
   }
 
-  /** The planning zone of the dossier's owner before a save and after it (`mayReplan`). */
-  async function ownerZones(
+  /**
+   * The dossier's new `replanned_at` after a save, or undefined to keep it: now when the save moves
+   * its reminders (`mayReplan`: deadline, status, an owner in another zone). A new owner in the
+   * same zone moves none, but the previous owner's last zone change may not have reached this
+   * dossier yet (its announcement queued behind the assign): the stamp is carried to it, so that
+   * a reminder that change moved into the past is not taken for late.
+   */
+  async function replanStamp(
     em: EntityManager,
-    previousOwnerId: string,
-    after: PlanningContext,
-  ): Promise<{ before: string; after: string }> {
-    const previous = await em.findOne(UserSchema, { id: previousOwnerId });
-    return { before: previous ? contextFor(previous).timeZone : after.timeZone, after: after.timeZone };
+    before: DossierSnapshot,
+    after: DossierSnapshot,
+    context: PlanningContext,
+    { now, current }: { now: Date; current: Date | null },
+  ): Promise<Date | undefined> {
+    const previous = await em.findOne(UserSchema, { id: before.ownerId });
+    const zones = {
+      before: previous ? contextFor(previous).timeZone : context.timeZone,
+      after: context.timeZone,
+    };
+    if (mayReplan(before, after, zones)) return now;
+    if (before.ownerId === after.ownerId || !previous) return undefined;
+    const previousZoneChange = previous.zoneChangedAt ?? previous.updatedAt;
+    return !current || previousZoneChange > current ? previousZoneChange : undefined;
   }
 
   async function ensureUser(
@@ -191,9 +206,12 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
           id: dossier.id,
           ...toColumns(dossier),
           updatedAt: now,
-          ...((!row || mayReplan(toSnapshot(row), dossier, await ownerZones(tx, row.ownerId, context))) && {
-            replannedAt: now,
-          }),
+          replannedAt: row
+            ? ((await replanStamp(tx, toSnapshot(row), dossier, context, {
+                now,
+                current: row.replannedAt ?? row.updatedAt,
+              })) ?? row.replannedAt)
+            : now,
           ...(replanned && planStamp(now, context)),
         });
         return context;
@@ -245,7 +263,11 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         const rowOwner = row.ownerId === user.id ? user : await ensureUser(tx, row.ownerId, undefined);
         const context = contextFor(rowOwner);
         const after = toSnapshot(row);
-        if (mayReplan(before, after, await ownerZones(tx, before.ownerId, context))) row.replannedAt = now;
+        const replannedAt = await replanStamp(tx, before, after, context, {
+          now,
+          current: row.replannedAt ?? null,
+        });
+        if (replannedAt) row.replannedAt = replannedAt;
         if (plansFromScratch(before, after)) Object.assign(row, planStamp(now, context));
         await tx.flush();
         return { dossier: after, context, ownerProfileChanged: changed };

@@ -90,6 +90,9 @@ export class MemoryDatabase {
       this.stamps.set(dossier.id, { plannedAt: now, plannedZone: context.timeZone, replannedAt: now });
     else if (mayReplan(row, next, { before: this.zones.get(row.ownerId)!, after: context.timeZone }))
       stamp.replannedAt = now;
+    // A new owner in the same zone: the previous owner's last zone change is carried (as the activity does).
+    else if (row.ownerId !== next.ownerId)
+      stamp.replannedAt = Math.max(stamp.replannedAt, this.userZoneChangedAt.get(row.ownerId) ?? 0);
     return { dossier: { ...next }, context, ownerProfileChanged };
   }
 
