@@ -55,7 +55,6 @@ describe('a migration cut by a silent partition', () => {
           server.write(chunk);
           if (chunk.toString('latin1').includes('add column replanned_at')) {
             cut = true;
-            console.log('[probe] forwarded the ALTER of dossiers, now dropping every byte');
           }
         });
         server.on('data', (chunk) => {
