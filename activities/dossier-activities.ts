@@ -130,13 +130,13 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
     context: PlanningContext,
     { now, current }: { now: Date; current: Date | null },
   ): Promise<Date | undefined> {
+    const sameZone = { before: context.timeZone, after: context.timeZone };
+    // The same owner: its zone is this save's context (its own zone change stamps the user row).
+    if (before.ownerId === after.ownerId) return mayReplan(before, after, sameZone) ? now : undefined;
     const previous = await em.findOne(UserSchema, { id: before.ownerId });
-    const zones = {
-      before: previous ? contextFor(previous).timeZone : context.timeZone,
-      after: context.timeZone,
-    };
+    const zones = { ...sameZone, before: previous ? contextFor(previous).timeZone : context.timeZone };
     if (mayReplan(before, after, zones)) return now;
-    if (before.ownerId === after.ownerId || !previous) return undefined;
+    if (!previous) return undefined;
     const previousZoneChange = previous.zoneChangedAt ?? previous.updatedAt;
     return !current || previousZoneChange > current ? previousZoneChange : undefined;
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
 import { HS256_SECRET_RULE, hs256SecretBytes, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
+import { AUDIT_PERIOD_MS } from '../domain/reminder-audit.js';
 import type { ReminderPolicy } from '../domain/reminder-plan.js';
 
 /**
@@ -288,7 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   // The audit runs hourly: each run must look back over the hour since the last one, past the grace.
-  const auditReach = Duration.fromISO(e.REMINDER_AUDIT_GRACE).plus({ hours: 1 });
+  const auditReach = Duration.fromISO(e.REMINDER_AUDIT_GRACE).plus({ milliseconds: AUDIT_PERIOD_MS });
   if (Duration.fromISO(e.REMINDER_AUDIT_LOOKBACK) < auditReach) {
     throw new ConfigError([
       `REMINDER_AUDIT_LOOKBACK: must be at least REMINDER_AUDIT_GRACE plus one hour, the audit's period (got ${e.REMINDER_AUDIT_LOOKBACK} with a grace of ${e.REMINDER_AUDIT_GRACE})`,

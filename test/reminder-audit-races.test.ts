@@ -67,6 +67,11 @@ const deps = () => ({
   config: loadConfig({}),
   metrics,
 });
+/** One audit run, as the schedule starts it now. */
+const audit = async (): Promise<AuditProgress> =>
+  (await run(createReminderAuditActivities(deps()).auditReminders, {
+    at: new Date().toISOString(),
+  })) as AuditProgress;
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) =>
   new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
 
@@ -167,9 +172,8 @@ describe('one late reminder, one count', () => {
     afterQuery = async () => {};
     missed.length = 0;
     findings.length = 0;
-    const { auditReminders } = createReminderAuditActivities(deps());
-    await run(auditReminders, { at: new Date().toISOString() });
-    await run(auditReminders, { at: new Date().toISOString() });
+    await audit();
+    await audit();
     assert.equal(await workflowDelivers(snapshot, key), true);
     assert.deepEqual(missed, ['overdue:sent_late']);
     assert.deepEqual(findings, ['overdue:late', 'overdue:late'], 'each audit run reports what it saw');
@@ -188,9 +192,7 @@ describe('a complete the run applies after answering the audit', () => {
       });
     };
     missed.length = 0;
-    const progress = (await run(createReminderAuditActivities(deps()).auditReminders, {
-      at: new Date().toISOString(),
-    })) as AuditProgress;
+    const progress = await audit();
     afterQuery = async () => {};
     assert.equal(progress.restored, 0);
     assert.deepEqual(await db.query('select id from notifications where idempotency_key = $1', [key]), []);
@@ -201,9 +203,7 @@ describe('a complete the run applies after answering the audit', () => {
     const { snapshot, key } = await dossier('stuck-open', 3 * HOUR, 4 * HOUR);
     plan = { sent: [], pending: [{ idempotencyKey: key, at: snapshot.dueAt }], queued: 0 };
     missed.length = 0;
-    const progress = (await run(createReminderAuditActivities(deps()).auditReminders, {
-      at: new Date().toISOString(),
-    })) as AuditProgress;
+    const progress = await audit();
     assert.equal(progress.restored, 1);
     const rows = await db.query<{ data: { late?: boolean } }>(
       'select data from notifications where idempotency_key = $1',
@@ -225,9 +225,7 @@ describe('a complete the run applies after answering the audit', () => {
         eventId: 'assign',
       });
     };
-    const progress = (await run(createReminderAuditActivities(deps()).auditReminders, {
-      at: new Date().toISOString(),
-    })) as AuditProgress;
+    const progress = await audit();
     afterQuery = async () => {};
     assert.equal(progress.restored, 0);
     assert.deepEqual(await db.query('select id from notifications where idempotency_key = $1', [key]), []);
@@ -241,9 +239,7 @@ describe('a complete the run applies after answering the audit', () => {
       ['stuck-micro'],
     );
     plan = { sent: [], pending: [{ idempotencyKey: key, at: snapshot.dueAt }], queued: 0 };
-    const progress = (await run(createReminderAuditActivities(deps()).auditReminders, {
-      at: new Date().toISOString(),
-    })) as AuditProgress;
+    const progress = await audit();
     assert.equal(progress.restored, 1, 'an open dossier, its deadline unchanged: restored');
     assert.equal(
       (await db.query('select id from notifications where idempotency_key = $1', [key])).length,
