@@ -1,6 +1,7 @@
 /**
  * Compile-time only (never bundled): the client's copy of the wire types must stay equal to the
- * server's schemas, so that `notify-client.ts` can be copied alone into another front end.
+ * server's schemas, so that `web/client/` (without this file) can be copied alone into another
+ * front end.
  */
 import type { ClientMessage, ServerMessage, WireNotification } from '../../server/protocol/messages.js';
 import type { ClientFrame, NotifyNotification, ServerFrame } from './notify-client.js';
