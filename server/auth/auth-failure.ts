@@ -1,7 +1,7 @@
 import type { Logger } from '../../config/logger.js';
 import { ClientError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
-import { AuthError } from './token-verifier.js';
+import { AuthError } from './auth-error.js';
 
 /** A failure that is ours, not the client's, is logged at most this often per reason and logger. */
 const LOG_EVERY_MS = 10_000;

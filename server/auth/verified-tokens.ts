@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Principal, TokenVerifier } from './token-verifier.js';
+import type { Principal } from './principal.js';
+import type { TokenVerifier } from './token-verifier.js';
 
 /** A verifier that also answers, synchronously, for a token it verified a moment ago. */
 export interface RememberingVerifier extends TokenVerifier {
