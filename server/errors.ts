@@ -1,44 +1,94 @@
+/** What the web client does when its socket is closed with an error's close code. */
+export type ClientAction = 'reconnect' | 'refresh_token' | 'stop';
+
 /**
  * Every error the server reports to a client, in one place: its code, HTTP status and
  * WebSocket close code. Close codes 4000-4999 are the application's own (RFC 6455 §7.4.2).
+ * `clientAction`: what the web client does when its socket is closed with that close code
+ * (reconnect with backoff and `lastId`; get a fresh token and reconnect; stop and report a fatal
+ * error); the errors sharing a close code agree on it. web/client/close-codes.ts is generated from
+ * it (scripts/generate-close-codes.ts; test/notify-client-close-codes.test.ts fails when they differ).
  */
 export const errorCatalog = {
-  bad_request: { status: 400, closeCode: 4400, message: 'The request is malformed' },
-  validation_failed: { status: 400, closeCode: 4400, message: 'The input is invalid' },
-  unauthorized: { status: 401, closeCode: 4401, message: 'A valid token is required' },
-  token_expired: { status: 401, closeCode: 4401, message: 'The token has expired' },
-  forbidden: { status: 403, closeCode: 4403, message: 'This token may not do that' },
-  origin_not_allowed: { status: 403, closeCode: 4403, message: 'This Origin is not allowed' },
-  not_found: { status: 404, closeCode: 4404, message: 'Not found' },
+  bad_request: { status: 400, closeCode: 4400, message: 'The request is malformed', clientAction: 'stop' },
+  validation_failed: { status: 400, closeCode: 4400, message: 'The input is invalid', clientAction: 'stop' },
+  unauthorized: {
+    status: 401,
+    closeCode: 4401,
+    message: 'A valid token is required',
+    clientAction: 'refresh_token',
+  },
+  token_expired: {
+    status: 401,
+    closeCode: 4401,
+    message: 'The token has expired',
+    clientAction: 'refresh_token',
+  },
+  forbidden: { status: 403, closeCode: 4403, message: 'This token may not do that', clientAction: 'stop' },
+  origin_not_allowed: {
+    status: 403,
+    closeCode: 4403,
+    message: 'This Origin is not allowed',
+    clientAction: 'stop',
+  },
+  // REST routes only (no socket is closed with it).
+  not_found: { status: 404, closeCode: 4404, message: 'Not found', clientAction: 'reconnect' },
   // Only the plan route uses it (no socket does): a dossier whose workflow has not loaded it yet.
   dossier_not_ready: {
     status: 409,
     closeCode: 4409,
     message: 'The dossier is being created: ask again in a moment',
+    clientAction: 'reconnect',
   },
-  payload_too_large: { status: 413, closeCode: 1009, message: 'The message is too large' },
-  rate_limited: { status: 429, closeCode: 4429, message: 'Too many messages' },
+  payload_too_large: {
+    status: 413,
+    closeCode: 1009,
+    message: 'The message is too large',
+    clientAction: 'stop',
+  },
+  rate_limited: { status: 429, closeCode: 4429, message: 'Too many messages', clientAction: 'reconnect' },
   // Connection caps (issue 11, defect 4): answered to the upgrade request, before any socket.
   too_many_sockets: {
     status: 429,
     closeCode: 4429,
     message: 'Too many open sockets for this user: close a tab',
+    clientAction: 'reconnect',
   },
   too_many_upgrades: {
     status: 429,
     closeCode: 4429,
     message: 'Too many connection attempts from this address: retry later',
+    clientAction: 'reconnect',
   },
-  server_busy: { status: 503, closeCode: 1013, message: 'The server is busy: retry later' },
+  server_busy: {
+    status: 503,
+    closeCode: 1013,
+    message: 'The server is busy: retry later',
+    clientAction: 'reconnect',
+  },
   slow_consumer: {
     status: 503,
     closeCode: 4503,
     message: 'The client is not reading: reconnect to catch up',
+    clientAction: 'reconnect',
   },
-  unavailable: { status: 503, closeCode: 1011, message: 'A dependency is unavailable' },
-  internal: { status: 500, closeCode: 1011, message: 'Internal error' },
-  shutting_down: { status: 503, closeCode: 1001, message: 'The server is going away: reconnect' },
-} as const;
+  unavailable: {
+    status: 503,
+    closeCode: 1011,
+    message: 'A dependency is unavailable',
+    clientAction: 'reconnect',
+  },
+  internal: { status: 500, closeCode: 1011, message: 'Internal error', clientAction: 'reconnect' },
+  shutting_down: {
+    status: 503,
+    closeCode: 1001,
+    message: 'The server is going away: reconnect',
+    clientAction: 'reconnect',
+  },
+} as const satisfies Record<
+  string,
+  { status: number; closeCode: number; message: string; clientAction: ClientAction }
+>;
 
 export type ErrorCode = keyof typeof errorCatalog;
 

@@ -1,17 +1,11 @@
 import { Backoff, type BackoffSettings } from './backoff.js';
+import { closeActionOf } from './close-action.js';
 import { subjectOf, TokenTracker } from './token.js';
 import type { ClientFrame, ConnectionState, NotifyClientError, ServerFrame } from './types.js';
 
 /** The subprotocol offered beside the token. */
 export const PROTOCOL = 'normx-notify';
 const WS_PATH = '/api/v1/ws';
-/** Close codes after which reconnecting cannot help: the request itself is wrong or forbidden. */
-const FATAL_CLOSE_CODES: Record<number, string> = {
-  1009: 'payload_too_large',
-  4400: 'bad_request',
-  4403: 'forbidden',
-};
-const TOKEN_CLOSE_CODE = 4401;
 /** A socket open this long is stable: the backoff starts over (a shorter one keeps it growing). */
 const STABLE_CONNECTION_MS = 10_000;
 
@@ -164,20 +158,17 @@ export class Connection {
   private closed(code: number, reason: string, usedToken: string): void {
     this.events.closed();
     if (this.stopped) return;
-    const fatal = FATAL_CLOSE_CODES[code];
-    if (fatal) {
+    // What to do is the server's error catalog's word (server/errors.ts `clientAction`).
+    const decision = closeActionOf(code);
+    if (decision.action === 'stop') {
+      // Reconnecting cannot help: the request itself is wrong or forbidden. The client stops with it.
       this.stop();
-      // The client stops with it.
-      return this.events.error({
-        code: fatal,
-        message: reason || `Closed with ${code}`,
-        closeCode: code,
-        fatal: true,
-      });
+      const message = reason || `Closed with ${code}`;
+      return this.events.error({ code: decision.code, message, closeCode: code, fatal: true });
     }
-    if (code === TOKEN_CLOSE_CODE) {
+    if (decision.action === 'refresh_token') {
       const message = reason || 'Token expired';
-      this.events.error({ code: 'unauthorized', message, closeCode: code, fatal: false });
+      this.events.error({ code: decision.code, message, closeCode: code, fatal: false });
       this.tokens.refused(usedToken);
       // After a stable connection, a fresher token deserves one immediate try; after a short one
       // (a token refused soon after it was accepted), the backoff grows.
