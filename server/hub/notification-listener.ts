@@ -74,7 +74,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     options.onStateChange?.(value);
   };
 
-  async function connect(isReconnect: boolean): Promise<void> {
+  async function connect({ reconnect }: { reconnect: boolean }): Promise<void> {
     const next = new pg.Client({
       connectionString: options.databaseUrl,
       keepAlive: true,
@@ -111,8 +111,8 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     attempt = 0;
     setConnected(true);
     watch(next);
-    options.logger.info({ reconnect: isReconnect }, 'LISTEN connection up');
-    if (isReconnect) options.onReconnected();
+    options.logger.info({ reconnect }, 'LISTEN connection up');
+    if (reconnect) options.onReconnected();
   }
 
   function lost(which: pg.Client): void {
@@ -169,7 +169,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       Promise.resolve(options.beforeReconnect?.())
-        .then(() => connect(true))
+        .then(() => connect({ reconnect: true }))
         .catch((error: Error) => {
           options.logger.warn({ err: error, attempt }, 'LISTEN reconnection failed, retrying');
           scheduleReconnect();
@@ -177,7 +177,7 @@ export async function startNotificationListener(options: ListenerOptions): Promi
     }, delay);
   }
 
-  await connect(false);
+  await connect({ reconnect: false });
   return {
     get connected() {
       return connected;

@@ -70,7 +70,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
    */
   const { permits } = deps.database;
 
-  const behavior = (tokenInPath: boolean): WebSocketBehavior<SocketData> => ({
+  const behavior = ({ tokenInPath }: { tokenInPath: boolean }): WebSocketBehavior<SocketData> => ({
     // uWS drops a frame over its limit without a close frame (the client sees 1006): it gets
     // headroom, and a message over the configured limit is closed here with 1009 and a reason.
     maxPayloadLength: transportMaxPayloadBytes(server.maxPayloadBytes),
@@ -79,7 +79,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     // The session closes slow sockets itself at maxBufferedBytes, with its own close code;
     // a frame uWS drops past this hard limit makes the session close the socket too.
     maxBackpressure: server.maxBufferedBytes * 4,
-    upgrade: (res, req, context) => upgrade(res, req, context, tokenInPath),
+    upgrade: (res, req, context) => upgrade(res, req, context, { tokenInPath }),
     open: (ws) => {
       const data = ws.getUserData();
       const session = new SocketSession(
@@ -87,7 +87,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
           corked: (write) => {
             if (!data.closed) ws.cork(write);
           },
-          send: (frame) => ws.send(frame, false, false) !== SEND_DROPPED,
+          send: (frame) => ws.send(frame, /* isBinary */ false, /* compress */ false) !== SEND_DROPPED,
           bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
           end: (code, reason) => {
             if (!data.closed) ws.end(code, reason);
@@ -139,7 +139,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     res: HttpResponse,
     req: HttpRequest,
     context: us_socket_context_t,
-    tokenInPath: boolean,
+    { tokenInPath }: { tokenInPath: boolean },
   ): void {
     // Copy what the request holds before anything asynchronous: req is gone after this returns.
     // Decoded without throwing: a throw here would leave the upgrade unanswered, which makes
@@ -230,6 +230,6 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       .then(proceed, (error: AuthError) => reject(authFailure(error, { metrics, logger })));
   }
 
-  app.ws<SocketData>('/api/v1/ws/:token', behavior(true));
-  app.ws<SocketData>('/api/v1/ws', behavior(false));
+  app.ws<SocketData>('/api/v1/ws/:token', behavior({ tokenInPath: true }));
+  app.ws<SocketData>('/api/v1/ws', behavior({ tokenInPath: false }));
 }
