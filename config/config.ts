@@ -145,13 +145,18 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     WORKER_HEALTH_PORT: listenPort,
     WORKER_METRICS_BIND: bindAddressOrOff.default('127.0.0.1:9464'),
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+    // At least one: with no cache the SDK's core (1.24) evicts a run while its local activities
+    // run, and its workflow task is never answered (docs/performance.md, "Local activities").
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).optional(),
     WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
     WORKER_MAX_ACTIVITY_TASKS: z.coerce.number().int().min(1).default(100),
     WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
     WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).default(10),
     WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).default(10),
     WORKER_STICKY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+    // Threads running workflow code; the SDK's default is 1 (one reused V8 context). A herd larger
+    // than one thread carries saturates it (docs/performance.md, "Worker settings").
+    WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
     // 0 turns it off; below a second, ordinary reads under load would fail.
     DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
@@ -256,6 +261,7 @@ export interface AppConfig {
       maxConcurrentWorkflowTaskPolls: number;
       maxConcurrentActivityTaskPolls: number;
       stickyQueueScheduleToStartTimeoutSeconds: number;
+      workflowThreadPoolSize: number | undefined;
     };
   };
 }
@@ -366,6 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         maxConcurrentWorkflowTaskPolls: e.WORKER_WORKFLOW_POLLERS,
         maxConcurrentActivityTaskPolls: e.WORKER_ACTIVITY_POLLERS,
         stickyQueueScheduleToStartTimeoutSeconds: e.WORKER_STICKY_TIMEOUT_SECONDS,
+        workflowThreadPoolSize: e.WORKER_WORKFLOW_THREADS,
       },
     },
   };

@@ -19,6 +19,7 @@ export async function createNotifyWorker(options: {
   const {
     stickyQueueScheduleToStartTimeoutSeconds: sticky,
     maxCachedWorkflows,
+    workflowThreadPoolSize,
     ...slots
   } = options.tuning ?? {};
   return Worker.create({
@@ -30,6 +31,7 @@ export async function createNotifyWorker(options: {
     shutdownGraceTime: '10 seconds',
     ...slots,
     ...(maxCachedWorkflows !== undefined && { maxCachedWorkflows }),
+    ...(workflowThreadPoolSize !== undefined && { workflowThreadPoolSize }),
     ...(sticky !== undefined && { stickyQueueScheduleToStartTimeout: `${sticky} seconds` }),
   });
 }

@@ -96,12 +96,8 @@ const localActivities = proxyLocalActivities<DossierActivities>({
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   // Decided once, before any command: a history without the marker replays v1 whole.
   if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
-  // Local activities are OFF: with a worker cache of zero (the model test's random lives need one)
-  // the SDK's core evicts a run while its local activities run, and its workflow task is never
-  // answered, for ever (docs/performance.md, "Local activities are switched off"). They never
-  // shipped; turning them on takes a cache of at least one everywhere and a new patch id,
-  // decided here like this one was (`patched(DOSSIER_LOCAL_ACTIVITIES)`).
-  const local = false;
+  // Decided once too: runs started before it keep regular activities throughout.
+  const local = patched(DOSSIER_LOCAL_ACTIVITIES);
 
   const { dossierId } = input;
   const engine: DossierEngine = new DossierEngine(
