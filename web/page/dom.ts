@@ -1,0 +1,22 @@
+/** The bell page's elements (web/page/index.html), found once: a missing one fails at load. */
+
+const byId = <T extends HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+};
+
+export const ui = {
+  status: byId('connection-status'),
+  statusText: byId('connection-text'),
+  bell: byId<HTMLButtonElement>('bell-button'),
+  badge: byId('bell-badge'),
+  panel: byId('bell-panel'),
+  list: byId<HTMLUListElement>('bell-list'),
+  empty: byId('bell-empty'),
+  markAll: byId<HTMLButtonElement>('mark-all-read'),
+  loadMore: byId<HTMLButtonElement>('load-more'),
+  browserNotifications: byId<HTMLButtonElement>('browser-notifications'),
+  pageError: byId('page-error'),
+  announcer: byId('announcer'),
+};
