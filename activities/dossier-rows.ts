@@ -1,0 +1,178 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { log } from '@temporalio/activity';
+import { Duration, IANAZone } from 'luxon';
+import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
+import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
+import { mayReplan } from '../domain/dossier-engine.js';
+import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
+import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../workflows/dossier-messages.js';
+import type { ActivityDependencies } from './dependencies.js';
+import type { NotificationRequest } from './dossier-activities.js';
+
+/**
+ * The dossier and user rows as the dossier activities read and write them: a user created or
+ * updated from a profile, the planning context of an owner, the audit's stamps (replanned_at,
+ * planned_at) and the late flag of a reminder. Built from the configuration, like the activities.
+ */
+export function createDossierRows({ config }: Pick<ActivityDependencies, 'config'>) {
+  const graceMs = Duration.fromISO(config.reminderAudit.grace).toMillis();
+
+  /**
+   * Applies a profile to the user (created with the defaults if new). `changed`: an existing
+   * user's zone or locale moved, so their dossiers must re-read it.
+   */
+  async function applyProfile(
+    em: EntityManager,
+    userId: string,
+    profile: OwnerProfile | undefined,
+    changeKey?: string,
+  ): Promise<{ user: User; changed: boolean }> {
+    // Held until commit (FOR SHARE): a concurrent profile change of this user waits for this
+    // save, so its announcement finds this dossier already theirs (or this save reads its zone).
+    const existing = await em.findOne(UserSchema, { id: userId }, { lockMode: LockMode.PESSIMISTIC_READ });
+    // Copied: the upsert below updates this managed entity in place.
+    const before = existing && { timezone: existing.timezone, locale: existing.locale };
+    const user = await ensureUser(em, userId, profile);
+    let changed = before !== null && (before.timezone !== user.timezone || before.locale !== user.locale);
+    if (changeKey && profile) {
+      if (changed) {
+        await em.execute(
+          'insert into profile_changes (change_key, user_id) values (?, ?) on conflict do nothing',
+          [changeKey, userId],
+        );
+      } else {
+        // A retry whose first attempt committed the change: the key says so.
+        const rows = await em.execute('select 1 from profile_changes where change_key = ?', [changeKey]);
+        changed = rows.length > 0;
+      }
+    }
+    return { user, changed };
+  }
+
+  /**
+   * Whether a reminder comes past its grace (domain/reminder-audit.ts, `isPastGrace`): owed from its
+   * instant, the plan that armed it or the last write that could re-plan it, whichever is last.
+   */
+  async function reminderPastGrace(
+    em: EntityManager,
+    request: NotificationRequest,
+    owner: User,
+  ): Promise<boolean> {
+    if (!request.scheduledFor || !request.dossier) return false;
+    const row = await em.findOne(
+      DossierSchema,
+      { id: request.dossier.id },
+      { fields: ['plannedAt', 'replannedAt', 'updatedAt'] },
+    );
+    if (!row) return false;
+    const owedFrom = owedSince(
+      Date.parse(request.scheduledFor),
+      { plannedAt: row.plannedAt.getTime(), replannedAt: (row.replannedAt ?? row.updatedAt).getTime() },
+      { zoneChangedAt: (owner.zoneChangedAt ?? owner.updatedAt).getTime() },
+    );
+    return isPastGrace(owedFrom, Date.now(), graceMs);
+  }
+
+  /**
+   * The dossier's new `replanned_at` after a save, or undefined to keep it: now when the save moves
+   * its reminders (`mayReplan`: deadline, status, an owner in another zone). A new owner in the
+   * same zone moves none, but the previous owner's last zone change may not have reached this
+   * dossier yet (its announcement queued behind the assign): the stamp is carried to it, so that
+   * a reminder that change moved into the past is not taken for late.
+   */
+  async function replanStamp(
+    em: EntityManager,
+    before: DossierSnapshot,
+    after: DossierSnapshot,
+    context: PlanningContext,
+    { now, current }: { now: Date; current: Date | null },
+  ): Promise<Date | undefined> {
+    const sameZone = { before: context.timeZone, after: context.timeZone };
+    // The same owner: its zone is this save's context (its own zone change stamps the user row).
+    if (before.ownerId === after.ownerId) return mayReplan(before, after, sameZone) ? now : undefined;
+    const previous = await em.findOne(UserSchema, { id: before.ownerId });
+    const zones = { ...sameZone, before: previous ? contextFor(previous).timeZone : context.timeZone };
+    if (mayReplan(before, after, zones)) return now;
+    if (!previous) return undefined;
+    const previousZoneChange = previous.zoneChangedAt ?? previous.updatedAt;
+    return !current || previousZoneChange > current ? previousZoneChange : undefined;
+  }
+
+  /** Makes sure the owner exists, applying the profile fields sent with the dossier. */
+  async function ensureUser(
+    em: EntityManager,
+    userId: string,
+    profile: OwnerProfile | undefined,
+  ): Promise<User> {
+    const existing = await em.findOne(UserSchema, { id: userId });
+    if (existing && !profile) return existing;
+    const changes = {
+      ...(profile?.name !== undefined && { name: profile.name }),
+      ...(profile?.locale !== undefined && { locale: profile.locale }),
+      ...(profile?.timezone !== undefined && { timezone: profile.timezone }),
+    };
+    // A profile sent again unchanged writes nothing: `updated_at` dates a real change (the
+    // reminder audit waits for the re-plans a change causes).
+    const same =
+      existing && Object.entries(changes).every(([field, value]) => existing[field as keyof User] === value);
+    if (existing && same) return existing;
+    return em.upsert(UserSchema, {
+      id: userId,
+      name: existing?.name ?? '',
+      locale: existing?.locale ?? config.defaults.locale,
+      timezone: existing?.timezone ?? config.defaults.timeZone,
+      ...changes,
+      updatedAt: new Date(),
+      // The audit dates re-plans by it (a name or a language changes no reminder).
+      ...((!existing || (changes.timezone !== undefined && changes.timezone !== existing.timezone)) && {
+        zoneChangedAt: new Date(),
+      }),
+    });
+  }
+
+  /**
+   * The owner's zone for planning. A zone the API would refuse (a row written by NormX) plans in
+   * the default zone, as the daily report does, rather than giving NaN instants.
+   */
+  const contextFor = (owner: User): PlanningContext => {
+    const valid = IANAZone.isValidZone(owner.timezone);
+    if (!valid) log.warn('Unknown time zone in users: planning in the default zone', { userId: owner.id });
+    return { timeZone: valid ? owner.timezone : config.defaults.timeZone, policy: config.reminderPolicy };
+  };
+
+  return { applyProfile, ensureUser, contextFor, replanStamp, reminderPastGrace };
+}
+
+/** A snapshot's values as the row's columns (the inverse of `toSnapshot`). */
+/** The audit's record of a plan from scratch (domain/reminder-audit.ts): when, in which zone. */
+export const planStamp = (now: Date, context: PlanningContext) => ({
+  plannedAt: now,
+  plannedZone: context.timeZone,
+});
+
+export function toColumns(dossier: DossierSnapshot) {
+  const { dueDate, dueAt } = deadlineColumns(dossier);
+  return {
+    title: dossier.title,
+    ownerId: dossier.ownerId,
+    dueDate,
+    dueAt: dueAt ? new Date(dueAt) : null,
+    urgent: dossier.urgent,
+    urgentSince: dossier.urgentSince ? new Date(dossier.urgentSince) : null,
+    status: dossier.status,
+  };
+}
+
+export function toSnapshot(row: Dossier): DossierSnapshot {
+  const deadline = deadlineOf({ dueDate: row.dueDate, dueAt: row.dueAt?.toISOString() ?? null });
+  return {
+    id: row.id,
+    title: row.title,
+    ownerId: row.ownerId,
+    ...deadline,
+    urgent: row.urgent,
+    ...(row.urgentSince && { urgentSince: row.urgentSince.toISOString() }),
+    status: row.status,
+  };
+}
