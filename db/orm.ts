@@ -29,7 +29,7 @@ export const NETWORK_GRACE_MS = 5000;
  * comes — a partition, a middlebox that forgot the connection: TCP sees nothing wrong — fails
  * the query `NETWORK_GRACE_MS` later, and that connection, its reply still owed, is refused by
  * the pool's check before any reuse (docs/protocol.md, "When PostgreSQL goes silent"); without it a read
- * waited for ever (test/database-deadlines.test.ts). 0 turns them off; `migrate` runs without.
+ * waited for ever (test/integration/database-deadlines.test.ts). 0 turns them off; `migrate` runs without.
  */
 function deadlineOptions(statementTimeoutMs: number): Record<string, unknown> {
   if (statementTimeoutMs === 0) return {};

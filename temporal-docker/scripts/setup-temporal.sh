@@ -4,7 +4,7 @@
 # registers the dossier workflow's search attributes. Idempotent: an existing namespace is kept,
 # an attribute that exists with the same type is left alone.
 #
-# The names and types must match workflows/search-attributes.ts (test/compose.test.ts checks).
+# The names and types must match workflows/search-attributes.ts (test/integration/compose.test.ts checks).
 set -eu
 
 TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"

@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
  * advisory lock until PostgreSQL's TCP keepalive gave up (hours): every notification of that user
  * waited on the lock and was cancelled by the statement timeout. Fixed by
  * `idle_in_transaction_session_timeout` (deadline + grace) on the pool's connections;
- * `test/database-deadlines.test.ts` proves the bound in `npm test`. This one runs the scenario
+ * `test/integration/database-deadlines.test.ts` proves the bound in `npm test`. This one runs the scenario
  * through a proxy (about 30 s), alone:
  *
  *   node --import tsx --test test/faults/open-transaction-partition.test.ts

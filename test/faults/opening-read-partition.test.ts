@@ -11,7 +11,7 @@ import { openFaultTab } from './tabs.js';
  * killed; after the heal that read never ended (no deadline on the pool's queries), so the tab got
  * nothing, ever, while /healthz said ok. Fixed by the statement deadline
  * (DATABASE_STATEMENT_TIMEOUT_MS): the read fails, the socket closes with 1001 and the tab
- * reconnects. `test/database-deadlines.test.ts` proves it in `npm test` at small scale; this one
+ * reconnects. `test/integration/database-deadlines.test.ts` proves it in `npm test` at small scale; this one
  * runs the real processes (about a minute), alone:
  *
  *   node --import tsx --test test/faults/opening-read-partition.test.ts

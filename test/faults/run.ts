@@ -209,7 +209,7 @@ it can store anything more), then frames in flight get 1 s. Then, from the rows 
   zero: deliveries out of id order, another user's notifications, unexpected rows, plans that
   disagree.
 
-[\`test/faults.integration.test.ts\`](../test/faults.integration.test.ts) runs the fast subset in
+[\`test/integration/faults.test.ts\`](../test/integration/faults.test.ts) runs the fast subset in
 \`npm test\` (\`worker-sigkill\` and \`server-sigkill\` at 150 dossiers, one tab per user per
 server; \`FAULTS_SCENARIOS\`, \`FAULTS_DOSSIERS\` to change) and asserts every count is zero.
 Settings: \`FAULTS_PG_DOWN_S\` (3), \`FAULTS_PG_HOLD_S\` (3), \`FAULTS_DEV_DOWN_S\` (10),

@@ -4,7 +4,7 @@ const MAX_NOTIFICATION_ID = 9223372036854775807n;
 /**
  * The server's rule for a notification id (`notificationId` in `server/protocol/messages.ts`):
  * digits without leading zeros, at most the bigint maximum. A copy, so that the client library
- * stays alone (the server's is a zod schema); test/notify-client-ids.test.ts keeps the two equal.
+ * stays alone (the server's is a zod schema); test/unit/notify-client-ids.test.ts keeps the two equal.
  */
 export function isNotificationId(value: unknown): value is string {
   return (

@@ -1,6 +1,6 @@
 """
 What the tests share: the server they run against (from the environment, set by
-test/python-client.integration.test.ts), waiting for a workflow to apply a call, the owner's
+test/e2e/python-client.test.ts), waiting for a workflow to apply a call, the owner's
 notifications, and transports that fail on purpose in front of the real server.
 """
 
@@ -24,7 +24,7 @@ def env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
         raise RuntimeError(
-            f"{name} is not set: run these tests through test/python-client.integration.test.ts, "
+            f"{name} is not set: run these tests through test/e2e/python-client.test.ts, "
             "or set NORMX_NOTIFY_URL, NORMX_NOTIFY_TOKEN (service), NORMX_NOTIFY_USER and "
             "NORMX_NOTIFY_USER_TOKEN"
         )

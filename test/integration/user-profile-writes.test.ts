@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createDossierActivities } from '../../activities/dossier-activities.js';
+import { loadConfig } from '../../config/config.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/**
+ * `users.updated_at` dates a real profile change: the reminder audit waits that long after it for
+ * the re-plans it causes, so a profile sent again unchanged with every call must not move it
+ * (the audit review: a busy owner's lost reminders were never even looked at).
+ */
+let db: TestDatabase;
+let activities: ReturnType<typeof createDossierActivities>;
+before(async () => {
+  db = await createTestDatabase();
+  activities = createDossierActivities({
+    orm: db.orm,
+    temporal: { client: {} as never, taskQueue: 'unused' },
+    config: loadConfig({}),
+  });
+});
+after(async () => {
+  await db?.drop();
+});
+
+const updatedAt = async () =>
+  (await db.query<{ at: Date }>(`select updated_at as at from users where id = 'profiled'`))[0]!.at.getTime();
+
+describe('user profile writes', () => {
+  it('moves updated_at on a change only, not on the same profile sent again', async () => {
+    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const save = (timezone: string) =>
+      mock.run(activities.saveUserProfile, {
+        userId: 'profiled',
+        profile: { timezone, locale: 'fr' as const },
+      });
+    await save('Europe/Paris');
+    const first = await updatedAt();
+    await db.query(`update users set updated_at = updated_at - interval '1 hour' where id = 'profiled'`);
+    const before = await updatedAt();
+    assert.equal(before, first - 3_600_000);
+    assert.deepEqual(await save('Europe/Paris'), { changed: false });
+    assert.equal(await updatedAt(), before, 'the same profile again writes nothing');
+    assert.deepEqual(await save('America/Montreal'), { changed: true });
+    assert.ok((await updatedAt()) > before, 'a change moves it');
+  });
+});

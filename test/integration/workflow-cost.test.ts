@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import proto from '@temporalio/proto';
+import { dossierWorkflowId } from '../../workflows/dossier-messages.js';
+import { dossierLives, uniqueId } from '../support/dossier-lives.js';
+import { startReminderEngine, type ReminderEngine } from '../support/reminder-engine.js';
+import { createTimeSkippingEnv } from '../support/temporal.js';
+
+/**
+ * What a dossier costs Temporal (issue 10, the 08:00 herd): each persisted step is a write on
+ * the server. Read from the real history of a whole life on the time-skipping server, so that a
+ * change that adds steps fails here. With local activities (the `dossier-local-activities` patch,
+ * workflows/dossier-workflow.ts): a reminder is one workflow task that records its delivery as a
+ * marker; only the saves (create, complete) are activity tasks.
+ */
+
+const EventType = proto.temporal.api.enums.v1.EventType;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+/** The whole life's events today (create, five reminders, complete), measured; lower it when it drops. */
+const MAX_EVENTS = 66;
+
+let env: TestWorkflowEnvironment;
+let engine: ReminderEngine;
+const { rowsOnceSettled, advanceTo, endOf } = dossierLives(
+  () => engine,
+  () => env,
+);
+
+before(async () => {
+  env = await createTimeSkippingEnv();
+  engine = await startReminderEngine(env);
+});
+after(async () => {
+  await engine?.close();
+  await env?.teardown();
+});
+
+const activityTypes = (events: HistoryEvent[]): string[] =>
+  events
+    .filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+
+/** The events from each fired timer up to the next one started (or the end). */
+function afterEachTimer(events: HistoryEvent[]): HistoryEvent[][] {
+  const rounds: HistoryEvent[][] = [];
+  let round: HistoryEvent[] | undefined;
+  for (const event of events) {
+    if (event.eventType === EventType.EVENT_TYPE_TIMER_FIRED) rounds.push((round = []));
+    round?.push(event);
+    if (event.eventType === EventType.EVENT_TYPE_TIMER_STARTED) round = undefined;
+  }
+  return rounds;
+}
+
+describe('cost of a dossier in Temporal events (time-skipping, real worker and PostgreSQL)', () => {
+  it('a reminder costs one workflow task and one marker; only saves are activity tasks', async () => {
+    const id = uniqueId('cost');
+    const start = await env.currentTimeMs();
+    // Due in 10 days at 12:00 UTC: j-7, j-1, j-0, overdue and overdue_critical all fire.
+    const dueAt = new Date(start + 10 * 86_400_000).toISOString().slice(0, 10) + 'T12:00:00Z';
+    await engine.dossiers.create({ id, title: 'Coût', ownerId: 'alice', dueAt });
+    await rowsOnceSettled(id, 1);
+    await advanceTo(new Date(Date.parse(dueAt) + 4 * 86_400_000).toISOString());
+    const rows = await rowsOnceSettled(id, 6);
+    assert.deepEqual(
+      rows.map((row) => row.kind),
+      ['created', 'j-7', 'j-1', 'j-0', 'overdue', 'overdue_critical'],
+    );
+    await engine.dossiers.complete(id);
+    await endOf(id);
+
+    const events =
+      (await engine.client.workflow.getHandle(dossierWorkflowId(id)).fetchHistory()).events ?? [];
+    // Only the saves are activity tasks; reads and deliveries are local activities (markers).
+    assert.deepEqual(activityTypes(events), ['saveDossierChanges', 'saveDossierChanges']);
+    const rounds = afterEachTimer(events);
+    assert.equal(rounds.length, 5, 'one fired timer per reminder');
+    for (const round of rounds.slice(0, -1)) {
+      const count = (type: number) => round.filter((event) => event.eventType === type).length;
+      const shape = round.map((e) => e.eventType).join();
+      assert.equal(
+        count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+        1,
+        `one workflow task per reminder: ${shape}`,
+      );
+      assert.equal(count(EventType.EVENT_TYPE_MARKER_RECORDED), 1, `the delivery as one marker: ${shape}`);
+      assert.equal(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 0, `no activity task: ${shape}`);
+    }
+    // The whole life, as a ceiling: a change that adds events fails here (issue 10).
+    assert.ok(events.length <= MAX_EVENTS, `${events.length} events, at most ${MAX_EVENTS}`);
+  });
+});

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, configVariables, loadConfig } from '../../config/config.js';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.schedules.timeZone, 'Europe/Paris');
+    assert.deepEqual(config.schedules.dailyReport, { hour: 18, minute: 0 });
+    assert.deepEqual(config.reminderPolicy, {
+      reminderTime: { hour: 8, minute: 0 },
+      offsetsDays: [7, 1, 0],
+      criticalDelay: 'P3D',
+    });
+    assert.equal(config.database.url, undefined);
+  });
+
+  it('rejects bad values, naming every bad variable', () => {
+    const bad = {
+      SCHEDULE_TIMEZONE: 'Europe/Parsi',
+      REMINDER_TIME: '8h',
+      OVERDUE_CRITICAL_DELAY: 'three days',
+      DATABASE_URL: 'mysql://x',
+    };
+    assert.throws(
+      () => loadConfig(bad),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const named = error.problems.map((problem) => problem.split(':')[0]).sort();
+        assert.deepEqual(named, [
+          'DATABASE_URL',
+          'OVERDUE_CRITICAL_DELAY',
+          'REMINDER_TIME',
+          'SCHEDULE_TIMEZONE',
+        ]);
+        assert.match(
+          error.message,
+          /SCHEDULE_TIMEZONE: is not a known IANA time zone \(got "Europe\/Parsi"\)/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('worker tuning and dev server pragmas: SDK defaults, overrides, bad values named', () => {
+    const { tuning } = loadConfig({}).worker;
+    assert.equal(tuning.maxCachedWorkflows, undefined, 'the SDK sizes the cache from the heap');
+    assert.equal(tuning.maxConcurrentWorkflowTaskExecutions, 40);
+    assert.equal(tuning.stickyQueueScheduleToStartTimeoutSeconds, 10);
+    const tuned = loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '12000', WORKER_WORKFLOW_POLLERS: '4' }).worker
+      .tuning;
+    assert.equal(tuned.maxCachedWorkflows, 12000);
+    assert.equal(tuned.maxConcurrentWorkflowTaskPolls, 4);
+    assert.deepEqual(loadConfig({}).temporal.devServer.sqlitePragmas, [
+      'journal_mode=wal',
+      'synchronous=normal',
+    ]);
+    assert.deepEqual(loadConfig({ TEMPORAL_DEV_SQLITE_PRAGMAS: '' }).temporal.devServer.sqlitePragmas, []);
+  });
+
+  it('worker health and metrics settings: defaults, off, and bad values named', () => {
+    const { healthPort, metricsBind } = loadConfig({}).worker;
+    assert.deepEqual({ healthPort, metricsBind }, { healthPort: 8001, metricsBind: '127.0.0.1:9464' });
+    const off = loadConfig({ WORKER_HEALTH_PORT: '0', WORKER_METRICS_BIND: 'off' }).worker;
+    assert.deepEqual(
+      { healthPort: off.healthPort, metricsBind: off.metricsBind },
+      { healthPort: 0, metricsBind: undefined },
+    );
+    assert.equal(loadConfig({ WORKER_METRICS_BIND: '[::]:9464' }).worker.metricsBind, '[::]:9464');
+    for (const [variable, value] of [
+      ['WORKER_HEALTH_PORT', 'http'],
+      ['WORKER_HEALTH_PORT', '70000'],
+      ['WORKER_HEALTH_PORT', '-1'],
+      ['WORKER_METRICS_BIND', '9464'],
+      ['WORKER_METRICS_BIND', '0.0.0.0:0'],
+      ['WORKER_METRICS_BIND', 'http://0.0.0.0:9464'],
+      ['WORKER_MAX_WORKFLOW_TASKS', '1'],
+      ['WORKER_MAX_CACHED_WORKFLOWS', '-5'],
+      // No cache: the SDK's core drops a run's local activities while they run (docs/performance.md).
+      ['WORKER_MAX_CACHED_WORKFLOWS', '0'],
+      ['WORKER_STICKY_TIMEOUT_SECONDS', '0'],
+      ['DATABASE_POOL_MAX', 'many'],
+      ['TEMPORAL_DEV_SQLITE_PRAGMAS', 'journal_mode=wal;drop table x'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.problems.length, 1, error.message);
+          assert.match(
+            error.problems[0]!,
+            new RegExp(`^${variable}: .* \\(got "${value.replace(/[/.]/g, '\\$&')}"\\)$`),
+          );
+          return true;
+        },
+        `${variable}=${value} is rejected`,
+      );
+    }
+  });
+
+  it('refuses a reminder audit lookback that would leave reminders between two runs unchecked', () => {
+    assert.throws(
+      () => loadConfig({ REMINDER_AUDIT_LOOKBACK: 'PT30M', REMINDER_AUDIT_GRACE: 'PT15M' }),
+      /REMINDER_AUDIT_LOOKBACK: must be at least REMINDER_AUDIT_GRACE plus one hour/,
+    );
+    assert.equal(loadConfig({ REMINDER_AUDIT_LOOKBACK: 'PT1H15M' }).reminderAudit.lookback, 'PT1H15M');
+  });
+
+  it('never shows a refused secret: the HS256 secret by its length, a URL with its password masked', () => {
+    const secret = 'short-but-still-a-secret';
+    assert.throws(
+      () => loadConfig({ JWT_HS256_SECRET: secret }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes(secret), error.message);
+        assert.match(error.message, /JWT_HS256_SECRET: .*\(got 24 bytes, not shown\)/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'mysql://normx:hunter2-pw@db:3306/normx' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes('hunter2-pw'), error.message);
+        assert.match(error.message, /got "mysql:\/\/normx:\*\*\*@db:3306\/normx"/);
+        return true;
+      },
+    );
+  });
+
+  it('.env.example lists every variable, and its values are valid', async () => {
+    const text = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]);
+    assert.deepEqual(
+      configVariables.filter((name) => !listed.includes(name)),
+      [],
+    );
+    const values = Object.fromEntries(
+      [...text.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((match) => [match[1]!, match[2]!]),
+    );
+    assert.doesNotThrow(() => loadConfig(values));
+  });
+
+  it('JWT_JWKS_URL: https:, or http: on loopback only', () => {
+    for (const url of [
+      'http://idp.example/jwks',
+      'http://192.168.1.2/jwks',
+      'http://localhost.example/jwks',
+    ]) {
+      assert.throws(
+        () => loadConfig({ JWT_JWKS_URL: url }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.problems.length, 1, error.message);
+          assert.match(error.problems[0]!, /^JWT_JWKS_URL: must be an https: URL \(http: only on loopback/);
+          return true;
+        },
+        url,
+      );
+    }
+    for (const url of [
+      'https://idp.example/jwks',
+      'http://127.0.0.1:8080/jwks',
+      'http://localhost/jwks',
+      'http://[::1]:8080/jwks',
+    ])
+      assert.equal(loadConfig({ JWT_JWKS_URL: url }).server.auth.jwksUrl, url);
+  });
+
+  it('connection caps: defaults, 0 turns one off, bad values named', () => {
+    assert.deepEqual(loadConfig({}).server.connectionLimits, {
+      maxSocketsPerUser: 20,
+      upgradesPerAddress: { perSecond: 20, burst: 100 },
+      maxOpeningSockets: 100,
+    });
+    assert.deepEqual(
+      loadConfig({
+        WS_MAX_SOCKETS_PER_USER: '0',
+        WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0',
+        WS_UPGRADE_BURST_PER_ADDRESS: '5',
+        WS_MAX_OPENING_SOCKETS: '0',
+      }).server.connectionLimits,
+      { maxSocketsPerUser: 0, upgradesPerAddress: { perSecond: 0, burst: 5 }, maxOpeningSockets: 0 },
+    );
+    for (const [variable, value] of [
+      ['WS_MAX_SOCKETS_PER_USER', '-1'],
+      ['WS_MAX_SOCKETS_PER_USER', 'many'],
+      ['WS_UPGRADES_PER_SECOND_PER_ADDRESS', '-2'],
+      ['WS_UPGRADE_BURST_PER_ADDRESS', '0'],
+      ['WS_MAX_OPENING_SOCKETS', '1.5'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.problems.length === 1 &&
+          error.problems[0]!.startsWith(`${variable}: `),
+        `${variable}=${value} is rejected`,
+      );
+    }
+  });
+
+  it('parses offsets, sorted and without duplicates', () => {
+    assert.deepEqual(loadConfig({ REMINDER_OFFSETS_DAYS: '1,7,0,7' }).reminderPolicy.offsetsDays, [7, 1, 0]);
+  });
+});

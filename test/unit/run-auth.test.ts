@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
+import { loadConfig } from '../../config/config.js';
+import { authForRun, demoToken } from '../../scripts/run-auth.js';
+
+/** `npm start`'s key source, and when it may print a demo token (issue 11, defect 12). */
+describe('npm start: key source and demo token', () => {
+  const authOf = (env: NodeJS.ProcessEnv) => loadConfig(env).server.auth;
+
+  it('generates a secret for this run when none is set, and offers a demo token signed with it', async () => {
+    const run = authForRun(authOf({}));
+    assert.ok(run.auth.hs256Secret && run.auth.hs256Secret.length >= 32);
+    assert.equal(run.demoSecret, run.auth.hs256Secret);
+    const claims = decodeJwt(await demoToken(run.demoSecret!));
+    assert.equal(claims.sub, 'demo');
+    assert.notEqual(authForRun(authOf({})).auth.hs256Secret, run.auth.hs256Secret, 'a new secret each run');
+  });
+
+  it("never prints a token signed with the operator's own secret (it would be valid in production)", () => {
+    const secret = 'operator-secret-of-at-least-32-characters';
+    const run = authForRun(authOf({ JWT_HS256_SECRET: secret }));
+    assert.equal(run.auth.hs256Secret, secret);
+    assert.equal(run.demoSecret, undefined);
+  });
+
+  it('keeps a JWKS URL as it is, without a demo token', () => {
+    const run = authForRun(authOf({ JWT_JWKS_URL: 'https://idp.example/jwks' }));
+    assert.deepEqual(run.auth, authOf({ JWT_JWKS_URL: 'https://idp.example/jwks' }));
+    assert.equal(run.demoSecret, undefined);
+  });
+});
