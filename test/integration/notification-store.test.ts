@@ -243,7 +243,8 @@ describe('storeNotification', () => {
       'the second store waiting for the user lock',
       async () => {
         const rows = await db.query(
-          "select 1 from pg_stat_activity where wait_event_type = 'Lock' and wait_event = 'advisory'",
+          // This database's sessions only: other suites may share the server.
+          "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'",
         );
         return rows.length === 1;
       },
