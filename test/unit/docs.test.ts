@@ -216,6 +216,30 @@ describe('documentation', () => {
     );
   });
 
+  it("docs/protocol.md's close-code table says what the client does, as the catalog's clientAction", () => {
+    const text = read('docs/protocol.md');
+    const section = text.slice(text.indexOf('\n## Close codes'));
+    const said = new Map(
+      [...section.slice(0, section.indexOf('\n## ', 1)).matchAll(/^\|\s*(\d{4})\s*\|[^|]*\|([^|]*)\|/gm)].map(
+        (match) => [Number(match[1]), match[2]!.trim()],
+      ),
+    );
+    // How each action reads in the table's last column.
+    const wording: Record<string, RegExp> = {
+      stop: /no reconnect/,
+      refresh_token: /fresh token/,
+      reconnect: /^(?!.*no reconnect).*(reconnect|retry)/,
+    };
+    const problems = Object.entries(errorCatalog)
+      .filter(([, entry]) => said.has(entry.closeCode))
+      .filter(([, entry]) => !wording[entry.clientAction]!.test(said.get(entry.closeCode)!))
+      .map(
+        ([code, entry]) =>
+          `${entry.closeCode} (${code}): "${said.get(entry.closeCode)}" is not ${entry.clientAction}`,
+      );
+    assert.deepEqual(problems, []);
+  });
+
   it('documents every setting, and the configuration table names only real ones', () => {
     const all = documents.map(read).join('\n');
     assert.deepEqual(
