@@ -9,6 +9,7 @@ import { Migration20261201010000PeriodicJobIndexes } from './migrations/Migratio
 import { Migration20261201020000ProfileChanges } from './migrations/Migration20261201020000ProfileChanges.js';
 import { Migration20261202000000ReminderAudit } from './migrations/Migration20261202000000ReminderAudit.js';
 import { Migration20261202010000ReplanStamps } from './migrations/Migration20261202010000ReplanStamps.js';
+import { Migration20261203000000NotificationRetention } from './migrations/Migration20261203000000NotificationRetention.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -93,6 +94,10 @@ export async function openOrm(
         },
         { name: 'Migration20261202000000ReminderAudit', class: Migration20261202000000ReminderAudit },
         { name: 'Migration20261202010000ReplanStamps', class: Migration20261202010000ReplanStamps },
+        {
+          name: 'Migration20261203000000NotificationRetention',
+          class: Migration20261203000000NotificationRetention,
+        },
       ],
       transactional: true,
       allOrNothing: true,

@@ -58,7 +58,7 @@ after(async () => {
 describe('migrations', () => {
   for (const [start, to] of [
     ['an empty database', undefined],
-    ['a database one migration behind', 'Migration20261202000000ReminderAudit'],
+    ['a database one migration behind', 'Migration20261202010000ReplanStamps'],
   ] as const) {
     it(`two workers starting together on ${start} both start`, async () => {
       const { url } = await freshDatabase();
