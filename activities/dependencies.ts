@@ -7,9 +7,17 @@ export interface ActivityDependencies {
   orm: Orm;
   /** For reconciliation: starting a dossier's missing workflow. */
   temporal: { client: Client; taskQueue: string };
-  config: Pick<AppConfig, 'reminderPolicy' | 'reminderAudit' | 'defaults'>;
+  config: Pick<AppConfig, 'reminderPolicy' | 'reminderAudit' | 'defaults' | 'notificationRetention'>;
   /** Counters of what deliverNotification did (the worker's Prometheus metrics); none in some tests. */
   metrics?: DeliveryMetrics;
+  /** What the retention removed (the worker's Prometheus metrics); none in some tests. */
+  retentionMetrics?: RetentionMetrics;
+}
+
+/** What the notification retention reports; implemented with prom-client by the worker (worker/metrics.ts). */
+export interface RetentionMetrics {
+  /** Notifications removed by one batch, read and unread. */
+  removed(counts: { read: number; unread: number }): void;
 }
 
 export interface NotificationLabels {

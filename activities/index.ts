@@ -3,6 +3,7 @@ import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities } from './dossier-activities.js';
 import { createPeriodicJobActivities } from './periodic-job-activities.js';
 import { createReminderAuditActivities } from './reminder-audit-activities.js';
+import { createRetentionActivities } from './retention-activities.js';
 
 export type { ActivityDependencies } from './dependencies.js';
 
@@ -15,9 +16,11 @@ export function createActivities(deps: ActivityDependencies) {
     ...createDossierActivities(deps),
     ...createPeriodicJobActivities(deps),
     ...createReminderAuditActivities(deps),
+    ...createRetentionActivities(deps),
   });
 }
 
 export type DossierActivities = ReturnType<typeof createDossierActivities>;
 export type PeriodicJobActivities = ReturnType<typeof createPeriodicJobActivities>;
 export type ReminderAuditActivities = ReturnType<typeof createReminderAuditActivities>;
+export type RetentionActivities = ReturnType<typeof createRetentionActivities>;

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { hs256SecretBytes } from '../domain/hs256-secret.js';
 import { AUDIT_PERIOD_MS } from '../domain/reminder-audit.js';
 import type { ReminderPolicy } from '../domain/reminder-plan.js';
+import { durationMs, minimumRetentionMs, RETENTION_MARGIN_OVER_AUDIT } from '../domain/retention.js';
 import { envSchema } from './env-schema.js';
 
 /**
@@ -44,6 +45,11 @@ export interface AppConfig {
     /** How long a reminder is given to arrive before it counts as missed (ISO duration). */
     grace: string;
   };
+  /**
+   * How long notifications are kept (ISO duration; undefined: `off`, kept for ever): the daily
+   * retention removes older ones (docs/operations.md, "Retention").
+   */
+  notificationRetention: string | undefined;
   defaults: { timeZone: string; locale: 'fr' | 'en' };
   server: {
     host: string;
@@ -134,6 +140,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       `REMINDER_AUDIT_LOOKBACK: must be at least REMINDER_AUDIT_GRACE plus one hour, the audit's period (got ${e.REMINDER_AUDIT_LOOKBACK} with a grace of ${e.REMINDER_AUDIT_GRACE})`,
     ]);
   }
+  // The retention must never remove a row the audit looks at: it would send that reminder again.
+  const retention = e.NOTIFICATION_RETENTION === 'off' ? undefined : e.NOTIFICATION_RETENTION;
+  if (retention !== undefined && durationMs(retention) < minimumRetentionMs(e.REMINDER_AUDIT_LOOKBACK)) {
+    throw new ConfigError([
+      `NOTIFICATION_RETENTION: must be at least REMINDER_AUDIT_LOOKBACK plus ${RETENTION_MARGIN_OVER_AUDIT}, or the audit would send again reminders it removed (got ${retention} with a lookback of ${e.REMINDER_AUDIT_LOOKBACK})`,
+    ]);
+  }
   return {
     logLevel: e.LOG_LEVEL,
     database: {
@@ -165,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       criticalDelay: e.OVERDUE_CRITICAL_DELAY,
     },
     reminderAudit: { lookback: e.REMINDER_AUDIT_LOOKBACK, grace: e.REMINDER_AUDIT_GRACE },
+    notificationRetention: retention,
     defaults: { timeZone: e.DEFAULT_TIMEZONE, locale: e.DEFAULT_LOCALE },
     server: {
       host: e.SERVER_HOST,

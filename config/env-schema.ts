@@ -1,6 +1,11 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
+import {
+  DEFAULT_NOTIFICATION_RETENTION,
+  isRetentionLongEnough,
+  MIN_NOTIFICATION_RETENTION,
+} from '../domain/retention.js';
 import { HS256_SECRET_RULE, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
 
@@ -39,6 +44,20 @@ const auditDuration = durationWithin(
   1 / 60,
   31 * 24 * 60,
   'must be an ISO 8601 duration from PT1S to P31D, such as PT26H or PT15M',
+);
+/**
+ * How long notifications are kept: an ISO 8601 duration of at least a week, or `off` (kept for
+ * ever); unset or empty, the default (a year), as elsewhere.
+ */
+const retention = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z
+    .string()
+    .refine(
+      (value) => value === 'off' || isRetentionLongEnough(value),
+      `must be an ISO 8601 duration of at least ${MIN_NOTIFICATION_RETENTION}, such as P1Y or P90D, or off`,
+    )
+    .default(DEFAULT_NOTIFICATION_RETENTION),
 );
 const offsetList = z
   .string()
@@ -100,6 +119,7 @@ export const envSchema = z
     OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
     REMINDER_AUDIT_LOOKBACK: auditDuration.default('PT26H'),
     REMINDER_AUDIT_GRACE: auditDuration.default('PT15M'),
+    NOTIFICATION_RETENTION: retention,
     DEFAULT_TIMEZONE: timeZone.default('Europe/Paris'),
     DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
     SERVER_HOST: z.string().default('0.0.0.0'),

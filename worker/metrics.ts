@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DeliveryMetrics } from '../activities/dependencies.js';
+import type { DeliveryMetrics, RetentionMetrics } from '../activities/dependencies.js';
 
 /**
  * The worker's own Prometheus metrics, served at GET /metrics of its health server next to the
@@ -39,6 +39,14 @@ export function createWorkerMetrics() {
     labelNames: ['type', 'kind', 'finding'] as const,
     registers: [registry],
   });
+  const removed = new Counter({
+    name: 'normx_notify_notifications_removed_total',
+    help: 'Notifications removed by the daily retention (older than NOTIFICATION_RETENTION), read or unread',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  // Both series from the start: a dashboard shows 0, not "no data", before the first removal.
+  for (const state of ['read', 'unread']) removed.inc({ state }, 0);
   const delivery: DeliveryMetrics = {
     stored(labels, lateMs) {
       stored.inc(labels);
@@ -54,7 +62,13 @@ export function createWorkerMetrics() {
       auditFindings.inc(labels);
     },
   };
-  return { registry, delivery };
+  const retention: RetentionMetrics = {
+    removed({ read, unread }) {
+      if (read > 0) removed.inc({ state: 'read' }, read);
+      if (unread > 0) removed.inc({ state: 'unread' }, unread);
+    },
+  };
+  return { registry, delivery, retention };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

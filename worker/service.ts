@@ -59,6 +59,7 @@ export async function runWorkerService(
         temporal: { client, taskQueue: config.temporal.taskQueue },
         config,
         metrics: metrics.delivery,
+        retentionMetrics: metrics.retention,
       },
       tuning: config.worker.tuning,
     });

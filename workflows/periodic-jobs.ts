@@ -1,5 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { PeriodicJobActivities, ReminderAuditActivities } from '../activities/index.js';
+import type {
+  PeriodicJobActivities,
+  ReminderAuditActivities,
+  RetentionActivities,
+} from '../activities/index.js';
 import type { DailyReportRule } from '../domain/daily-report.js';
 import { periodicJobRetry } from './activity-retry.js';
 
@@ -58,4 +62,25 @@ export async function reminderAuditWorkflow(): Promise<{ missing: number; restor
     [{ at: new Date().toISOString() }],
   );
   return { missing, restored };
+}
+
+const { removeOldNotifications } = proxyActivities<RetentionActivities>({
+  // A run stops removing 10 minutes after its instant (retries included), after its batch.
+  startToCloseTimeout: '15 minutes',
+  // Heartbeats after each batch (milliseconds); a retry resumes after the last batch done.
+  heartbeatTimeout: '1 minute',
+  retry: periodicJobRetry,
+});
+
+/**
+ * Run daily by the retention schedule: the notifications older than NOTIFICATION_RETENTION are
+ * removed in batches, except the reminders and alerts of dossiers still open
+ * (docs/operations.md, "Retention").
+ */
+export async function notificationRetentionWorkflow(): Promise<{ removed: number; complete: boolean }> {
+  const { removed, complete } = await removeOldNotifications.executeWithOptions(
+    { summary: 'remove the notifications older than the retention, in batches' },
+    [{ at: new Date().toISOString() }],
+  );
+  return { removed, complete };
 }

@@ -107,6 +107,43 @@ describe('configuration', () => {
     assert.equal(loadConfig({ REMINDER_AUDIT_LOOKBACK: 'PT1H15M' }).reminderAudit.lookback, 'PT1H15M');
   });
 
+  it('notification retention: a year by default, off, at least a week, never within the audit lookback', () => {
+    assert.equal(loadConfig({}).notificationRetention, 'P1Y');
+    assert.equal(loadConfig({ NOTIFICATION_RETENTION: '' }).notificationRetention, 'P1Y');
+    assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'off' }).notificationRetention, undefined);
+    assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'P7D' }).notificationRetention, 'P7D');
+    assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'P2Y6M' }).notificationRetention, 'P2Y6M');
+    for (const value of ['P6D', 'PT1H', 'P6DT23H59M', 'P-1Y', 'one year', '365', 'OFF', 'none']) {
+      assert.throws(
+        () => loadConfig({ NOTIFICATION_RETENTION: value }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.problems.length, 1);
+          assert.match(
+            error.problems[0]!,
+            /^NOTIFICATION_RETENTION: must be an ISO 8601 duration of at least P7D, such as P1Y or P90D, or off \(got "/,
+          );
+          return true;
+        },
+        `NOTIFICATION_RETENTION=${value} is refused`,
+      );
+    }
+    // The audit sends again a reminder whose row is gone within its lookback: the retention must
+    // keep a day more than that (domain/retention.ts, RETENTION_MARGIN_OVER_AUDIT).
+    for (const value of ['P10D', 'P10DT23H']) {
+      assert.throws(
+        () => loadConfig({ REMINDER_AUDIT_LOOKBACK: 'P10D', NOTIFICATION_RETENTION: value }),
+        /NOTIFICATION_RETENTION: must be at least REMINDER_AUDIT_LOOKBACK plus P1D, or the audit would send again reminders it removed \(got P10D/,
+      );
+    }
+    const accepted = loadConfig({ REMINDER_AUDIT_LOOKBACK: 'P10D', NOTIFICATION_RETENTION: 'P11D' });
+    assert.equal(accepted.notificationRetention, 'P11D');
+    assert.equal(
+      loadConfig({ REMINDER_AUDIT_LOOKBACK: 'P31D', NOTIFICATION_RETENTION: 'off' }).notificationRetention,
+      undefined,
+    );
+  });
+
   it('never shows a refused secret: the HS256 secret by its length, a URL with its password masked', () => {
     const secret = 'short-but-still-a-secret';
     assert.throws(

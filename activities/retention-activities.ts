@@ -1,0 +1,212 @@
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { UNREAD_CHANNEL } from '../db/orm.js';
+import type { ReminderType } from '../domain/notification-types.js';
+import {
+  resumeRetention,
+  retentionCutoff,
+  type RetentionPosition,
+  type RetentionProgress,
+} from '../domain/retention.js';
+import type { ActivityDependencies } from './dependencies.js';
+
+/** Rows looked at per batch: one short transaction each, a few milliseconds of locks. */
+const BATCH_SIZE = 1000;
+/**
+ * How long a run removes, from its instant: a backlog (the first run on a table years old) is
+ * removed over several nights instead of one long run; retries count in it.
+ */
+const RUN_BUDGET_MS = 10 * 60_000;
+
+export interface RetentionOptions {
+  /** Rows per batch: 1,000 unless a test wants several batches of a few rows. */
+  batchSize?: number;
+  /** How long after its instant a run stops (after the batch in progress). */
+  runBudgetMs?: number;
+}
+
+export interface RetentionResult extends Omit<RetentionProgress, 'after'> {
+  /** False when the run stopped at its time budget with rows left: the next run goes on. */
+  complete: boolean;
+}
+
+/**
+ * What the retention keeps whatever its age: the reminders and alerts of a dossier still open.
+ * Their idempotency keys are what stops a new plan of the dossier from sending them again: a
+ * workflow started afresh for it (the hourly reconciliation after its run was lost) plans the
+ * overdue alerts of a past deadline "now", the hourly urgent check alerts an urgent dossier whose
+ * owner has no `urgent` alert since `urgent_since`, and the audit restores a reminder whose row
+ * is gone. A dossier's reminders are a handful per deadline; they go once it is closed. Updates
+ * (one per caller event) and daily reports (one per user and local date) are not asked for again.
+ */
+const KEPT_TYPES = ['deadline_reminder', 'new_alert'] as const satisfies readonly ReminderType[];
+const KEPT = `(n.type in (${KEPT_TYPES.map((type) => `'${type}'`).join(', ')})
+  and exists (select 1 from dossiers d where d.id = n.dossier_id and d.status = 'open'))`;
+
+interface Scanned {
+  id: string;
+  userId: string;
+  unread: boolean;
+  createdAt: string;
+  kept: boolean;
+}
+
+interface BatchOutcome {
+  /** Rows looked at: fewer than the batch size means the end. */
+  scanned: number;
+  last: RetentionPosition | undefined;
+  removed: number;
+  unread: number;
+  kept: number;
+  /** Locked by a write at that moment (a mark read): left for the next run. */
+  skipped: number;
+}
+
+/**
+ * One batch, one transaction: the next rows created before the cutoff, in `(created_at, id)`
+ * order after `after` (the index `notifications_created_at_id_index`), are removed unless kept.
+ * - No long lock: a row being written (a mark read) is skipped (`skip locked`), never waited for;
+ *   the table is never locked, only the batch's rows, for the transaction's milliseconds.
+ * - Unread rows go too, by age like the others (docs/operations.md, "Retention"). Their users'
+ *   tabs get their new unread count, as a mark read announces it (server/notifications/
+ *   notification-queries.ts, markAndAnnounce): under each user's lock, taken before any row is
+ *   touched and in user order, so the count is ordered with the user's notifications and no
+ *   insert or mark waits on this batch while it waits on them. `latestId` dates the count: the
+ *   user's newest id, or the newest removed if no newer is left.
+ */
+async function removeBatch(
+  em: EntityManager,
+  { cutoff, after, batchSize }: { cutoff: string; after: RetentionPosition | null; batchSize: number },
+): Promise<BatchOutcome> {
+  return em.transactional(async (tx) => {
+    // The batch first, then what it keeps, row by row (a lateral subquery the planner may not
+    // flatten): one index probe of an open dossier per reminder, not a hash of every open dossier.
+    const scanned = await tx.execute<Scanned[]>(
+      `select n.id::text as id, n.user_id as "userId", n.read_at is null as unread,
+              to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
+              k.kept
+         from (select id, user_id, read_at, created_at, type, dossier_id from notifications
+                where created_at < ?::timestamptz and (created_at, id) > (?::timestamptz, ?::bigint)
+                order by created_at, id
+                limit ?) n
+        cross join lateral (select ${KEPT} as kept offset 0) k
+        order by n.created_at, n.id`,
+      [cutoff, after?.createdAt ?? '-infinity', after?.id ?? '0', batchSize],
+    );
+    const lastRow = scanned[scanned.length - 1];
+    const last = lastRow && { createdAt: lastRow.createdAt, id: lastRow.id };
+    const doomed = scanned.filter((row) => !row.kept);
+    const kept = scanned.length - doomed.length;
+    if (doomed.length === 0)
+      return { scanned: scanned.length, last, removed: 0, unread: 0, kept, skipped: 0 };
+    // Rows never go from read to unread: the users of the unread ones now are all that can lose one.
+    const unreadUsers = [...new Set(doomed.filter((row) => row.unread).map((row) => row.userId))];
+    if (unreadUsers.length > 0) {
+      await tx.execute(
+        `select count(lock_user_notifications(u.user_id))
+           from (select distinct jsonb_array_elements_text(?::jsonb) as user_id order by 1) u`,
+        [JSON.stringify(unreadUsers)],
+      );
+    }
+    const removed = await tx.execute<Array<{ id: string; userId: string; unread: boolean }>>(
+      `with doomed as (
+         select n.id from notifications n
+          where n.id in (select jsonb_array_elements_text(?::jsonb)::bigint)
+            and n.created_at < ?::timestamptz and not ${KEPT}
+          for update of n skip locked
+       )
+       delete from notifications n using doomed where n.id = doomed.id
+       returning n.id::text as id, n.user_id as "userId", n.read_at is null as unread`,
+      // One JSON parameter: the query builder would expand an array into a list.
+      [JSON.stringify(doomed.map((row) => row.id)), cutoff],
+    );
+    const newestRemoved = new Map<string, bigint>();
+    for (const row of removed) {
+      if (!row.unread) continue;
+      const id = BigInt(row.id);
+      if (id > (newestRemoved.get(row.userId) ?? 0n)) newestRemoved.set(row.userId, id);
+    }
+    if (newestRemoved.size > 0) {
+      await tx.execute(
+        `select pg_notify(?, json_build_object(
+                  'userId', a.user_id,
+                  'unread', (select count(*) from notifications where user_id = a.user_id and read_at is null),
+                  'latestId', greatest((select max(id) from notifications where user_id = a.user_id),
+                                       a.last_removed::bigint)::text)::text)
+           from jsonb_to_recordset(?::jsonb) as a (user_id text, last_removed text)`,
+        [
+          UNREAD_CHANNEL,
+          JSON.stringify(
+            [...newestRemoved].map(([userId, id]) => ({ user_id: userId, last_removed: id.toString() })),
+          ),
+        ],
+      );
+    }
+    const unread = removed.filter((row) => row.unread).length;
+    return {
+      scanned: scanned.length,
+      last,
+      removed: removed.length,
+      unread,
+      kept,
+      skipped: doomed.length - removed.length,
+    };
+  });
+}
+
+/**
+ * The notification retention, run daily by its schedule: the notifications older than
+ * NOTIFICATION_RETENTION are removed in batches (see `removeBatch`), except those still needed
+ * (`KEPT`). Each batch heartbeats the run's progress, so a retry goes on after the last batch;
+ * the run stops at its time budget and the next one goes on.
+ */
+export function createRetentionActivities(
+  deps: ActivityDependencies,
+  { batchSize = BATCH_SIZE, runBudgetMs = RUN_BUDGET_MS }: RetentionOptions = {},
+) {
+  const { orm, config, retentionMetrics } = deps;
+
+  return {
+    async removeOldNotifications({ at }: { at: string }): Promise<RetentionResult> {
+      const retention = config.notificationRetention;
+      if (retention === undefined) {
+        log.info('Notification retention off (NOTIFICATION_RETENTION=off): nothing removed');
+        return { removed: 0, unread: 0, kept: 0, skipped: 0, batches: 0, complete: true };
+      }
+      // From the run's instant, not the attempt's: every attempt removes up to the same cutoff.
+      const cutoff = retentionCutoff(at, retention);
+      const stopAt = Date.parse(at) + runBudgetMs;
+      const progress: RetentionProgress = { ...resumeRetention(activityInfo().heartbeatDetails) };
+      if (progress.after !== null) log.info('Notification retention resumed', { ...progress, cutoff });
+      const em = orm.em.fork();
+      let complete = false;
+      for (;;) {
+        const batch = await removeBatch(em, { cutoff, after: progress.after, batchSize });
+        progress.after = batch.last ?? progress.after;
+        progress.removed += batch.removed;
+        progress.unread += batch.unread;
+        progress.kept += batch.kept;
+        progress.skipped += batch.skipped;
+        progress.batches += 1;
+        retentionMetrics?.removed({ read: batch.removed - batch.unread, unread: batch.unread });
+        heartbeat(progress);
+        if (batch.scanned < batchSize) {
+          complete = true;
+          break;
+        }
+        if (Date.now() >= stopAt) break;
+      }
+      const { after: _after, ...counts } = progress;
+      if (complete) log.info('Notification retention done', { ...counts, cutoff, retention });
+      else {
+        log.warn('Notification retention stopped at its time budget: the next run goes on', {
+          ...counts,
+          cutoff,
+          retention,
+          after: progress.after,
+        });
+      }
+      return { ...counts, complete };
+    },
+  };
+}
