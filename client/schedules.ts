@@ -9,10 +9,11 @@ import { reportRunMinutes, REPORT_RUN_EVERY_MINUTES, type DailyReportRule } from
 export const HOURLY_URGENT_CHECK_SCHEDULE_ID = 'normx-notify-hourly-urgent-check';
 export const DAILY_REPORT_SCHEDULE_ID = 'normx-notify-daily-report';
 export const REMINDER_AUDIT_SCHEDULE_ID = 'normx-notify-reminder-audit';
+export const NOTIFICATION_RETENTION_SCHEDULE_ID = 'normx-notify-notification-retention';
 
 export interface ScheduleSettings {
   taskQueue: string;
-  /** Zone of the hourly schedule. */
+  /** Zone of the hourly schedules and of the nightly retention. */
   timeZone: string;
   /** Local time of the daily report, in each user's own zone. */
   dailyReport: { hour: number; minute: number };
@@ -51,6 +52,20 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
         type: 'startWorkflow',
         workflowType: 'reminderAuditWorkflow',
         workflowId: 'reminder-audit',
+        taskQueue: settings.taskQueue,
+      },
+      ...common,
+    },
+    {
+      // Daily at 03:15: at night, between the hourly check (on the hour) and the audit (at half
+      // past), and after the hour a European DST day skips or repeats (02:00-03:00), so exactly
+      // once a day. What it removes is the worker's NOTIFICATION_RETENTION (`off`: nothing).
+      scheduleId: NOTIFICATION_RETENTION_SCHEDULE_ID,
+      spec: { calendars: [{ hour: 3, minute: 15 }], timezone: settings.timeZone },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'notificationRetentionWorkflow',
+        workflowId: 'notification-retention',
         taskQueue: settings.taskQueue,
       },
       ...common,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client, type ScheduleHandle } from '@temporalio/client';
+import { Client, ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
@@ -10,6 +10,7 @@ import {
   DAILY_REPORT_SCHEDULE_ID,
   ensureSchedules,
   HOURLY_URGENT_CHECK_SCHEDULE_ID,
+  NOTIFICATION_RETENTION_SCHEDULE_ID,
   REMINDER_AUDIT_SCHEDULE_ID,
 } from '../../client/schedules.js';
 import { loadConfig } from '../../config/config.js';
@@ -21,8 +22,8 @@ import { waitFor } from '../support/wait.js';
 
 /**
  * The Temporal Schedules against the real dev server, with a real worker and PostgreSQL:
- * created idempotently with the right spec and zone, and triggering them alerts and reports
- * once; a second trigger adds nothing.
+ * created idempotently with the right spec and zone, and triggering them alerts, reports and
+ * removes old notifications once; a second trigger adds (or removes) nothing.
  */
 
 let env: TestWorkflowEnvironment;
@@ -108,6 +109,19 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
     );
     assert.equal(hourly.action.type === 'startWorkflow' && hourly.action.taskQueue, taskQueue);
 
+    // The retention: daily at 03:15 in the service's zone, runs never overlapping.
+    const retention = await client.schedule.getHandle(NOTIFICATION_RETENTION_SCHEDULE_ID).describe();
+    assert.equal(retention.spec.timezone, 'Europe/Paris');
+    assert.deepEqual(retention.spec.calendars?.[0]?.hour, [{ start: 3, end: 3, step: 1 }]);
+    assert.deepEqual(retention.spec.calendars?.[0]?.minute, [{ start: 15, end: 15, step: 1 }]);
+    assert.equal(retention.policies.overlap, ScheduleOverlapPolicy.SKIP);
+    assert.equal(
+      retention.action.type === 'startWorkflow' && retention.action.workflowType,
+      'notificationRetentionWorkflow',
+    );
+    const nextRetention = DateTime.fromJSDate(retention.info.nextActionTimes[0]!).setZone('Europe/Paris');
+    assert.deepEqual([nextRetention.hour, nextRetention.minute], [3, 15]);
+
     // The daily report schedule, moved to a run every 15 minutes (UTC) carrying the rule: each
     // run reports to the users whose local 18:00 has come.
     const daily = await client.schedule.getHandle(DAILY_REPORT_SCHEDULE_ID).describe();
@@ -136,6 +150,8 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
     });
     const movedHourly = await client.schedule.getHandle(HOURLY_URGENT_CHECK_SCHEDULE_ID).describe();
     assert.equal(movedHourly.spec.timezone, 'America/New_York');
+    const movedRetention = await client.schedule.getHandle(NOTIFICATION_RETENTION_SCHEDULE_ID).describe();
+    assert.equal(movedRetention.spec.timezone, 'America/New_York');
     const moved = await client.schedule.getHandle(DAILY_REPORT_SCHEDULE_ID).describe();
     // 17:40 local is at 10, 25, 40 or 55 past the UTC hour in every zone.
     assert.deepEqual(moved.spec.calendars?.[0]?.minute, [{ start: 10, end: 59, step: 15 }]);
@@ -146,7 +162,12 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
     for await (const schedule of client.schedule.list()) schedules.push(schedule.scheduleId);
     assert.deepEqual(
       schedules.sort(),
-      [DAILY_REPORT_SCHEDULE_ID, HOURLY_URGENT_CHECK_SCHEDULE_ID, REMINDER_AUDIT_SCHEDULE_ID].sort(),
+      [
+        DAILY_REPORT_SCHEDULE_ID,
+        HOURLY_URGENT_CHECK_SCHEDULE_ID,
+        NOTIFICATION_RETENTION_SCHEDULE_ID,
+        REMINDER_AUDIT_SCHEDULE_ID,
+      ].sort(),
     );
     await ensureSchedules(client, settings);
   });
@@ -231,5 +252,25 @@ describe('Temporal Schedules (dev server, real worker and PostgreSQL)', () => {
 
     assert.deepEqual(await triggerAndWait(daily), { sent: 0 });
     assert.equal(await countOf('daily_report', 'report'), 1);
+  });
+
+  it('retention: a run removes the notifications older than a year, then nothing', async () => {
+    await db.query(`insert into users (id, name) values ('ret', 'Retenu')`);
+    await db.query(
+      `insert into notifications (idempotency_key, user_id, type, kind, title, body, created_at) values
+         ('ret-old', 'ret', 'dossier_update', 'updated', 't', 'b', now() - interval '400 days'),
+         ('ret-recent', 'ret', 'dossier_update', 'updated', 't', 'b', now() - interval '300 days')`,
+    );
+    const retention = client.schedule.getHandle(NOTIFICATION_RETENTION_SCHEDULE_ID);
+    assert.deepEqual(await triggerAndWait(retention), { removed: 1, complete: true });
+    assert.deepEqual(
+      (
+        await db.query<{ key: string }>(
+          `select idempotency_key as key from notifications where user_id = 'ret'`,
+        )
+      ).map((row) => row.key),
+      ['ret-recent'],
+    );
+    assert.deepEqual(await triggerAndWait(retention), { removed: 0, complete: true });
   });
 });
