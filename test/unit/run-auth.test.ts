@@ -18,7 +18,7 @@ describe('npm start: key source and demo token', () => {
   });
 
   it("never prints a token signed with the operator's own secret (it would be valid in production)", () => {
-    const secret = 'operator-secret-of-at-least-32-characters';
+    const secret = 'operator-secret-of-at-least-32-bytes-long';
     const run = authForRun(authOf({ JWT_HS256_SECRET: secret }));
     assert.equal(run.auth.hs256Secret, secret);
     assert.equal(run.demoSecret, undefined);
