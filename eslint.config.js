@@ -1,5 +1,69 @@
+import { readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+// Import boundaries. No import plugin is installed, so the rules below match the import's text,
+// written so that no spelling of a path dodges them: a folder is matched as a segment anywhere in
+// a relative path ('../server/x.js', './../server/x.js', '../domain/../server/x.js' alike), absolute
+// paths are refused, Node's builtins are refused by every name (bare 'crypto' as well as
+// 'node:crypto'), and the layers that must not load code at run time refuse import() itself.
+
+/** The repository's top-level folders: the layers these boundaries speak of. */
+const layers = readdirSync(dirname(fileURLToPath(import.meta.url)), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== '.git')
+  .map((entry) => entry.name);
+const allLayersBut = (...kept) => layers.filter((layer) => !kept.includes(layer));
+const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A pattern for the relative imports that pass through one of `folders`, however spelled. */
+const into = (folders, message, more = {}) => ({
+  regex: `^\\.\\.?(?:/.*)?/(?:${folders.map(escapeRegex).join('|')})(?:/|$)`,
+  message,
+  ...more,
+});
+/** Absolute paths would skip the relative patterns. */
+const noAbsolute = {
+  regex: '^(?:/|file:)',
+  message: 'Import our code by a relative path (the boundaries check those).',
+};
+/** Every Node builtin, bare ('crypto', 'fs/promises') and prefixed ('node:crypto'). */
+const nodeBuiltins = (message) => ({
+  paths: builtinModules.map((name) => ({ name, message })),
+  pattern: { group: ['node:*'], message },
+});
+
+const boundary = (files, { paths = [], patterns, syntax }) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', { paths, patterns: [noAbsolute, ...patterns] }],
+    ...(syntax ? { 'no-restricted-syntax': ['error', ...syntax] } : {}),
+  },
+});
+
+/** For the layers that must not load code at run time or reach around the import rules. */
+const staticImportsOnly = (layer) => [
+  { selector: 'ImportExpression', message: `${layer} does not load code at run time: import it statically.` },
+  {
+    selector: 'TSImportType',
+    message: `${layer}: name types with \`import type\`, which the import boundaries check.`,
+  },
+  {
+    selector: 'CallExpression[callee.name="require"]',
+    message: `${layer}: use import, which the boundaries check.`,
+  },
+];
+
+const workflowBuiltins = nodeBuiltins('Workflows must stay deterministic.');
+const domainBuiltins = nodeBuiltins('domain/ holds pure rules: no I/O, no framework.');
+const domainFramework = {
+  group: ['pg', '@mikro-orm/*', '@temporalio/*', 'uWebSockets.js', 'rxjs'],
+  message: 'domain/ holds pure rules: no I/O, no framework.',
+};
+const webServer =
+  'web/ runs in the browser: it does not import the server side (types from server/ only in web/client/protocol-check.ts).';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'web/dist/'] },
@@ -16,93 +80,80 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  {
-    // Workflow code is replayed: it must not reach the host's clock, zone, network or disk.
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['node:*', 'fs', 'net', 'http', 'https', 'os', 'crypto', 'child_process'],
-              message: 'Workflows must stay deterministic.',
-            },
-            {
-              group: ['@mikro-orm/*', 'pg', 'uWebSockets.js', '@temporalio/client', '@temporalio/worker'],
-              message: 'Workflows reach the outside only through activities.',
-            },
-            {
-              // Activities are called through proxyActivities, by their type only.
-              group: ['**/activities/*'],
-              allowTypeImports: true,
-              message: 'Workflows call activities through proxyActivities: import their types only.',
-            },
-            {
-              group: ['**/server/*', '**/worker/*', '**/db/*', '**/client/*', '**/config/*', '**/ops/*'],
-              message: 'The data flows one way: workflows do not reach back to the processes around them.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The pure core: rules only, no I/O, no framework, imported by everything and importing nothing of ours.
-    files: ['domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                'node:*',
-                'fs',
-                'net',
-                'http',
-                'https',
-                'os',
-                'child_process',
-                'pg',
-                '@mikro-orm/*',
-                '@temporalio/*',
-                'uWebSockets.js',
-                'rxjs',
-              ],
-              message: 'domain/ holds pure rules: no I/O, no framework.',
-            },
-            {
-              group: ['../*', '!../domain/*'],
-              message: 'domain/ imports only domain/: everything else depends on it, never the other way.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Configuration is read first, by every process: it depends on the rules only.
-    files: ['config/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/activities/*',
-                '**/server/*',
-                '**/worker/*',
-                '**/workflows/*',
-                '**/client/*',
-                '**/db/*',
-              ],
-              message: 'config/ depends on domain/ only.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // Workflow code is replayed: it must not reach the host's clock, zone, network or disk.
+  boundary(['workflows/**/*.ts'], {
+    paths: workflowBuiltins.paths,
+    patterns: [
+      workflowBuiltins.pattern,
+      {
+        group: ['@mikro-orm/*', 'pg', 'uWebSockets.js', '@temporalio/client', '@temporalio/worker'],
+        message: 'Workflows reach the outside only through activities.',
+      },
+      // Activities are called through proxyActivities, by their type only.
+      into(['activities'], 'Workflows call activities through proxyActivities: import their types only.', {
+        allowTypeImports: true,
+      }),
+      into(
+        allLayersBut('workflows', 'domain', 'activities'),
+        'The data flows one way: workflows import domain/ (and activity types) only.',
+      ),
+    ],
+    syntax: staticImportsOnly('workflows/'),
+  }),
+  // The pure core: rules only, no I/O, no framework, imported by everything and importing nothing of ours.
+  boundary(['domain/**/*.ts'], {
+    paths: domainBuiltins.paths,
+    patterns: [
+      domainBuiltins.pattern,
+      domainFramework,
+      {
+        // domain/ is flat: './x.js' or '../domain/x.js', with no '..' after that, and nothing else.
+        regex: '^(?!(?:\\.|\\.\\./domain)(?:/(?!\\.\\.?(?:/|$))[^/]+)+$)(?:[./]|file:)',
+        message: 'domain/ imports only domain/: everything else depends on it, never the other way.',
+      },
+    ],
+    syntax: staticImportsOnly('domain/'),
+  }),
+  // Configuration is read first, by every process: it depends on the rules only.
+  boundary(['config/**/*.ts'], {
+    patterns: [into(allLayersBut('config', 'domain'), 'config/ depends on domain/ only.')],
+    syntax: staticImportsOnly('config/'),
+  }),
+  // The browser client: its wire types are checked against the server's by one file, types only.
+  boundary(['web/**/*.ts'], {
+    patterns: [into(['server', 'activities', 'worker', 'workflows', 'db', 'config'], webServer)],
+  }),
+  boundary(['web/client/protocol-check.ts'], {
+    patterns: [
+      into(['server'], webServer, { allowTypeImports: true }),
+      into(['activities', 'worker', 'workflows', 'db', 'config'], webServer),
+    ],
+  }),
+  // The database layer sits under the activities and the servers that use it.
+  boundary(['db/**/*.ts'], {
+    patterns: [
+      into(
+        ['activities', 'server', 'workflows', 'worker', 'client'],
+        'db/ is used by activities/ and server/, never the other way.',
+      ),
+    ],
+  }),
+  // The Temporal client library integrators call: it speaks to workflows, never to the processes.
+  boundary(['client/**/*.ts'], {
+    patterns: [
+      into(
+        ['server', 'activities', 'worker', 'db'],
+        'client/ talks to Temporal only: it does not import the server, worker, activities or database.',
+      ),
+    ],
+  }),
+  // The benchmarks share development helpers with the tests through support/, not test/.
+  boundary(['bench/**/*.ts'], {
+    patterns: [into(['test'], 'bench/ does not import test/: shared helpers live in support/.')],
+  }),
+  boundary(['support/**/*.ts'], {
+    patterns: [
+      into(allLayersBut('support'), 'support/ is shared by test/ and bench/: it imports none of ours.'),
+    ],
+  }),
 );
