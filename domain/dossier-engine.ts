@@ -11,10 +11,21 @@ import type {
   SentReminder,
   UpsertDossierEvent,
 } from './dossier.js';
-import { dossierUpdateKey, reminderKey, urgentAlertKey } from './idempotency-keys.js';
-import { deadlineOf, withDeadline, type Deadline } from './deadline.js';
-import type { DossierNotificationType } from './notification-types.js';
-import { deadlineKey, planReminders, remindersOf } from './reminder-plan.js';
+import { dossierUpdateKey, urgentAlertKey } from './idempotency-keys.js';
+import { deadlineOf, withDeadline } from './deadline.js';
+import { deadlineKey } from './reminder-plan.js';
+import {
+  EVERY_FIELD,
+  RejectedInput,
+  type DeliveryRequest,
+  type DossierEffects,
+  type DossierField,
+} from './dossier-effects.js';
+import { armForDeadline, rearmKeeping } from './armed-reminders.js';
+import { plansFromScratch } from './replan-rules.js';
+
+export * from './dossier-effects.js';
+export { mayReplan, plansFromScratch } from './replan-rules.js';
 
 /**
  * A dossier's rules, apart from Temporal: what each event does, what is armed, what is sent and
@@ -35,77 +46,6 @@ import { deadlineKey, planReminders, remindersOf } from './reminder-plan.js';
  * - A notice is sent only when something the owner sees changed.
  * - What the database refuses (RejectedInput) is recorded and skipped, never retried for ever.
  */
-
-/** Columns a save may write; the others keep the database's value. */
-export type DossierField = 'title' | 'ownerId' | 'deadline' | 'status' | 'urgent';
-const EVERY_FIELD: DossierField[] = ['title', 'ownerId', 'deadline', 'status', 'urgent'];
-
-export interface SaveRequest {
-  /** The dossier as the event leaves it (written whole when the row does not exist yet). */
-  dossier: DossierSnapshot;
-  /** The columns this event changed. `urgent` keeps the stored `urgentSince` of a dossier already urgent. */
-  fields: DossierField[];
-  /** A profile sent with the call, for the owner the dossier ends up with. */
-  owner?: OwnerProfile;
-  /** The call's event id: a retried save still reports the profile change it committed. */
-  eventId?: string;
-}
-
-export interface SaveResult {
-  /** The row as stored after the save. */
-  dossier: DossierSnapshot;
-  /** The owner's zone and the reminder policy. */
-  context: PlanningContext;
-  /** The profile changed the owner's stored zone or locale: their other dossiers must re-read it. */
-  ownerProfileChanged: boolean;
-}
-
-export interface DeliveryRequest {
-  idempotencyKey: string;
-  userId: string;
-  type: DossierNotificationType;
-  kind: string;
-  dossier: DossierSnapshot;
-  /** The instant a reminder was planned for. */
-  scheduledFor?: string;
-}
-
-/** The database refused the data (it cannot be stored): retrying cannot help. */
-export class RejectedInput extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'RejectedInput';
-  }
-}
-
-/** How the engine reaches the world. Each may throw RejectedInput. */
-export interface DossierEffects {
-  /** Epoch ms: the workflow clock. */
-  now(): number;
-  load(dossierId: string): Promise<{ dossier: DossierSnapshot; context: PlanningContext } | null>;
-  save(request: SaveRequest): Promise<SaveResult>;
-  /** Stores the notification once (by its key) and announces it. */
-  deliver(request: DeliveryRequest): Promise<void>;
-  /** The owner's current zone and the policy, from the database. */
-  ownerContext(ownerId: string): Promise<PlanningContext>;
-  /** Tells the owner's other open dossiers that the profile changed. */
-  announceOwnerProfile(ownerId: string, exceptDossierId: string): Promise<void>;
-  /**
-   * Resolves true as soon as `ready()` holds, or false at `wake.at` (epoch ms) if it comes first;
-   * without `wake`, waits for `ready()` only. `wake.next`: the reminder it wakes for, if any.
-   */
-  waitUntil(ready: () => boolean, wake?: { at: number; next?: PendingReminder }): Promise<boolean>;
-  /** Shows the dossier's state (search attributes, current details); `null`: not created. */
-  publish(view: ReminderPlanView | null, rejected: RejectedEvent[]): void;
-  continueAsNewSuggested(): boolean;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  /**
-   * Lets the events that arrived while a reminder was being sent reach the queue before the
-   * next due one is sent: deliveries run inside one workflow task, whose signals wait for the
-   * next task.
-   */
-  receiveArrivedEvents(): Promise<void>;
-}
 
 /** How long calls about an unknown dossier wait for its create before the run gives up. */
 export const CREATE_WAIT_MS = 60 * 60 * 1000;
@@ -445,41 +385,12 @@ export class DossierEngine {
 
   /** Plans from now; reminders already sent for this deadline are not armed again. */
   private armForDeadline(): void {
-    const state = this.loaded();
-    if (state.dossier.status !== 'open') {
-      state.pending = [];
-      return;
-    }
-    const sentKeys = new Set(state.sent.map((reminder) => reminder.idempotencyKey));
-    const { timeZone, policy } = state.context;
-    const planned = planReminders({
-      deadline: deadlineOf(state.dossier),
-      timeZone,
-      policy,
-      now: this.effects.now(),
-    })
-      .map((reminder) => this.keyed(reminder))
-      .filter((reminder) => !sentKeys.has(reminder.idempotencyKey));
-    state.pending = planned;
-    state.armed = planned.map((reminder) => reminder.kind);
+    Object.assign(this.loaded(), armForDeadline(this.loaded(), this.effects.now()));
   }
 
   /** The same reminders stay armed, at their instants under the current zone; passed ones fire now. */
   private rearmKeeping(): void {
-    const state = this.loaded();
-    const armed = new Set(state.armed ?? state.pending.map((reminder) => reminder.kind));
-    const { timeZone, policy } = state.context;
-    state.pending = remindersOf({ deadline: deadlineOf(state.dossier), timeZone, policy })
-      .filter((planned) => armed.has(planned.kind))
-      .map((planned) => this.keyed(planned));
-  }
-
-  private keyed(planned: Omit<PendingReminder, 'idempotencyKey'>): PendingReminder {
-    const { dossier } = this.loaded();
-    return {
-      ...planned,
-      idempotencyKey: reminderKey(dossier.id, deadlineKey(deadlineOf(dossier)), planned.kind),
-    };
+    this.loaded().pending = rearmKeeping(this.loaded());
   }
 
   private async announce(kind: string, eventId: string): Promise<void> {
@@ -513,34 +424,4 @@ export class DossierEngine {
   private nowIso(): string {
     return new Date(this.effects.now()).toISOString();
   }
-}
-
-/**
- * Whether a change plans the reminders from scratch (what has passed is skipped): the deadline
- * moved, or the dossier reopened. The save stamps the row when it does (the reminder audit reads it).
- */
-export function plansFromScratch(
-  before: Partial<Deadline> & { status: DossierSnapshot['status'] },
-  after: Partial<Deadline> & { status: DossierSnapshot['status'] },
-): boolean {
-  const moved = deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after));
-  return moved || (before.status !== 'open' && after.status === 'open');
-}
-
-/**
- * Whether a write moves the dossier's reminders: its deadline or its status, or a new owner in
- * another zone (the zone places them; an owner in the same zone keeps every instant). The audit
- * dates what is owed from the last such write (`replanned_at`); a title, an urgent flag or a new
- * owner in the same zone moves none.
- */
-export function mayReplan(
-  before: Partial<Deadline> & Pick<DossierSnapshot, 'status'>,
-  after: Partial<Deadline> & Pick<DossierSnapshot, 'status'>,
-  zones: { before: string; after: string },
-): boolean {
-  return (
-    before.status !== after.status ||
-    zones.before !== zones.after ||
-    deadlineKey(deadlineOf(before)) !== deadlineKey(deadlineOf(after))
-  );
 }
