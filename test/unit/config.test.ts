@@ -209,7 +209,7 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({}).server.connectionLimits, {
       maxSocketsPerUser: 20,
       upgradesPerAddress: { perSecond: 20, burst: 100 },
-      maxOpeningSockets: 100,
+      maxOpeningSockets: 1000,
     });
     assert.deepEqual(
       loadConfig({
