@@ -3,6 +3,7 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
 import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
+import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
 import { escapeKeyComponent } from '../domain/idempotency-keys.js';
 import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
 import type { NotificationType } from '../domain/notification-types.js';
@@ -15,7 +16,6 @@ import type {
 } from '../workflows/dossier-messages.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierRows, planStamp, toColumns, toSnapshot } from './dossier-rows.js';
-import { forEachPage } from './keyset-pages.js';
 import { renderNotification, type DailyReportContent } from './notification-texts.js';
 import {
   storeNotification,
@@ -41,8 +41,6 @@ export interface NotificationRequest {
    */
   whileDossierOpen?: boolean;
 }
-
-const PAGE_SIZE = 500;
 
 /** Logs a dossier id that cannot be signalled; returns false (to filter it out). */
 function skipped(dossierId: string): boolean {

@@ -12,13 +12,12 @@ import {
 } from '../domain/reconciliation.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
 import { dailyReportKey, urgentAlertKey } from '../domain/idempotency-keys.js';
+import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
 import { localDueDate, overdueInstant } from '../domain/reminder-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
-import { forEachPage } from './keyset-pages.js';
 import type { DailyReportContent } from './notification-texts.js';
 
-const PAGE_SIZE = 500;
 /**
  * Missing workflows started at once by reconciliation: enough to start thousands a minute after
  * an outage, few enough not to flood the frontend (each start is one signal-with-start).
@@ -197,45 +196,51 @@ export function createPeriodicJobActivities(deps: ActivityDependencies, options:
       let progress = resumeFrom(activityInfo().heartbeatDetails);
       if (progress.after !== '') log.info('Reconciliation resumed', { ...progress });
       const em = orm.em.fork();
-      for (;;) {
-        const page = (
-          await em.find(
+      await forEachPage(
+        async (after) => {
+          const rows = await em.find(
             DossierSchema,
-            { status: 'open', id: { $gt: progress.after } },
+            { status: 'open', id: { $gt: after } },
             { orderBy: { id: 'asc' }, limit: pageSize, fields: ['id'] },
-          )
-        ).map((row) => row.id);
-        em.clear();
-        if (page.length === 0) break;
-        const running = await runningAmong(page.filter(isReconcilableId));
-        await forEachInOrder(
-          page,
-          reconcileConcurrency,
-          async (id): Promise<'running' | 'started' | 'skipped'> => {
-            if (running.has(id)) return 'running';
-            if (!isReconcilableId(id)) {
-              log.error('Open dossier with an id the API refuses: its workflow cannot be started', {
-                dossierId: id,
-              });
-              return 'skipped';
-            }
-            // Signal-with-start: if it started meanwhile, this only signals a no-op.
-            await dossiers.sync(id);
-            log.warn('Dossier workflow was missing: started', { dossierId: id });
-            return 'started';
+          );
+          em.clear();
+          return rows;
+        },
+        {
+          pageSize,
+          from: progress.after,
+          onPage: async (rows) => {
+            const page = rows.map((row) => row.id);
+            const running = await runningAmong(page.filter(isReconcilableId));
+            await forEachInOrder(
+              page,
+              reconcileConcurrency,
+              async (id): Promise<'running' | 'started' | 'skipped'> => {
+                if (running.has(id)) return 'running';
+                if (!isReconcilableId(id)) {
+                  log.error('Open dossier with an id the API refuses: its workflow cannot be started', {
+                    dossierId: id,
+                  });
+                  return 'skipped';
+                }
+                // Signal-with-start: if it started meanwhile, this only signals a no-op.
+                await dossiers.sync(id);
+                log.warn('Dossier workflow was missing: started', { dossierId: id });
+                return 'started';
+              },
+              (count, outcomes) => {
+                progress = {
+                  after: page[count - 1]!,
+                  checked: progress.checked + outcomes.length,
+                  started: progress.started + outcomes.filter((outcome) => outcome === 'started').length,
+                  skipped: progress.skipped + outcomes.filter((outcome) => outcome === 'skipped').length,
+                };
+                heartbeat(progress);
+              },
+            );
           },
-          (count, outcomes) => {
-            progress = {
-              after: page[count - 1]!,
-              checked: progress.checked + outcomes.length,
-              started: progress.started + outcomes.filter((outcome) => outcome === 'started').length,
-              skipped: progress.skipped + outcomes.filter((outcome) => outcome === 'skipped').length,
-            };
-            heartbeat(progress);
-          },
-        );
-        if (page.length < pageSize) break;
-      }
+        },
+      );
       const { checked, started, skipped } = progress;
       log.info('Reconciliation done', { checked, started, skipped });
       return { checked, started, skipped };

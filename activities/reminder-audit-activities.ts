@@ -1,5 +1,6 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { Duration, IANAZone } from 'luxon';
+import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
 import { isReconcilableId } from '../domain/reconciliation.js';
 import {
   judgeMissing,
@@ -13,7 +14,6 @@ import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
 import type { Dossier } from '../db/entities.js';
 
-const PAGE_SIZE = 500;
 /**
  * The save stamps `planned_at` before the workflow's clock plans (the activity, then the next
  * workflow task): reminders due within this margin after the stamp may have been skipped.
@@ -205,63 +205,70 @@ export function createReminderAuditActivities(
         to: now - Duration.fromISO(config.reminderAudit.grace).toMillis(),
       };
       const em = orm.em.fork();
-      for (;;) {
-        const rows = await em.execute<Array<Record<string, unknown>>>(
-          `select d.*, u.timezone as owner_zone, coalesce(u.zone_changed_at, u.updated_at) as owner_zone_changed_at
-             from dossiers d join users u on u.id = d.owner_id
-            where d.status = 'open' and d.id > ? order by d.id limit ?`,
-          [progress.after, pageSize],
-        );
-        if (rows.length === 0) break;
-        const page: Array<{ row: AuditRow; owed: OwedReminder[] }> = [];
-        for (const raw of rows) {
-          try {
-            const row = Object.assign(em.map('Dossier', raw) as Dossier, {
-              ownerZone: raw.owner_zone as string,
-              ownerZoneChangedAt: new Date(raw.owner_zone_changed_at as string | Date),
-            }) as AuditRow;
-            page.push({ row, owed: owedOf(row) });
-          } catch (error) {
-            // One unreadable row (written outside the API) must not stop the audit of the others.
-            progress.unreadable += 1;
-            log.error('Dossier row the audit cannot read: skipped', {
-              dossierId: raw.id,
-              err: error,
-            });
-          }
-        }
-        const lastId = rows[rows.length - 1]!.id as string;
-        em.clear();
-        const keys = page.flatMap(({ owed }) => owed.map((reminder) => reminder.idempotencyKey));
-        const stored = new Set(
-          keys.length === 0
-            ? []
-            : (
-                await em.execute<Array<{ key: string }>>(
-                  `select idempotency_key as key from notifications
-                    where idempotency_key in (select jsonb_array_elements_text(?::jsonb))`,
-                  // One JSON parameter: the query builder would expand an array into a list.
-                  [JSON.stringify(keys)],
-                )
-              ).map((found) => found.key),
-        );
-        // In id order, the runs asked once per dossier, a heartbeat after each: a retry resumes
-        // after the last dossier done, and a slow Temporal is seen before the heartbeat timeout.
-        for (const { row, owed } of page) {
-          const missing = owed.filter((reminder) => !stored.has(reminder.idempotencyKey));
-          if (missing.length === 0) continue;
-          const runs = await evidenceFor(row.id);
-          for (const reminder of missing) {
-            progress.missing += 1;
-            await settle(row, reminder, { runs, progress, dueBy: window.to });
-          }
-          heartbeat({ ...progress, after: row.id });
-        }
-        progress.after = lastId;
-        progress.checked += rows.length;
-        heartbeat(progress);
-        if (rows.length < pageSize) break;
-      }
+      await forEachPage(
+        (after) =>
+          em.execute<Array<Record<string, unknown> & { id: string }>>(
+            `select d.*, u.timezone as owner_zone, coalesce(u.zone_changed_at, u.updated_at) as owner_zone_changed_at
+               from dossiers d join users u on u.id = d.owner_id
+              where d.status = 'open' and d.id > ? order by d.id limit ?`,
+            [after, pageSize],
+          ),
+        {
+          pageSize,
+          from: progress.after,
+          onPage: async (rows) => {
+            // An empty page (the end): nothing read, nothing to heartbeat.
+            if (rows.length === 0) return;
+            const page: Array<{ row: AuditRow; owed: OwedReminder[] }> = [];
+            for (const raw of rows) {
+              try {
+                const row = Object.assign(em.map('Dossier', raw) as Dossier, {
+                  ownerZone: raw.owner_zone as string,
+                  ownerZoneChangedAt: new Date(raw.owner_zone_changed_at as string | Date),
+                }) as AuditRow;
+                page.push({ row, owed: owedOf(row) });
+              } catch (error) {
+                // One unreadable row (written outside the API) must not stop the audit of the others.
+                progress.unreadable += 1;
+                log.error('Dossier row the audit cannot read: skipped', {
+                  dossierId: raw.id,
+                  err: error,
+                });
+              }
+            }
+            const lastId = rows[rows.length - 1]!.id;
+            em.clear();
+            const keys = page.flatMap(({ owed }) => owed.map((reminder) => reminder.idempotencyKey));
+            const stored = new Set(
+              keys.length === 0
+                ? []
+                : (
+                    await em.execute<Array<{ key: string }>>(
+                      `select idempotency_key as key from notifications
+                        where idempotency_key in (select jsonb_array_elements_text(?::jsonb))`,
+                      // One JSON parameter: the query builder would expand an array into a list.
+                      [JSON.stringify(keys)],
+                    )
+                  ).map((found) => found.key),
+            );
+            // In id order, the runs asked once per dossier, a heartbeat after each: a retry resumes
+            // after the last dossier done, and a slow Temporal is seen before the heartbeat timeout.
+            for (const { row, owed } of page) {
+              const missing = owed.filter((reminder) => !stored.has(reminder.idempotencyKey));
+              if (missing.length === 0) continue;
+              const runs = await evidenceFor(row.id);
+              for (const reminder of missing) {
+                progress.missing += 1;
+                await settle(row, reminder, { runs, progress, dueBy: window.to });
+              }
+              heartbeat({ ...progress, after: row.id });
+            }
+            progress.after = lastId;
+            progress.checked += rows.length;
+            heartbeat(progress);
+          },
+        },
+      );
       log.info('Reminder audit done', { ...progress, from: new Date(window.from).toISOString() });
       return progress;
 

@@ -1,6 +1,7 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UNREAD_CHANNEL } from '../db/orm.js';
+import { forEachKeysetPage } from '../domain/keyset-pages.js';
 import type { ReminderType } from '../domain/notification-types.js';
 import {
   resumeRetention,
@@ -179,23 +180,23 @@ export function createRetentionActivities(
       const progress: RetentionProgress = { ...resumeRetention(activityInfo().heartbeatDetails) };
       if (progress.after !== null) log.info('Notification retention resumed', { ...progress, cutoff });
       const em = orm.em.fork();
-      let complete = false;
-      for (;;) {
-        const batch = await removeBatch(em, { cutoff, after: progress.after, batchSize });
-        progress.after = batch.last ?? progress.after;
-        progress.removed += batch.removed;
-        progress.unread += batch.unread;
-        progress.kept += batch.kept;
-        progress.skipped += batch.skipped;
-        progress.batches += 1;
-        retentionMetrics?.removed({ read: batch.removed - batch.unread, unread: batch.unread });
-        heartbeat(progress);
-        if (batch.scanned < batchSize) {
-          complete = true;
-          break;
-        }
-        if (Date.now() >= stopAt) break;
-      }
+      const complete = await forEachKeysetPage((after) => removeBatch(em, { cutoff, after, batchSize }), {
+        pageSize: batchSize,
+        from: progress.after,
+        sizeOf: (batch) => batch.scanned,
+        lastOf: (batch) => batch.last!,
+        onPage: async (batch) => {
+          progress.after = batch.last ?? progress.after;
+          progress.removed += batch.removed;
+          progress.unread += batch.unread;
+          progress.kept += batch.kept;
+          progress.skipped += batch.skipped;
+          progress.batches += 1;
+          retentionMetrics?.removed({ read: batch.removed - batch.unread, unread: batch.unread });
+          heartbeat(progress);
+        },
+        readOn: () => Date.now() < stopAt,
+      });
       const { after: _after, ...counts } = progress;
       if (complete) log.info('Notification retention done', { ...counts, cutoff, retention });
       else {

@@ -1,3 +1,4 @@
+import { forEachPage } from '../../domain/keyset-pages.js';
 import type { SerializedNotification } from './notification-queries.js';
 
 /**
@@ -7,19 +8,23 @@ import type { SerializedNotification } from './notification-queries.js';
 export const CATCH_UP_PAGE = 500;
 
 /**
- * A user's notifications after `from`, in id order, a page at a time: `readPage(after, limit)`
- * reads one, `onPage` handles it and answers whether to read on; reading goes on after the page's
- * last id until a short page or a `false`. Per user, ids follow commit order: reading to the end leaves no gap.
+ * A user's notifications after `from`, in id order, a page at a time (domain/keyset-pages.ts):
+ * `readPage(after, limit)` reads one, `onPage` handles it and answers whether to read on; reading
+ * goes on after the page's last id until a short page or a `false`. Per user, ids follow commit
+ * order: reading to the end leaves no gap.
  */
 export async function catchUpPages(
   readPage: (after: string, limit: number) => Promise<SerializedNotification[]>,
   from: string,
   onPage: (page: SerializedNotification[]) => Promise<boolean> | boolean,
 ): Promise<void> {
-  for (let after = from; ;) {
-    const page = await readPage(after, CATCH_UP_PAGE);
-    const more = await onPage(page);
-    if (page.length < CATCH_UP_PAGE || !more) return;
-    after = page[page.length - 1]!.id;
-  }
+  let more = true;
+  await forEachPage((after) => readPage(after, CATCH_UP_PAGE), {
+    pageSize: CATCH_UP_PAGE,
+    from,
+    onPage: async (page) => {
+      more = await onPage(page);
+    },
+    readOn: () => more,
+  });
 }
