@@ -16,6 +16,7 @@ import {
   TIME_ZONE_MAX_LENGTH,
   TITLE_MAX_LENGTH,
 } from '../domain/limits.js';
+import { issuesOf, type FieldIssue } from './input-issues.js';
 
 /**
  * Input schemas of the dossier API, shared by the typed client and the REST layer: one source
@@ -120,9 +121,9 @@ export type DossierInput = z.input<typeof dossierInput>;
 export type DeadlineInput = z.input<typeof deadline>;
 export type OwnerProfileInput = z.input<typeof ownerProfile>;
 
-/** A rejected input: `issues` name each bad field. */
+/** A rejected input: `issues` name each bad field (client/input-issues.ts). */
 export class ValidationError extends Error {
-  constructor(readonly issues: Array<{ field: string; message: string }>) {
+  constructor(readonly issues: FieldIssue[]) {
     super(`Invalid input: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}`);
     this.name = 'ValidationError';
   }
@@ -131,15 +132,5 @@ export class ValidationError extends Error {
 export function parse<S extends z.ZodType>(schema: S, value: unknown, field = ''): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.flatMap((issue) => {
-      const at = [field, ...issue.path.map(String)];
-      // An unknown field is named itself, not its parent.
-      const names = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...at, key]) : [at];
-      return names.map((path) => ({
-        field: path.filter(Boolean).join('.') || '(input)',
-        message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
-      }));
-    }),
-  );
+  throw new ValidationError(issuesOf(result.error, { at: field }));
 }

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { issuesOf, type FieldIssue, type IssueNaming } from '../client/input-issues.js';
+
 /** What the web client does when its socket is closed with an error's close code. */
 export type ClientAction = 'reconnect' | 'refresh_token' | 'stop';
 
@@ -92,10 +95,7 @@ export const errorCatalog = {
 
 export type ErrorCode = keyof typeof errorCatalog;
 
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+export type { FieldIssue } from '../client/input-issues.js';
 
 /** An error meant for the client: the code picks status and close code from the catalog. */
 export class ClientError extends Error {
@@ -125,6 +125,24 @@ export class ClientError extends Error {
       },
     };
   }
+}
+
+/**
+ * The one `validation_failed` of a refused input, REST or socket: every bad field in `issues`
+ * (named by client/input-issues.ts), the message listing them as `field: what is wrong` unless
+ * given (the client API's `ValidationError` has its own). A socket's `error` frame carries the
+ * message; an HTTP body carries both.
+ */
+export function validationFailed(
+  issues: FieldIssue[],
+  message: string = issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+): ClientError {
+  return new ClientError('validation_failed', message, issues);
+}
+
+/** A value its schema refused (a socket message, `?lastId=`), as `validation_failed`. */
+export function invalidInput(error: z.ZodError, naming?: IssueNaming): ClientError {
+  return validationFailed(issuesOf(error, naming));
 }
 
 /** HTTP status lines uWebSockets.js needs written out. */

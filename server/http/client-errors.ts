@@ -1,16 +1,21 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { DossierNotFoundError, DossierNotReadyError } from '../../client/dossier-client.js';
 import { ValidationError } from '../../client/dossier-schemas.js';
-import { ClientError } from '../errors.js';
+import { ClientError, validationFailed } from '../errors.js';
 
 /**
- * The one mapping of the routes' failures to client errors: a refused input (400
- * `validation_failed`, naming the field), a plan not loaded yet, a dossier never created.
- * Anything else is not the client's: `undefined`, and the route answers 500.
+ * The one mapping of the REST routes' failures to client errors: a refused input (400
+ * `validation_failed`, every field named, as the socket's through `validationFailed`), a plan
+ * not loaded yet, a dossier never created or unknown to Temporal. Anything else is not the
+ * client's: `undefined`, and the route answers 500.
  */
 export function clientErrorOf(error: unknown): ClientError | undefined {
-  if (error instanceof ValidationError)
-    return new ClientError('validation_failed', error.message, error.issues);
+  if (error instanceof ValidationError) return validationFailed(error.issues, error.message);
   if (error instanceof DossierNotReadyError) return new ClientError('dossier_not_ready', error.message);
   if (error instanceof DossierNotFoundError) return new ClientError('not_found', error.message);
+  // The plan of an id that never had a workflow: Temporal knows no `dossier:<id>` (domain/dossier.ts).
+  const unknownDossier = error instanceof WorkflowNotFoundError && /^dossier:(.+)$/s.exec(error.workflowId);
+  if (unknownDossier)
+    return new ClientError('not_found', new DossierNotFoundError(unknownDossier[1]!).message);
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { z } from 'zod';
 import { createDossierClient } from '../../client/dossier-client.js';
@@ -80,10 +80,10 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
       throw clientErrorOf(error) ?? error;
     }
   };
-  /** Calls the reminder engine's client API, turning its validation errors into 400s. */
-  const engine = async <T>(call: () => Promise<T>): Promise<{ status: number; body: T }> => {
+  /** Calls the reminder engine's client API (202: accepted), its refusals mapped by `clientErrorOf`. */
+  const engine = async <T>(call: () => Promise<T>, status = 202): Promise<{ status: number; body: T }> => {
     try {
-      return { status: 202, body: await call() };
+      return { status, body: await call() };
     } catch (error) {
       throw clientErrorOf(error) ?? error;
     }
@@ -184,13 +184,7 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   });
   route('get', '/api/v1/dossiers/:id/plan', async (context) => {
     await service(context);
-    try {
-      return { status: 200, body: await dossiers.plan(context.params[0]!) };
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError)
-        throw new ClientError('not_found', `No dossier ${context.params[0]}`);
-      throw clientErrorOf(error) ?? error;
-    }
+    return engine(() => dossiers.plan(context.params[0]!), 200);
   });
 
   route('get', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));

@@ -1,4 +1,4 @@
-import { ClientError } from '../errors.js';
+import { ClientError, invalidInput } from '../errors.js';
 import { clientMessage, type ClientMessage } from '../protocol/messages.js';
 
 /** A text frame read: the message, or the error to answer it with (naming the mark's ref when usable). */
@@ -10,18 +10,10 @@ export function readClientMessage(text: string): ClientInput {
     const json: unknown = JSON.parse(text);
     const parsed = clientMessage.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      // An unknown field is named itself, not its parent (nor `type`).
-      const field =
-        issue?.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => [...issue.path, key].join('.')).join(', ')
-          : issue?.path.join('.') || 'type';
       // A refused mark names its ref even when the rest is invalid: its client drops or resends it.
       const ref = refOf(json);
-      return {
-        error: new ClientError('validation_failed', `${field}: ${issue?.message ?? 'invalid'}`),
-        ...(ref !== undefined && { ref }),
-      };
+      // A value that is no message at all is named by what it lacks: its `type`.
+      return { error: invalidInput(parsed.error, { whole: 'type' }), ...(ref !== undefined && { ref }) };
     }
     return { message: parsed.data };
   } catch {

@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
-import { ClientError, errorCatalog } from '../errors.js';
+import { ClientError, errorCatalog, invalidInput } from '../errors.js';
 import type { NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
@@ -95,10 +95,7 @@ export class SocketSession {
     // The upgrade checks it too; checked here as well, so that a cursor the database cannot
     // read is a 4400 naming it, never a failed open (1001, which clients retry for ever).
     const cursor = resumeFrom === undefined ? undefined : notificationId.safeParse(resumeFrom);
-    if (cursor?.success === false) {
-      const reason = cursor.error.issues[0]?.message ?? 'must be a notification id';
-      return this.fail(new ClientError('validation_failed', `lastId: ${reason}`));
-    }
+    if (cursor?.success === false) return this.fail(invalidInput(cursor.error, { at: 'lastId' }));
     // Resuming: live frames wait for the catch-up from the start, so they come after it.
     if (resumeFrom !== undefined) this.stream.resumingAtOpen();
     const subscription = hub.connect(this.userId);

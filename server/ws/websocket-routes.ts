@@ -10,7 +10,7 @@ import type { AppConfig } from '../../config/config.js';
 import type { AuthError, Principal } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import type { RememberingVerifier } from '../auth/verified-tokens.js';
-import { ClientError, statusLine } from '../errors.js';
+import { ClientError, invalidInput, statusLine } from '../errors.js';
 import { decodePathParameter } from '../http/http-io.js';
 import { notificationId } from '../protocol/messages.js';
 import { SocketSession, type SessionDependencies } from './socket-session.js';
@@ -190,12 +190,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     }
     // The ids' one schema (REST and socket): digits up to the bigint maximum.
     const cursor = lastId === undefined ? undefined : notificationId.safeParse(lastId);
-    if (cursor?.success === false) {
-      const reason = cursor.error.issues[0]?.message ?? 'must be a notification id';
-      return reject(
-        new ClientError('validation_failed', `lastId: ${reason}`, [{ field: 'lastId', message: reason }]),
-      );
-    }
+    if (cursor?.success === false) return reject(invalidInput(cursor.error, { at: 'lastId' }));
     const proceed = (principal: Principal): void => {
       if (aborted) return;
       if (principal.isService)
