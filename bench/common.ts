@@ -1,20 +1,12 @@
-import { createServer, type AddressInfo } from 'node:net';
-
-/** Small helpers every bench uses: time, ports, concurrency, waiting. */
+/**
+ * Small helpers every bench uses: time, concurrency, waiting. Free ports and `waitFor` are shared
+ * with the tests: support/free-port.ts, support/wait.ts.
+ */
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across the processes of one machine (and with PostgreSQL's now()). */
 export const wallClock = (): number => performance.timeOrigin + performance.now();
-
-/** A TCP port free on loopback right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `work` over `items` with at most `concurrency` at a time; the results in the items' order. */
 export async function mapConcurrent<T, R>(
@@ -59,15 +51,6 @@ export async function poll<T>(
     if (Date.now() > deadline) throw timeout();
     await sleep(intervalMs);
   }
-}
-
-/** Polls `check` (a failure counts as false) every 100 ms until it is true; throws after `timeoutMs`. */
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  await poll(async () => ((await check().catch(() => false)) ? true : undefined), {
-    deadline: Date.now() + timeoutMs,
-    intervalMs: 100,
-    timeout: () => new Error(`${what}: not within ${timeoutMs} ms`),
-  });
 }
 
 /** Polls `count()` until it reaches `target` or the deadline passes; returns the last count. */

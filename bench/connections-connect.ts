@@ -24,7 +24,7 @@ import {
   type Sample,
 } from './connections-probes.js';
 import { commit, run, type ServerStarted } from './connections-server.js';
-import { waitFor } from './common.js';
+import { waitFor } from '../support/wait.js';
 import { machineBusySeconds } from './proc.js';
 import { percentile } from './report.js';
 
@@ -71,9 +71,11 @@ export async function connectAll(server: ServerStarted, samples: Sample[]) {
     );
     if (failed > 0)
       throw new Error(`${failed} connections failed: ${results.find((r) => r.firstError)?.firstError}`);
-    await waitFor(`the server counting ${upTo} connections`, 30_000, async () => {
-      return (await serverMetrics(server.internalPort)).normx_notify_ws_connections === upTo;
-    });
+    await waitFor(
+      `the server counting ${upTo} connections`,
+      async () => (await serverMetrics(server.internalPort)).normx_notify_ws_connections === upTo,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     samples.push(
       await sample(`${upTo} connected`, server.pid, server.internalPort, {
         stepSeconds: seconds,

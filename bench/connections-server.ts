@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { storeNotification } from '../activities/notification-store.js';
 import { configVariables, loadConfig } from '../config/config.js';
 import { migrate, openOrm, type Orm } from '../db/orm.js';
+import { freePort } from '../support/free-port.js';
+import { waitFor } from '../support/wait.js';
 import { IpcChild, killProcess } from './child.js';
-import { cleanUpOnce, freePort, waitFor, wallClock } from './common.js';
+import { cleanUpOnce, wallClock } from './common.js';
 import type { ClientCommand, ClientEvent } from './connections-protocol.js';
 import { Inspector } from './connections-inspector.js';
 import {
@@ -169,8 +171,8 @@ export async function startServer(databaseUrl: string): Promise<ServerStarted> {
   const pid = serverProcess.pid!;
   await waitFor(
     'the server answering /metrics',
-    60_000,
     async () => (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).ok,
+    { timeoutMs: 60_000, intervalMs: 100 },
   );
   run.inspector = await Inspector.connect(inspectPort);
   log(`server pid ${pid} on 127.0.0.1:${port}`);

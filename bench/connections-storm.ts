@@ -1,5 +1,6 @@
 import { TimeoutError } from './child.js';
-import { mapConcurrent, sleep, waitFor, wallClock } from './common.js';
+import { waitFor } from '../support/wait.js';
+import { mapConcurrent, sleep, wallClock } from './common.js';
 import type { SamplingHeapProfile } from './connections-inspector.js';
 import { summarizeHeapProfile } from './connections-inspector.js';
 import type { StormReport } from './connections-protocol.js';
@@ -44,9 +45,11 @@ export async function reconnectStorm(server: ServerStarted, samples: Sample[]) {
     (sum, r) => sum + r.tabs,
     0,
   );
-  await waitFor('the server seeing the storm tabs leave', 60_000, async () => {
-    return (await serverMetrics(server.internalPort)).normx_notify_ws_connections === connections - gone;
-  });
+  await waitFor(
+    'the server seeing the storm tabs leave',
+    async () => (await serverMetrics(server.internalPort)).normx_notify_ws_connections === connections - gone,
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
   log(
     `storm: ${gone} tabs of ${stormUsers} users gone; committing ${stormNotifications} notifications per user`,
   );
@@ -151,9 +154,11 @@ export async function reconnectStorm(server: ServerStarted, samples: Sample[]) {
       `${fmt(percentile(storm.catchUpMs, 50))} ms, p99 ${fmt(percentile(storm.catchUpMs, 99))} ms` +
       `${storm.firstWrong ? `; first wrong: ${storm.firstWrong}` : ''}${storm.firstError ? `; first error: ${storm.firstError}` : ''}`,
   );
-  await waitFor('the server counting every tab back', 30_000, async () => {
-    return (await serverMetrics(server.internalPort)).normx_notify_ws_connections === connections;
-  }).catch((error: Error) => log(error.message));
+  await waitFor(
+    'the server counting every tab back',
+    async () => (await serverMetrics(server.internalPort)).normx_notify_ws_connections === connections,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  ).catch((error: Error) => log(error.message));
   samples.push(await sample('after the storm', server.pid, server.internalPort));
   return {
     missedCommitSeconds,

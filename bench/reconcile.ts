@@ -6,8 +6,9 @@ import { createPeriodicJobActivities } from '../activities/periodic-job-activiti
 import { createDossierClient, DOSSIER_WORKFLOW_TYPE } from '../client/dossier-client.js';
 import { loadConfig } from '../config/config.js';
 import { startTemporalDevServer } from '../scripts/temporal-dev-server.js';
+import { freePort } from '../support/free-port.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
-import { freePort, waitForCount } from './common.js';
+import { waitForCount } from './common.js';
 import { createBenchDatabase } from './database.js';
 import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
 import { writeMarkdown } from './report.js';

@@ -11,7 +11,8 @@ import { createDossierClient, type DossierClient } from '../client/dossier-clien
 import { loadConfig } from '../config/config.js';
 import { migrate, openOrm } from '../db/orm.js';
 import { temporalCliPath } from '../scripts/tool-paths.js';
-import { forEachConcurrent, freePort, sleep, wallClock } from './common.js';
+import { freePort } from '../support/free-port.js';
+import { forEachConcurrent, sleep, wallClock } from './common.js';
 import { createDatabase, dropDatabase } from './database.js';
 import { benchAdminUrl } from './env.js';
 import { DevServerProcess, NodeProcess, type ProcessHandle } from './processes.js';
