@@ -6,7 +6,7 @@ import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entiti
 import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
 import { mayReplan } from '../domain/dossier-engine.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
-import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../workflows/dossier-messages.js';
+import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../domain/dossier.js';
 import type { ActivityDependencies } from './dependencies.js';
 import type { NotificationRequest } from './dossier-activities.js';
 

@@ -1,31 +1,13 @@
 import { DateTime, Duration, type DurationUnit } from 'luxon';
 import { matchDeadline } from '../domain/deadline.js';
-import type { DossierSnapshot, Locale } from '../workflows/dossier-messages.js';
+import type { DossierSnapshot, Locale } from '../domain/dossier.js';
+import type { DailyReportContent, TextInput } from '../domain/notification-texts-input.js';
+import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
 
 /** Notification titles and bodies, French by default, English supported. */
 
-/** The reminder policy's default OVERDUE_CRITICAL_DELAY (config/config.ts), for callers that give none. */
-export const DEFAULT_CRITICAL_DELAY = 'P3D';
-
-export interface DailyReportContent {
-  overdue: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
-  dueToday: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
-  urgent: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
-}
-
-export interface TextInput {
-  type: string;
-  kind: string;
-  locale: Locale;
-  timeZone: string;
-  dossier?: DossierSnapshot;
-  report?: DailyReportContent;
-  /**
-   * The policy's OVERDUE_CRITICAL_DELAY (ISO 8601 duration: P3D, PT36H, P1DT12H…), stated by the
-   * `overdue_critical` text; DEFAULT_CRITICAL_DELAY when not given.
-   */
-  criticalDelay?: string;
-}
+// Declared in domain/; re-exported for activities/dossier-activities.ts until its import moves there.
+export type { DailyReportContent } from '../domain/notification-texts-input.js';
 
 type Texts = Record<
   string,

@@ -13,10 +13,10 @@ import {
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
 import { dailyReportKey, urgentAlertKey } from '../domain/idempotency-keys.js';
 import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
+import type { DailyReportContent } from '../domain/notification-texts-input.js';
 import { localDueDate, overdueInstant } from '../domain/reminder-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
-import type { DailyReportContent } from './notification-texts.js';
 
 /**
  * Missing workflows started at once by reconciliation: enough to start thousands a minute after

@@ -1,4 +1,5 @@
 import type { Deadline } from './deadline.js';
+import type { ReminderType } from './notification-types.js';
 import { deadlineKey, planReminders, remindersOf, type ReminderPolicy } from './reminder-plan.js';
 import { reminderKey } from './idempotency-keys.js';
 
@@ -45,7 +46,7 @@ export interface AuditWindow {
 
 export interface OwedReminder {
   idempotencyKey: string;
-  type: 'deadline_reminder' | 'new_alert';
+  type: ReminderType;
   kind: string;
   /** The instant the rules give (ISO), as the workflow stores it in `scheduled_for`. */
   scheduledFor: string;

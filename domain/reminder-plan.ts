@@ -8,6 +8,9 @@ import type { ReminderType } from './notification-types.js';
  * passed in, so the same inputs give the same plan on replay.
  */
 
+/** OVERDUE_CRITICAL_DELAY when not set (config/env-schema.ts), and in the texts of callers that give none. */
+export const DEFAULT_CRITICAL_DELAY = 'P3D';
+
 export interface ReminderPolicy {
   /** Local wall-clock time of the j-N reminders. */
   reminderTime: { hour: number; minute: number };

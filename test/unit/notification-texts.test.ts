@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DEFAULT_CRITICAL_DELAY,
-  renderNotification,
-  type TextInput,
-} from '../../activities/notification-texts.js';
+import { renderNotification } from '../../activities/notification-texts.js';
 import { loadConfig } from '../../config/config.js';
+import type { TextInput } from '../../domain/notification-texts-input.js';
+import { DEFAULT_CRITICAL_DELAY } from '../../domain/reminder-plan.js';
 import type { DossierSnapshot } from '../../workflows/dossier-messages.js';
 
 /** Titles and bodies of every notification kind, in French (the product's language) and English. */
@@ -20,8 +18,16 @@ const base = {
 const dossier: DossierSnapshot = { ...base, dueDate: '2027-03-28' };
 const T = dossier.title;
 
+// `type` as a string: a type outside the union (a row written by hand) must throw, not render.
 const render = (type: string, kind: string, locale: TextInput['locale'], extra: Partial<TextInput> = {}) =>
-  renderNotification({ type, kind, locale, timeZone: 'Europe/Paris', dossier, ...extra });
+  renderNotification({
+    type: type as TextInput['type'],
+    kind,
+    locale,
+    timeZone: 'Europe/Paris',
+    dossier,
+    ...extra,
+  });
 
 /** [type/kind, French title, French body, English title, English body], due date 2027-03-28. */
 const expected: Array<[string, string, string, string, string]> = [

@@ -1,0 +1,28 @@
+import type { DossierSnapshot, Locale } from './dossier.js';
+import type { NotificationType } from './notification-types.js';
+
+/**
+ * What a notification's title and body are made of, whoever sends it (a dossier's workflow, the
+ * periodic jobs, the audit): activities/notification-texts.ts renders them. No I/O.
+ */
+
+/** The lists of a user's daily report: open dossiers overdue, due today, urgent. */
+export interface DailyReportContent {
+  overdue: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
+  dueToday: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
+  urgent: Array<Pick<DossierSnapshot, 'id' | 'title'>>;
+}
+
+export interface TextInput {
+  type: NotificationType;
+  kind: string;
+  locale: Locale;
+  timeZone: string;
+  dossier?: DossierSnapshot;
+  report?: DailyReportContent;
+  /**
+   * The policy's OVERDUE_CRITICAL_DELAY (ISO 8601 duration: P3D, PT36H, P1DT12H…), stated by the
+   * `overdue_critical` text; DEFAULT_CRITICAL_DELAY (domain/reminder-plan.ts) when not given.
+   */
+  criticalDelay?: string;
+}
