@@ -1,5 +1,6 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { Duration, IANAZone } from 'luxon';
+import { deadlineOf } from '../domain/deadline.js';
 import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
 import { isReconcilableId } from '../domain/reconciliation.js';
 import {
@@ -278,13 +279,11 @@ export function createReminderAuditActivities(
         const zoneOf = (zone: string | null | undefined) =>
           zone && IANAZone.isValidZone(zone) ? zone : config.defaults.timeZone;
         const ownerZone = zoneOf(row.ownerZone);
-        const snapshot = toSnapshot(row);
         return owedReminders(
           {
             id: row.id,
             status: row.status,
-            deadline:
-              snapshot.dueAt !== undefined ? { dueAt: snapshot.dueAt } : { dueDate: snapshot.dueDate! },
+            deadline: deadlineOf(toSnapshot(row)),
             plannedAt: row.plannedAt.getTime(),
             plannedZone: row.plannedZone ? zoneOf(row.plannedZone) : ownerZone,
             replannedAt: (row.replannedAt ?? row.updatedAt).getTime(),

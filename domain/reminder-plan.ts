@@ -1,5 +1,5 @@
 import { DateTime, Duration } from 'luxon';
-import type { Deadline } from './deadline.js';
+import { matchDeadline, type Deadline } from './deadline.js';
 import type { ReminderType } from './notification-types.js';
 
 /**
@@ -49,13 +49,18 @@ export interface PlanInput {
 
 /** The stable key of a deadline: a dossier gets each reminder kind once per deadline. */
 export function deadlineKey(deadline: Deadline): string {
-  return deadline.dueDate ?? DateTime.fromISO(deadline.dueAt, { zone: 'utc' }).toISO()!;
+  return matchDeadline(deadline, {
+    date: (dueDate) => dueDate,
+    instant: (dueAt) => DateTime.fromISO(dueAt, { zone: 'utc' }).toISO()!,
+  });
 }
 
 /** The instant the deadline passes: `dueAt`, or 00:00 local on the day after `dueDate`. */
 export function overdueInstant(deadline: Deadline, timeZone: string): DateTime {
-  if (deadline.dueAt !== undefined) return DateTime.fromISO(deadline.dueAt, { zone: timeZone });
-  return DateTime.fromISO(deadline.dueDate, { zone: timeZone }).plus({ days: 1 }).startOf('day');
+  return matchDeadline(deadline, {
+    date: (dueDate) => DateTime.fromISO(dueDate, { zone: timeZone }).plus({ days: 1 }).startOf('day'),
+    instant: (dueAt) => DateTime.fromISO(dueAt, { zone: timeZone }),
+  });
 }
 
 /** The due date as a local calendar date in the owner's zone (see `MidnightDueAt` for a `dueAt` at 00:00). */
@@ -64,9 +69,13 @@ export function localDueDate(
   timeZone: string,
   midnightDueAt: MidnightDueAt = 'previous-day',
 ): DateTime {
-  if (deadline.dueDate !== undefined) return DateTime.fromISO(deadline.dueDate, { zone: timeZone });
-  const at = DateTime.fromISO(deadline.dueAt, { zone: timeZone });
-  return (midnightDueAt === 'previous-day' ? at.minus({ milliseconds: 1 }) : at).startOf('day');
+  return matchDeadline(deadline, {
+    date: (dueDate) => DateTime.fromISO(dueDate, { zone: timeZone }),
+    instant: (dueAt) => {
+      const at = DateTime.fromISO(dueAt, { zone: timeZone });
+      return (midnightDueAt === 'previous-day' ? at.minus({ milliseconds: 1 }) : at).startOf('day');
+    },
+  });
 }
 
 /**
