@@ -22,7 +22,7 @@ try {
     statementTimeoutMs: config.database.statementTimeoutMs,
     log: (message) => ormLogger.info(message),
   });
-  // Lazy: the server delivers notifications even while Temporal is unreachable; /healthz tells.
+  // Lazy: the server pushes notifications even while Temporal is unreachable; /healthz tells.
   const connection = Connection.lazy({ address: config.temporal.address! });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const server = await startNotifyServer({

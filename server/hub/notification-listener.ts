@@ -11,7 +11,7 @@ export interface ListenerOptions {
   databaseUrl: string;
   channels: readonly string[];
   logger: Logger;
-  /** Each NOTIFY on one of the channels, in the order PostgreSQL delivers them (commit order). */
+  /** Each NOTIFY on one of the channels, in the order PostgreSQL hands them over (commit order). */
   onMessage(message: ListenerMessage): void;
   /**
    * After a reconnection, LISTEN active again: notifications committed during the outage must
@@ -36,7 +36,8 @@ export interface ListenerOptions {
 
 /**
  * A silently dead LISTEN connection is noticed within intervalMs + timeoutMs (15 s): the
- * catch-up then delivers what was committed meanwhile (test/faults/: the partition scenario).
+ * catch-up then reads what was committed meanwhile, and it is pushed to the sockets
+ * (test/faults/: the partition scenario).
  */
 export const DEFAULT_HEALTH_CHECK = { intervalMs: 10_000, timeoutMs: 5_000 };
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

@@ -11,10 +11,10 @@ const storageKey = (user: string): string => `normx-notify:lastId:${user}`;
 /**
  * The resume cursor of one client, per user, kept in memory and in the store.
  *
- * Every notification up to this id has been delivered: the resume point. It moves with each
- * notification, those of a catch-up included (issue 11, review defect 4: moved only at `resumed`,
- * a connection cut mid-catch-up restarted the same catch-up, and a flaky network never got past
- * it). That is right because this client resumes only by `?lastId=`: the server then holds the
+ * Every notification up to this id has been pushed to this client: the resume point. It moves
+ * with each notification, those of a catch-up included (issue 11, review defect 4: moved only at
+ * `resumed`, a connection cut mid-catch-up restarted the same catch-up, and a flaky network never
+ * got past it). That is right because this client resumes only by `?lastId=`: the server then holds the
  * live frames until the catch-up is over, so ids arrive in strictly increasing order. (A `resume`
  * message on a socket already open could follow live frames with older ids; this client sends none.)
  */
@@ -49,7 +49,7 @@ export class CursorTracker {
 
   /**
    * A notification's id: true when it is new, and the cursor moves to it. Anything at or below
-   * the cursor was already delivered (catch-up then live, ids only go up).
+   * the cursor was already pushed (catch-up then live, ids only go up).
    */
   advance(id: bigint): boolean {
     if (this.cursor !== undefined && id <= this.cursor) return false;
