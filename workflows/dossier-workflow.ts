@@ -96,8 +96,13 @@ const localActivities = proxyLocalActivities<DossierActivities>({
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   // Decided once, before any command: a history without the marker replays v1 whole.
   if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
-  // Decided once too: runs started before it keep regular activities throughout.
-  const local = patched(DOSSIER_LOCAL_ACTIVITIES);
+  // Local activities are OFF (docs/performance.md, "Local activities: built, switched off"). The
+  // SDK's core (1.24) drops a run's local activities when it evicts the run from a full cache (an
+  // 08:00 herd larger than the cache: workflow tasks time out and replay), a call that arrives
+  // during a local delivery applies only after the next due reminder, and a slow database runs a
+  // local delivery three times. They never shipped: turning them on takes a new patch id, decided
+  // here like dossier-engine-v2 (`patched(DOSSIER_LOCAL_ACTIVITIES)`).
+  const local = false;
 
   const { dossierId } = input;
   const engine: DossierEngine = new DossierEngine(

@@ -16,9 +16,8 @@ import { createTimeSkippingEnv } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The dossier workflow alone, fast: the time-skipping server and a real worker (with its cache, so
- * reads and deliveries run as local activities, as in production) over stub activities that keep
- * the dossiers in memory, like the timer tests of temporalio/samples-typescript. No PostgreSQL:
+ * The dossier workflow alone, fast: the time-skipping server and a real worker over stub activities
+ * that keep the dossiers in memory, like the timer tests of temporalio/samples-typescript. No PostgreSQL:
  * seconds, for the plan's instants and the workflow's wiring; the database-backed tests
  * (test/integration/dossier-workflow.test.ts) cover the rest.
  */

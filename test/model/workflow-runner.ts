@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
@@ -280,12 +279,7 @@ export async function startWorkflowLives(env: TestWorkflowEnvironment): Promise<
     config: loadConfig({}),
   });
   const dossiers = createDossierClient(client, { taskQueue });
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath,
-    // Local activities as regular ones: they need a cache, which this worker cannot have (below).
-    workflowInterceptorModules: [fileURLToPath(new URL('./regular-activities.ts', import.meta.url))],
-    logger: new DefaultLogger('WARN'),
-  });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 
   let worker: { instance: Worker; running: Promise<void> } | undefined;
   let workerError: unknown;

@@ -5,7 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { createDossierClient, type DossierClient } from '../../client/dossier-client.js';
 import { loadConfig } from '../../config/config.js';
 import { dossierWorkflowId } from '../../workflows/dossier-messages.js';
-import { DOSSIER_LOCAL_ACTIVITIES } from '../../workflows/dossier-workflow.js';
+import { DOSSIER_ENGINE_V2 } from '../../workflows/dossier-workflow.js';
 import { createNotifyWorker } from '../../worker/create-worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { writeHistoryFile } from './history-files.js';
@@ -34,7 +34,7 @@ export interface ReminderEngine {
   startWorker(): Promise<void>;
   /**
    * With RECORD_HISTORIES=1, writes the dossier's workflow history for the replay test, named
-   * after the workflow code's newest patch (`<name>.dossier-local-activities.json`): the histories of earlier
+   * after the workflow code's version (`<name>.dossier-engine-v2.json`): the histories of earlier
    * versions stay, and keep proving that runs started by them replay.
    */
   recordHistory(dossierId: string, name: string): Promise<void>;
@@ -77,7 +77,7 @@ export async function startReminderEngine(
       if (process.env.RECORD_HISTORIES !== '1') return;
       const history = await client.workflow.getHandle(dossierWorkflowId(dossierId)).fetchHistory();
       await writeHistoryFile(
-        new URL(`../histories/${name}.${DOSSIER_LOCAL_ACTIVITIES}.json`, import.meta.url),
+        new URL(`../histories/${name}.${DOSSIER_ENGINE_V2}.json`, import.meta.url),
         history,
       );
     },
