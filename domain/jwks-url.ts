@@ -1,6 +1,6 @@
 /**
  * Where signing keys may come from. Over plain http: anyone on the network path could swap the
- * keys and sign any token (issue 11, defect 12), so http: is accepted only for a loopback host,
+ * keys and sign any token, so http: is accepted only for a loopback host,
  * which never leaves the machine (a local identity provider in development, a test's server).
  */
 

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       logger.error({ err: error }, 'Could not create the demo dossiers'),
     );
   } else {
-    // The operator's own keys: no token of theirs is ever printed (issue 11, defect 12).
+    // The operator's own keys: no token of theirs is ever printed.
     lines.push(`The bell:         ${base}/#token=<a token of your identity provider>`);
   }
   console.log(`\n  ${lines.join('\n  ')}\n`);

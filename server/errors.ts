@@ -50,7 +50,7 @@ export const errorCatalog = {
     clientAction: 'stop',
   },
   rate_limited: { status: 429, closeCode: 4429, message: 'Too many messages', clientAction: 'reconnect' },
-  // Connection caps (issue 11, defect 4): answered to the upgrade request, before any socket.
+  // Connection caps: answered to the upgrade request, before any socket.
   too_many_sockets: {
     status: 429,
     closeCode: 4429,

@@ -70,7 +70,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
   // Without LISTEN, nothing brings a mark-read's unread count back: this process publishes it.
   const queries = feed.carriesUnreadCounts ? baseQueries : announcingUnreadCounts(baseQueries, hub);
 
-  // The sockets' database work shares half the pool (issue 11 review, defect 1): one user's
+  // The sockets' database work shares half the pool: one user's
   // marks could otherwise take every connection, and everyone's reads timed out in the pool.
   const poolSize = deps.orm.config.get('pool')?.max ?? DEFAULT_POOL_SIZE;
   const database = {

@@ -104,7 +104,7 @@ export class NotificationHub {
   /**
    * Publishes a user's new unread count to the user's sockets, if any, in order with the
    * notifications. `latestId`, the user's newest id when it was counted, dates it: a count older
-   * than what the user's tabs already have is dropped (issue 11, review defect 6: counts held
+   * than what the user's tabs already have is dropped (counts held
    * during a LISTEN gap went out after the catch-up's fresher one, and the tab kept a stale one).
    * Older means it misses a notification already published (the tabs counted it on top), or a
    * count of the same notifications that is higher (with no new notification, a count only

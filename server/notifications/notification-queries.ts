@@ -142,7 +142,7 @@ async function markAndAnnounce(
     await em.execute('select lock_user_notifications(?)', [userId]);
     const updated = (await mark(em)).length;
     // latestId, the user's newest id under the same lock, dates the count: the hub drops a count
-    // older than one it already published (issue 11, review defect 6: a held count went out last).
+    // older than one it already published (a held count went out last).
     const [row] = await em.execute<Array<{ unread: string }>>(
       `select c.unread,
               pg_notify(?, json_build_object('userId', ?::text, 'unread', c.unread, 'latestId', c.latest)::text)

@@ -1,5 +1,5 @@
 /**
- * A process-wide cap on the sockets' concurrent database work (issue 11 review, defect 1): opening
+ * A process-wide cap on the sockets' concurrent database work: opening
  * reads, catch-up pages and marks each run under a permit. Kept below the connection pool's size,
  * so that REST requests, the feed and the health check always find a connection, and no socket
  * work waits in the pool's queue (where it timed out as `KnexTimeoutError`, for every user).

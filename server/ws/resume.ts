@@ -9,8 +9,7 @@ export interface CatchUpSource {
   newest(): Promise<bigint>;
   /**
    * A page of the user's notifications after `after`. The page's permit is released before the
-   * frames wait for the socket to drain: a client that stops reading holds no database work
-   * (issue 11 review, defect 3).
+   * frames wait for the socket to drain: a client that stops reading holds no database work.
    */
   readPage(after: string, limit: number): Promise<SerializedNotification[]>;
 }

@@ -1,5 +1,5 @@
 /**
- * Work run one at a time per key, in order, with a bounded queue (issue 11 review, defect 1): a
+ * Work run one at a time per key, in order, with a bounded queue: a
  * user's marks take the user's advisory lock, so two at once only wait on each other while each
  * holds a database connection; queued here, they hold none. Past `maxQueued` waiting, `run` says
  * so at once and the caller refuses the work (the client sends it again later).

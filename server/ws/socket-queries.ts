@@ -5,7 +5,7 @@ import type { CatchUpSource } from './resume.js';
 import type { SerialByKey } from './serial-by-key.js';
 
 /**
- * One socket's database work for its user, under the process's limits (issue 11 review, defect 1):
+ * One socket's database work for its user, under the process's limits:
  * each read runs under a permit, released before anything waits for the socket; each mark after
  * the user's earlier ones, then under a permit.
  */

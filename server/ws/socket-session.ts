@@ -35,7 +35,7 @@ export interface SessionDependencies {
   /** Writes every session's frames of an event-loop iteration together. */
   flushes: FlushQueue;
   /**
-   * Shared by every session of the process (issue 11 review, defect 1): `permits` caps the
+   * Shared by every session of the process: `permits` caps the
    * sockets' database work at once (opening reads, catch-up pages, marks); `marks` runs each
    * user's marks one at a time, so a user's flood of marks holds one connection, not the pool.
    */

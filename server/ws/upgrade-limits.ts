@@ -1,5 +1,5 @@
 /**
- * Limits on WebSocket upgrades (issue 11, defect 4): a token bucket per remote address, and a
+ * Limits on WebSocket upgrades: a token bucket per remote address, and a
  * count per key (a user's open sockets). Both are checked before `res.upgrade`, which opens the
  * socket synchronously: no upgrade can slip in between a check and its count.
  */

@@ -23,8 +23,7 @@ export const PROTOCOL = 'normx-notify';
  * reason when over WS_MAX_PAYLOAD_BYTES): 4 times WS_MAX_PAYLOAD_BYTES, at least 256 KiB. Past
  * this, uWS drops the TCP connection without a close frame (its forceClose on the frame header;
  * the client sees 1006). uWS buffers a message up to it while a client sends one, so this is what
- * one socket may pin: 16 MiB before let 60 sockets of a few tokens take a gigabyte (issue 11
- * review, defect 2).
+ * one socket may pin: 16 MiB before let 60 sockets of a few tokens take a gigabyte.
  */
 export const transportMaxPayloadBytes = (maxPayloadBytes: number): number =>
   Math.max(4 * maxPayloadBytes, 256 * 1024);
@@ -66,7 +65,7 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
   /**
    * WS_MAX_OPENING_SOCKETS counts the sockets' database work running or waiting for a permit
    * (opening reads, catch-up pages, marks), not sessions: a catch-up waiting for its client to
-   * read holds none (issue 11 review, defect 3; it held a slot for as long as its client lived).
+   * read holds none (counting sessions, one held a slot for as long as its client lived).
    */
   const { permits } = deps.database;
 

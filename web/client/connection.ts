@@ -41,7 +41,7 @@ export class Connection {
   private socket: WebSocket | undefined;
   private everOpened = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Resets the backoff once a socket has stayed open long enough (not at open: issue 11, defect 3). */
+  /** Resets the backoff once a socket has stayed open long enough (not at open). */
   private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly tokens = new TokenTracker();

@@ -12,7 +12,7 @@ const storageKey = (user: string): string => `normx-notify:lastId:${user}`;
  * The resume cursor of one client, per user, kept in memory and in the store.
  *
  * Every notification up to this id has been pushed to this client: the resume point. It moves
- * with each notification, those of a catch-up included (issue 11, review defect 4: moved only at
+ * with each notification, those of a catch-up included (moved only at
  * `resumed`, a connection cut mid-catch-up restarted the same catch-up, and a flaky network never
  * got past it). That is right because this client resumes only by `?lastId=`: the server then holds the
  * live frames until the catch-up is over, so ids arrive in strictly increasing order. (A `resume`

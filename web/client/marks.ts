@@ -47,7 +47,7 @@ interface MarkBatch {
 }
 
 /**
- * Marks not acknowledged yet (issue 11, defect 6): ids waiting to be sent (`mark all`: a mark of
+ * Marks not acknowledged yet: ids waiting to be sent (`mark all`: a mark of
  * everything is), and the one batch in flight. One batch at a time, each with its `ref`: what is
  * refused or lost with the socket goes back to the waiting ones, nothing is dropped silently.
  */

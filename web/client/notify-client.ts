@@ -180,7 +180,7 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     markRead(ids) {
       if (stopped) return;
       // The server refuses a whole batch for one id it cannot take: such an id must never join
-      // one (issue 11, review defect 5b: it blocked every mark, resent for ever). Reported, not sent.
+      // one (it blocked every mark, resent for ever). Reported, not sent.
       const valid = ids.filter(isNotificationId);
       const invalid = ids.filter((id) => !isNotificationId(id));
       if (invalid.length > 0) {

@@ -45,7 +45,7 @@ export class TokenTracker {
   /**
    * The token the server last refused as expired (4401). A token from getToken is used only if it
    * is fresher (a later `exp`; without one readable, a different token): an equal one would be
-   * refused again, and reconnecting with it looped (issue 11, defect 3).
+   * refused again, and reconnecting with it looped.
    */
   private expired: ExpiredToken | undefined;
   private sessionExpiredReported = false;
