@@ -7,6 +7,7 @@ import {
   MIN_NOTIFICATION_RETENTION,
 } from '../domain/retention.js';
 import { HS256_SECRET_RULE, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
+import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
 
 /**
@@ -74,6 +75,9 @@ const bindAddressOrOff = z.string().refine((value) => {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
   return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
 }, 'must be host:port with a port from 1 to 65535, such as 127.0.0.1:9464, or off');
+/** An optional number: unset or empty (a commented-out line of .env.example) is undefined, never 0. */
+const optionalNumber = <T extends z.ZodType<number, unknown>>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 /** A port to listen on; 0 picks any free port; empty means the default. */
 const listenPortMessage = 'must be a port number from 0 (any free port) to 65535';
 const listenPort = z.preprocess(
@@ -116,7 +120,7 @@ export const envSchema = z
     DAILY_REPORT_CATCHUP_WINDOW: catchUpWindow.default('PT2H'),
     REMINDER_TIME: clockTime.prefault('08:00'),
     REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
-    OVERDUE_CRITICAL_DELAY: isoDuration.default('P3D'),
+    OVERDUE_CRITICAL_DELAY: isoDuration.default(DEFAULT_CRITICAL_DELAY),
     REMINDER_AUDIT_LOOKBACK: auditDuration.default('PT26H'),
     REMINDER_AUDIT_GRACE: auditDuration.default('PT15M'),
     NOTIFICATION_RETENTION: retention,
@@ -155,7 +159,7 @@ export const envSchema = z
     WS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(1).default(10),
     WS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(30),
     WS_TOKEN_EXPIRY_WARNING_SECONDS: z.coerce.number().int().min(1).default(60),
-    // Connection caps (issue 11, defect 4); 0 turns one off.
+    // Connection caps; 0 turns one off.
     WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(20),
     WS_UPGRADES_PER_SECOND_PER_ADDRESS: z.coerce.number().min(0).default(20),
     WS_UPGRADE_BURST_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
@@ -166,9 +170,8 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     WORKER_HEALTH_PORT: listenPort,
     WORKER_METRICS_BIND: bindAddressOrOff.default('127.0.0.1:9464'),
-    // At least one: with no cache the SDK's core (1.24) evicts a run while its local activities
-    // run, and its workflow task is never answered (docs/performance.md, "Local activities").
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).optional(),
+    // Empty means unset (the SDK's default, sized from the heap), as for every optional number.
+    WORKER_MAX_CACHED_WORKFLOWS: optionalNumber(z.coerce.number().int().min(0)),
     WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
     WORKER_MAX_ACTIVITY_TASKS: z.coerce.number().int().min(1).default(100),
     WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
@@ -177,7 +180,7 @@ export const envSchema = z
     WORKER_STICKY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
     // Threads running workflow code; the SDK's default is 1 (one reused V8 context). A herd larger
     // than one thread carries saturates it (docs/performance.md, "Worker settings").
-    WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).optional(),
+    WORKER_WORKFLOW_THREADS: optionalNumber(z.coerce.number().int().min(1).max(16)),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
     // 0 turns it off; below a second, ordinary reads under load would fail.
     DATABASE_STATEMENT_TIMEOUT_MS: z.coerce

@@ -51,6 +51,11 @@ describe('configuration', () => {
     const tuned = loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '12000', WORKER_WORKFLOW_POLLERS: '4' }).worker
       .tuning;
     assert.equal(tuned.maxCachedWorkflows, 12000);
+    // Empty, as the commented lines of .env.example leave them: the SDK's default, not 0.
+    const blank = loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '', WORKER_WORKFLOW_THREADS: '' }).worker.tuning;
+    assert.equal(blank.maxCachedWorkflows, undefined);
+    assert.equal(blank.workflowThreadPoolSize, undefined);
+    assert.equal(loadConfig({ WORKER_WORKFLOW_THREADS: '2' }).worker.tuning.workflowThreadPoolSize, 2);
     assert.equal(tuned.maxConcurrentWorkflowTaskPolls, 4);
     assert.deepEqual(loadConfig({}).temporal.devServer.sqlitePragmas, [
       'journal_mode=wal',
@@ -77,8 +82,6 @@ describe('configuration', () => {
       ['WORKER_METRICS_BIND', 'http://0.0.0.0:9464'],
       ['WORKER_MAX_WORKFLOW_TASKS', '1'],
       ['WORKER_MAX_CACHED_WORKFLOWS', '-5'],
-      // No cache: the SDK's core drops a run's local activities while they run (docs/performance.md).
-      ['WORKER_MAX_CACHED_WORKFLOWS', '0'],
       ['WORKER_STICKY_TIMEOUT_SECONDS', '0'],
       ['DATABASE_POOL_MAX', 'many'],
       ['TEMPORAL_DEV_SQLITE_PRAGMAS', 'journal_mode=wal;drop table x'],
