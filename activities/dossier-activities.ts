@@ -16,7 +16,8 @@ import type {
 } from '../workflows/dossier-messages.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierRows, planStamp, toColumns, toSnapshot } from './dossier-rows.js';
-import { renderNotification, type DailyReportContent } from './notification-texts.js';
+import type { DailyReportContent } from '../domain/notification-texts-input.js';
+import { renderNotification } from './notification-texts.js';
 import {
   storeNotification,
   storeNotificationWhileDossierOpen,

@@ -6,9 +6,6 @@ import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
 
 /** Notification titles and bodies, French by default, English supported. */
 
-// Declared in domain/; re-exported for activities/dossier-activities.ts until its import moves there.
-export type { DailyReportContent } from '../domain/notification-texts-input.js';
-
 type Texts = Record<
   string,
   (input: TextInput & { due: string; t: string; delay: string }) => { title: string; body: string }
