@@ -75,7 +75,7 @@ export interface DossierEffects {
    */
   waitUntil(ready: () => boolean, wake?: { at: number; next?: PendingReminder }): Promise<boolean>;
   /** Shows the dossier's state (search attributes, current details); `null`: not created. */
-  publish(view: ReminderPlanView | null, rejected: RejectedEvent[]): void;
+  show(view: ReminderPlanView | null, rejected: RejectedEvent[]): void;
   continueAsNewSuggested(): boolean;
   warn(message: string, attributes: Record<string, unknown>): void;
   /**

@@ -120,7 +120,7 @@ export class DossierEngine {
     for (;;) {
       // Applies the queued events first, and again between reminders.
       await this.fireDueReminders();
-      this.effects.publish(this.view(), this.rejected);
+      this.effects.show(this.view(), this.rejected);
       const { status } = this.loaded().dossier;
       if (status !== 'open') return { outcome: status };
       if (this.effects.continueAsNewSuggested()) return 'continue-as-new';
@@ -150,7 +150,7 @@ export class DossierEngine {
         dossierId: this.dossierId,
         events: this.queue.map((event) => event.type),
       });
-      this.effects.publish(null, this.rejected);
+      this.effects.show(null, this.rejected);
       return { outcome: 'unknown-dossier' };
     }
     const [create] = this.queue.splice(this.queue.findIndex(isCreate), 1) as [
@@ -161,7 +161,7 @@ export class DossierEngine {
     } catch (error) {
       if (!(error instanceof RejectedInput)) throw error;
       this.reject('create', create.eventId, error.reason);
-      this.effects.publish(null, this.rejected);
+      this.effects.show(null, this.rejected);
       return { outcome: 'rejected' };
     }
     return undefined;

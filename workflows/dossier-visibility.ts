@@ -54,7 +54,7 @@ export function timerSummary(next: PendingReminder, dossierId: string, timeZone:
  * Upserts the search attributes that differ from what the server has (no command when nothing
  * changed), and refreshes the current details shown on the workflow's page.
  */
-export function publishDossierState(view: ReminderPlanView): void {
+export function showDossierState(view: ReminderPlanView): void {
   const { dossier, pending } = view;
   const next = pending[0];
   const desired: SearchAttributeUpdatePair[] = [
@@ -71,7 +71,7 @@ export function publishDossierState(view: ReminderPlanView): void {
 }
 
 /** Marks a run that found no dossier to plan (a call about a dossier the service never saw). */
-export function publishUnknownDossier(dossierId: string): void {
+export function showUnknownDossier(dossierId: string): void {
   upsertSearchAttributes([
     { key: DossierIdAttribute, value: dossierId },
     { key: DossierStatusAttribute, value: 'unknown' },
@@ -80,8 +80,8 @@ export function publishUnknownDossier(dossierId: string): void {
 }
 
 /** A run that created nothing: the dossier is unknown, or its creation was refused by the database. */
-export function publishNotCreated(dossierId: string, rejected: RejectedEvent[]): void {
-  if (rejected.length === 0) return publishUnknownDossier(dossierId);
+export function showNotCreated(dossierId: string, rejected: RejectedEvent[]): void {
+  if (rejected.length === 0) return showUnknownDossier(dossierId);
   upsertSearchAttributes([
     { key: DossierIdAttribute, value: dossierId },
     { key: DossierStatusAttribute, value: 'rejected' },

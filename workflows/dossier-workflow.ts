@@ -34,12 +34,7 @@ import {
   type PlainEvent,
   type DossierWorkflowResult,
 } from './dossier-messages.js';
-import {
-  notificationSummary,
-  publishDossierState,
-  publishNotCreated,
-  timerSummary,
-} from './dossier-visibility.js';
+import { notificationSummary, showDossierState, showNotCreated, timerSummary } from './dossier-visibility.js';
 import { databaseRetry } from './activity-retry.js';
 import { dossierWorkflowV1 } from './legacy/dossier-workflow-v1.js';
 
@@ -90,7 +85,7 @@ const localActivities = proxyLocalActivities<DossierActivities>({
  * until the next reminder and wakes early when a signal queues an event; the rules live in
  * `DossierEngine` (domain/dossier-engine.ts), which this workflow runs with activities and the
  * workflow clock. It ends when the dossier is done or cancelled; a later call starts a new run
- * from the database copy. After each round it publishes its state to Temporal's visibility.
+ * from the database copy. After each round it shows its state in Temporal's visibility.
  * Runs started before the engine (no `dossier-engine-v2` marker) go on with the frozen v1 code.
  */
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
@@ -195,7 +190,7 @@ function temporalEffects(
         : `wait for the creation of dossier ${dossierId}`;
       return condition(ready, wait, { summary });
     },
-    publish: (view, rejected) => (view ? publishDossierState(view) : publishNotCreated(dossierId, rejected)),
+    show: (view, rejected) => (view ? showDossierState(view) : showNotCreated(dossierId, rejected)),
     continueAsNewSuggested: () => workflowInfo().continueAsNewSuggested,
     // Signals that came during local deliveries wait for the next workflow task: a 1 ms timer
     // ends this one. Regular activities end a task at each call already.

@@ -174,7 +174,7 @@ export async function runLifeOnEngine(
         blocked();
       });
     },
-    publish: () => {},
+    show: () => {},
     continueAsNewSuggested: () => false,
     warn: () => {},
   };

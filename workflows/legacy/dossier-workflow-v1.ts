@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { DossierActivities } from '../../activities/index.js';
 import { DossierLifecycle } from './dossier-lifecycle-v1.js';
-import { publishDossierState, publishUnknownDossier, timerSummary } from '../dossier-visibility.js';
+import { showDossierState, showUnknownDossier, timerSummary } from '../dossier-visibility.js';
 import {
   assignSignal,
   cancelSignal,
@@ -46,7 +46,7 @@ const { loadDossier } = proxyActivities<DossierActivities>({
  * re-plans the pending reminders. Signal handlers only queue events; the main loop applies them
  * in order, so activities run one at a time and the history reads in order. It ends when the
  * dossier is done or cancelled; a later call (reopen, update…) starts a new run from the
- * database copy. After each round of changes and reminders it publishes its state to Temporal's
+ * database copy. After each round of changes and reminders it shows its state in Temporal's
  * visibility (search attributes, current details); timers and activities carry summaries.
  */
 /** The patch that lets a v1 run continue as the engine when its owner's profile changes. */
@@ -95,7 +95,7 @@ export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<Do
         dossierId: input.dossierId,
         event: first?.type,
       });
-      publishUnknownDossier(input.dossierId);
+      showUnknownDossier(input.dossierId);
       return { dossierId: input.dossierId, outcome: 'unknown-dossier' };
     }
   }
@@ -103,7 +103,7 @@ export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<Do
   for (;;) {
     await lifecycle.fireDueReminders();
     for (let event = queued.shift(); event; event = queued.shift()) await lifecycle.apply(event);
-    publishDossierState(lifecycle.view());
+    showDossierState(lifecycle.view());
     const { status } = lifecycle.dossier;
     if (status !== 'open') return { dossierId: input.dossierId, outcome: status };
 
