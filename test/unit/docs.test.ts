@@ -240,6 +240,21 @@ describe('documentation', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('docs/testing.md names every test file', () => {
+    const testing = read('docs/testing.md');
+    const folders = ['test/unit', 'test/integration', 'test/e2e', 'test/model', 'test/faults'];
+    const files = folders.flatMap((folder) =>
+      readdirSync(join(root, folder))
+        .filter((name) => name.endsWith('.test.ts'))
+        .map((name) => `${folder}/${name}`),
+    );
+    assert.deepEqual(
+      files.filter((file) => !testing.includes(file)),
+      [],
+      'test files docs/testing.md does not name',
+    );
+  });
+
   it('documents every setting, and the configuration table names only real ones', () => {
     const all = documents.map(read).join('\n');
     assert.deepEqual(
