@@ -21,8 +21,15 @@ export interface OpenDossierGuard {
 }
 
 export interface StoredNotification {
+  /** The row's id; '' when the key was retired (`retired`): there is no row. */
   id: string;
   created: boolean;
+  /**
+   * Not stored: the key was retired, its notification removed by the retention (docs/
+   * operations.md, "Retention"). A duplicate, as if its row were still there: sent once, never
+   * again. `created` is false and there is no id.
+   */
+  retired?: true;
 }
 
 /** Not stored: the guard no longer holds (the dossier was closed or its deadline moved). */
@@ -35,7 +42,8 @@ export interface DossierChanged {
 /**
  * Stores a notification once and announces it. One statement: the insert is skipped when the
  * idempotency key exists (a retry, a replay, a second scheduler run), and `pg_notify` runs only
- * for a row actually inserted. The user's lock (`lock_user_notifications`) makes each user's
+ * for a row actually inserted; a retired key (its row removed by the retention) is skipped
+ * the same way, answered `created: false, retired: true` with no id. The user's lock (`lock_user_notifications`) makes each user's
  * ids commit in increasing order. PostgreSQL delivers the NOTIFY at commit, so listeners never see
  * a notification that is not stored. The payload is the notification as clients receive it;
  * the 8000-byte NOTIFY limit falls back to the id, for listeners to read the row.
@@ -72,7 +80,10 @@ async function insertOnce(
     `with inserted as (
        insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for)
        -- The user's lock is taken before the id is drawn and held until commit.
-       select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz where lock_user_notifications(?)
+       -- Then, under it, whether the key was retired (the retention removed its row): read
+       -- afresh by the function, so a removal that committed while this waited is seen.
+       select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz
+        where case when lock_user_notifications(?) then not notification_key_retired(?) else false end
           and (?::text is null or exists (
                 select 1 from dossiers d
                  where d.id = ?::text and d.status = 'open' and d.owner_id = ?::text
@@ -98,6 +109,7 @@ async function insertOnce(
       JSON.stringify(draft.data),
       draft.scheduledFor,
       draft.userId,
+      draft.idempotencyKey,
       guard?.id ?? null,
       guard?.id ?? null,
       draft.userId,
@@ -113,6 +125,11 @@ async function insertOnce(
     [draft.idempotencyKey],
   );
   if (existing[0]) return { id: existing[0].id, created: false };
+  const retired = await em.execute<Array<{ retired: boolean }>>(
+    'select notification_key_retired(?) as retired',
+    [draft.idempotencyKey],
+  );
+  if (retired[0]?.retired) return { id: '', created: false, retired: true };
   if (guard) return { id: null, created: false, dossierChanged: true };
   throw new Error(`Notification ${draft.idempotencyKey}: neither inserted nor found`);
 }

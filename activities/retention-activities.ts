@@ -59,21 +59,27 @@ interface BatchOutcome {
   removed: number;
   unread: number;
   kept: number;
-  /** Locked by a write at that moment (a mark read): left for the next run. */
+  /** Locked by a write at that moment (a mark read, the user's lock): left for the next run. */
   skipped: number;
 }
 
 /**
  * One batch, one transaction: the next rows created before the cutoff, in `(created_at, id)`
  * order after `after` (the index `notifications_created_at_id_index`), are removed unless kept.
- * - No long lock: a row being written (a mark read) is skipped (`skip locked`), never waited for;
- *   the table is never locked, only the batch's rows, for the transaction's milliseconds.
+ * - No wait: a row being written (a mark read) is skipped (`skip locked`), and so are the rows of
+ *   a user whose lock is held (an insert or a mark of theirs in progress): each user's lock is
+ *   only tried (`try_lock_user_notifications`), never waited for, so the batch never waits while
+ *   it holds other users' locks. What it skips is left for the next run (the keyset goes past it).
+ *   The table is never locked, only the batch's rows, for the transaction's milliseconds.
+ * - Under the user's lock because the removal retires the rows' idempotency keys
+ *   (`retired_notification_keys`, same transaction): the store's insert, under that lock, reads
+ *   them afresh and stores nothing under a retired key (activities/notification-store.ts), so a
+ *   reminder removed here is never sent again, even to a dossier reopened since.
  * - Unread rows go too, by age like the others (docs/operations.md, "Retention"). Their users'
  *   tabs get their new unread count, as a mark read announces it (server/notifications/
- *   notification-queries.ts, markAndAnnounce): under each user's lock, taken before any row is
- *   touched and in user order, so the count is ordered with the user's notifications and no
- *   insert or mark waits on this batch while it waits on them. `latestId` dates the count: the
- *   user's newest id, or the newest removed if no newer is left.
+ *   notification-queries.ts, markAndAnnounce), once per user and batch, ordered with the user's
+ *   notifications by the lock. `latestId` dates the count: the user's newest id, or the newest
+ *   removed of that user (read or not) if no newer is left, never older than a count the tab has.
  */
 async function removeBatch(
   em: EntityManager,
@@ -100,30 +106,45 @@ async function removeBatch(
     const kept = scanned.length - doomed.length;
     if (doomed.length === 0)
       return { scanned: scanned.length, last, removed: 0, unread: 0, kept, skipped: 0 };
-    // Rows never go from read to unread: the users of the unread ones now are all that can lose one.
-    const unreadUsers = [...new Set(doomed.filter((row) => row.unread).map((row) => row.userId))];
-    if (unreadUsers.length > 0) {
-      await tx.execute(
-        `select count(lock_user_notifications(u.user_id))
-           from (select distinct jsonb_array_elements_text(?::jsonb) as user_id order by 1) u`,
-        [JSON.stringify(unreadUsers)],
-      );
-    }
-    const removed = await tx.execute<Array<{ id: string; userId: string; unread: boolean }>>(
-      `with doomed as (
-         select n.id from notifications n
-          where n.id in (select jsonb_array_elements_text(?::jsonb)::bigint)
-            and n.created_at < ?::timestamptz and not ${KEPT}
-          for update of n skip locked
-       )
-       delete from notifications n using doomed where n.id = doomed.id
-       returning n.id::text as id, n.user_id as "userId", n.read_at is null as unread`,
-      // One JSON parameter: the query builder would expand an array into a list.
-      [JSON.stringify(doomed.map((row) => row.id)), cutoff],
+    // Each user's lock tried once (`offset 0`: the subquery is not flattened into the filter).
+    const users = [...new Set(doomed.map((row) => row.userId))];
+    const locked = new Set(
+      (
+        await tx.execute<Array<{ userId: string }>>(
+          `select u.user_id as "userId"
+             from (select distinct jsonb_array_elements_text(?::jsonb) as user_id order by 1 offset 0) u
+            where try_lock_user_notifications(u.user_id)`,
+          [JSON.stringify(users)],
+        )
+      ).map((row) => row.userId),
     );
+    const removable = doomed.filter((row) => locked.has(row.userId));
+    const removed =
+      removable.length === 0
+        ? []
+        : await tx.execute<Array<{ id: string; userId: string; unread: boolean }>>(
+            `with doomed as (
+               select n.id from notifications n
+                where n.id in (select jsonb_array_elements_text(?::jsonb)::bigint)
+                  and n.created_at < ?::timestamptz and not ${KEPT}
+                for update of n skip locked
+             ), removed as (
+               delete from notifications n using doomed where n.id = doomed.id
+               returning n.id, n.user_id, n.read_at is null as unread, n.idempotency_key
+             ), retired as (
+               insert into retired_notification_keys (idempotency_key, retired_at)
+               select idempotency_key, now() from removed
+               on conflict (idempotency_key) do nothing
+             )
+             select id::text as id, user_id as "userId", unread from removed`,
+            // One JSON parameter: the query builder would expand an array into a list.
+            [JSON.stringify(removable.map((row) => row.id)), cutoff],
+          );
+    // Rows never go from read to unread: the users of the unread ones now are all that can lose one.
+    const unreadUsers = new Set(removed.filter((row) => row.unread).map((row) => row.userId));
     const newestRemoved = new Map<string, bigint>();
     for (const row of removed) {
-      if (!row.unread) continue;
+      if (!unreadUsers.has(row.userId)) continue;
       const id = BigInt(row.id);
       if (id > (newestRemoved.get(row.userId) ?? 0n)) newestRemoved.set(row.userId, id);
     }

@@ -10,6 +10,7 @@ import { Migration20261201020000ProfileChanges } from './migrations/Migration202
 import { Migration20261202000000ReminderAudit } from './migrations/Migration20261202000000ReminderAudit.js';
 import { Migration20261202010000ReplanStamps } from './migrations/Migration20261202010000ReplanStamps.js';
 import { Migration20261203000000NotificationRetention } from './migrations/Migration20261203000000NotificationRetention.js';
+import { Migration20261204000000RetiredNotificationKeys } from './migrations/Migration20261204000000RetiredNotificationKeys.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -97,6 +98,10 @@ export async function openOrm(
         {
           name: 'Migration20261203000000NotificationRetention',
           class: Migration20261203000000NotificationRetention,
+        },
+        {
+          name: 'Migration20261204000000RetiredNotificationKeys',
+          class: Migration20261204000000RetiredNotificationKeys,
         },
       ],
       transactional: true,

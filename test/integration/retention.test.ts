@@ -4,10 +4,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { createActivities } from '../../activities/index.js';
-import { storeNotification } from '../../activities/notification-store.js';
+import { storeNotification, storeNotificationWhileDossierOpen } from '../../activities/notification-store.js';
 import { createRetentionActivities, type RetentionOptions } from '../../activities/retention-activities.js';
 import { loadConfig } from '../../config/config.js';
-import { UNREAD_CHANNEL } from '../../db/orm.js';
+import { NOTIFICATION_CHANNEL, UNREAD_CHANNEL } from '../../db/orm.js';
 import { reminderKey, urgentAlertKey } from '../../domain/idempotency-keys.js';
 import {
   NO_RETENTION_PROGRESS,
@@ -38,6 +38,7 @@ after(async () => {
 });
 beforeEach(async () => {
   await db.query('delete from notifications');
+  await db.query('delete from retired_notification_keys');
   await db.query('delete from dossiers');
   await db.query('delete from users');
   await db.query(`insert into users (id) values ('lea'), ('max')`);
@@ -115,6 +116,13 @@ async function insertDossier(
     [id, fields.status ?? 'open', fields.urgent ?? false, fields.urgentSince ?? null],
   );
 }
+
+const createActivitiesForTest = () =>
+  createActivities({
+    orm: db.orm,
+    temporal: { client: {} as never, taskQueue: 'unused' },
+    config: loadConfig({}),
+  });
 
 const keys = async (): Promise<string[]> =>
   (await db.query<{ key: string }>('select idempotency_key as key from notifications order by 1')).map(
@@ -210,7 +218,7 @@ describe('notification retention (real PostgreSQL)', () => {
     assert.equal((await keys()).length, 4);
   });
 
-  it("tells the user's tabs their new unread count, under the user's lock", async () => {
+  it("tells the user's tabs their new unread count, under the user's lock, dated by the newest removed; never waits for a held user lock", async () => {
     const listener = new pg.Client({ connectionString: db.url });
     await listener.connect();
     const counts: Array<{ userId: string; unread: number; latestId: string }> = [];
@@ -228,8 +236,9 @@ describe('notification retention (real PostgreSQL)', () => {
       const newest = await insertNotification({ key: 'lea-recent-unread', createdAt: ago(DAY), read: false });
       // Max loses only read rows, and all of them: no count for Max (it has not changed).
       await insertNotification({ key: 'max-old-read', userId: 'max', createdAt: ago(400 * DAY) });
-      // A notification of Léa's being stored (its transaction holds her lock): the batch waits
-      // for it, and its count includes it.
+      // A notification of Léa's being stored (its transaction holds her lock): the batch does not
+      // wait for it (it would hold the locks of every other user of the batch meanwhile), it
+      // leaves her rows for the next run and removes the others'.
       const holder = new pg.Client({ connectionString: db.url });
       await holder.connect();
       let meanwhile: string;
@@ -237,9 +246,31 @@ describe('notification retention (real PostgreSQL)', () => {
       try {
         await holder.query('begin');
         await holder.query(`select lock_user_notifications('lea')`);
-        const running = run(removeOldNotifications, now());
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        assert.equal((await keys()).length, 4, 'nothing removed while the user is locked');
+        const started = Date.now();
+        const held = await run(removeOldNotifications, now());
+        assert.ok(Date.now() - started < 2_000, 'not waiting for a user lock');
+        assert.deepEqual(held.result, {
+          removed: 1,
+          unread: 0,
+          kept: 0,
+          skipped: 2,
+          batches: 1,
+          complete: true,
+        });
+        assert.deepEqual(await keys(), ['lea-old-unread', 'lea-old-unread-2', 'lea-recent-unread']);
+        // Max, whom the held lock does not concern, gets a notification meanwhile, at once.
+        const stored = await storeNotification(db.orm.em.fork(), {
+          idempotencyKey: 'max-new',
+          userId: 'max',
+          type: 'dossier_update',
+          kind: 'updated',
+          dossierId: null,
+          title: 't',
+          body: 'b',
+          data: {},
+          scheduledFor: null,
+        });
+        assert.equal(stored.created, true);
         [{ id: meanwhile }] = (
           await holder.query<{ id: string }>(
             `insert into notifications (idempotency_key, user_id, type, kind, title, body)
@@ -247,11 +278,13 @@ describe('notification retention (real PostgreSQL)', () => {
           )
         ).rows as [{ id: string }];
         await holder.query('commit');
-        const { result } = await running;
-        assert.equal(result.removed, 3);
       } finally {
         await holder.end();
       }
+      assert.deepEqual(counts, [], 'no count for rows not removed');
+      // The next run removes them; its count includes the notification stored meanwhile.
+      const { result } = await run(removeOldNotifications, now());
+      assert.equal(result.removed, 2);
       await waitFor('the unread count', () => counts.length > 0);
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.deepEqual(counts, [{ userId: 'lea', unread: 2, latestId: meanwhile }]);
@@ -268,6 +301,15 @@ describe('notification retention (real PostgreSQL)', () => {
       await run(removeOldNotifications, now());
       await waitFor('the unread count', () => counts.length > 0);
       assert.deepEqual(counts, [{ userId: 'lea', unread: 0, latestId: only }]);
+
+      // Her newest row removed was read (and her tab's count dated by it, as her mark dated it):
+      // the count is dated by it, not by the newest unread one, or the hub would drop it as older.
+      counts.length = 0;
+      await insertNotification({ key: 'lea-older-unread', createdAt: ago(420 * DAY), read: false });
+      const newestRead = await insertNotification({ key: 'lea-newest-read', createdAt: ago(400 * DAY) });
+      await run(removeOldNotifications, now());
+      await waitFor('the unread count', () => counts.length > 0);
+      assert.deepEqual(counts, [{ userId: 'lea', unread: 0, latestId: newestRead }]);
     } finally {
       await listener.end();
     }
@@ -467,5 +509,66 @@ describe('notification retention (real PostgreSQL)', () => {
       draft(reminderKey('d-urgent', '2025-01-31', 'overdue')),
     );
     assert.equal(gone.created, true);
+  });
+  it('a dossier reopened after the retention removed its alerts is not sent them again: their keys are retired', async () => {
+    const since = ago(400 * DAY);
+    await insertDossier('d-reopened', { status: 'done', urgent: true, urgentSince: since });
+    const alert = (key: string, kind: string) =>
+      insertNotification({ key, type: 'new_alert', kind, dossierId: 'd-reopened', createdAt: since });
+    const keysOfAlerts = [
+      urgentAlertKey('d-reopened', since, 'lea'),
+      reminderKey('d-reopened', '2025-01-31', 'overdue'),
+      reminderKey('d-reopened', '2025-01-31', 'overdue_critical'),
+    ];
+    await alert(keysOfAlerts[0]!, 'urgent');
+    await alert(keysOfAlerts[1]!, 'overdue');
+    await alert(keysOfAlerts[2]!, 'overdue_critical');
+    const { removeOldNotifications } = retention();
+    assert.equal((await run(removeOldNotifications, now())).result.removed, 3);
+    assert.deepEqual(await keys(), []);
+    const retired = await db.query<{ key: string }>(
+      'select idempotency_key as key from retired_notification_keys order by 1',
+    );
+    assert.deepEqual(
+      retired.map((row) => row.key),
+      [...keysOfAlerts].sort(),
+    );
+    // Reopened (through the API or in the table): its workflow and the hourly check ask again.
+    await db.query(`update dossiers set status = 'open' where id = 'd-reopened'`);
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const announced: string[] = [];
+    listener.on('notification', (message) => announced.push(message.channel));
+    await listener.query(`listen ${NOTIFICATION_CHANNEL}`);
+    try {
+      for (const [i, key] of keysOfAlerts.entries()) {
+        const draft = {
+          idempotencyKey: key,
+          userId: 'lea',
+          type: 'new_alert',
+          kind: ['urgent', 'overdue', 'overdue_critical'][i]!,
+          dossierId: 'd-reopened',
+          title: 't',
+          body: 'b',
+          data: {},
+          scheduledFor: null,
+        };
+        assert.equal((await storeNotification(db.orm.em.fork(), draft)).created, false, key);
+        const guarded = await storeNotificationWhileDossierOpen(db.orm.em.fork(), draft, {
+          id: 'd-reopened',
+          dueDate: '2025-01-31',
+          dueAt: null,
+        });
+        assert.equal(guarded.created, false, key);
+      }
+      assert.deepEqual((await run(createActivitiesForTest().alertUrgentDossiers, now())).result, {
+        alerted: 0,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(await keys(), [], 'nothing stored again');
+      assert.deepEqual(announced, [], 'nothing announced');
+    } finally {
+      await listener.end();
+    }
   });
 });
