@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { MAX_CATCH_UP_WINDOW_MINUTES, MIN_CATCH_UP_WINDOW_MINUTES } from '../domain/daily-report.js';
 import {
   DEFAULT_NOTIFICATION_RETENTION,
-  isRetentionLongEnough,
+  isRetentionInRange,
+  MAX_NOTIFICATION_RETENTION,
   MIN_NOTIFICATION_RETENTION,
 } from '../domain/retention.js';
 import { HS256_SECRET_RULE, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
@@ -47,7 +48,7 @@ const auditDuration = durationWithin(
   'must be an ISO 8601 duration from PT1S to P31D, such as PT26H or PT15M',
 );
 /**
- * How long notifications are kept: an ISO 8601 duration of at least a week, or `off` (kept for
+ * How long notifications are kept: an ISO 8601 duration of a week to a century, or `off` (kept for
  * ever); unset or empty, the default (a year), as elsewhere.
  */
 const retention = z.preprocess(
@@ -55,8 +56,8 @@ const retention = z.preprocess(
   z
     .string()
     .refine(
-      (value) => value === 'off' || isRetentionLongEnough(value),
-      `must be an ISO 8601 duration of at least ${MIN_NOTIFICATION_RETENTION}, such as P1Y or P90D, or off`,
+      (value) => value === 'off' || isRetentionInRange(value),
+      `must be an ISO 8601 duration of at least ${MIN_NOTIFICATION_RETENTION} and at most ${MAX_NOTIFICATION_RETENTION}, such as P1Y or P90D, or off`,
     )
     .default(DEFAULT_NOTIFICATION_RETENTION),
 );

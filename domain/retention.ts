@@ -2,7 +2,7 @@ import { Duration } from 'luxon';
 
 /**
  * The rules of the notification retention (docs/operations.md, "Retention"), apart from its I/O:
- * how long notifications are kept, the shortest retention the configuration accepts, the cutoff
+ * how long notifications are kept, the shortest and longest retentions the configuration accepts, the cutoff
  * of a run and the progress a retried run resumes from. No I/O.
  *
  * A duration counts its years as 365 days and its months as 30 (luxon's casual conversion), both
@@ -18,6 +18,13 @@ export const DEFAULT_NOTIFICATION_RETENTION = 'P1Y';
  * retried event, an activity's retries) is far younger.
  */
 export const MIN_NOTIFICATION_RETENTION = 'P7D';
+
+/**
+ * The longest retention accepted: a century. Far longer than any meant (keeping everything is
+ * `off`), and far from where the run's cutoff leaves the dates PostgreSQL takes (`P300000Y`) or
+ * a duration overflows: a retention the start-up accepts never makes every night's run fail.
+ */
+export const MAX_NOTIFICATION_RETENTION = 'P100Y';
 
 /**
  * How much longer than the reminder audit's lookback the retention must be. The audit looks back
@@ -36,9 +43,10 @@ export function durationMs(iso: string): number {
   return duration.isValid ? duration.toMillis() : Number.NaN;
 }
 
-/** Whether `value` is a retention the settings accept on its own: an ISO duration of at least P7D. */
-export function isRetentionLongEnough(value: string): boolean {
-  return durationMs(value) >= durationMs(MIN_NOTIFICATION_RETENTION);
+/** Whether `value` is a retention the settings accept on its own: an ISO duration from P7D to P100Y. */
+export function isRetentionInRange(value: string): boolean {
+  const ms = durationMs(value);
+  return ms >= durationMs(MIN_NOTIFICATION_RETENTION) && ms <= durationMs(MAX_NOTIFICATION_RETENTION);
 }
 
 /** The shortest retention compatible with the audit's lookback: P7D, and at least the lookback plus a day. */

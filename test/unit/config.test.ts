@@ -110,13 +110,30 @@ describe('configuration', () => {
     assert.equal(loadConfig({ REMINDER_AUDIT_LOOKBACK: 'PT1H15M' }).reminderAudit.lookback, 'PT1H15M');
   });
 
-  it('notification retention: a year by default, off, at least a week, never within the audit lookback', () => {
+  it('notification retention: a year by default, off, at least a week, at most a century, never within the audit lookback', () => {
     assert.equal(loadConfig({}).notificationRetention, 'P1Y');
     assert.equal(loadConfig({ NOTIFICATION_RETENTION: '' }).notificationRetention, 'P1Y');
     assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'off' }).notificationRetention, undefined);
     assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'P7D' }).notificationRetention, 'P7D');
     assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'P2Y6M' }).notificationRetention, 'P2Y6M');
-    for (const value of ['P6D', 'PT1H', 'P6DT23H59M', 'P-1Y', 'one year', '365', 'OFF', 'none']) {
+    assert.equal(loadConfig({ NOTIFICATION_RETENTION: 'P100Y' }).notificationRetention, 'P100Y');
+    // Longer than a century: its cutoff is before any date PostgreSQL takes (P300000Y) or the
+    // run would fail every night; no retention that long is meant.
+    for (const value of [
+      'P6D',
+      'PT1H',
+      'P6DT23H59M',
+      'P-1Y',
+      'one year',
+      '365',
+      'OFF',
+      'none',
+      'P100Y1D',
+      'P2000Y',
+      'P9999Y',
+      'P100000Y',
+      'P300000Y',
+    ]) {
       assert.throws(
         () => loadConfig({ NOTIFICATION_RETENTION: value }),
         (error: unknown) => {
@@ -124,7 +141,7 @@ describe('configuration', () => {
           assert.equal(error.problems.length, 1);
           assert.match(
             error.problems[0]!,
-            /^NOTIFICATION_RETENTION: must be an ISO 8601 duration of at least P7D, such as P1Y or P90D, or off \(got "/,
+            /^NOTIFICATION_RETENTION: must be an ISO 8601 duration of at least P7D and at most P100Y, such as P1Y or P90D, or off \(got "/,
           );
           return true;
         },
