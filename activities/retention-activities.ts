@@ -61,6 +61,8 @@ interface BatchOutcome {
   kept: number;
   /** Locked by a write at that moment (a mark read, the user's lock): left for the next run. */
   skipped: number;
+  /** Each user's newest id removed, read or not, and whether one of theirs removed was unread. */
+  users: Map<string, { newestRemoved: bigint; lostUnread: boolean }>;
 }
 
 /**
@@ -76,10 +78,8 @@ interface BatchOutcome {
  *   them afresh and stores nothing under a retired key (activities/notification-store.ts), so a
  *   reminder removed here is never sent again, even to a dossier reopened since.
  * - Unread rows go too, by age like the others (docs/operations.md, "Retention"). Their users'
- *   tabs get their new unread count, as a mark read announces it (server/notifications/
- *   notification-queries.ts, markAndAnnounce), once per user and batch, ordered with the user's
- *   notifications by the lock. `latestId` dates the count: the user's newest id, or the newest
- *   removed of that user (read or not) if no newer is left, never older than a count the tab has.
+ *   tabs get their new unread count, not from the batch: the run announces the counts its
+ *   batches changed every few seconds and at its end, one per user (`announceCounts`).
  */
 async function removeBatch(
   em: EntityManager,
@@ -105,16 +105,16 @@ async function removeBatch(
     const doomed = scanned.filter((row) => !row.kept);
     const kept = scanned.length - doomed.length;
     if (doomed.length === 0)
-      return { scanned: scanned.length, last, removed: 0, unread: 0, kept, skipped: 0 };
+      return { scanned: scanned.length, last, removed: 0, unread: 0, kept, skipped: 0, users: new Map() };
     // Each user's lock tried once (`offset 0`: the subquery is not flattened into the filter).
-    const users = [...new Set(doomed.map((row) => row.userId))];
+    const doomedUsers = [...new Set(doomed.map((row) => row.userId))];
     const locked = new Set(
       (
         await tx.execute<Array<{ userId: string }>>(
           `select u.user_id as "userId"
              from (select distinct jsonb_array_elements_text(?::jsonb) as user_id order by 1 offset 0) u
             where try_lock_user_notifications(u.user_id)`,
-          [JSON.stringify(users)],
+          [JSON.stringify(doomedUsers)],
         )
       ).map((row) => row.userId),
     );
@@ -140,29 +140,15 @@ async function removeBatch(
             // One JSON parameter: the query builder would expand an array into a list.
             [JSON.stringify(removable.map((row) => row.id)), cutoff],
           );
-    // Rows never go from read to unread: the users of the unread ones now are all that can lose one.
-    const unreadUsers = new Set(removed.filter((row) => row.unread).map((row) => row.userId));
-    const newestRemoved = new Map<string, bigint>();
+    const users: BatchOutcome['users'] = new Map();
     for (const row of removed) {
-      if (!unreadUsers.has(row.userId)) continue;
       const id = BigInt(row.id);
-      if (id > (newestRemoved.get(row.userId) ?? 0n)) newestRemoved.set(row.userId, id);
-    }
-    if (newestRemoved.size > 0) {
-      await tx.execute(
-        `select pg_notify(?, json_build_object(
-                  'userId', a.user_id,
-                  'unread', (select count(*) from notifications where user_id = a.user_id and read_at is null),
-                  'latestId', greatest((select max(id) from notifications where user_id = a.user_id),
-                                       a.last_removed::bigint)::text)::text)
-           from jsonb_to_recordset(?::jsonb) as a (user_id text, last_removed text)`,
-        [
-          UNREAD_CHANNEL,
-          JSON.stringify(
-            [...newestRemoved].map(([userId, id]) => ({ user_id: userId, last_removed: id.toString() })),
-          ),
-        ],
-      );
+      const user = users.get(row.userId);
+      if (!user) users.set(row.userId, { newestRemoved: id, lostUnread: row.unread });
+      else {
+        if (id > user.newestRemoved) user.newestRemoved = id;
+        user.lostUnread ||= row.unread;
+      }
     }
     const unread = removed.filter((row) => row.unread).length;
     return {
@@ -172,8 +158,76 @@ async function removeBatch(
       unread,
       kept,
       skipped: doomed.length - removed.length,
+      users,
     };
   });
+}
+
+/** How often a run announces the unread counts its batches changed: one count per user meanwhile. */
+const ANNOUNCE_EVERY_MS = 5_000;
+
+/**
+ * The users whose unread count a run changed, announced together (`announceCounts`): a backlog
+ * removes some of a user's rows in many batches, and one count per batch would be a storm of
+ * NOTIFYs (140,000 for 1,400 users on a 200,000-row backlog), each sent to every delivery server.
+ */
+interface PendingCounts {
+  /** Each user's newest id the run removed, read or not: what dates their count. */
+  newestRemoved: Map<string, bigint>;
+  /** The users who lost an unread row and whose count is not announced yet. */
+  due: Set<string>;
+}
+
+/**
+ * Announces the due users' unread counts, as a mark read does (server/notifications/
+ * notification-queries.ts, markAndAnnounce): counted under the user's lock, so the count is
+ * ordered with their notifications. `latestId` dates it: the user's newest id, or the newest the
+ * run removed if no newer is left (never older than a count their tabs have: the hub would drop
+ * it). The locks are only tried, all users in one transaction; at the run's end (`waitForLocks`)
+ * a user whose lock was held gets one transaction of their own, which waits for that lock only.
+ */
+async function announceCounts(em: EntityManager, pending: PendingCounts, waitForLocks: boolean) {
+  if (pending.due.size === 0) return;
+  const rows = (userIds: Iterable<string>) =>
+    JSON.stringify(
+      [...userIds].map((userId) => ({
+        user_id: userId,
+        last_removed: pending.newestRemoved.get(userId)!.toString(),
+      })),
+    );
+  const announce = (lock: 'try_lock_user_notifications' | 'lock_user_notifications', json: string) =>
+    em.transactional(async (tx) => {
+      // Waiting for one user's lock (nothing else held): at most a few seconds.
+      if (lock === 'lock_user_notifications') await tx.execute(`set local lock_timeout = '5s'`);
+      return tx.execute<Array<{ userId: string }>>(
+        `select a.user_id as "userId",
+                pg_notify(?, json_build_object(
+                  'userId', a.user_id,
+                  'unread', (select count(*) from notifications where user_id = a.user_id and read_at is null),
+                  'latestId', greatest((select max(id) from notifications where user_id = a.user_id),
+                                       a.last_removed::bigint)::text)::text)
+           from (select * from jsonb_to_recordset(?::jsonb) as r (user_id text, last_removed text)
+                  order by user_id offset 0) a
+          where ${lock}(a.user_id)`,
+        [UNREAD_CHANNEL, json],
+      );
+    });
+  for (const { userId } of await announce('try_lock_user_notifications', rows(pending.due)))
+    pending.due.delete(userId);
+  if (!waitForLocks) return;
+  for (const userId of [...pending.due]) {
+    pending.due.delete(userId);
+    try {
+      await announce('lock_user_notifications', rows([userId]));
+    } catch (error) {
+      // Held for more than 5 s (a long write of theirs): their tabs' count
+      // stays as it was until their next mark read or reload; the rows are gone all the same.
+      log.warn('Notification retention: unread count not announced, the user is locked', {
+        userId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
 }
 
 /**
@@ -201,6 +255,8 @@ export function createRetentionActivities(
       const progress: RetentionProgress = { ...resumeRetention(activityInfo().heartbeatDetails) };
       if (progress.after !== null) log.info('Notification retention resumed', { ...progress, cutoff });
       const em = orm.em.fork();
+      const pending: PendingCounts = { newestRemoved: new Map(), due: new Set() };
+      let announcedAt = Date.now();
       const complete = await forEachKeysetPage((after) => removeBatch(em, { cutoff, after, batchSize }), {
         pageSize: batchSize,
         from: progress.after,
@@ -214,10 +270,20 @@ export function createRetentionActivities(
           progress.skipped += batch.skipped;
           progress.batches += 1;
           retentionMetrics?.removed({ read: batch.removed - batch.unread, unread: batch.unread });
+          for (const [userId, { newestRemoved, lostUnread }] of batch.users) {
+            if (newestRemoved > (pending.newestRemoved.get(userId) ?? 0n))
+              pending.newestRemoved.set(userId, newestRemoved);
+            if (lostUnread) pending.due.add(userId);
+          }
+          if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
+            await announceCounts(em, pending, false);
+            announcedAt = Date.now();
+          }
           heartbeat(progress);
         },
         readOn: () => Date.now() < stopAt,
       });
+      await announceCounts(em, pending, true);
       const { after: _after, ...counts } = progress;
       if (complete) log.info('Notification retention done', { ...counts, cutoff, retention });
       else {

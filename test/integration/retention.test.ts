@@ -571,4 +571,42 @@ describe('notification retention (real PostgreSQL)', () => {
       await listener.end();
     }
   });
+  it('a backlog: one unread count per user, not one per batch', async () => {
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const counts: Array<{ userId: string; unread: number; latestId: string }> = [];
+    listener.on('notification', (message) => {
+      if (message.channel === UNREAD_CHANNEL) counts.push(JSON.parse(message.payload!));
+    });
+    await listener.query(`listen ${UNREAD_CHANNEL}`);
+    try {
+      // Léa's and Max's old unread rows interleaved: each of the five batches removes some of both.
+      let newest = { lea: '', max: '' };
+      for (let i = 0; i < 10; i += 1) {
+        const userId = i % 2 === 0 ? 'lea' : 'max';
+        const id = await insertNotification({
+          key: `old-${i}`,
+          userId,
+          createdAt: ago(400 * DAY - i),
+          read: false,
+        });
+        newest = { ...newest, [userId]: id };
+      }
+      const recent = await insertNotification({ key: 'lea-recent', createdAt: ago(DAY), read: false });
+      const { result } = await run(retention({}, { batchSize: 2 }).removeOldNotifications, now());
+      assert.equal(result.removed, 10);
+      assert.equal(result.batches, 6);
+      await waitFor('the unread counts', () => counts.length >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(
+        [...counts].sort((a, b) => a.userId.localeCompare(b.userId)),
+        [
+          { userId: 'lea', unread: 1, latestId: recent },
+          { userId: 'max', unread: 0, latestId: newest.max },
+        ],
+      );
+    } finally {
+      await listener.end();
+    }
+  });
 });
