@@ -66,7 +66,7 @@ const webServer =
   'web/ runs in the browser: it does not import the server side (types from server/ only in web/client/protocol-check.ts).';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'web/dist/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'web/dist/', '**/.mypy_cache/', '.probes-*/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

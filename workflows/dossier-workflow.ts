@@ -7,10 +7,8 @@ import {
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setDefaultSignalHandler,
-  sleep,
-  type LocalActivityFunctionWithOptions,
+  type ActivityFunctionWithOptions,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -55,30 +53,9 @@ const eventTypes = new Map<string, DossierEvent['type']>([
 /** The patch that moved the dossier's rules into domain/dossier-engine.ts (runs before it replay v1). */
 export const DOSSIER_ENGINE_V2 = 'dossier-engine-v2';
 
-/**
- * The patch that runs the dossier's reads and deliveries as local activities: the worker runs
- * them inside the workflow task and records one marker each, instead of three events, an
- * activity task and a second workflow task. A reminder then costs one workflow task
- * (docs/bench/herd.md measures it). A local activity runs again if its workflow task fails, so
- * only those whose effect is the same when repeated later qualify: reads, and deliveries (their
- * keys come from the history, never from the clock of the task). Saves stay regular activities.
- * Runs started before the patch keep regular activities throughout.
- */
-export const DOSSIER_LOCAL_ACTIVITIES = 'dossier-local-activities';
-
 const activityOptions = { startToCloseTimeout: '30 seconds', retry: databaseRetry };
 
 const remoteActivities = proxyActivities<DossierActivities>(activityOptions);
-// A few quick attempts inside the workflow task, then the same call as a regular activity
-// (`local` below), which retries durably. Unbounded local retries would hold the task (and a
-// worker slot) for the whole of a database outage and grow the history with each heartbeat:
-// the SDK moves to timers only once a backoff exceeds localRetryThreshold, which the one-minute
-// maximumInterval never does.
-const localActivities = proxyLocalActivities<DossierActivities>({
-  startToCloseTimeout: '10 seconds',
-  scheduleToCloseTimeout: '20 seconds',
-  retry: { ...databaseRetry, maximumAttempts: 3 },
-});
 
 /**
  * One long-lived workflow per dossier (id `dossier:<dossierId>`). It sleeps on a durable timer
@@ -91,18 +68,11 @@ const localActivities = proxyLocalActivities<DossierActivities>({
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierWorkflowResult> {
   // Decided once, before any command: a history without the marker replays v1 whole.
   if (!patched(DOSSIER_ENGINE_V2)) return dossierWorkflowV1(input);
-  // Local activities are OFF (docs/performance.md, "Local activities: built, switched off"). The
-  // SDK's core (1.24) drops a run's local activities when it evicts the run from a full cache (an
-  // 08:00 herd larger than the cache: workflow tasks time out and replay), a call that arrives
-  // during a local delivery applies only after the next due reminder, and a slow database runs a
-  // local delivery three times. They never shipped: turning them on takes a new patch id, decided
-  // here like dossier-engine-v2 (`patched(DOSSIER_LOCAL_ACTIVITIES)`).
-  const local = false;
 
   const { dossierId } = input;
   const engine: DossierEngine = new DossierEngine(
     dossierId,
-    temporalEffects(dossierId, { local }, () => engine.view().timeZone),
+    temporalEffects(dossierId, () => engine.view().timeZone),
   );
   // One handler for every signal, not one per signal type: signals that reach a run before its
   // first task (a burst of calls, workers down, continue-as-new) are then queued in the order they
@@ -122,43 +92,24 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
 }
 
 /** The engine's effects as Temporal commands: activities, durable timers, visibility. */
-function temporalEffects(
-  dossierId: string,
-  { local }: { local: boolean },
-  timeZone: () => string,
-): DossierEffects {
-  /**
-   * A read or delivery: as a local activity (then, if it keeps failing, as a regular one, which
-   * is idempotent too), or as a regular activity in runs from before the patch.
-   */
-  const quick = async <K extends 'loadDossier' | 'ownerContext' | 'deliverNotification'>(
+function temporalEffects(dossierId: string, timeZone: () => string): DossierEffects {
+  /** A read or delivery: a regular activity, idempotent (docs/performance.md: why not local). */
+  const quick = <K extends 'loadDossier' | 'ownerContext' | 'deliverNotification'>(
     name: K,
     summary: string,
     args: Parameters<DossierActivities[K]>,
-  ): Promise<Awaited<ReturnType<DossierActivities[K]>>> => {
-    const call = (proxy: typeof remoteActivities | typeof localActivities) =>
-      refusable(() =>
-        (proxy[name] as LocalActivityFunctionWithOptions<DossierActivities[K]>).executeWithOptions(
-          { summary },
-          args,
-        ),
-      );
-    if (!local) return call(remoteActivities);
-    try {
-      return await call(localActivities);
-    } catch (error) {
-      if (error instanceof RejectedInput) throw error;
-      log.warn('Local activity failed: retrying it as a regular activity', { dossierId, activity: name });
-      return call(remoteActivities);
-    }
-  };
+  ): Promise<Awaited<ReturnType<DossierActivities[K]>>> =>
+    refusable(() =>
+      (remoteActivities[name] as ActivityFunctionWithOptions<DossierActivities[K]>).executeWithOptions(
+        { summary },
+        args,
+      ),
+    );
   return {
     now: () => Date.now(),
     load: (id) => quick('loadDossier', `load dossier ${id} from the database`, [id]),
     // Always a regular activity: its result (the stored row, its `urgentSince`) shapes the keys
-    // of what follows, so it must be in the history before anything uses it. A local save would
-    // run again, with a later clock, if its workflow task failed (a crash, a signal racing a
-    // continue-as-new), and give an urgent alert a second key.
+    // of what follows, so it must be in the history before anything uses it.
     save: (request) =>
       refusable(() =>
         remoteActivities.saveDossierChanges.executeWithOptions({ summary: `save dossier ${dossierId}` }, [
@@ -170,8 +121,7 @@ function temporalEffects(
       await quick('deliverNotification', summary, [request]);
     },
     ownerContext: (ownerId) => quick('ownerContext', `read the profile of ${ownerId}`, [ownerId]),
-    // A regular activity: it signals other workflows with fresh event ids, which a local
-    // activity re-run after a failed task would send twice.
+    // It signals other workflows with fresh event ids: recorded once, in the history.
     async announceOwnerProfile(ownerId, exceptDossierId) {
       await remoteActivities.requestOwnerProfileAnnouncement.executeWithOptions(
         { summary: `have the other open dossiers of ${ownerId} re-planned` },
@@ -192,9 +142,8 @@ function temporalEffects(
     },
     show: (view, rejected) => (view ? showDossierState(view) : showNotCreated(dossierId, rejected)),
     continueAsNewSuggested: () => workflowInfo().continueAsNewSuggested,
-    // Signals that came during local deliveries wait for the next workflow task: a 1 ms timer
-    // ends this one. Regular activities end a task at each call already.
-    receiveArrivedEvents: () => (local ? sleep(1) : Promise.resolve()),
+    // Regular activities end a workflow task at each call: arrived signals are already applied.
+    receiveArrivedEvents: () => Promise.resolve(),
     warn: (message, attributes) => log.warn(message, attributes),
   };
 }
@@ -204,7 +153,7 @@ async function refusable<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    // A regular activity's failure comes wrapped in an ActivityFailure; a local one's may not.
+    // An activity's failure comes wrapped in an ActivityFailure.
     const cause = error instanceof ActivityFailure ? error.cause : error;
     if (cause instanceof ApplicationFailure && cause.type === INVALID_DATA_FAILURE) {
       throw new RejectedInput(cause.message);
