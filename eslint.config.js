@@ -119,9 +119,61 @@ export default tseslint.config(
     patterns: [into(allLayersBut('config', 'domain'), 'config/ depends on domain/ only.')],
     syntax: staticImportsOnly('config/'),
   }),
+  // The activities: what the workflows do to the world, through db/ and the Temporal client.
+  boundary(['activities/**/*.ts'], {
+    patterns: [
+      into(
+        allLayersBut('activities', 'client', 'config', 'db', 'domain', 'workflows'),
+        'activities/ use db/, client/, config/ and domain/ (and workflow messages): never the processes, tests or benchmarks.',
+      ),
+    ],
+    syntax: staticImportsOnly('activities/'),
+  }),
+  // The delivery server: REST, sockets, LISTEN; it starts workflows through client/ only.
+  boundary(['server/**/*.ts'], {
+    patterns: [
+      into(
+        allLayersBut('server', 'client', 'config', 'db', 'domain', 'ops'),
+        'server/ uses client/, config/, db/, domain/ and ops/: never activities, the worker, tests or benchmarks.',
+      ),
+    ],
+    syntax: staticImportsOnly('server/'),
+  }),
+  boundary(['worker/**/*.ts'], {
+    patterns: [
+      into(
+        allLayersBut('worker', 'activities', 'client', 'config', 'db', 'domain', 'ops', 'workflows'),
+        'worker/ runs activities and workflows: never the server, tests or benchmarks.',
+      ),
+    ],
+    syntax: staticImportsOnly('worker/'),
+  }),
+  // The internal port's probe server, shared by the processes.
+  boundary(['ops/**/*.ts'], {
+    patterns: [into(allLayersBut('ops', 'config', 'domain'), 'ops/ depends on config/ and domain/ only.')],
+    syntax: staticImportsOnly('ops/'),
+  }),
   // The browser client: its wire types are checked against the server's by one file, types only.
   boundary(['web/**/*.ts'], {
-    patterns: [into(['server', 'activities', 'worker', 'workflows', 'db', 'config'], webServer)],
+    patterns: [
+      into(
+        [
+          'server',
+          'activities',
+          'worker',
+          'workflows',
+          'db',
+          'config',
+          'ops',
+          'scripts',
+          'bench',
+          'test',
+          'support',
+        ],
+        webServer,
+      ),
+    ],
+    syntax: staticImportsOnly('web/'),
   }),
   boundary(['web/client/protocol-check.ts'], {
     patterns: [
@@ -133,19 +185,21 @@ export default tseslint.config(
   boundary(['db/**/*.ts'], {
     patterns: [
       into(
-        ['activities', 'server', 'workflows', 'worker', 'client'],
+        allLayersBut('db', 'domain', 'config'),
         'db/ is used by activities/ and server/, never the other way.',
       ),
     ],
+    syntax: staticImportsOnly('db/'),
   }),
   // The Temporal client library integrators call: it speaks to workflows, never to the processes.
   boundary(['client/**/*.ts'], {
     patterns: [
       into(
-        ['server', 'activities', 'worker', 'db'],
-        'client/ talks to Temporal only: it does not import the server, worker, activities or database.',
+        allLayersBut('client', 'domain', 'workflows'),
+        'client/ talks to Temporal only: it imports domain/ and the workflow messages, nothing of the processes.',
       ),
     ],
+    syntax: staticImportsOnly('client/'),
   }),
   // The benchmarks share development helpers with the tests through support/, not test/.
   boundary(['bench/**/*.ts'], {
