@@ -190,7 +190,7 @@ export class DossierEngine {
     this.state = { dossier: saved.dossier, context: saved.context, pending: [], sent: [] };
     this.armForDeadline();
     if (saved.ownerProfileChanged) await this.effects.announceOwnerProfile(ownerId, this.dossierId);
-    await this.announce('created', event.eventId);
+    await this.sendNotice('created', event.eventId);
     await this.alertUrgentOwner();
   }
 
@@ -230,7 +230,7 @@ export class DossierEngine {
               : fields.includes('title')
                 ? 'updated'
                 : undefined;
-          if (kind) await this.announce(kind, event.eventId);
+          if (kind) await this.sendNotice(kind, event.eventId);
         }
         // The urgent flag of the same call applies before the new owner's alert: a call that
         // reassigns and clears urgent alerts nobody.
@@ -241,7 +241,7 @@ export class DossierEngine {
       case 'reschedule':
         if (deadlineKey(event.deadline) === deadlineKey(deadlineOf(previous))) return;
         await this.save(withDeadline(previous, event.deadline), ['deadline'], event);
-        await this.announce('rescheduled', event.eventId);
+        await this.sendNotice('rescheduled', event.eventId);
         return;
       case 'assign': {
         const changed = event.ownerId !== previous.ownerId;
@@ -251,7 +251,7 @@ export class DossierEngine {
           ...(event.owner && { owner: event.owner }),
         });
         if (!changed) return;
-        await this.announce('assigned', event.eventId);
+        await this.sendNotice('assigned', event.eventId);
         await this.alertUrgentOwner();
         return;
       }
@@ -264,13 +264,13 @@ export class DossierEngine {
         const status = event.type === 'complete' ? 'done' : 'cancelled';
         if (previous.status === status) return;
         await this.save({ ...previous, status }, ['status'], event);
-        if (status === 'done') await this.announce('completed', event.eventId);
+        if (status === 'done') await this.sendNotice('completed', event.eventId);
         return;
       }
       case 'reopen':
         if (previous.status === 'open') return;
         await this.save({ ...previous, status: 'open' }, ['status'], event);
-        await this.announce('reopened', event.eventId);
+        await this.sendNotice('reopened', event.eventId);
         await this.alertUrgentOwner();
         return;
       case 'ownerProfileChanged': {
@@ -393,7 +393,7 @@ export class DossierEngine {
     this.loaded().pending = rearmKeeping(this.loaded());
   }
 
-  private async announce(kind: string, eventId: string): Promise<void> {
+  private async sendNotice(kind: string, eventId: string): Promise<void> {
     const { dossier } = this.loaded();
     await this.deliver({
       idempotencyKey: dossierUpdateKey(dossier.id, eventId),
