@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { labelOf, params } from './push-params.js';
 import { MB, reruns, type ServerResult } from './push-rounds.js';
-import { fmt, fmtRate, median, percentile } from './push-stats.js';
+import { percentile } from '../support/percentile.js';
+import { fmt, fmtRate, median } from './push-stats.js';
 
 /**
  * bench/results.md of `npm run bench`: the tables per scenario, the verdict against the 3× target
@@ -40,8 +41,8 @@ export function summarize(result: ServerResult, batch: number): Summary {
     result,
     rounds: rounds.length,
     framesPerSecond: median(rounds.map((round) => round.framesPerSecond)),
-    p50: percentile(all, 0.5),
-    p99: percentile(all, 0.99),
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
     cpuMicrosPerFrame: median(rounds.map((round) => round.serverCpuMicros / round.frames)),
     systemShare: median(rounds.map((round) => round.serverSystemCpuMicros / round.serverCpuMicros)),
     clientCpuShare: median(rounds.map((round) => round.clientCpuMicros / 1e6 / round.seconds)),

@@ -12,7 +12,8 @@ import {
   type ClientChild,
   type ServerChild,
 } from './push-processes.js';
-import { fmtRate, percentile } from './push-stats.js';
+import { percentile } from '../support/percentile.js';
+import { fmtRate } from './push-stats.js';
 import type { RoundReport, ServerKind } from './shared.js';
 
 /**
@@ -202,8 +203,8 @@ export async function benchServer(kind: ServerKind): Promise<ServerResult> {
           `${kind}: round ${round + 1}: ${measured.frames}/${measured.expected} frames in ` +
             `${(measured.seconds * 1000).toFixed(0)} ms = ${fmtRate(measured.framesPerSecond)}/s ` +
             `(publishing took ${measured.publishMs.toFixed(0)} ms), latency p50 ` +
-            `${percentile(measured.latencies, 0.5).toFixed(1)} ms, p99 ${percentile(measured.latencies, 0.99).toFixed(1)} ms, ` +
-            `max ${percentile(measured.latencies, 1).toFixed(1)} ms; server CPU ${(measured.serverCpuMicros / 1000).toFixed(0)} ms ` +
+            `${percentile(measured.latencies, 50).toFixed(1)} ms, p99 ${percentile(measured.latencies, 99).toFixed(1)} ms, ` +
+            `max ${percentile(measured.latencies, 100).toFixed(1)} ms; server CPU ${(measured.serverCpuMicros / 1000).toFixed(0)} ms ` +
             `(system ${(measured.serverSystemCpuMicros / 1000).toFixed(0)} ms), clients CPU ${(measured.clientCpuMicros / 1000).toFixed(0)} ms, ` +
             `other processes ${measured.otherLoad.toFixed(2)} cores`,
         );

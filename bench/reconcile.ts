@@ -11,7 +11,7 @@ import { dossierWorkflowId } from '../workflows/dossier-messages.js';
 import { waitForCount } from './common.js';
 import { createBenchDatabase } from './database.js';
 import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
-import { writeMarkdown } from './report.js';
+import { percentile, writeMarkdown } from './report.js';
 
 /**
  * `npm run bench:reconcile`: the hourly reconciliation at scale, against the real Temporal CLI dev
@@ -68,11 +68,6 @@ async function measured<T>(run: () => Promise<T>) {
     clearInterval(timer);
   }
 }
-
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
 
 async function main(): Promise<void> {
   const server = await startTemporalDevServer({

@@ -59,13 +59,8 @@ export interface WriteOptions {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The `p`-th percentile (0–100, nearest rank) of `values`; NaN when there are none. */
-export const percentile = (values: number[], p: number): number => {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-};
+/** The one nearest-rank percentile (support/percentile.ts), for the benchmarks that import it from here. */
+export { percentile } from '../support/percentile.js';
 
 function run(command: string, args: string[], timeoutMs = 5_000): Promise<string | undefined> {
   return new Promise((done) => {

@@ -9,6 +9,7 @@ import {
 } from '../../bench/stack.js';
 import { openFaultTab, type FaultTab } from './tabs.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { percentile } from '../../support/percentile.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -141,9 +142,6 @@ export const progress = (message: string): void => {
 
 export const seconds = (ms: number | undefined): string =>
   ms === undefined || !Number.isFinite(ms) ? '—' : `${(ms / 1000).toFixed(1)} s`;
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 /** `waitFor` (test/support/wait.ts), polling every 100 ms unless told: the rig's probes ask processes. */
 export const waitUntil = <T>(
