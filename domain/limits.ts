@@ -81,3 +81,9 @@ export const BULK_MAX_DOSSIERS = 1000;
  * service token gets it read (the route checks the token first).
  */
 export const BULK_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Notification ids in one mark-read: the socket's `mark_read` and `POST /api/v1/notifications/read`
+ * take at most this many, and the browser client sends its marks in batches of this size.
+ */
+export const MARK_READ_MAX_IDS = 500;

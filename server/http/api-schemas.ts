@@ -8,6 +8,7 @@ import {
   ownerProfile,
   userId,
 } from '../../client/dossier-schemas.js';
+import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
 import { notificationId, wireNotification } from '../protocol/messages.js';
 
 /** Request and response schemas of the REST API: they validate input and generate /api/v1/openapi.json. */
@@ -17,7 +18,7 @@ export const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   unread: z.enum(['true', 'false']).default('false'),
 });
-export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1).max(500) });
+export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1).max(MARK_READ_MAX_IDS) });
 /** read-all takes no field: an empty body or `{}` (a client sending `ids` here meant POST read). */
 export const readAllBody = z.strictObject({}).optional();
 export const eventBody = z.strictObject({ eventId: eventId.optional() }).optional();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
 import { NOTIFICATION_TYPES } from '../../domain/notification-types.js';
 
 /**
@@ -51,7 +52,7 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('resume'), lastId: notificationId }),
   z.strictObject({
     type: z.literal('mark_read'),
-    ids: z.array(notificationId).min(1).max(500),
+    ids: z.array(notificationId).min(1).max(MARK_READ_MAX_IDS),
     ref: messageRef.optional(),
   }),
   z.strictObject({ type: z.literal('mark_all_read'), ref: messageRef.optional() }),

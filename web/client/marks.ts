@@ -1,8 +1,7 @@
+import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
 import type { Backoff } from './backoff.js';
 import type { ClientFrame } from './wire.js';
 
-/** The server takes at most this many ids per `mark_read`. */
-export const MARK_READ_BATCH = 500;
 /** A mark not acknowledged within this is sent again (a lost answer; a server without acks). */
 export const MARK_ACK_TIMEOUT_MS = 10_000;
 /** Error codes after which a mark is worth sending again (each one of server/errors.ts: protocol-check.ts). */
@@ -77,7 +76,7 @@ export class MarkBatcher {
     this.flush();
   }
 
-  /** Sends the waiting marks as one batch (all, or up to 500 ids), when none is in flight. */
+  /** Sends the waiting marks as one batch (all, or up to `MARK_READ_MAX_IDS` ids), when none is in flight. */
   flush(): void {
     if (this.inFlight || this.timer !== undefined || !this.options.canSend()) return;
     if (!this.waitingAll && this.waiting.size === 0) return;
@@ -89,7 +88,7 @@ export class MarkBatcher {
       this.inFlight = { ref, ids: [], all: true };
       frame = { type: 'mark_all_read', ref };
     } else {
-      const ids = [...this.waiting].slice(0, MARK_READ_BATCH);
+      const ids = [...this.waiting].slice(0, MARK_READ_MAX_IDS);
       for (const id of ids) this.waiting.delete(id);
       this.inFlight = { ref, ids, all: false };
       frame = { type: 'mark_read', ids, ref };
