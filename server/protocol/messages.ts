@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
+import { MAX_NOTIFICATION_ID, NOTIFICATION_ID_PATTERN } from '../../domain/notification-id.js';
 import { NOTIFICATION_TYPES } from '../../domain/notification-types.js';
 
 /**
@@ -7,39 +8,18 @@ import { NOTIFICATION_TYPES } from '../../domain/notification-types.js';
  * schemas validate what clients send and generate the JSON Schema published with OpenAPI.
  */
 
-/** The largest notification id: PostgreSQL's bigint maximum (2^63 - 1). */
-export const MAX_NOTIFICATION_ID = 9223372036854775807n;
-
-/**
- * Decimal numbers from 0 to `max`, without leading zeros: one alternative per length below
- * max's, then one per digit of max that a smaller number may have lower (the digits before it
- * equal). A pattern rather than a refinement, so that the published JSON Schema (OpenAPI) states it.
- */
-function decimalUpTo(max: bigint): RegExp {
-  const digits = max.toString();
-  const alternatives = ['0', `[1-9]\\d{0,${digits.length - 2}}`];
-  for (let index = 0; index < digits.length; index += 1) {
-    const lowest = index === 0 ? 1 : 0;
-    const below = Number(digits[index]) - 1;
-    if (below < lowest) continue;
-    const rest = digits.length - index - 1;
-    alternatives.push(`${digits.slice(0, index)}[${lowest}-${below}]${rest > 0 ? `\\d{${rest}}` : ''}`);
-  }
-  alternatives.push(digits);
-  return new RegExp(`^(?:${alternatives.join('|')})$`);
-}
+/** Re-exported for the tests and callers that read it here. */
+export { MAX_NOTIFICATION_ID };
 
 /**
  * A notification id, as every route and message takes it (REST paths, queries and bodies, the
  * socket's `?lastId=` and messages): digits up to the bigint maximum, so that the database never
- * sees one it cannot cast (a 500 before; a reconnect loop on the socket).
+ * sees one it cannot cast (a 500 before; a reconnect loop on the socket). The rule itself is
+ * domain/notification-id.ts, which the browser client uses too.
  */
 export const notificationId = z
   .string()
-  .regex(
-    decimalUpTo(MAX_NOTIFICATION_ID),
-    `must be a notification id (digits, at most ${MAX_NOTIFICATION_ID})`,
-  );
+  .regex(NOTIFICATION_ID_PATTERN, `must be a notification id (digits, at most ${MAX_NOTIFICATION_ID})`);
 
 /**
  * A client's name for one of its marks, echoed by the server's `marked` (done) or `error` (refused):
