@@ -7,6 +7,7 @@ import {
   MAX_NOTIFICATION_RETENTION,
   MIN_NOTIFICATION_RETENTION,
 } from '../domain/retention.js';
+import { DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
 import { HS256_SECRET_RULE, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
 import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
@@ -182,7 +183,7 @@ export const envSchema = z
     // Threads running workflow code; the SDK's default is 1 (one reused V8 context). A herd larger
     // than one thread carries saturates it (docs/performance.md, "Worker settings").
     WORKER_WORKFLOW_THREADS: optionalNumber(z.coerce.number().int().min(1).max(16)),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(DEFAULT_DATABASE_POOL_MAX),
     // 0 turns it off; below a second, ordinary reads under load would fail.
     DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
       .number()

@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import { DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
 import { entities } from './entities.js';
 import { Migration20261124000000Initial } from './migrations/Migration20261124000000Initial.js';
 import { Migration20261124010000WireFormat } from './migrations/Migration20261124010000WireFormat.js';
@@ -107,7 +108,7 @@ export async function openOrm(
       transactional: true,
       allOrNothing: true,
     },
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    pool: { min: 0, max: options.poolMax ?? DEFAULT_DATABASE_POOL_MAX },
     driverOptions:
       options.lockTimeoutMs === undefined
         ? deadlineOptions(options.statementTimeoutMs ?? 0)

@@ -87,3 +87,9 @@ export const BULK_MAX_BODY_BYTES = 8 * 1024 * 1024;
  * take at most this many, and the browser client sends its marks in batches of this size.
  */
 export const MARK_READ_MAX_IDS = 500;
+
+/**
+ * Connections in a process's database pool when DATABASE_POOL_MAX is not set: the config's
+ * default, db/orm.ts's when it is given none, and what the server sizes its permits from then.
+ */
+export const DEFAULT_DATABASE_POOL_MAX = 10;

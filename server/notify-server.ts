@@ -3,6 +3,7 @@ import uWS from 'uWebSockets.js';
 import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
+import { DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { rememberVerified } from './auth/verified-tokens.js';
 import { startProbeServer } from '../ops/probe-server.js';
@@ -42,8 +43,6 @@ export interface NotifyServer {
   shutdown(): Promise<void>;
 }
 
-/** MikroORM's pool size when none is configured (db/orm.ts sets one). */
-const DEFAULT_POOL_SIZE = 10;
 /**
  * The delivery server: PostgreSQL LISTEN → per-user RxJS streams → WebSocket tabs, plus the
  * REST API. Several processes may run side by side: each LISTENs for itself.
@@ -72,7 +71,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
 
   // The sockets' database work shares half the pool: one user's
   // marks could otherwise take every connection, and everyone's reads timed out in the pool.
-  const poolSize = deps.orm.config.get('pool')?.max ?? DEFAULT_POOL_SIZE;
+  const poolSize = deps.orm.config.get('pool')?.max ?? DEFAULT_DATABASE_POOL_MAX;
   const database = {
     permits: new DatabasePermits(permitsForPool(poolSize)),
     // A user's marks waiting behind the one running: one tab's whole burst (WS_RATE_LIMIT_BURST);
