@@ -7,6 +7,8 @@ import { DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { rememberVerified } from './auth/verified-tokens.js';
 import { startProbeServer } from '../ops/probe-server.js';
+import { ClientError } from './errors.js';
+import { replyClientError } from './http/http-io.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { registerRestRoutes } from './http/rest-routes.js';
 import { registerStaticRoutes } from './http/static-routes.js';
@@ -107,12 +109,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     logger: log,
   });
   registerStaticRoutes(app, { dir: deps.webDir, logger: log });
-  app.any('/*', (res) => {
-    res
-      .writeStatus('404 Not Found')
-      .writeHeader('content-type', 'application/json')
-      .end('{"error":{"code":"not_found","message":"Not found"}}');
-  });
+  app.any('/*', (res) => replyClientError(res, new ClientError('not_found')));
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (socket) =>

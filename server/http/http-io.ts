@@ -103,6 +103,19 @@ export function jsonRoute(
 }
 
 /**
+ * Answers a request outside `jsonRoute` (the catch-all 404, the static files) with a catalog
+ * error: its status and the same `{ error: { code, message } }` body the REST routes send.
+ */
+export function replyClientError(res: HttpResponse, error: ClientError): void {
+  res.cork(() => {
+    res
+      .writeStatus(statusLine(error.status))
+      .writeHeader('content-type', 'application/json')
+      .end(JSON.stringify(error.toJSON()));
+  });
+}
+
+/**
  * A path parameter, percent-decoded; `undefined` when it cannot be: a bad escape (`%`, `%E0%A4%A`)
  * or bytes that are not UTF-8 (`%ED%A0%80`, a lone surrogate), on which decodeURIComponent throws.
  */

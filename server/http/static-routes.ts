@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../../config/logger.js';
+import { ClientError } from '../errors.js';
+import { replyClientError } from './http-io.js';
 
 /** Where `npm run build:web` writes the bell page. */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -103,10 +105,5 @@ function send(res: HttpResponse, req: HttpRequest, file: StaticFile): void {
 }
 
 function notFound(res: HttpResponse, message: string): void {
-  res.cork(() => {
-    res
-      .writeStatus('404 Not Found')
-      .writeHeader('content-type', 'application/json')
-      .end(JSON.stringify({ error: { code: 'not_found', message } }));
-  });
+  replyClientError(res, new ClientError('not_found', message));
 }
