@@ -312,7 +312,12 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         }
       } else {
         metrics?.duplicateSkipped(labels);
-        log.info('Notification already stored: duplicate skipped', facts);
+        log.info(
+          'retired' in stored
+            ? 'Notification removed by the retention earlier: its key is retired, not stored again'
+            : 'Notification already stored: duplicate skipped',
+          facts,
+        );
       }
       return stored;
     },

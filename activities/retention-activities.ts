@@ -224,7 +224,7 @@ async function announceCounts(em: EntityManager, pending: PendingCounts, waitFor
       // stays as it was until their next mark read or reload; the rows are gone all the same.
       log.warn('Notification retention: unread count not announced, the user is locked', {
         userId,
-        error: error instanceof Error ? error.message : String(error),
+        err: error,
       });
     }
   }

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { setImmediate as nextIteration } from 'node:timers/promises';
 import type { LiveEvent } from '../../server/hub/notification-hub.js';
 import { FlushQueue } from '../../server/ws/flush-queue.js';
-import { Outbox, type SocketPort } from '../../server/ws/outbox.js';
+import { Outbox } from '../../server/ws/outbox.js';
+import { scriptedPort } from '../support/scripted-port.js';
 
 /** The outbox alone, on a scripted socket: what it writes, in how many corked writes, and when it gives up. */
 
@@ -17,30 +18,10 @@ interface Script {
 const MAX = 1000;
 
 function scripted({ drop = Infinity, buffered = 0 }: Script = {}) {
-  const frames: string[] = [];
-  const writes: number[] = [];
+  const { port, frames, writes } = scriptedPort({ drop, buffered });
+  port.end = () => assert.fail('the outbox never ends the socket');
   const pushed: number[] = [];
   let slow = 0;
-  let attempts = 0;
-  let corked = false;
-  const port: SocketPort = {
-    corked(write) {
-      corked = true;
-      const before = frames.length;
-      write();
-      corked = false;
-      writes.push(frames.length - before);
-    },
-    send(frame) {
-      assert.ok(corked, 'frames are sent under cork');
-      attempts += 1;
-      if (attempts === drop) return false;
-      frames.push(String(frame));
-      return true;
-    },
-    bufferedAmount: () => buffered,
-    end: () => assert.fail('the outbox never ends the socket'),
-  };
   const outbox = new Outbox(port, {
     flushes: new FlushQueue((error) => assert.fail(String(error))),
     maxBufferedBytes: MAX,

@@ -10,44 +10,13 @@ import { DatabasePermits } from '../../server/ws/database-permits.js';
 import { FlushQueue } from '../../server/ws/flush-queue.js';
 import { SerialByKey } from '../../server/ws/serial-by-key.js';
 import { SocketSession, type SocketPort } from '../../server/ws/socket-session.js';
+import { scriptedPort } from '../support/scripted-port.js';
 import { waitFor } from '../support/wait.js';
 
 /**
  * The session's write path alone, on a scripted socket port (unit test of a pure part; the real
  * sockets are in test/integration/server-*.test.ts).
  */
-
-/**
- * A port that records frames and drops the `drop`-th one, as uWS drops a frame that would go past
- * its hard limit while a smaller one after it may still fit.
- */
-function scriptedPort(drop = Infinity, { buffered = 0 } = {}) {
-  const frames: string[] = [];
-  const writes: number[] = [];
-  let attempts = 0;
-  let corked = false;
-  const port: SocketPort & { closedWith?: number } = {
-    corked(write) {
-      corked = true;
-      const before = frames.length;
-      write();
-      corked = false;
-      writes.push(frames.length - before);
-    },
-    send(frame) {
-      assert.ok(corked, 'frames are sent under cork');
-      attempts += 1;
-      if (attempts === drop) return false;
-      frames.push(String(frame));
-      return true;
-    },
-    bufferedAmount: () => buffered,
-    end(code) {
-      port.closedWith = code;
-    },
-  };
-  return { port, frames, writes };
-}
 
 interface SessionOptions {
   resumeFrom?: string;
@@ -129,7 +98,7 @@ describe('socket session writes', () => {
 
   it('stops at the first frame the socket drops and closes it with 4503, so no later frame hides the gap', async () => {
     // The count at open is attempt 1; notifications 1 and 2 are attempts 2 and 3; 3 is dropped.
-    const { port, frames } = scriptedPort(4);
+    const { port, frames } = scriptedPort({ drop: 4 });
     const { hub } = await openSession(port);
     publishIds(hub, [1, 2, 3, 4, 5]);
     await nextIteration();
@@ -210,7 +179,7 @@ describe('socket session token expiry (issue 11, defect 3)', () => {
 describe('socket session catch-up (issue 11, defects 7 and 10)', () => {
   it('bounds what waits behind a paused catch-up: past maxBufferedBytes it closes with 4503', async () => {
     // The socket never drains: the catch-up waits for room after its first frame.
-    const { port, frames } = scriptedPort(Infinity, { buffered: 1 << 20 });
+    const { port, frames } = scriptedPort({ buffered: 1 << 20 });
     const { hub, session } = await openSession(port, {
       resumeFrom: '0',
       maxBufferedBytes: 64 * 1024,
