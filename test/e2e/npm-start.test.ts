@@ -11,7 +11,7 @@ import { waitFor } from '../support/wait.js';
  * `npm start` as a newcomer runs it: the embedded PostgreSQL (PGlite, one session) and the
  * Temporal dev server, the worker and the delivery server in one process. The worker's start-up
  * migrated on a connection of its own, which PGlite refuses: the process exited 1 right after
- * "Worker health server listening" (issue 12, fourth adversarial review). It must come up
+ * "Worker health server listening". It must come up
  * healthy and stop cleanly on SIGTERM.
  */
 it(

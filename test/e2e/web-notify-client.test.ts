@@ -137,8 +137,8 @@ describe('the client library', () => {
 
   it('moves its cursor with each notification of a catch-up, so a dropped one goes on where it stopped', async () => {
     // A `?lastId=` catch-up comes in strictly increasing id order (the server holds live frames
-    // until it is over): the cursor moves with each one (issue 11, review defect 4: moved only at
-    // `resumed`, every reconnection started the same catch-up again).
+    // until it is over): the cursor moves with each one (moved only at `resumed`, every
+    // reconnection would start the same catch-up again).
     await run(`start({ lastId: '100' })`);
     await until(`fake.sockets.length === 1`);
     await run(`${socket(0)}.accept(); ${socket(0)}.frame({ type: 'unread_count', count: 3 });

@@ -13,7 +13,7 @@ import { percentile } from '../../support/percentile.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The fault-injection rig (issue 12): the real pieces as separate processes (bench/stack.ts:
+ * The fault-injection rig (docs/faults.md): the real pieces as separate processes (bench/stack.ts:
  * the Temporal CLI dev server on an SQLite file, a database of its own on the machine's
  * PostgreSQL, two production workers, two production delivery servers, the second one reaching
  * PostgreSQL through a loopback TCP proxy that a scenario can cut), and per scenario a load:

@@ -8,12 +8,11 @@ import { adminDatabaseUrl } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * A migration cut by a silent partition (or its machine dying without a RST) mid-transaction
- * (issue 12, fourth adversarial review): its PostgreSQL session kept the advisory lock and the
- * migration's ACCESS EXCLUSIVE lock on dossiers until TCP keepalive gave up (2 h): the service
- * could not read dossiers and no other worker could start. The migrations' connection now sets
- * idle_in_transaction_session_timeout (30 s): PostgreSQL ends the session and frees both. Runs
- * about 40 s, outside `npm test`:
+ * A migration cut by a silent partition (or its machine dying without a RST) mid-transaction: its
+ * PostgreSQL session kept the advisory lock and the migration's ACCESS EXCLUSIVE lock on dossiers
+ * until TCP keepalive gave up (2 h): the service could not read dossiers and no other worker could
+ * start. The migrations' connection now sets idle_in_transaction_session_timeout (30 s): PostgreSQL
+ * ends the session and frees both. Runs about 40 s, outside `npm test`:
  *
  *   node --import tsx --test test/faults/migration-partition.test.ts
  */

@@ -10,7 +10,7 @@ import { createNotificationQueries } from '../../server/notifications/notificati
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
- * Found by the adversarial review of issue 12 (database deadline, "transactions left open"): a
+ * A transaction left open by a client gone silent, against the database deadline: a
  * partition that swallows the statement after `select lock_user_notifications(user)` in a
  * mark-read transaction on a delivery server whose pool has the deadline. The client gets "Query
  * read timeout" and drops the connection, as designed; but its FIN is lost too (the middlebox

@@ -20,9 +20,9 @@ import {
 } from './harness.js';
 
 /**
- * The fault scenarios of issue 12. Each one prepares its own load on the shared rig, waits until
- * a quarter of its alerts are stored (the reminders are firing), strikes, repairs what it broke,
- * then waits for full recovery and audits (test/faults/harness.ts). Durations come from the
+ * The fault scenarios (docs/faults.md). Each one prepares its own load on the shared rig, waits
+ * until a quarter of its alerts are stored (the reminders are firing), strikes, repairs what it
+ * broke, then waits for full recovery and audits (test/faults/harness.ts). Durations come from the
  * environment so that the full run and the CI subset share the code.
  */
 

@@ -10,7 +10,7 @@ import { startTcpProxy, type TcpProxy } from '../faults/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The pool's connections across a silent partition (issue 12): a loopback proxy between the
+ * The pool's connections across a silent partition: a loopback proxy between the
  * process and PostgreSQL drops every byte without closing anything. Before the statement deadline
  * a query sent into the partition waited for ever, and its connection with it: a tab that
  * connected to a server during a partition got nothing, ever, while /healthz said ok (found by

@@ -15,7 +15,7 @@ import { createTimeSkippingEnv } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The engine's rules where events, reminders and failures meet (issue 9's defects), each on the
+ * The engine's rules where events, reminders and failures meet, each on the
  * time-skipping server with the real worker, activities and PostgreSQL. Events queued while the
  * workers are down are in test/integration/engine-queue.test.ts (the dev server: the time-skipping
  * one does not move its clock while a workflow task waits for a worker).

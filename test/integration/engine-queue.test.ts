@@ -11,7 +11,7 @@ import { waitFor } from '../support/wait.js';
  * reminders that fell due meanwhile, on the dev server in real time: a dossier's `overdue` alert
  * is set a few seconds ahead with `dueAt`, the worker is stopped, a call is made before that
  * instant, and the worker comes back after it. The state that holds when the alert is actually
- * sent wins: queued events apply first (issue 9, defects 2 and 3).
+ * sent wins: queued events apply first (docs/reminders.md).
  */
 
 let env: TestWorkflowEnvironment;

@@ -4,13 +4,13 @@ import { FaultRig, seconds, type ScenarioResult } from '../faults/harness.js';
 import { runScenario, scenarioNames, scenarios } from '../faults/scenarios.js';
 
 /**
- * Fault injection (issue 12), the fast subset: the real pieces as separate processes (Temporal
- * dev server on an SQLite file, PostgreSQL, two workers, two delivery servers), a load of
- * dossiers whose alerts fire for real while tabs of the client library listen on both servers,
- * and under that load: a worker SIGKILLed and restarted, a delivery server SIGKILLed and
- * restarted. Each ends with the audit: exactly one row per expected notification, each
- * delivered once to every tab of its user, in id order. `npm run faults` runs every scenario at
- * ~1,000 dossiers and writes docs/faults.md.
+ * Fault injection (docs/faults.md), the fast subset: the real pieces as separate processes
+ * (Temporal dev server on an SQLite file, PostgreSQL, two workers, two delivery servers), a load of
+ * dossiers whose alerts fire for real while tabs of the client library listen on both servers, and
+ * under that load: a worker SIGKILLed and restarted, a delivery server SIGKILLed and restarted.
+ * Each ends with the audit: exactly one row per expected notification, each delivered once to every
+ * tab of its user, in id order. `npm run faults` runs every scenario at ~1,000 dossiers and writes
+ * docs/faults.md.
  *
  * FAULTS_DOSSIERS (default 150) sizes each load; FAULTS_SCENARIOS picks scenarios (comma-separated
  * names from test/faults/scenarios.ts).

@@ -5,7 +5,7 @@ import { startFuzzTarget, type FuzzTarget } from '../support/fuzz-target.js';
 import { httpRequest, openSocket } from '../support/notify-server.js';
 
 /**
- * HTTP fuzzing from the OpenAPI document (issue 11): Schemathesis generates requests for every
+ * HTTP fuzzing from the OpenAPI document: Schemathesis generates requests for every
  * documented operation, valid and invalid by the document, against a real server with a real
  * Temporal and PostgreSQL, once with a user's token and once with the service token. A run fails
  * on any 5xx, any reply that does not match its documented schema, status or content type, and any

@@ -11,7 +11,7 @@ import { startFuzzTarget, type FuzzTarget } from '../support/fuzz-target.js';
 import { openSocket, type TestSocket } from '../support/notify-server.js';
 
 /**
- * The raw fuzzer (issue 11): what the OpenAPI document does not describe, against a real server
+ * The raw fuzzer: what the OpenAPI document does not describe, against a real server
  * (real Temporal and PostgreSQL). Paths with arbitrary percent-escapes and bytes on every route
  * pattern (GET, POST, PUT), arbitrary headers (Authorization garbage, huge and many headers),
  * WebSocket upgrades, and frames on an authenticated socket (text, binary, huge, truncated UTF-8,

@@ -11,12 +11,12 @@ import { deadlineKey, remindersOf } from '../../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
- * The late flag when a dossier changes owner just after its previous owner changed zone (issue
- * 12, fourth adversarial review). Owner A moves Honolulu → Tokyo (the announcement to this
- * dossier still queued), then the dossier is assigned to B, in Tokyo: the run re-arms from
- * Honolulu to Tokyo and fires at once a reminder the change moved into the past. That reminder is
- * on time, like the same one fired to A without the assign; before, the assign (same zone, no
- * stamp) lost A's zone change and it was marked late and counted missed.
+ * The late flag when a dossier changes owner just after its previous owner changed zone. Owner A
+ * moves Honolulu → Tokyo (the announcement to this dossier still queued), then the dossier is
+ * assigned to B, in Tokyo: the run re-arms from Honolulu to Tokyo and fires at once a reminder the
+ * change moved into the past. That reminder is on time, like the same one fired to A without the
+ * assign; before, the assign (same zone, no stamp) lost A's zone change and it was marked late and
+ * counted missed.
  */
 const config = loadConfig({});
 const HONOLULU = 'Pacific/Honolulu';

@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait.js';
 import { seededRandom } from '../support/random.js';
 
 /**
- * LISTEN chaos (issue 11, "Generative tests"): several writers commit notifications for many
+ * LISTEN chaos, a generative test: several writers commit notifications for many
  * users while the feed's connections are terminated at random moments, in the middle of
  * catch-ups, several times in a row, and some of its reads fail. Every tab, open from the start,
  * must then hold exactly its user's committed sequence: all of it, in order, once.

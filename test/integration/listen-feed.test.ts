@@ -12,9 +12,9 @@ import {
 import { waitFor } from '../support/wait.js';
 
 /**
- * The LISTEN feed's gaps (issue 11, defect 2), each ordered step by step through the feed's
+ * The LISTEN feed's gaps, each ordered step by step through the feed's
  * hooks: a second drop during a catch-up, an oversized payload whose read fails, and unread
- * counts announced while a catch-up has not read its own yet (review defect 6).
+ * counts announced while a catch-up has not read its own yet.
  */
 
 async function withHarness(control: FeedControl, test: (harness: ServerHarness) => Promise<void>) {
@@ -107,7 +107,7 @@ describe('LISTEN feed gaps', () => {
     });
   });
 
-  it("publishes no count older than the catch-up's after it (review defect 6)", async () => {
+  it("publishes no count older than the catch-up's after it", async () => {
     // A read-all (count 0) then a new notification (count 1) commit after LISTEN is back but
     // before the catch-up reads its summary: both payloads are held, and were released after the
     // catch-up's fresher count, so the tab ended on 0 while the database had 1 unread.

@@ -12,7 +12,7 @@ import { startTcpProxy, type TcpProxy } from '../faults/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The LISTEN connection across a silent network partition (issue 12): a loopback proxy between
+ * The LISTEN connection across a silent network partition: a loopback proxy between
  * the listener and PostgreSQL drops every byte without closing anything. Before the health query,
  * the listener stayed "connected" on a connection that carried nothing, for ever (the fault
  * suite's partition scenario lost every delivery of that server). It must notice within its

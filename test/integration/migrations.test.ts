@@ -8,7 +8,7 @@ import { adminDatabaseUrl } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * Migrations as deployments run them (db/orm.ts `migrate`; issue 12, third adversarial review):
+ * Migrations as deployments run them (db/orm.ts `migrate`):
  * two workers starting together, and `npm run migrate` behind a long reader. Before, the second
  * worker found the first one's change half applied and exited (column exists, or the migrations
  * table created twice), and `npm run migrate` waited for its lock with no bound while every

@@ -6,7 +6,7 @@ import { startServerHarness, type ServerHarness } from '../support/notify-server
 import { waitFor } from '../support/wait.js';
 
 /**
- * A catch-up over a flaky network (issue 11, review defect 4): the client library under Node
+ * A catch-up over a flaky network: the client library under Node
  * against a real server, its connection cut every few hundred frames, in the middle of a
  * catch-up longer than that. The client must move its cursor as each notification of a
  * `?lastId=` catch-up arrives (the server sends them in strictly increasing id order), so that

@@ -6,7 +6,7 @@ import { waitFor } from '../support/wait.js';
 
 /**
  * Marks made in the client library reach the database, whatever the network and the server's
- * rate limit do to them (issue 11, defect 6): the client library under Node against a real
+ * rate limit do to them: the client library under Node against a real
  * server and PostgreSQL, with the server's default rate limit (10/s, burst 30).
  */
 
@@ -100,7 +100,7 @@ describe('marks from the client library', () => {
     });
   });
 
-  it('an id the server would refuse does not block the valid marks beside it (review defect 5b)', async () => {
+  it('an id the server would refuse does not block the valid marks beside it', async () => {
     // Digits the old filter (/^\d{1,19}$/) took: above the bigint maximum, or with a leading zero.
     // The server refused the whole batch; the valid marks in it were never stored.
     const harness = await serverWith();

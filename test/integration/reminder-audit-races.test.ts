@@ -14,13 +14,13 @@ import { deadlineKey } from '../../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
- * The reminder audit and the late flag where they meet the workflow's own writes (issue 12,
- * second adversarial review), on real PostgreSQL, Temporal replaced by a fake that answers the
- * audit's run list and `reminderPlan` query as one RUNNING run does:
- * - a reminder stored hours after it was owed is marked late whatever unrelated write (a title,
- *   the owner's name) came just before it, and not when a write re-planned it (a zone change);
- * - one late reminder is counted once in `normx_notify_reminders_missed_total`, however many
- *   audits saw it waiting in its run first;
+ * The reminder audit and the late flag where they meet the workflow's own writes, on real
+ * PostgreSQL, Temporal replaced by a fake that answers the audit's run list and `reminderPlan`
+ * query as one RUNNING run does:
+ * - a reminder stored hours after it was owed is marked late whatever unrelated write (a title, the
+ *   owner's name) came just before it, and not when a write re-planned it (a zone change);
+ * - one late reminder is counted once in `normx_notify_reminders_missed_total`, however many audits
+ *   saw it waiting in its run first;
  * - a `complete` the run applies after answering the audit wins over the audit's restore.
  */
 

@@ -139,7 +139,7 @@ describe('bad WebSocket frames', () => {
     await assertStillServed(socket, 'alice');
   });
 
-  it('ids above the bigint maximum in resume and mark_read: validation_failed naming the field (issue 11, defect 5)', async () => {
+  it('ids above the bigint maximum in resume and mark_read: validation_failed naming the field', async () => {
     const resume = await errorFor(socket, JSON.stringify({ type: 'resume', lastId: '9999999999999999999' }));
     assert.equal(resume.code, 'validation_failed');
     assert.match(resume.message, /^lastId: /);
@@ -176,7 +176,7 @@ describe('oversized frames and floods', () => {
     await assertServerStillDelivers();
   });
 
-  it('a frame over the limit up to the transport bound (64 KiB, 200 KB, 256 KiB) gets 1009 and its reason, not a bare TCP close (issue 11, defect 11)', async () => {
+  it('a frame over the limit up to the transport bound (64 KiB, 200 KB, 256 KiB) gets 1009 and its reason, not a bare TCP close', async () => {
     for (const size of [64 * 1024, 200_000, 256 * 1024]) {
       const socket = await socketFor('bob');
       socket.ws.send(Buffer.alloc(size, 'x').toString());
@@ -190,7 +190,7 @@ describe('oversized frames and floods', () => {
     await assertServerStillDelivers();
   });
 
-  it('a frame past the transport bound (max(4 x WS_MAX_PAYLOAD_BYTES, 256 KiB)) drops the connection (1006): no socket holds more (issue 11 review, defect 2)', async () => {
+  it('a frame past the transport bound (max(4 x WS_MAX_PAYLOAD_BYTES, 256 KiB)) drops the connection (1006): no socket holds more', async () => {
     for (const size of [256 * 1024 + 1, 1024 * 1024, 8 * 1024 * 1024]) {
       const socket = await socketFor('bob');
       socket.ws.send(Buffer.alloc(size, 'x').toString());
@@ -241,7 +241,7 @@ describe('refused upgrades', () => {
   });
 
   it('?lastId=abc: 400 validation_failed naming lastId; a numeric lastId resumes', async () => {
-    // Above the bigint maximum (9223372036854775807) is refused too (issue 11, defect 5).
+    // Above the bigint maximum (9223372036854775807) is refused too, not a 500.
     for (const lastId of ['abc', '-1', '1.5', '9'.repeat(20), '9'.repeat(19), '9223372036854775808']) {
       const refused = await refusedUpgrade(`${await url('erin')}?lastId=${lastId}`);
       assert.equal(refused.status, 400, lastId);
@@ -306,7 +306,7 @@ describe('bad REST input', () => {
       ['limit=201', 'query.limit'],
       ['limit=ten', 'query.limit'],
       ['before=abc', 'query.before'],
-      // Above the bigint maximum (issue 11, defect 5).
+      // Above the bigint maximum: a 400, not a 500.
       ['before=9999999999999999999', 'query.before'],
       ['before=9223372036854775808', 'query.before'],
       ['unread=yes', 'query.unread'],
@@ -320,7 +320,7 @@ describe('bad REST input', () => {
     }
   });
 
-  it('ids above the bigint maximum in POST read: 400 naming ids.0, and the largest id is fine (issue 11, defect 5)', async () => {
+  it('ids above the bigint maximum in POST read: 400 naming ids.0, and the largest id is fine', async () => {
     for (const id of ['9999999999999999999', '9223372036854775808']) {
       const reply = await httpRequest(readUrl(), { token, body: { ids: [id] } });
       assert.equal(reply.status, 400, id);
@@ -343,7 +343,7 @@ describe('bad REST input', () => {
     );
   });
 
-  it('POST read-all validates its body: unknown fields are a 400 naming them, and nothing is marked (issue 11, defect 9)', async () => {
+  it('POST read-all validates its body: unknown fields are a 400 naming them, and nothing is marked', async () => {
     const readAllUrl = `${harness.url}/api/v1/users/me/notifications/read-all`;
     for (const [body, fields] of [
       [{ foo: 1, ids: 'nonsense' }, ['foo', 'ids']],

@@ -11,7 +11,7 @@ import {
 import { waitFor } from '../support/wait.js';
 
 /**
- * Caps on what one user or one address can make the server do (issue 11, defect 4): sockets per
+ * Caps on what one user or one address can make the server do: sockets per
  * user, upgrades per second per address, sessions reading the database at once. Each refusal is
  * an HTTP status with the catalog's JSON error, before the upgrade, on a real server and database.
  */

@@ -13,7 +13,7 @@ import {
 import { waitFor } from '../support/wait.js';
 
 /**
- * One user cannot take the database from the others (issue 11 review, defects 1 and 3): socket
+ * One user cannot take the database from the others: socket
  * work (opening reads, catch-up pages, marks) shares a few of the pool's connections, one mark
  * per user at a time; a client that stops reading holds none. Real server, database and sockets.
  */
@@ -51,8 +51,8 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 /** Generous: an idle server answers in milliseconds; a starved one took 26 to 60 s. */
 const FAIR_MS = 2000;
 
-describe('database fairness (issue 11 review)', () => {
-  it("one user flooding marks within the rate limit leaves another user's reads fast (defect 1)", async () => {
+describe('database fairness: one user cannot starve the others', () => {
+  it("one user flooding marks within the rate limit leaves another user's reads fast", async () => {
     const harness = await serverWith();
     // Each mark recounts the hog's unread: a slow statement under the user's lock.
     await history(harness, 'hog', 200_000);
@@ -103,7 +103,7 @@ describe('database fairness (issue 11 review)', () => {
     for (const hog of hogs) hog.ws.terminate();
   });
 
-  it('clients that resume over a big history and stop reading do not hold the opening slots (defect 3)', async () => {
+  it('clients that resume over a big history and stop reading do not hold the opening slots', async () => {
     const harness = await serverWith({
       WS_MAX_OPENING_SOCKETS: '2',
       WS_IDLE_TIMEOUT_SECONDS: '120',

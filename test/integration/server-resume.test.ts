@@ -110,7 +110,7 @@ describe('resume message', () => {
   });
 });
 
-describe('a cursor the server cannot honour (issue 11, defect 7)', () => {
+describe('a cursor the server cannot honour: cursor_reset, then live notifications', () => {
   for (const via of ['url', 'message'] as const) {
     it(`lastId above the user's newest id (by ${via}): cursor_reset with the newest id, then live notifications`, async () => {
       const user = `stale-cursor-${via}`;
@@ -154,7 +154,7 @@ describe('a cursor the server cannot honour (issue 11, defect 7)', () => {
   });
 });
 
-describe('token expiry (issue 11, defect 3)', () => {
+describe('token expiry: the clock tolerance and the warning before the close', () => {
   it("a token past exp but within the verifier's clock tolerance is not closed at once", async () => {
     const user = 'late-token';
     // exp 5 s ago; the verifier accepts it for JWT_CLOCK_TOLERANCE_SECONDS (30) more.
@@ -166,7 +166,7 @@ describe('token expiry (issue 11, defect 3)', () => {
     await socket.waitFor('a live notification', () => socket.ids().includes(live));
     assert.ok(!socket.messages.some((m) => m.type === 'error'));
     assert.equal(socket.ws.readyState, socket.ws.OPEN);
-    // 25 s left, under the 60-s warning: warned at half of it (issue 11 review, defect 7).
+    // 25 s left, under the 60-s warning: warned at half of it, not at once.
     const warning = await socket.waitFor(
       'the expiry warning',
       (messages) => messages.find((m) => m.type === 'token_expiring'),

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait.js';
 import { seededRandom } from '../support/random.js';
 
 /**
- * Soak (issue 12): tabs of the bell client library open and close at random, several per user
+ * Soak: tabs of the bell client library open and close at random, several per user
  * at times, each resuming from the cursor the last one kept (as the bell's storage does), with
  * tokens that expire within seconds and are renewed on the socket, while notifications flow.
  * The run is cut into rounds; after each, every tab is closed and the flow paused. From the end

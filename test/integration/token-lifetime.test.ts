@@ -6,7 +6,7 @@ import { openNodeTab, type NodeTab } from '../support/node-tabs.js';
 import { startServerHarness, TEST_SECRET, type ServerHarness } from '../support/notify-server.js';
 
 /**
- * Token lifetime (issue 11, defect 3 and its generative test): tabs of the client library under
+ * Token lifetime, a generative test: tabs of the client library under
  * Node against a real server, with tokens that expire, are renewed, are not renewed, or come
  * from an issuer whose clock is off. Whatever the case, the upgrades per tab stay bounded:
  * measured over WINDOW_MS with the client's default backoff (500 ms doubling to 30 s).

@@ -8,11 +8,11 @@ import { startReminderEngine, type ReminderEngine } from '../support/reminder-en
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 /**
- * What a dossier costs Temporal (issue 10, the 08:00 herd): each persisted step is a write on
- * the server. Read from the real history of a whole life on the time-skipping server, so that a
- * change that adds steps fails here. With regular activities (local ones are off, see
- * workflows/dossier-workflow.ts): a reminder is one activity task and two workflow tasks, a
- * create three activity tasks.
+ * What a dossier costs Temporal (the 08:00 herd, docs/performance.md): each persisted step is a
+ * write on the server. Read from the real history of a whole life on the time-skipping server, so
+ * that a change that adds steps fails here. With regular activities (local ones are off, see
+ * workflows/dossier-workflow.ts): a reminder is one activity task and two workflow tasks, a create
+ * three activity tasks.
  */
 
 const EventType = proto.temporal.api.enums.v1.EventType;
@@ -90,7 +90,7 @@ describe('cost of a dossier in Temporal events (time-skipping, real worker and P
         `two workflow tasks per reminder: ${round.map((e) => e.eventType).join()}`,
       );
     }
-    // The whole life, as a ceiling: a change that adds events fails here (issue 10).
+    // The whole life, as a ceiling: a change that adds events fails here.
     assert.ok(events.length <= MAX_EVENTS, `${events.length} events, at most ${MAX_EVENTS}`);
   });
 });

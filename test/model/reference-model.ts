@@ -5,8 +5,8 @@ import type { Delivery, Life, LifeAction } from './life.js';
  * The reference model of a dossier's notifications: a small, direct restatement of the reminder
  * rules (policy: reminders at 08:00 local, j-7, j-1, j-0, `overdue_critical` 3 local days after
  * `overdue`), written without the engine's code. Given a random life, it says which notifications
- * must be stored, for whom and at which instant. See issue 9, "Make the class of bug hard to
- * reintroduce".
+ * must be stored, for whom and at which instant: a second, independent statement of the rules,
+ * so that a bug the engine reintroduces shows up as a difference on random lives.
  */
 
 export type Deadline = Extract<LifeAction, { type: 'reschedule' }>['deadline'];

@@ -15,7 +15,7 @@ import {
 } from './workflow-runner.js';
 
 /**
- * The model-based test on the real thing (issue 9): random dossier lives, without worker outages
+ * The model-based test on the real thing: random dossier lives, without worker outages
  * (the time-skipping server does not skip time while a workflow task waits for a worker), run
  * through the real dossier workflow, worker, activities and PostgreSQL on ONE time-skipping server,
  * must store what the reference model predicts: the same notices and urgent alerts, the same

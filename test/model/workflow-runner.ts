@@ -18,8 +18,8 @@ import type { Deadline } from './reference-model.js';
 
 /**
  * Runs random dossier lives through the REAL dossier workflow on Temporal's time-skipping test
- * server, with the real activities and PostgreSQL (issue 9: "the same random lives, a few dozen
- * of them, also run through the real workflow ... and must give exactly what the model gives").
+ * server, with the real activities and PostgreSQL: a few dozen of the model's random lives must
+ * give exactly what the model gives through the real workflow too, not only through the engine.
  *
  * The server's clock starts at the real current time, only moves forward, and also runs at wall
  * speed between skips, so the driver has to place each call so that the workflow sees the order

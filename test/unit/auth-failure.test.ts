@@ -5,7 +5,7 @@ import { authFailure } from '../../server/auth/auth-failure.js';
 import { AuthError } from '../../server/auth/token-verifier.js';
 import { createServerMetrics } from '../../server/metrics.js';
 
-/** What reaches the log when a token cannot be checked (issue 12, security review: JWKS outages were silent). */
+/** What reaches the log when a token cannot be checked: a JWKS outage must not be silent. */
 function recordingLogger() {
   const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
   const logger = {

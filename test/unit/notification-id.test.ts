@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_NOTIFICATION_ID, notificationId } from '../../server/protocol/messages.js';
 
-/** The one id schema of REST and socket (issue 11, defect 5): digits, no leading zero, up to 2^63 - 1. */
+/** The one id schema of REST and socket: digits, no leading zero, up to 2^63 - 1. */
 
 const SEED = Number(process.env.FC_SEED ?? 20261202);
 const accepted = (text: string): boolean => notificationId.safeParse(text).success;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MAX_NOTIFICATION_ID, notificationId } from '../../server/protocol/messages.js';
 
 /**
- * The client library's notification id rule (issue 11, review defect 5b): an id the client takes
+ * The client library's notification id rule: an id the client takes
  * and the server refuses poisoned a whole batch of marks. Both now use domain/notification-id.ts;
  * the client must still answer as the server's schema does, at the edges (table) and anywhere
  * (fast-check, fixed seed).

@@ -4,7 +4,7 @@ import { Backoff } from '../../web/client/backoff.js';
 import { MARK_ACK_TIMEOUT_MS, MarkBatcher, type MarkFrame, type Timers } from '../../web/client/marks.js';
 
 /**
- * The client library's marks (web/client/marks.ts, issue 11, defect 6), on a clock of its own:
+ * The client library's marks (web/client/marks.ts), on a clock of its own:
  * one batch in flight at a time, at most 500 ids each, kept until acknowledged; sent again when
  * refused for a passing reason (after a growing delay), when lost with the socket, or when no
  * answer comes; reported when refused for good.

@@ -5,7 +5,7 @@ import { expiryOf, isFresher, subjectOf, TokenTracker } from '../../web/client/t
 /**
  * The client library's token side (web/client/token.ts): what it reads in a token without
  * verifying it, and which token it connects with after the server refused one as expired
- * (issue 11, defect 3: reconnecting with a token as old as the refused one looped).
+ * (reconnecting with a token as old as the refused one must not loop).
  */
 
 /** A JWT-shaped token with these claims (base64url, unsigned: the client never verifies). */

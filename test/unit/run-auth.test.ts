@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { loadConfig } from '../../config/config.js';
 import { authForRun, demoToken } from '../../scripts/run-auth.js';
 
-/** `npm start`'s key source, and when it may print a demo token (issue 11, defect 12). */
+/** `npm start`'s key source, and when it may print a demo token (with a secret of its own only). */
 describe('npm start: key source and demo token', () => {
   const authOf = (env: NodeJS.ProcessEnv) => loadConfig(env).server.auth;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyedCounter, KeyedRateLimit, type BucketRate } from '../../server/ws/upgrade-limits.js';
 
-/** The upgrade limits (issue 11, defect 4) against a table of traffic shapes, on a fake clock. */
+/** The upgrade limits (per address, per user) against a table of traffic shapes, on a fake clock. */
 describe('KeyedRateLimit: a token bucket per address', () => {
   /** `at`: ms of each attempt; `allowed`: which of them pass. */
   const shapes: Array<{ name: string; rate: BucketRate; at: number[]; allowed: boolean[] }> = [
