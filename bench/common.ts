@@ -1,6 +1,9 @@
+import { poll } from '../support/wait.js';
+
 /**
- * Small helpers every bench uses: time, concurrency, waiting. Free ports and `waitFor` are shared
- * with the tests: support/free-port.ts, support/wait.ts.
+ * Small helpers every bench uses: time, waiting for a count. Free ports and polling are shared
+ * with the tests (support/free-port.ts, support/wait.ts), bounded concurrency with production code
+ * (domain/bounded-concurrency.ts).
  */
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -8,52 +11,10 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across the processes of one machine (and with PostgreSQL's now()). */
 export const wallClock = (): number => performance.timeOrigin + performance.now();
 
-/** `work` over `items` with at most `concurrency` at a time; the results in the items' order. */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]!, index);
-      }
-    }),
-  );
-  return results;
-}
-
-/** Runs `worker` over `items` with at most `concurrency` at a time. */
-export async function forEachConcurrent<T>(
-  items: readonly T[],
-  concurrency: number,
-  worker: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  await mapConcurrent(items, concurrency, worker);
-}
-
 /**
- * Calls `probe` every `intervalMs` until it returns something other than undefined, and returns
- * that; once `deadline` (epoch ms) has passed, throws `timeout()` instead. Errors of `probe` go
- * through.
+ * Polls `count()` until it reaches `target` or `deadline` (epoch ms) passes; returns the last
+ * count. `onProgress` hears it at most every 5 s. Errors of `count` go through.
  */
-export async function poll<T>(
-  probe: () => Promise<T | undefined>,
-  { deadline, intervalMs, timeout }: { deadline: number; intervalMs: number; timeout: () => Error },
-): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw timeout();
-    await sleep(intervalMs);
-  }
-}
-
-/** Polls `count()` until it reaches `target` or the deadline passes; returns the last count. */
 export async function waitForCount(
   count: () => Promise<number>,
   target: number,
@@ -61,15 +22,18 @@ export async function waitForCount(
   { intervalMs = 250, onProgress }: { intervalMs?: number; onProgress?: (value: number) => void } = {},
 ): Promise<number> {
   let lastReport = 0;
-  for (;;) {
-    const value = await count();
-    if (onProgress && Date.now() - lastReport > 5000) {
-      lastReport = Date.now();
-      onProgress(value);
-    }
-    if (value >= target || Date.now() > deadline) return value;
-    await sleep(intervalMs);
-  }
+  let last = 0;
+  return poll(
+    async () => {
+      last = await count();
+      if (onProgress && Date.now() - lastReport > 5000) {
+        lastReport = Date.now();
+        onProgress(last);
+      }
+      return last >= target ? last : undefined;
+    },
+    { deadline, intervalMs, probeErrors: 'throw', onTimeout: () => last },
+  );
 }
 
 /** Least-squares slope and intercept of y over x (slope NaN with fewer than two distinct x). */

@@ -1,5 +1,5 @@
 import { TimeoutError } from './child.js';
-import { mapConcurrent } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import type { PushReport } from './connections-protocol.js';
 import {
   commitConcurrency,
@@ -116,7 +116,7 @@ export async function pushToAll(server: ServerStarted, samples: Sample[]) {
   for (const client of run.clients) client.send({ cmd: 'arm' });
   await Promise.all(run.clients.map((client) => client.next('armed', 10_000)));
   const pushStarted = performance.now();
-  await mapConcurrent(
+  await mapBounded(
     Array.from({ length: users }, (_, user) => user),
     commitConcurrency,
     (user) => commit(user, `bench:push:${user}`),

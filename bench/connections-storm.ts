@@ -1,6 +1,7 @@
 import { TimeoutError } from './child.js';
 import { waitFor } from '../support/wait.js';
-import { mapConcurrent, sleep, wallClock } from './common.js';
+import { sleep, wallClock } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import type { SamplingHeapProfile } from './connections-inspector.js';
 import { summarizeHeapProfile } from './connections-inspector.js';
 import type { StormReport } from './connections-protocol.js';
@@ -54,7 +55,7 @@ export async function reconnectStorm(server: ServerStarted, samples: Sample[]) {
     `storm: ${gone} tabs of ${stormUsers} users gone; committing ${stormNotifications} notifications per user`,
   );
   const missedStarted = performance.now();
-  const expectedLists = await mapConcurrent(
+  const expectedLists = await mapBounded(
     Array.from({ length: stormUsers }, (_, user) => user),
     commitConcurrency,
     async (user) => {

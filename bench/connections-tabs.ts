@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { wallClock } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import {
   checkPushDone,
   markWrong,
@@ -149,37 +150,32 @@ export async function openAll(
   refusals: Record<string, number>;
   firstError: string | undefined;
 }> {
-  let next = 0;
   let failed = 0;
   let retried = 0;
   const refusals: Record<string, number> = {};
   let firstError: string | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < list.length) {
-      const tab = list[next++]!;
-      tab.firstAttemptAt = wallClock();
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await openTab(tab, {
-            reconnect: options.reconnect,
-            lastId: options.withLastId ? tab.lastId : undefined,
-          });
+  await mapBounded(list, concurrency, async (tab) => {
+    tab.firstAttemptAt = wallClock();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await openTab(tab, {
+          reconnect: options.reconnect,
+          lastId: options.withLastId ? tab.lastId : undefined,
+        });
+        break;
+      } catch (error) {
+        if (error instanceof RefusedError) refusals[error.status] = (refusals[error.status] ?? 0) + 1;
+        else firstError ??= (error as Error).message;
+        const delay = backoffMs(attempt);
+        if (wallClock() + delay > options.deadlineAt) {
+          firstError ??= (error as Error).message;
+          failed += 1;
           break;
-        } catch (error) {
-          if (error instanceof RefusedError) refusals[error.status] = (refusals[error.status] ?? 0) + 1;
-          else firstError ??= (error as Error).message;
-          const delay = backoffMs(attempt);
-          if (wallClock() + delay > options.deadlineAt) {
-            firstError ??= (error as Error).message;
-            failed += 1;
-            break;
-          }
-          retried += 1;
-          await new Promise((resolve) => setTimeout(resolve, delay));
         }
+        retried += 1;
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  });
   return { failed, retried, refusals, firstError };
 }

@@ -1,5 +1,6 @@
 import { dateInDays, stopOnSignal, waitForQuietMachine, seconds } from './bench-util.js';
-import { forEachConcurrent, waitForCount, wallClock } from './common.js';
+import { waitForCount, wallClock } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import {
   bulkConcurrency,
   bulkSize,
@@ -102,7 +103,7 @@ export async function runMode(mode: Mode): Promise<ModeResult> {
     let firstError: string | undefined;
     const meter = await startCpuMeter(stack);
     const start = wallClock();
-    await forEachConcurrent(batches, bulk ? bulkConcurrency : concurrency, async (batch) => {
+    await mapBounded(batches, bulk ? bulkConcurrency : concurrency, async (batch) => {
       const began = performance.now();
       try {
         const failed = await call(batch);

@@ -1,5 +1,7 @@
 import { dateInDays, stopOnSignal, waitForQuietMachine } from './bench-util.js';
-import { forEachConcurrent, sleep, waitForCount, wallClock } from './common.js';
+import { sleep, waitForCount, wallClock } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
+import { poll } from '../support/wait.js';
 import { connectOwners } from './owners.js';
 import { histogramMean, scrapeWorkerMetrics, startCpuMeter, startStack } from './stack.js';
 import { seconds } from './bench-util.js';
@@ -49,7 +51,7 @@ export async function runSize(n: number): Promise<SizeResult> {
     const pilotCount = Math.min(300, Math.max(50, Math.round(n / 20)));
     const pilotIds = Array.from({ length: pilotCount }, (_, i) => `P-${String(i).padStart(6, '0')}`);
     const pilotStart = wallClock();
-    await forEachConcurrent(pilotIds, concurrency, async (id, i) => {
+    await mapBounded(pilotIds, concurrency, async (id, i) => {
       await client.create({
         id,
         title: `Pilot ${i}`,
@@ -78,7 +80,7 @@ export async function runSize(n: number): Promise<SizeResult> {
     const callMs: number[] = [];
     const createStart = wallClock();
     let done = 0;
-    await forEachConcurrent(ids, concurrency, async (id, i) => {
+    await mapBounded(ids, concurrency, async (id, i) => {
       const started = performance.now();
       await client.create({ id, title: `Herd ${i}`, ownerId: owners[i % ownerCount]!, dueAt });
       callMs.push(performance.now() - started);
@@ -121,17 +123,19 @@ export async function runSize(n: number): Promise<SizeResult> {
     const deadline = T + timeoutMs;
     let rows = 0;
     let lastLog = 0;
-    for (;;) {
-      stack.assertAlive();
-      rows = await countKind('overdue', 'H-');
-      const now = wallClock();
-      if (now - lastLog > 5000 && now > T) {
-        lastLog = now;
-        log(`N=${n}: T+${seconds(now - T)} s: ${rows} stored, ${frames.size} on sockets`);
-      }
-      if ((rows >= n && frames.size >= n) || now > deadline) break;
-      await sleep(250);
-    }
+    await poll(
+      async () => {
+        stack.assertAlive();
+        rows = await countKind('overdue', 'H-');
+        const now = wallClock();
+        if (now - lastLog > 5000 && now > T) {
+          lastLog = now;
+          log(`N=${n}: T+${seconds(now - T)} s: ${rows} stored, ${frames.size} on sockets`);
+        }
+        return rows >= n && frames.size >= n;
+      },
+      { deadline, intervalMs: 250, probeErrors: 'throw', onTimeout: () => false },
+    );
     const timedOut = rows < n || frames.size < n;
     const cpu = await meter.stop();
     const metricsAfter = await scrapeWorkerMetrics(stack);

@@ -1,5 +1,7 @@
 import { dateInDays, fixed } from './bench-util.js';
-import { fit, forEachConcurrent, sleep, waitForCount, wallClock } from './common.js';
+import { fit, sleep, waitForCount, wallClock } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
+import { poll } from '../support/wait.js';
 import {
   dossierCount,
   durationS,
@@ -34,7 +36,7 @@ export async function runRates(
     ownerId: `latency-u${i}`,
     dueDate,
   }));
-  await forEachConcurrent(dossiers, 8, async (dossier) => {
+  await mapBounded(dossiers, 8, async (dossier) => {
     await client.create({ ...dossier, title: `Dossier ${dossier.id}` });
   });
   const created = await waitForCount(
@@ -113,12 +115,14 @@ export async function runRates(
   }
 
   async function drain(sends: Sent[]): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline) {
-      if (sends.every((sent) => sent.frameAt !== undefined || sent.failed !== undefined)) return;
-      stack.assertAlive();
-      await sleep(100);
-    }
+    await poll(
+      () => {
+        if (sends.every((sent) => sent.frameAt !== undefined || sent.failed !== undefined)) return true;
+        stack.assertAlive();
+        return undefined;
+      },
+      { deadline: Date.now() + graceMs, intervalMs: 100, probeErrors: 'throw', onTimeout: () => false },
+    );
   }
 
   // Warm-up: 2 s at 5/s, not measured.

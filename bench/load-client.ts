@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import { openLib, openRaw, type Connection, type Handlers } from './load-client-sockets.js';
 import {
   BENCH_SECRET,
@@ -118,7 +119,6 @@ async function connectAll(command: Extract<ClientCommand, { cmd: 'connect' }>): 
 
   const openers: Record<ClientMode, typeof openRaw> = { raw: openRaw, lib: openLib };
   const open = openers[mode];
-  let next = 0;
   let failed = 0;
   let retried = 0;
   let firstError: string | undefined;
@@ -139,29 +139,26 @@ async function connectAll(command: Extract<ClientCommand, { cmd: 'connect' }>): 
         }),
       );
     });
-  const worker = async (): Promise<void> => {
-    while (next < mine.length) {
-      const user = mine[next++]! % users;
-      // A connection the server refuses or drops while opening is tried again, twice at most.
-      for (let tries = 1; ; tries++) {
-        const { connection, error } = await attempt(user);
-        if (!error) {
-          connections.push(connection);
-          usersOfConnections.push(user);
-          break;
-        }
-        connection.close();
-        firstError ??= error.message;
-        if (tries === 3) {
-          failed++;
-          break;
-        }
-        retried++;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+  await mapBounded(mine, concurrency, async (connectionIndex) => {
+    const user = connectionIndex % users;
+    // A connection the server refuses or drops while opening is tried again, twice at most.
+    for (let tries = 1; ; tries++) {
+      const { connection, error } = await attempt(user);
+      if (!error) {
+        connections.push(connection);
+        usersOfConnections.push(user);
+        break;
       }
+      connection.close();
+      firstError ??= error.message;
+      if (tries === 3) {
+        failed++;
+        break;
+      }
+      retried++;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, mine.length) }, worker));
+  });
   send({
     ev: 'connected',
     open: connections.length,

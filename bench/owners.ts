@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { forEachConcurrent, sleep, wallClock } from './common.js';
+import { sleep, wallClock } from './common.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import type { Stack } from './stack-types.js';
 
 /** The owners' browser tabs of bench/herd.ts and bench/latency.ts: one live socket per user. */
@@ -58,7 +59,7 @@ export async function connectOwners(
   };
   let closing = false;
   const deadline = Date.now() + timeoutMs;
-  await forEachConcurrent(userIds, concurrency, async (userId) => {
+  await mapBounded(userIds, concurrency, async (userId) => {
     const token = await stack.userToken(userId);
     for (let attempt = 0; ; attempt += 1) {
       try {

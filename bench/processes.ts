@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { configVariables } from '../config/config.js';
-import { poll, sleep } from './common.js';
+import { sleep } from './common.js';
+import { poll } from '../support/wait.js';
 import {
   startTemporalDevServer,
   type DevServer,
@@ -98,7 +99,14 @@ export async function waitHealthy(
       }
       return undefined;
     },
-    { deadline, intervalMs: 250, timeout: () => new Error(`${what} not ready at ${url}: ${last}`) },
+    {
+      deadline,
+      intervalMs: 250,
+      probeErrors: 'throw',
+      onTimeout: () => {
+        throw new Error(`${what} not ready at ${url}: ${last}`);
+      },
+    },
   );
 }
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/config.js';
 import { startTemporalDevServer } from '../scripts/temporal-dev-server.js';
 import { freePort } from '../support/free-port.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import { waitForCount } from './common.js';
 import { createBenchDatabase } from './database.js';
 import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
@@ -97,20 +98,16 @@ async function main(): Promise<void> {
     const toSeed = ids.filter((id) => !missing.has(id));
     progress(`starting ${toSeed.length} workflows (no worker: they stay Running)`);
     const seedStart = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: params.seedConcurrency }, async () => {
-        while (next < toSeed.length) {
-          const id = toSeed[next++]!;
-          await client.workflow.start(DOSSIER_WORKFLOW_TYPE, {
-            workflowId: dossierWorkflowId(id),
-            taskQueue,
-            args: [{ dossierId: id }],
-          });
-          if (next % 10_000 === 0) progress(`  ${next} started`);
-        }
-      }),
-    );
+    let startedCount = 0;
+    await mapBounded(toSeed, params.seedConcurrency, async (id) => {
+      await client.workflow.start(DOSSIER_WORKFLOW_TYPE, {
+        workflowId: dossierWorkflowId(id),
+        taskQueue,
+        args: [{ dossierId: id }],
+      });
+      startedCount += 1;
+      if (startedCount % 10_000 === 0) progress(`  ${startedCount} started`);
+    });
     const seedSeconds = (performance.now() - seedStart) / 1000;
     progress(`seeded in ${seedSeconds.toFixed(0)} s; waiting for visibility`);
     const runningQuery = `WorkflowType = '${DOSSIER_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;

@@ -12,7 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { migrate, openOrm } from '../db/orm.js';
 import { temporalCliPath } from '../scripts/tool-paths.js';
 import { freePort } from '../support/free-port.js';
-import { forEachConcurrent, sleep, wallClock } from './common.js';
+import { sleep, wallClock } from './common.js';
 import { createDatabase, dropDatabase } from './database.js';
 import { benchAdminUrl } from './env.js';
 import { DevServerProcess, NodeProcess, type ProcessHandle } from './processes.js';
@@ -32,7 +32,7 @@ import type { DevServerFacts, Stack, StackOptions } from './stack-types.js';
 export type { LogSummary } from './stack-logs.js';
 export type { DevServerFacts, ProcessPids, Stack, StackOptions } from './stack-types.js';
 export * from './stack-meter.js';
-export { forEachConcurrent, freePort, sleep, wallClock };
+export { freePort, sleep, wallClock };
 
 const adminDatabaseUrl = benchAdminUrl();
 /** The bench's own PostgreSQL connections carry this name, so that their CPU is not counted as the service's. */

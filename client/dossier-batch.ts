@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mapBounded } from '../domain/bounded-concurrency.js';
 import { dossierBatch, parse, type DossierInput } from './dossier-schemas.js';
 import type { DossierCallResult } from './dossier-signal.js';
 
@@ -24,29 +25,17 @@ export async function sendBatch(
     ...dossier,
     eventId: dossier.eventId ?? randomUUID(),
   }));
-  const results: BatchItemResult[] = new Array(batch.length);
   let failure: string | undefined;
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let index = next++; index < batch.length; index = next++) {
-      const { id, eventId } = batch[index]!;
-      if (failure !== undefined) {
-        results[index] = {
-          id,
-          sent: false,
-          eventId,
-          error: `not sent after an earlier failure: ${failure}`,
-        };
-        continue;
-      }
-      try {
-        results[index] = { id, sent: true, ...(await upsert(batch[index]!)) };
-      } catch (error) {
-        failure ??= String(error);
-        results[index] = { id, sent: false, eventId, error: String(error) };
-      }
+  return mapBounded(batch, concurrency, async (dossier): Promise<BatchItemResult> => {
+    const { id, eventId } = dossier;
+    if (failure !== undefined) {
+      return { id, sent: false, eventId, error: `not sent after an earlier failure: ${failure}` };
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, batch.length)) }, lane));
-  return results;
+    try {
+      return { id, sent: true, ...(await upsert(dossier)) };
+    } catch (error) {
+      failure ??= String(error);
+      return { id, sent: false, eventId, error: String(error) };
+    }
+  });
 }

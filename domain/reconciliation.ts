@@ -1,3 +1,4 @@
+import { mapBounded } from './bounded-concurrency.js';
 import { DOSSIER_ID_PATTERN } from './limits.js';
 
 /**
@@ -53,10 +54,10 @@ export function runningWorkflowsQuery(workflowType: string, workflowIds: readonl
 }
 
 /**
- * Runs `work` on each item, at most `concurrency` at a time, and reports completion in order:
- * `onDone(count, results)` each time the items done from the first grow to `count` (`results`:
- * those newly counted). A resumable attempt heartbeats that prefix, never an item done out of
- * order. On a failure no new item starts; the ones running finish, then the first error is
+ * Runs `work` on each item, at most `concurrency` at a time (`mapBounded`), and reports completion
+ * in order: `onDone(count, results)` each time the items done from the first grow to `count`
+ * (`results`: those newly counted). A resumable attempt heartbeats that prefix, never an item done
+ * out of order. On a failure no new item starts; the ones running finish, then the first error is
  * thrown (the prefix reported stays true).
  */
 export async function forEachInOrder<T, R>(
@@ -67,28 +68,16 @@ export async function forEachInOrder<T, R>(
 ): Promise<void> {
   const results: R[] = [];
   const done: boolean[] = [];
-  let next = 0;
   let reported = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failure ??= { error };
-        return;
-      }
-      done[index] = true;
-      let count = reported;
-      while (done[count]) count += 1;
-      if (count > reported) {
-        const fresh = results.slice(reported, count);
-        reported = count;
-        onDone(count, fresh);
-      }
+  await mapBounded(items, concurrency, async (item, index) => {
+    results[index] = await work(item);
+    done[index] = true;
+    let count = reported;
+    while (done[count]) count += 1;
+    if (count > reported) {
+      const fresh = results.slice(reported, count);
+      reported = count;
+      onDone(count, fresh);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  if (failure) throw failure.error;
+  });
 }

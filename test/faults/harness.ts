@@ -1,12 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import {
-  forEachConcurrent,
-  middayZone,
-  sleep,
-  startStack,
-  wallClock,
-  type Stack,
-} from '../../bench/stack.js';
+import { mapBounded } from '../../domain/bounded-concurrency.js';
+import { middayZone, sleep, startStack, wallClock, type Stack } from '../../bench/stack.js';
 import { openFaultTab, type FaultTab } from './tabs.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { percentile } from '../../support/percentile.js';
@@ -316,7 +310,7 @@ export class FaultRig {
       dueAt: Math.round(T + (i / dossierCount) * window),
     }));
     const started = wallClock();
-    await forEachConcurrent(dossiers, 32, async (dossier, i) => {
+    await mapBounded(dossiers, 32, async (dossier, i) => {
       await client.create({
         id: dossier.id,
         title: `Fault ${name} ${i}`,
@@ -445,7 +439,7 @@ export class FaultRig {
     const client = await this.stack.dossierClient();
     let planMismatches = 0;
     const examples: string[] = [];
-    await forEachConcurrent(load.dossiers, 8, async (dossier) => {
+    await mapBounded(load.dossiers, 8, async (dossier) => {
       let detail: string | undefined;
       try {
         // The last activity of a run that was interrupted may still be retrying: wait for it.
