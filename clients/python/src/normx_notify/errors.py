@@ -94,6 +94,28 @@ _BY_STATUS: dict[int, type[NotifyApiError]] = {
     409: DossierNotReadyError,
 }
 
+#: Every code of the service's error catalog (server/errors.ts) that a REST reply may carry, and
+#: the exception it raises: the one of its HTTP status. The codes only a WebSocket meets are not
+#: here. test/unit/python-client-errors.test.ts keeps this table in step with the catalog.
+ERROR_CODES: dict[str, type[NotifyApiError]] = {
+    "bad_request": NotifyValidationError,
+    "validation_failed": NotifyValidationError,
+    "unauthorized": NotifyAuthError,
+    "token_expired": NotifyAuthError,
+    "forbidden": NotifyForbiddenError,
+    "not_found": NotifyNotFoundError,
+    "dossier_not_ready": DossierNotReadyError,
+    "payload_too_large": NotifyApiError,
+    "internal": NotifyUnavailableError,
+    "unavailable": NotifyUnavailableError,
+}
+
+
+def _kind_of_status(status: int) -> type[NotifyApiError]:
+    return _BY_STATUS.get(
+        status, NotifyUnavailableError if status == 429 or status >= 500 else NotifyApiError
+    )
+
 
 def api_error(
     status: int,
@@ -111,12 +133,12 @@ def api_error(
         for issue in error.get("issues") or []
         if isinstance(issue, dict)
     ]
-    kind = _BY_STATUS.get(
-        status, NotifyUnavailableError if status == 429 or status >= 500 else NotifyApiError
-    )
+    code = str(error.get("code"))
+    # A known code raises its own exception; any other reply (a proxy's) the one of its status.
+    kind = ERROR_CODES.get(code) or _kind_of_status(status)
     return kind(
         status,
-        str(error.get("code")),
+        code,
         str(error.get("message")),
         issues,
         event_id=event_id,
