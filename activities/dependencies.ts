@@ -7,7 +7,10 @@ export interface ActivityDependencies {
   orm: Orm;
   /** For reconciliation: starting a dossier's missing workflow. */
   temporal: { client: Client; taskQueue: string };
-  config: Pick<AppConfig, 'reminderPolicy' | 'reminderAudit' | 'defaults' | 'notificationRetention'>;
+  config: Pick<
+    AppConfig,
+    'reminderPolicy' | 'businessCalendar' | 'reminderAudit' | 'defaults' | 'notificationRetention'
+  >;
   /** Counters of what deliverNotification did (the worker's Prometheus metrics); none in some tests. */
   metrics?: DeliveryMetrics;
   /** What the retention removed (the worker's Prometheus metrics); none in some tests. */

@@ -5,7 +5,7 @@ import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/d
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
 import { escapeKeyComponent } from '../domain/idempotency-keys.js';
-import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
+import { deadlineColumns, deadlineOf, type Deadline } from '../domain/deadline.js';
 import type { NotificationType } from '../domain/notification-types.js';
 import { DossierSchema } from '../db/entities.js';
 import type {
@@ -112,7 +112,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         );
         const wanted = toColumns(dossier);
         if (!row) {
-          const context = contextFor(user);
+          const context = contextFor(user, deadlineOf(dossier));
           const now = new Date();
           const created = tx.create(DossierSchema, {
             id: dossier.id,
@@ -138,8 +138,8 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         if (fields.length > 0) row.updatedAt = now;
         // The row's owner is the event's unless the event left the owner to the database.
         const rowOwner = row.ownerId === user.id ? user : await ensureUser(tx, row.ownerId, undefined);
-        const context = contextFor(rowOwner);
         const after = toSnapshot(row);
+        const context = contextFor(rowOwner, deadlineOf(after));
         const replannedAt = await replanStamp(tx, before, after, context, {
           now,
           current: row.replannedAt ?? null,
@@ -151,9 +151,12 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       });
     },
 
-    /** The owner's zone and the reminder policy, as stored now. */
-    async ownerContext(ownerId: string): Promise<PlanningContext> {
-      return contextFor(await ensureUser(orm.em.fork(), ownerId, undefined));
+    /**
+     * The owner's zone, the reminder policy and the closed days around `deadline`, as stored now
+     * (runs before business days called it without a deadline: no calendar).
+     */
+    async ownerContext(ownerId: string, deadline?: Deadline): Promise<PlanningContext> {
+      return contextFor(await ensureUser(orm.em.fork(), ownerId, undefined), deadline);
     },
 
     /** Saves a user's profile; returns whether their zone or locale changed. */
@@ -246,7 +249,8 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
       const row = await em.findOne(DossierSchema, { id: dossierId });
       if (!row) return null;
       const owner = await ensureUser(em, row.ownerId, undefined);
-      return { dossier: toSnapshot(row), context: contextFor(owner) };
+      const dossier = toSnapshot(row);
+      return { dossier, context: contextFor(owner, deadlineOf(dossier)) };
     },
 
     /** Renders the notification in the user's language, stores it once and announces it. */
@@ -261,6 +265,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
         dossier: request.dossier,
         report: request.report,
         criticalDelay: config.reminderPolicy.criticalDelay,
+        ...(request.scheduledFor && { firesAt: request.scheduledFor }),
       });
       const dossier = request.dossier;
       // The audit's restores say so themselves (and are counted there).

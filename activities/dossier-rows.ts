@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { log } from '@temporalio/activity';
 import { Duration, IANAZone } from 'luxon';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
-import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
+import { deadlineColumns, deadlineOf, type Deadline } from '../domain/deadline.js';
+import { createBusinessCalendars } from './business-calendar.js';
 import { mayReplan } from '../domain/dossier-engine.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../domain/dossier.js';
@@ -16,6 +17,7 @@ import type { NotificationRequest } from './dossier-activities.js';
  * planned_at) and the late flag of a reminder. Built from the configuration, like the activities.
  */
 export function createDossierRows({ config }: Pick<ActivityDependencies, 'config'>) {
+  const calendars = createBusinessCalendars();
   const graceMs = Duration.fromISO(config.reminderAudit.grace).toMillis();
 
   /**
@@ -132,13 +134,20 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
   }
 
   /**
-   * The owner's zone for planning. A zone the API would refuse (a row written by NormX) plans in
-   * the default zone, as the daily report does, rather than giving NaN instants.
+   * The owner's zone for planning, and the closed days around `deadline` when business days are on
+   * (none without a deadline: the frozen v1 workflow's saves). A zone the API would refuse (a row
+   * written by NormX) plans in the default zone, as the daily report does, rather than giving NaN
+   * instants.
    */
-  const contextFor = (owner: User): PlanningContext => {
+  const contextFor = (owner: User, deadline?: Deadline): PlanningContext => {
     const valid = IANAZone.isValidZone(owner.timezone);
     if (!valid) log.warn('Unknown time zone in users: planning in the default zone', { userId: owner.id });
-    return { timeZone: valid ? owner.timezone : config.defaults.timeZone, policy: config.reminderPolicy };
+    const timeZone = valid ? owner.timezone : config.defaults.timeZone;
+    const policy = config.reminderPolicy;
+    const calendar =
+      deadline &&
+      calendars.forDeadline(config.businessCalendar, { deadline, timeZone, offsetsDays: policy.offsetsDays });
+    return { timeZone, policy, ...(calendar && { calendar }) };
   };
 
   return { applyProfile, ensureUser, contextFor, replanStamp, reminderPastGrace };

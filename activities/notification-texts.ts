@@ -1,8 +1,8 @@
 import { DateTime, Duration, type DurationUnit } from 'luxon';
-import { matchDeadline } from '../domain/deadline.js';
+import { deadlineOf, matchDeadline } from '../domain/deadline.js';
 import type { DossierSnapshot, Locale } from '../domain/dossier.js';
 import type { DailyReportContent, TextInput } from '../domain/notification-texts-input.js';
-import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
+import { DEFAULT_CRITICAL_DELAY, localDueDate } from '../domain/reminder-plan.js';
 
 /** Notification titles and bodies, French by default, English supported. */
 
@@ -113,7 +113,8 @@ export function renderNotification(input: TextInput): { title: string; body: str
   const dossier = input.dossier;
   const t = dossier?.title ?? '';
   const due = dossier ? formatDue(dossier, input.locale, input.timeZone) : '';
-  const template = catalog[input.locale][`${input.type}/${input.kind}`];
+  const kind = input.type === 'deadline_reminder' ? reminderWords(input) : input.kind;
+  const template = catalog[input.locale][`${input.type}/${kind}`];
   if (template) {
     // Only the critical alert states the delay: other kinds never fail on it.
     const delay =
@@ -122,7 +123,7 @@ export function renderNotification(input: TextInput): { title: string; body: str
         : '';
     return template({ ...input, t, due, delay });
   }
-  const days = /^j-(\d+)$/.exec(input.kind)?.[1];
+  const days = /^j-(\d+)$/.exec(kind)?.[1];
   if (input.type === 'deadline_reminder' && days) {
     return input.locale === 'fr'
       ? {
@@ -132,6 +133,15 @@ export function renderNotification(input: TextInput): { title: string; body: str
       : { title: `Due in ${days} days: ${t}`, body: `The dossier "${t}" is due on ${due}.` };
   }
   throw new Error(`No text for notification ${input.type}/${input.kind}`);
+}
+
+/** `j-<days left>` from the day the reminder comes to its due day, or its kind when either is unknown. */
+function reminderWords({ kind, dossier, firesAt, timeZone }: TextInput): string {
+  if (!dossier || !firesAt || !/^j-\d+$/.test(kind)) return kind;
+  const dueDay = localDueDate(deadlineOf(dossier), timeZone);
+  const firingDay = DateTime.fromISO(firesAt, { zone: timeZone }).startOf('day');
+  const daysLeft = Math.round(dueDay.diff(firingDay, 'days').days);
+  return daysLeft >= 0 ? `j-${daysLeft}` : kind;
 }
 
 function renderReport(locale: Locale, report: DailyReportContent): { title: string; body: string } {

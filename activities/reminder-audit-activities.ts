@@ -13,6 +13,7 @@ import { dossierWorkflowId, reminderPlanQuery } from '../workflows/dossier-messa
 import { dataErrorOf } from './data-errors.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
+import { createBusinessCalendars } from './business-calendar.js';
 import type { Dossier } from '../db/entities.js';
 
 /**
@@ -79,6 +80,7 @@ export function createReminderAuditActivities(
 ) {
   const { orm, temporal, config, metrics } = deps;
   const { deliverNotification } = createDossierActivities(deps);
+  const calendars = createBusinessCalendars();
 
   /** Runs of the dossier's workflow looked at, newest first: the current one and those before it. */
   const RUNS_ASKED = 4;
@@ -289,7 +291,17 @@ export function createReminderAuditActivities(
             replannedAt: (row.replannedAt ?? row.updatedAt).getTime(),
           },
           { timeZone: ownerZone, zoneChangedAt: row.ownerZoneChangedAt.getTime() },
-          { policy: config.reminderPolicy, window, planMarginMs: PLAN_MARGIN_MS },
+          {
+            policy: config.reminderPolicy,
+            window,
+            planMarginMs: PLAN_MARGIN_MS,
+            calendarIn: (timeZone) =>
+              calendars.forDeadline(config.businessCalendar, {
+                deadline: deadlineOf(toSnapshot(row)),
+                timeZone,
+                offsetsDays: config.reminderPolicy.offsetsDays,
+              }),
+          },
         );
       }
     },

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { hs256SecretBytes } from '../domain/hs256-secret.js';
 import { AUDIT_PERIOD_MS } from '../domain/reminder-audit.js';
 import type { ReminderPolicy } from '../domain/reminder-plan.js';
+import type { CalendarSetting } from '../domain/business-days.js';
+import { calendarSetting } from './business-calendar-setting.js';
 import { durationMs, minimumRetentionMs, RETENTION_MARGIN_OVER_AUDIT } from '../domain/retention.js';
 import { envSchema } from './env-schema.js';
 
@@ -38,6 +40,8 @@ export interface AppConfig {
     dailyReportCatchUpWindow: string;
   };
   reminderPolicy: ReminderPolicy;
+  /** Whose holidays and closed days move reminders to the previous business day; null: none do. */
+  businessCalendar: CalendarSetting | null;
   /** The hourly reminder audit (domain/reminder-audit.ts). */
   reminderAudit: {
     /** How far back it looks for reminders owed (ISO duration). */
@@ -177,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       offsetsDays: e.REMINDER_OFFSETS_DAYS,
       criticalDelay: e.OVERDUE_CRITICAL_DELAY,
     },
+    businessCalendar: calendarSetting(e.BUSINESS_CALENDAR, e.BUSINESS_CLOSED_DAYS),
     reminderAudit: { lookback: e.REMINDER_AUDIT_LOOKBACK, grace: e.REMINDER_AUDIT_GRACE },
     notificationRetention: retention,
     defaults: { timeZone: e.DEFAULT_TIMEZONE, locale: e.DEFAULT_LOCALE },

@@ -11,6 +11,11 @@ import { DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
 import { HS256_SECRET_RULE, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
 import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
+import {
+  businessCalendarName,
+  closedDayList,
+  DEFAULT_BUSINESS_CALENDAR,
+} from './business-calendar-setting.js';
 
 /**
  * The environment variables of the service and how each value is checked: one zod schema, with
@@ -123,6 +128,8 @@ export const envSchema = z
     REMINDER_TIME: clockTime.prefault('08:00'),
     REMINDER_OFFSETS_DAYS: offsetList.prefault('7,1,0'),
     OVERDUE_CRITICAL_DELAY: isoDuration.default(DEFAULT_CRITICAL_DELAY),
+    BUSINESS_CALENDAR: businessCalendarName.prefault(DEFAULT_BUSINESS_CALENDAR),
+    BUSINESS_CLOSED_DAYS: closedDayList.prefault(''),
     REMINDER_AUDIT_LOOKBACK: auditDuration.default('PT26H'),
     REMINDER_AUDIT_GRACE: auditDuration.default('PT15M'),
     NOTIFICATION_RETENTION: retention,

@@ -27,8 +27,8 @@ export function armForDeadline(
 ): { pending: PendingReminder[]; armed?: string[] } {
   if (state.dossier.status !== 'open') return { pending: [] };
   const sentKeys = new Set(state.sent.map((reminder) => reminder.idempotencyKey));
-  const { timeZone, policy } = state.context;
-  const planned = planReminders({ deadline: deadlineOf(state.dossier), timeZone, policy, now })
+  const { timeZone, policy, calendar } = state.context;
+  const planned = planReminders({ deadline: deadlineOf(state.dossier), timeZone, policy, now, calendar })
     .map((reminder) => keyed(state.dossier, reminder))
     .filter((reminder) => !sentKeys.has(reminder.idempotencyKey));
   return { pending: planned, armed: planned.map((reminder) => reminder.kind) };
@@ -40,8 +40,8 @@ export function armForDeadline(
  */
 export function rearmKeeping(state: PlanningState): PendingReminder[] {
   const armed = new Set(state.armed ?? state.pending.map((reminder) => reminder.kind));
-  const { timeZone, policy } = state.context;
-  return remindersOf({ deadline: deadlineOf(state.dossier), timeZone, policy })
+  const { timeZone, policy, calendar } = state.context;
+  return remindersOf({ deadline: deadlineOf(state.dossier), timeZone, policy, calendar })
     .filter((planned) => armed.has(planned.kind))
     .map((planned) => keyed(state.dossier, planned));
 }

@@ -7,6 +7,7 @@ import type {
   ReminderPlanView,
 } from './dossier.js';
 import type { DossierNotificationType } from './notification-types.js';
+import type { Deadline } from './deadline.js';
 
 /**
  * What the dossier engine (domain/dossier-engine.ts) asks of the world, and in which words: the
@@ -65,8 +66,8 @@ export interface DossierEffects {
   save(request: SaveRequest): Promise<SaveResult>;
   /** Stores the notification once (by its key) and announces it. */
   deliver(request: DeliveryRequest): Promise<void>;
-  /** The owner's current zone and the policy, from the database. */
-  ownerContext(ownerId: string): Promise<PlanningContext>;
+  /** The owner's current zone, the policy and the closed days around `deadline`, from the database. */
+  ownerContext(ownerId: string, deadline: Deadline): Promise<PlanningContext>;
   /** Tells the owner's other open dossiers that the profile changed. */
   announceOwnerProfile(ownerId: string, exceptDossierId: string): Promise<void>;
   /**

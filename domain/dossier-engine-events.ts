@@ -121,7 +121,7 @@ async function applyEvent(core: EngineCore, event: DossierEvent): Promise<void> 
       return;
     case 'ownerProfileChanged': {
       if (event.ownerId !== previous.ownerId) return;
-      const context = await core.effects.ownerContext(event.ownerId);
+      const context = await core.effects.ownerContext(event.ownerId, deadlineOf(previous));
       core.replan({ dossier: previous, context: core.loaded().context }, { dossier: previous, context });
       return;
     }

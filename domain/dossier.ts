@@ -1,6 +1,7 @@
 import type { Deadline } from './deadline.js';
 import type { ReminderType } from './notification-types.js';
 import type { ReminderPolicy } from './reminder-plan.js';
+import type { BusinessCalendar, MovedFrom } from './business-days.js';
 
 /**
  * A dossier and the events that change it, as the rules (`dossier-engine.ts`), the dossier
@@ -34,6 +35,8 @@ export interface OwnerProfile {
 export interface PlanningContext {
   timeZone: string;
   policy: ReminderPolicy;
+  /** The closed days around the dossier's deadline (absent: business days off, or runs before them). */
+  calendar?: BusinessCalendar;
 }
 
 export const dossierWorkflowId = (dossierId: string): string => `dossier:${dossierId}`;
@@ -86,6 +89,8 @@ export interface PendingReminder {
   /** When it fires: the rules' instant, or the moment it was planned for an already-late alert. */
   at: string;
   dueInstant: string;
+  /** A j-N moved off a closed day: the day the rules gave, and why. */
+  movedFrom?: MovedFrom;
 }
 
 /** An event or reminder that the database refused (data it cannot store): recorded, not retried. */

@@ -25,4 +25,9 @@ export interface TextInput {
    * `overdue_critical` text; DEFAULT_CRITICAL_DELAY (domain/reminder-plan.ts) when not given.
    */
   criticalDelay?: string;
+  /**
+   * When a deadline reminder comes (its planned instant): its words count the days left from it, so
+   * that a j-1 moved from Sunday to Friday says "in 3 days", not "tomorrow". Absent: the kind's words.
+   */
+  firesAt?: string;
 }

@@ -2,6 +2,7 @@ import type { Deadline } from './deadline.js';
 import type { ReminderType } from './notification-types.js';
 import { deadlineKey, planReminders, remindersOf, type ReminderPolicy } from './reminder-plan.js';
 import { reminderKey } from './idempotency-keys.js';
+import type { BusinessCalendar } from './business-days.js';
 
 /**
  * The rules of the reminder audit (docs/reminders.md, "Reminder audit"), apart from its I/O: which reminders
@@ -83,17 +84,32 @@ export function isPastGrace(owedFrom: number, now: number, graceMs: number): boo
 export function owedReminders(
   dossier: AuditedDossier,
   owner: AuditedOwner,
-  { policy, window, planMarginMs }: { policy: ReminderPolicy; window: AuditWindow; planMarginMs: number },
+  {
+    policy,
+    window,
+    planMarginMs,
+    calendarIn = () => undefined,
+  }: {
+    policy: ReminderPolicy;
+    window: AuditWindow;
+    planMarginMs: number;
+    /** The closed days around the deadline, seen from a zone (as the dossier's workflow got them). */
+    calendarIn?: (timeZone: string) => BusinessCalendar | undefined;
+  },
 ): OwedReminder[] {
   if (dossier.status !== 'open') return [];
   const { deadline, plannedAt } = dossier;
+  const inZone = (timeZone: string) => {
+    const calendar = calendarIn(timeZone);
+    return { deadline, timeZone, policy, ...(calendar && { calendar }) };
+  };
   const armed = new Set(
-    planReminders({ deadline, timeZone: dossier.plannedZone, policy, now: plannedAt + planMarginMs }).map(
+    planReminders({ ...inZone(dossier.plannedZone), now: plannedAt + planMarginMs }).map(
       (reminder) => reminder.kind,
     ),
   );
   const key = deadlineKey(deadline);
-  return remindersOf({ deadline, timeZone: owner.timeZone, policy })
+  return remindersOf(inZone(owner.timeZone))
     .filter((reminder) => armed.has(reminder.kind))
     .map((reminder) => {
       // An overdue alert planned after its instant went out at the plan.

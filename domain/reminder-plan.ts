@@ -1,5 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import { matchDeadline, type Deadline } from './deadline.js';
+import { previousBusinessDay, type BusinessCalendar, type MovedFrom } from './business-days.js';
 import type { ReminderType } from './notification-types.js';
 
 /**
@@ -28,6 +29,8 @@ export interface PlannedReminder {
   at: string;
   /** The instant the rules give, before an already-late alert is moved to `now`. */
   dueInstant: string;
+  /** A j-N whose day was closed: the day it moved from (to the previous business day). */
+  movedFrom?: MovedFrom;
 }
 
 /**
@@ -45,6 +48,8 @@ export interface PlanInput {
   /** Epoch milliseconds; in a workflow, the workflow clock. */
   now: number;
   midnightDueAt?: MidnightDueAt;
+  /** Closed days: a j-N falling on one moves to the previous business day. None: no day moves. */
+  calendar?: BusinessCalendar;
 }
 
 /** The stable key of a deadline: a dossier gets each reminder kind once per deadline. */
@@ -80,6 +85,9 @@ export function localDueDate(
 
 /**
  * Plans the reminders of a deadline, from `now`:
+ * - a j-N whose day is closed (weekend, holiday, the firm's closed day: `calendar`) moves to the
+ *   previous business day at the same local time; several landing on the same day make one, the
+ *   nearest the deadline (j-0 over j-1); the overdue alerts keep their exact instants;
  * - a reminder whose instant has passed is skipped, not sent late;
  * - except the overdue alerts: an already-late deadline gets `overdue` now, and
  *   `overdue_critical` now too when its instant has passed as well.
@@ -91,18 +99,30 @@ export function planReminders({
   policy,
   now,
   midnightDueAt,
+  calendar,
 }: PlanInput): PlannedReminder[] {
   const dueDay = localDueDate(deadline, timeZone, midnightDueAt);
   const overdueAt = overdueInstant(deadline, timeZone);
   const criticalAt = overdueAt.plus(Duration.fromISO(policy.criticalDelay));
   const planned: PlannedReminder[] = [];
 
+  const byInstant = new Map<number, { days: number; at: DateTime; movedFrom?: MovedFrom }>();
   for (const days of policy.offsetsDays) {
-    const at = dueDay.minus({ days }).set({ ...policy.reminderTime, second: 0, millisecond: 0 });
+    const rulesDay = dueDay.minus({ days });
+    const { day, movedFrom } = calendar ? previousBusinessDay(rulesDay, calendar) : { day: rulesDay };
+    const at = day.set({ ...policy.reminderTime, second: 0, millisecond: 0 });
     // j-0 of a dueAt earlier than the reminder time would fire after the deadline: no use.
-    if (at.toMillis() > now && at < overdueAt) {
-      planned.push(reminder('deadline_reminder', `j-${days}`, at, at));
-    }
+    if (at >= overdueAt) continue;
+    const same = byInstant.get(at.toMillis());
+    if (!same || days < same.days)
+      byInstant.set(at.toMillis(), { days, at, ...(movedFrom && { movedFrom }) });
+  }
+  for (const { days, at, movedFrom } of byInstant.values()) {
+    if (at.toMillis() > now)
+      planned.push({
+        ...reminder('deadline_reminder', `j-${days}`, at, at),
+        ...(movedFrom && { movedFrom }),
+      });
   }
   const late = overdueAt.toMillis() <= now;
   const nowInstant = DateTime.fromMillis(now, { zone: timeZone });

@@ -45,9 +45,17 @@ export function notificationSummary(type: NotificationType, kind: string, dossie
   return `${kind} ${noun[type]} for dossier ${dossierId}`;
 }
 
-/** The timer's summary: what the workflow waits for, and until when. */
+/** The timer's summary: what the workflow waits for, until when, and the closed day it avoids. */
 export function timerSummary(next: PendingReminder, dossierId: string, timeZone: string): string {
-  return `${notificationSummary(next.type, next.kind, dossierId)} at ${localTime(next.at, timeZone)}`;
+  return `${notificationSummary(next.type, next.kind, dossierId)} at ${localTime(next.at, timeZone)}${movedText(next)}`;
+}
+
+/** ` (moved from Sunday 2027-04-04)`, ` (moved from Monday 2027-03-29, Lundi de Pâques)`, or nothing. */
+export function movedText({ movedFrom }: Pick<PendingReminder, 'movedFrom'>): string {
+  if (!movedFrom) return '';
+  const weekday = DateTime.fromISO(movedFrom.date, { locale: 'en-GB' }).toFormat('cccc');
+  const reason = movedFrom.reason === weekday ? '' : `, ${movedFrom.reason}`;
+  return ` (moved from ${weekday} ${movedFrom.date}${reason})`;
 }
 
 /**
@@ -108,9 +116,14 @@ function currentDetails({ dossier, timeZone, sent, pending, rejected }: Reminder
       `${dossier.status}${dossier.urgent ? ', urgent' : ''}; times in ${timeZone}.`,
   ];
   const next = pending[0];
-  lines.push(next ? `Next: ${next.kind} at ${localTime(next.at, timeZone)}.` : 'Next: nothing armed.');
+  lines.push(
+    next
+      ? `Next: ${next.kind} at ${localTime(next.at, timeZone)}${movedText(next)}.`
+      : 'Next: nothing armed.',
+  );
   if (pending.length > 1) {
-    lines.push(`Pending: ${pending.map((r) => `${r.kind} ${localTime(r.at, timeZone)}`).join(' · ')}.`);
+    const listed = pending.map((r) => `${r.kind} ${localTime(r.at, timeZone)}${movedText(r)}`);
+    lines.push(`Pending: ${listed.join(' · ')}.`);
   }
   if (sent.length > 0) {
     lines.push(`Sent: ${sent.map((r) => `${r.kind} ${localTime(r.sentAt, timeZone)}`).join(' · ')}.`);

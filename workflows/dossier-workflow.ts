@@ -120,7 +120,8 @@ function temporalEffects(dossierId: string, timeZone: () => string): DossierEffe
       const summary = `${notificationSummary(request.type, request.kind, dossierId)} to ${request.userId}`;
       await quick('deliverNotification', summary, [request]);
     },
-    ownerContext: (ownerId) => quick('ownerContext', `read the profile of ${ownerId}`, [ownerId]),
+    ownerContext: (ownerId, deadline) =>
+      quick('ownerContext', `read the profile of ${ownerId}`, [ownerId, deadline]),
     // It signals other workflows with fresh event ids: recorded once, in the history.
     async announceOwnerProfile(ownerId, exceptDossierId) {
       await remoteActivities.requestOwnerProfileAnnouncement.executeWithOptions(

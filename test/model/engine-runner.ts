@@ -8,7 +8,9 @@ import {
 } from '../../domain/dossier-engine.js';
 import type { DossierEvent, DossierSnapshot, PlanningContext } from '../../workflows/dossier-messages.js';
 import type { ReminderPolicy } from '../../domain/reminder-plan.js';
-import { withDeadline } from '../../domain/deadline.js';
+import { deadlineOf, withDeadline, type Deadline } from '../../domain/deadline.js';
+import { localDueDate } from '../../domain/reminder-plan.js';
+import { createBusinessCalendars } from '../../activities/business-calendar.js';
 import type { Delivery, Life, LifeAction, LifeRunner } from './life.js';
 
 /** The default policy (docs/reminders.md), as the model states it. */
@@ -17,6 +19,10 @@ export const DEFAULT_POLICY: ReminderPolicy = {
   offsetsDays: [7, 1, 0],
   criticalDelay: 'P3D',
 };
+
+/** Business days as the service runs them by default: France, no closed day of the firm's own. */
+const FRANCE = { country: 'FR', closedDays: [] };
+const calendars = createBusinessCalendars();
 
 /**
  * The database as the dossier activities use it, in memory: a row per dossier written field by
@@ -48,12 +54,17 @@ export class MemoryDatabase {
     return this.dossiers.get(id);
   }
 
-  context(ownerId: string): PlanningContext {
+  /** The owner's zone and the policy, with France's closed days around `deadline` (as the activities). */
+  context(ownerId: string, deadline?: Deadline): PlanningContext {
     if (!this.zones.has(ownerId)) {
       this.zones.set(ownerId, 'Europe/Paris');
       this.userZoneChangedAt.set(ownerId, this.clock());
     }
-    return { timeZone: this.zones.get(ownerId)!, policy: DEFAULT_POLICY };
+    const timeZone = this.zones.get(ownerId)!;
+    if (!deadline) return { timeZone, policy: DEFAULT_POLICY };
+    const dueDay = localDueDate(deadline, timeZone).toISODate()!;
+    const calendar = calendars.calendarFor(FRANCE, { dueDay, offsetsDays: DEFAULT_POLICY.offsetsDays });
+    return { timeZone, policy: DEFAULT_POLICY, calendar };
   }
 
   /** Returns whether an existing user's zone changed. */
@@ -83,7 +94,7 @@ export class MemoryDatabase {
       }
     }
     this.dossiers.set(dossier.id, next);
-    const context = this.context(next.ownerId);
+    const context = this.context(next.ownerId, deadlineOf(next));
     const now = this.clock();
     const stamp = this.stamps.get(dossier.id);
     if (!row || !stamp || plansFromScratch(row, next))
@@ -157,13 +168,13 @@ export async function runLifeOnEngine(
     now: () => clock,
     load: async (id) => {
       const row = db.dossier(id);
-      return row ? { dossier: { ...row }, context: db.context(row.ownerId) } : null;
+      return row ? { dossier: { ...row }, context: db.context(row.ownerId, deadlineOf(row)) } : null;
     },
     save: async (request) => db.save(request),
     deliver: async ({ idempotencyKey, userId, type, kind }) => {
       if (db.store(idempotencyKey)) deliveries.push({ userId, type, kind, at: clock });
     },
-    ownerContext: async (ownerId) => db.context(ownerId),
+    ownerContext: async (ownerId, deadline) => db.context(ownerId, deadline),
     // One dossier per life: there is no other dossier to tell.
     announceOwnerProfile: async () => {},
     waitUntil: (ready, wake) => {

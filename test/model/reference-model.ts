@@ -26,7 +26,29 @@ export function deadlineKey(deadline: Deadline): string {
     : `at ${DateTime.fromISO(deadline.dueAt).toMillis()}`;
 }
 
-/** Each reminder's instant for a deadline seen from a zone; a j-N not before `overdue` does not exist. */
+/**
+ * France's public holidays of the years the lives span, stated here and not taken from the
+ * holiday library the service uses: fixed days, and Easter Monday, Ascension and Whit Monday
+ * from each year's Easter Sunday.
+ */
+const EASTER_SUNDAYS = ['2025-04-20', '2026-04-05', '2027-03-28', '2028-04-16', '2029-04-01', '2030-04-21'];
+const FIXED_HOLIDAYS = ['01-01', '05-01', '05-08', '07-14', '08-15', '11-01', '11-11', '12-25'];
+const FRENCH_HOLIDAYS = new Set([
+  ...EASTER_SUNDAYS.flatMap((sunday) => {
+    const easter = DateTime.fromISO(sunday);
+    return [1, 39, 50].map((days) => easter.plus({ days }).toISODate()!);
+  }),
+  ...EASTER_SUNDAYS.flatMap((sunday) => FIXED_HOLIDAYS.map((day) => `${sunday.slice(0, 4)}-${day}`)),
+]);
+
+/** A day on which no reminder comes: Saturday, Sunday, a French public holiday. */
+const isClosed = (day: DateTime): boolean => day.weekday >= 6 || FRENCH_HOLIDAYS.has(day.toISODate()!);
+
+/**
+ * Each reminder's instant for a deadline seen from a zone; a j-N not before `overdue` does not
+ * exist. A j-N on a closed day comes on the business day before it, at the same time; of several
+ * on the same day, only the one nearest the deadline comes.
+ */
 export function reminderInstants(deadline: Deadline, zone: string): Map<ReminderKind, number> {
   const overdue =
     deadline.dueDate !== undefined
@@ -35,10 +57,17 @@ export function reminderInstants(deadline: Deadline, zone: string): Map<Reminder
   // A dueAt belongs to the local day of its last millisecond: one at local midnight, to the day before.
   const dueDay = deadline.dueDate ?? DateTime.fromMillis(overdue - 1, { zone }).toISODate()!;
   const instants = new Map<ReminderKind, number>();
+  const taken = new Map<number, ReminderKind>();
   for (const kind of ['j-7', 'j-1', 'j-0'] as const) {
-    const day = DateTime.fromISO(dueDay, { zone }).minus({ days: DAYS_BEFORE[kind] });
+    let day = DateTime.fromISO(dueDay, { zone }).minus({ days: DAYS_BEFORE[kind] });
+    while (isClosed(day)) day = day.minus({ days: 1 });
     const at = day.set({ hour: REMINDER_HOUR }).toMillis();
-    if (at < overdue) instants.set(kind, at);
+    if (at >= overdue) continue;
+    // Later kinds are nearer the deadline: they take the day from an earlier one.
+    const earlier = taken.get(at);
+    if (earlier !== undefined) instants.delete(earlier);
+    taken.set(at, kind);
+    instants.set(kind, at);
   }
   instants.set('overdue', overdue);
   instants.set(

@@ -177,6 +177,31 @@ describe('renderNotification', () => {
     assert.equal(render('deadline_reminder', 'j-3', 'en').title, `Due in 3 days: ${T}`);
   });
 
+  it('a reminder moved to an earlier business day counts the days left from the day it comes', () => {
+    // Due Monday 5 April 2027: its j-1 (Sunday) and its j-0 moved to a Friday would lie.
+    const monday: Partial<TextInput> = { dossier: { ...base, dueDate: '2027-04-05' } };
+    assert.deepEqual(
+      render('deadline_reminder', 'j-1', 'fr', { ...monday, firesAt: '2027-04-02T06:00:00Z' }),
+      {
+        title: `Échéance dans 3 jours : ${T}`,
+        body: `Le dossier « ${T} » arrive à échéance le 5 avril 2027.`,
+      },
+    );
+    assert.equal(
+      render('deadline_reminder', 'j-0', 'en', { ...monday, firesAt: '2027-04-02T06:00:00Z' }).title,
+      `Due in 3 days: ${T}`,
+    );
+    // Not moved: the kind's own words.
+    assert.equal(
+      render('deadline_reminder', 'j-1', 'fr', { ...monday, firesAt: '2027-04-04T06:00:00Z' }).title,
+      `Échéance demain : ${T}`,
+    );
+    assert.equal(
+      render('deadline_reminder', 'j-7', 'fr', { ...monday, firesAt: '2027-03-26T07:00:00Z' }).title,
+      `Échéance dans 10 jours : ${T}`,
+    );
+  });
+
   it("formats an exact dueAt as date and time in the owner's zone", () => {
     const exact: DossierSnapshot = { ...base, dueAt: '2027-03-28T12:30:00Z' };
     const paris = render('new_alert', 'urgent', 'fr', { dossier: exact });

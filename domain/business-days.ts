@@ -1,0 +1,89 @@
+import { DateTime } from 'luxon';
+
+/**
+ * Business days: which local days are closed (Saturdays, Sundays, public holidays, a firm's own
+ * closed days) and where a reminder that falls on one moves (the previous business day). Pure: the
+ * holidays come in the planning context, computed by an activity (activities/business-calendar.ts)
+ * and recorded in the workflow's history, so a replay never depends on the holiday library.
+ */
+
+/** Which holidays close a day, and the firm's own closed days (`yyyy-MM-dd` once, `MM-dd` yearly). */
+export interface CalendarSetting {
+  /** ISO 3166 country code, as date-holidays knows it: `FR`. */
+  country: string;
+  /** One of its regions, as date-holidays names them: `57`, `67`, `68` (Alsace-Moselle), `GP`… */
+  region?: string;
+  closedDays: string[];
+}
+
+/** A closed day other than a weekend day: a public holiday or a day the firm closes. */
+export interface ClosedDay {
+  /** Local calendar date, `yyyy-MM-dd`. */
+  date: string;
+  /** As people call it: `Lundi de Pâques`, `Lendemain de Noël`, `closed`. */
+  name: string;
+}
+
+/** The closed days that matter for one deadline, as the planning context carries them. */
+export interface BusinessCalendar {
+  /** Which calendar: `FR`, `FR-57` (Moselle), with ` + closed days` when the firm adds its own. */
+  name: string;
+  /** The local dates covered, inclusive: `closed` lists every closed day between them. */
+  from: string;
+  to: string;
+  /** Holidays and extra closed days in [from, to], weekends excepted, by date. */
+  closed: ClosedDay[];
+}
+
+/** Where a reminder's day moved, and why: shown in the plan and the Temporal UI. */
+export interface MovedFrom {
+  /** The local date the rules gave, `yyyy-MM-dd`. */
+  date: string;
+  /** `Saturday`, `Sunday`, or the closed day's name. */
+  reason: string;
+}
+
+/**
+ * How many days before a deadline's earliest reminder the calendar lists: a reminder moves back
+ * across at most this many closed days (French holidays and weekends never chain past 4; a firm's
+ * closing fortnight fits). Past it, the reminder stays on its day.
+ */
+export const CALENDAR_LOOKBACK_DAYS = 45;
+
+const WEEKEND: Record<number, string> = { 6: 'Saturday', 7: 'Sunday' };
+
+/** Why a local day is closed, or undefined for a business day (or one the calendar does not cover). */
+export function closedReason(day: DateTime, calendar: BusinessCalendar): string | undefined {
+  const date = day.toISODate()!;
+  if (date < calendar.from || date > calendar.to) return undefined;
+  return calendar.closed.find((closed) => closed.date === date)?.name ?? WEEKEND[day.weekday];
+}
+
+/**
+ * The business day on or before `day` (same wall-clock time, same zone), and where it moved from.
+ * A day whose run of closed days leaves the calendar's span stays where it is.
+ */
+export function previousBusinessDay(
+  day: DateTime,
+  calendar: BusinessCalendar,
+): { day: DateTime; movedFrom?: MovedFrom } {
+  const reason = closedReason(day, calendar);
+  if (reason === undefined) return { day };
+  let candidate = day.minus({ days: 1 });
+  while (closedReason(candidate, calendar) !== undefined) candidate = candidate.minus({ days: 1 });
+  if (candidate.toISODate()! < calendar.from) return { day };
+  return { day: candidate, movedFrom: { date: day.toISODate()!, reason } };
+}
+
+/**
+ * The local dates a deadline's calendar must cover: from `CALENDAR_LOOKBACK_DAYS` before its
+ * earliest reminder to its due day.
+ */
+export function calendarSpan(dueDay: string, offsetsDays: readonly number[]): { from: string; to: string } {
+  const due = DateTime.fromISO(dueDay, { zone: 'utc' });
+  const earliest = Math.max(0, ...offsetsDays);
+  return {
+    from: due.minus({ days: earliest + CALENDAR_LOOKBACK_DAYS }).toISODate()!,
+    to: due.toISODate()!,
+  };
+}
