@@ -109,7 +109,7 @@ describe('socket session writes', () => {
 
 const messagesOf = (frames: string[]) => frames.map((text) => JSON.parse(text) as Record<string, unknown>);
 
-describe('socket session rate limit (issue 11, defect 8)', () => {
+describe('socket session rate limit: bursts within the average pass, a flood is closed', () => {
   it('never closes a client averaging half the rate in bursts a little over the burst size, over a minute', async () => {
     mock.timers.enable({ apis: ['Date', 'setTimeout'], now: Date.UTC(2026, 11, 2) });
     try {
@@ -147,7 +147,7 @@ describe('socket session rate limit (issue 11, defect 8)', () => {
   });
 });
 
-describe('socket session token expiry (issue 11, defect 3)', () => {
+describe('socket session token expiry: the clock tolerance and the warning', () => {
   it("closes at exp plus the verifier's clock tolerance, not at the raw exp, and warns before", async () => {
     const start = Date.UTC(2026, 11, 2, 12);
     mock.timers.enable({ apis: ['Date', 'setTimeout'], now: start });
@@ -158,7 +158,7 @@ describe('socket session token expiry (issue 11, defect 3)', () => {
       mock.timers.tick(0);
       await nextIteration();
       assert.equal(port.closedWith, undefined, 'not closed at once');
-      // 25 s left, less than the 60-s warning: warned at half of it (issue 11 review, defect 7).
+      // 25 s left, less than the 60-s warning: warned at half of it, not at once.
       mock.timers.tick(12_500);
       await nextIteration();
       assert.deepEqual(
@@ -176,7 +176,7 @@ describe('socket session token expiry (issue 11, defect 3)', () => {
   });
 });
 
-describe('socket session catch-up (issue 11, defects 7 and 10)', () => {
+describe('socket session catch-up: bounded while paused, a cursor above the newest id', () => {
   it('bounds what waits behind a paused catch-up: past maxBufferedBytes it closes with 4503', async () => {
     // The socket never drains: the catch-up waits for room after its first frame.
     const { port, frames } = scriptedPort({ buffered: 1 << 20 });
@@ -223,8 +223,8 @@ describe('socket session catch-up (issue 11, defects 7 and 10)', () => {
   });
 });
 
-describe('socket session review (issue 11 review: defects 5a, 7, 8, 9)', () => {
-  it('an error answering a mark that fails validation echoes its ref (defect 5a)', async () => {
+describe('socket session answers: error refs, short tokens, refresh_token, the first frame', () => {
+  it('an error answering a mark that fails validation echoes its ref', async () => {
     const { port, frames } = scriptedPort();
     const { session } = await openSession(port);
     for (const message of [
@@ -254,7 +254,7 @@ describe('socket session review (issue 11 review: defects 5a, 7, 8, 9)', () => {
     );
   });
 
-  it('a token shorter-lived than the warning window warns at half its remaining life, not at once (defect 7)', async () => {
+  it('a token shorter-lived than the warning window warns at half its remaining life, not at once', async () => {
     const start = Date.UTC(2026, 11, 2, 12);
     mock.timers.enable({ apis: ['Date', 'setTimeout'], now: start });
     try {
@@ -276,7 +276,7 @@ describe('socket session review (issue 11 review: defects 5a, 7, 8, 9)', () => {
     }
   });
 
-  it('refresh_token refuses an older token (socket kept) and a service token (forbidden) (defect 8)', async () => {
+  it('refresh_token refuses an older token (socket kept) and a service token (forbidden)', async () => {
     const { port, frames } = scriptedPort();
     const now = Math.floor(Date.now() / 1000);
     const principals: Record<string, { subject: string; isService: boolean; expiresAt: number }> = {
@@ -300,7 +300,7 @@ describe('socket session review (issue 11 review: defects 5a, 7, 8, 9)', () => {
     session.closedByPeer();
   });
 
-  it('unread_count is the first frame even when a notification arrives during the count read (defect 9)', async () => {
+  it('unread_count is the first frame even when a notification arrives during the count read', async () => {
     const { port, frames } = scriptedPort();
     let countRead: (value: { unread: number; latestId: bigint }) => void = () => {};
     const { hub, opened } = await openSession(port, {
