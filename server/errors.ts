@@ -11,6 +11,8 @@ export type ClientAction = 'reconnect' | 'refresh_token' | 'stop';
  * (reconnect with backoff and `lastId`; get a fresh token and reconnect; stop and report a fatal
  * error); the errors sharing a close code agree on it. web/client/close-codes.ts is generated from
  * it (scripts/generate-close-codes.ts; test/unit/notify-client-close-codes.test.ts fails when they differ).
+ * `retryAfterSeconds`: the Retry-After an HTTP reply with that code carries, unless the error
+ * gives its own.
  */
 export const errorCatalog = {
   bad_request: { status: 400, closeCode: 4400, message: 'The request is malformed', clientAction: 'stop' },
@@ -56,7 +58,10 @@ export const errorCatalog = {
     closeCode: 4429,
     message: 'Too many open sockets for this user: close a tab',
     clientAction: 'reconnect',
+    // A tab has to close first: no use asking again soon.
+    retryAfterSeconds: 30,
   },
+  // Its Retry-After is the address's own wait (the bucket's), given with the error.
   too_many_upgrades: {
     status: 429,
     closeCode: 4429,
@@ -68,6 +73,8 @@ export const errorCatalog = {
     closeCode: 1013,
     message: 'The server is busy: retry later',
     clientAction: 'reconnect',
+    // Opening reads take milliseconds.
+    retryAfterSeconds: 1,
   },
   slow_consumer: {
     status: 503,
@@ -90,22 +97,37 @@ export const errorCatalog = {
   },
 } as const satisfies Record<
   string,
-  { status: number; closeCode: number; message: string; clientAction: ClientAction }
+  {
+    status: number;
+    closeCode: number;
+    message: string;
+    clientAction: ClientAction;
+    retryAfterSeconds?: number;
+  }
 >;
 
 export type ErrorCode = keyof typeof errorCatalog;
 
 export type { FieldIssue } from '../client/input-issues.js';
 
-/** An error meant for the client: the code picks status and close code from the catalog. */
+/**
+ * An error meant for the client: the code picks status, close code and Retry-After from the
+ * catalog; `retryAfterSeconds` replaces the catalog's Retry-After (a wait known only then).
+ */
 export class ClientError extends Error {
+  readonly retryAfterSeconds: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string = errorCatalog[code].message,
     readonly issues: FieldIssue[] = [],
+    { retryAfterSeconds }: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'ClientError';
+    const entry = errorCatalog[code];
+    this.retryAfterSeconds =
+      retryAfterSeconds ?? ('retryAfterSeconds' in entry ? entry.retryAfterSeconds : undefined);
   }
 
   get status(): number {

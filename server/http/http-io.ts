@@ -103,15 +103,16 @@ export function jsonRoute(
 }
 
 /**
- * Answers a request outside `jsonRoute` (the catch-all 404, the static files) with a catalog
- * error: its status and the same `{ error: { code, message } }` body the REST routes send.
+ * Answers a request outside `jsonRoute` (the catch-all 404, the static files, a refused socket
+ * upgrade) with a catalog error: its status, its Retry-After if it has one, and the same
+ * `{ error: { code, message } }` body the REST routes send.
  */
 export function replyClientError(res: HttpResponse, error: ClientError): void {
   res.cork(() => {
-    res
-      .writeStatus(statusLine(error.status))
-      .writeHeader('content-type', 'application/json')
-      .end(JSON.stringify(error.toJSON()));
+    res.writeStatus(statusLine(error.status)).writeHeader('content-type', 'application/json');
+    if (error.retryAfterSeconds !== undefined)
+      res.writeHeader('retry-after', String(error.retryAfterSeconds));
+    res.end(JSON.stringify(error.toJSON()));
   });
 }
 

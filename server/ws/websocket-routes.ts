@@ -10,8 +10,8 @@ import type { AppConfig } from '../../config/config.js';
 import type { AuthError, Principal } from '../auth/token-verifier.js';
 import { authFailure } from '../auth/auth-failure.js';
 import type { RememberingVerifier } from '../auth/verified-tokens.js';
-import { ClientError, invalidInput, statusLine } from '../errors.js';
-import { decodePathParameter } from '../http/http-io.js';
+import { ClientError, invalidInput } from '../errors.js';
+import { decodePathParameter, replyClientError } from '../http/http-io.js';
 import { notificationId } from '../protocol/messages.js';
 import { SocketSession, type SessionDependencies } from './socket-session.js';
 import { KeyedCounter, KeyedRateLimit } from './upgrade-limits.js';
@@ -29,10 +29,6 @@ export const transportMaxPayloadBytes = (maxPayloadBytes: number): number =>
   Math.max(4 * maxPayloadBytes, 256 * 1024);
 /** `ws.send`'s result for a frame dropped over `maxBackpressure`. */
 const SEND_DROPPED = 2;
-/** Retry-After of a refusal for too many sockets: a tab has to close first, no use asking soon. */
-const TOO_MANY_SOCKETS_RETRY_SECONDS = 30;
-/** Retry-After of a busy refusal: opening reads take milliseconds. */
-const BUSY_RETRY_SECONDS = 1;
 
 interface SocketData {
   principal: Principal;
@@ -161,20 +157,18 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       .map((protocol) => protocol.trim())
       .filter(Boolean);
     const token = pathToken || protocols.find((protocol) => protocol !== PROTOCOL);
-    const reject = (error: ClientError, { retryAfterSeconds }: { retryAfterSeconds?: number } = {}): void => {
-      if (aborted) return;
-      res.cork(() => {
-        res.writeStatus(statusLine(error.status)).writeHeader('content-type', 'application/json');
-        if (retryAfterSeconds !== undefined) res.writeHeader('retry-after', String(retryAfterSeconds));
-        res.end(JSON.stringify(error.toJSON()));
-      });
+    // A refusal is a catalog error like any other: its status, Retry-After and body.
+    const reject = (error: ClientError): void => {
+      if (!aborted) replyClientError(res, error);
     };
 
     // First, before any decoding or token check: attempts past the rate cost nothing more.
     const waitMs = upgradesPerAddress.take(address);
     if (waitMs > 0) {
       metrics.upgradesRefused.inc({ reason: 'too_many_upgrades' });
-      return reject(new ClientError('too_many_upgrades'), { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+      return reject(
+        new ClientError('too_many_upgrades', undefined, [], { retryAfterSeconds: Math.ceil(waitMs / 1000) }),
+      );
     }
 
     if (pathToken === undefined) {
@@ -196,14 +190,12 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
         return reject(new ClientError('forbidden', 'The service token has no notification stream'));
       if (limits.maxOpeningSockets > 0 && permits.pending >= limits.maxOpeningSockets) {
         metrics.upgradesRefused.inc({ reason: 'server_busy' });
-        return reject(new ClientError('server_busy'), { retryAfterSeconds: BUSY_RETRY_SECONDS });
+        return reject(new ClientError('server_busy'));
       }
       // Counted here, released at close: `res.upgrade` opens the socket synchronously.
       if (!socketsPerUser.tryAcquire(principal.subject)) {
         metrics.upgradesRefused.inc({ reason: 'too_many_sockets' });
-        return reject(new ClientError('too_many_sockets'), {
-          retryAfterSeconds: TOO_MANY_SOCKETS_RETRY_SECONDS,
-        });
+        return reject(new ClientError('too_many_sockets'));
       }
       res.cork(() => {
         res.upgrade<SocketData>(
