@@ -61,8 +61,8 @@ interface BatchOutcome {
   kept: number;
   /** Locked by a write at that moment (a mark read, the user's lock): left for the next run. */
   skipped: number;
-  /** Each user's newest id removed, read or not, and whether one of theirs removed was unread. */
-  users: Map<string, { newestRemoved: bigint; lostUnread: boolean }>;
+  /** The users who lost a row that was in one of their counts (unread, unseen, archived). */
+  countsChanged: Set<string>;
 }
 
 /**
@@ -105,7 +105,15 @@ async function removeBatch(
     const doomed = scanned.filter((row) => !row.kept);
     const kept = scanned.length - doomed.length;
     if (doomed.length === 0)
-      return { scanned: scanned.length, last, removed: 0, unread: 0, kept, skipped: 0, users: new Map() };
+      return {
+        scanned: scanned.length,
+        last,
+        removed: 0,
+        unread: 0,
+        kept,
+        skipped: 0,
+        countsChanged: new Set(),
+      };
     // Each user's lock tried once (`offset 0`: the subquery is not flattened into the filter).
     const doomedUsers = [...new Set(doomed.map((row) => row.userId))];
     const locked = new Set(
@@ -122,7 +130,7 @@ async function removeBatch(
     const removed =
       removable.length === 0
         ? []
-        : await tx.execute<Array<{ id: string; userId: string; unread: boolean }>>(
+        : await tx.execute<Array<{ id: string; userId: string; unread: boolean; counted: boolean }>>(
             `with doomed as (
                select n.id from notifications n
                 where n.id in (select jsonb_array_elements_text(?::jsonb)::bigint)
@@ -130,26 +138,27 @@ async function removeBatch(
                 for update of n skip locked
              ), removed as (
                delete from notifications n using doomed where n.id = doomed.id
-               returning n.id, n.user_id, n.read_at is null as unread, n.idempotency_key
+               returning n.id, n.user_id, n.read_at is null as unread, n.archived_at is not null as archived,
+                         n.idempotency_key
              ), retired as (
                insert into retired_notification_keys (idempotency_key, retired_at)
                select idempotency_key, now() from removed
                on conflict (idempotency_key) do nothing
+             ), newest as (
+               -- The newest id removed per user: the user's counts stay dated at or above it.
+               insert into notification_inbox_states as s (user_id, newest_id_removed)
+               select user_id, max(id) from removed group by user_id
+               on conflict (user_id) do update
+                 set newest_id_removed = greatest(s.newest_id_removed, excluded.newest_id_removed)
              )
-             select id::text as id, user_id as "userId", unread from removed`,
+             select r.id::text as id, r.user_id as "userId", r.unread,
+                    -- In one of the user's counts: unread or unseen in the inbox, or archived.
+                    (r.archived or r.unread or r.id > coalesce(s.last_seen_id, 0)) as counted
+               from removed r left join notification_inbox_states s on s.user_id = r.user_id`,
             // One JSON parameter: the query builder would expand an array into a list.
             [JSON.stringify(removable.map((row) => row.id)), cutoff],
           );
-    const users: BatchOutcome['users'] = new Map();
-    for (const row of removed) {
-      const id = BigInt(row.id);
-      const user = users.get(row.userId);
-      if (!user) users.set(row.userId, { newestRemoved: id, lostUnread: row.unread });
-      else {
-        if (id > user.newestRemoved) user.newestRemoved = id;
-        user.lostUnread ||= row.unread;
-      }
-    }
+    const countsChanged = new Set(removed.filter((row) => row.counted).map((row) => row.userId));
     const unread = removed.filter((row) => row.unread).length;
     return {
       scanned: scanned.length,
@@ -158,71 +167,49 @@ async function removeBatch(
       unread,
       kept,
       skipped: doomed.length - removed.length,
-      users,
+      countsChanged,
     };
   });
 }
 
-/** How often a run announces the unread counts its batches changed: one count per user meanwhile. */
+/** How often a run announces the counts its batches changed: one announce per user meanwhile. */
 const ANNOUNCE_EVERY_MS = 5_000;
 
 /**
- * The users whose unread count a run changed, announced together (`announceCounts`): a backlog
- * removes some of a user's rows in many batches, and one count per batch would be a storm of
- * NOTIFYs (140,000 for 1,400 users on a 200,000-row backlog), each sent to every delivery server.
+ * Announces the counts of the users a run changed (`due`, cleared as they go), as a mark does
+ * (server/notifications/notification-queries.ts, markAndAnnounce: `announce_notification_counts`
+ * moves the user's version up and NOTIFYs): counted under the user's lock, so the counts are
+ * ordered with their notifications and marks, and dated at or above the newest id the run
+ * removed (`newest_id_removed`, written by the batch): never older than counts their tabs have.
+ * Together, not one per batch: a backlog removes some of a user's rows in many batches, and one
+ * announce per batch would be a storm of NOTIFYs (140,000 for 1,400 users on a 200,000-row
+ * backlog), each sent to every delivery server. The locks are only tried, all users in one
+ * transaction; at the run's end (`waitForLocks`) a user whose lock was held gets one transaction
+ * of their own, which waits for that lock only.
  */
-interface PendingCounts {
-  /** Each user's newest id the run removed, read or not: what dates their count. */
-  newestRemoved: Map<string, bigint>;
-  /** The users who lost an unread row and whose count is not announced yet. */
-  due: Set<string>;
-}
-
-/**
- * Announces the due users' unread counts, as a mark read does (server/notifications/
- * notification-queries.ts, markAndAnnounce): counted under the user's lock, so the count is
- * ordered with their notifications. `latestId` dates it: the user's newest id, or the newest the
- * run removed if no newer is left (never older than a count their tabs have: the hub would drop
- * it). The locks are only tried, all users in one transaction; at the run's end (`waitForLocks`)
- * a user whose lock was held gets one transaction of their own, which waits for that lock only.
- */
-async function announceCounts(em: EntityManager, pending: PendingCounts, waitForLocks: boolean) {
-  if (pending.due.size === 0) return;
-  const rows = (userIds: Iterable<string>) =>
-    JSON.stringify(
-      [...userIds].map((userId) => ({
-        user_id: userId,
-        last_removed: pending.newestRemoved.get(userId)!.toString(),
-      })),
-    );
-  const announce = (lock: 'try_lock_user_notifications' | 'lock_user_notifications', json: string) =>
+async function announceCounts(em: EntityManager, due: Set<string>, waitForLocks: boolean) {
+  if (due.size === 0) return;
+  const announce = (lock: 'try_lock_user_notifications' | 'lock_user_notifications', userIds: string[]) =>
     em.transactional(async (tx) => {
       // Waiting for one user's lock (nothing else held): at most a few seconds.
       if (lock === 'lock_user_notifications') await tx.execute(`set local lock_timeout = '5s'`);
       return tx.execute<Array<{ userId: string }>>(
-        `select a.user_id as "userId",
-                pg_notify(?, json_build_object(
-                  'userId', a.user_id,
-                  'unread', (select count(*) from notifications where user_id = a.user_id and read_at is null),
-                  'latestId', greatest((select max(id) from notifications where user_id = a.user_id),
-                                       a.last_removed::bigint)::text)::text)
-           from (select * from jsonb_to_recordset(?::jsonb) as r (user_id text, last_removed text)
-                  order by user_id offset 0) a
+        `select a.user_id as "userId", announce_notification_counts(a.user_id, ?)
+           from (select distinct jsonb_array_elements_text(?::jsonb) as user_id order by 1 offset 0) a
           where ${lock}(a.user_id)`,
-        [UNREAD_CHANNEL, json],
+        [UNREAD_CHANNEL, JSON.stringify(userIds)],
       );
     });
-  for (const { userId } of await announce('try_lock_user_notifications', rows(pending.due)))
-    pending.due.delete(userId);
+  for (const { userId } of await announce('try_lock_user_notifications', [...due])) due.delete(userId);
   if (!waitForLocks) return;
-  for (const userId of [...pending.due]) {
-    pending.due.delete(userId);
+  for (const userId of [...due]) {
+    due.delete(userId);
     try {
-      await announce('lock_user_notifications', rows([userId]));
+      await announce('lock_user_notifications', [userId]);
     } catch (error) {
-      // Held for more than 5 s (a long write of theirs): their tabs' count
-      // stays as it was until their next mark read or reload; the rows are gone all the same.
-      log.warn('Notification retention: unread count not announced, the user is locked', {
+      // Held for more than 5 s (a long write of theirs): their tabs' counts
+      // stay as they were until their next mark or reload; the rows are gone all the same.
+      log.warn('Notification retention: counts not announced, the user is locked', {
         userId,
         err: error,
       });
@@ -255,7 +242,8 @@ export function createRetentionActivities(
       const progress: RetentionProgress = { ...resumeRetention(activityInfo().heartbeatDetails) };
       if (progress.after !== null) log.info('Notification retention resumed', { ...progress, cutoff });
       const em = orm.em.fork();
-      const pending: PendingCounts = { newestRemoved: new Map(), due: new Set() };
+      /** The users whose counts the run changed, not announced yet. */
+      const due = new Set<string>();
       let announcedAt = Date.now();
       const complete = await forEachKeysetPage((after) => removeBatch(em, { cutoff, after, batchSize }), {
         pageSize: batchSize,
@@ -270,20 +258,16 @@ export function createRetentionActivities(
           progress.skipped += batch.skipped;
           progress.batches += 1;
           retentionMetrics?.removed({ read: batch.removed - batch.unread, unread: batch.unread });
-          for (const [userId, { newestRemoved, lostUnread }] of batch.users) {
-            if (newestRemoved > (pending.newestRemoved.get(userId) ?? 0n))
-              pending.newestRemoved.set(userId, newestRemoved);
-            if (lostUnread) pending.due.add(userId);
-          }
+          for (const userId of batch.countsChanged) due.add(userId);
           if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
-            await announceCounts(em, pending, false);
+            await announceCounts(em, due, false);
             announcedAt = Date.now();
           }
           heartbeat(progress);
         },
         readOn: () => Date.now() < stopAt,
       });
-      await announceCounts(em, pending, true);
+      await announceCounts(em, due, true);
       const { after: _after, ...counts } = progress;
       if (complete) log.info('Notification retention done', { ...counts, cutoff, retention });
       else {

@@ -73,8 +73,29 @@ export const NotificationSchema = defineEntity({
     scheduledFor: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
     readAt: p.datetime().nullable(),
+    /** Archived: out of the inbox and of the unread count (docs/api.md, "Inbox states"). */
+    archivedAt: p.datetime().nullable(),
   },
 });
 export type Notification = InferEntity<typeof NotificationSchema>;
 
-export const entities = [UserSchema, DossierSchema, NotificationSchema];
+/**
+ * A user's inbox state (written by the marks, read by the counts): the newest notification id
+ * seen when the list was last opened, when, and the version that dates the user's counts.
+ */
+export const NotificationInboxStateSchema = defineEntity({
+  name: 'NotificationInboxState',
+  tableName: 'notification_inbox_states',
+  properties: {
+    userId: p.string().length(ID_MAX_LENGTH).primary(),
+    lastSeenId: p.bigint('string').default('0'),
+    seenAt: p.datetime().nullable(),
+    /** Up by one with every change of the user's counts but a new notification (marks, retention). */
+    version: p.bigint('string').default('0'),
+    /** The newest of the user's ids the retention removed (0: none). */
+    newestIdRemoved: p.bigint('string').default('0'),
+  },
+});
+export type NotificationInboxState = InferEntity<typeof NotificationInboxStateSchema>;
+
+export const entities = [UserSchema, DossierSchema, NotificationSchema, NotificationInboxStateSchema];

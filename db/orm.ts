@@ -12,10 +12,15 @@ import { Migration20261202000000ReminderAudit } from './migrations/Migration2026
 import { Migration20261202010000ReplanStamps } from './migrations/Migration20261202010000ReplanStamps.js';
 import { Migration20261203000000NotificationRetention } from './migrations/Migration20261203000000NotificationRetention.js';
 import { Migration20261204000000RetiredNotificationKeys } from './migrations/Migration20261204000000RetiredNotificationKeys.js';
+import { Migration20261205000000InboxStates } from './migrations/Migration20261205000000InboxStates.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
-/** Channel of the `NOTIFY` sent in the transaction that marks notifications read: `{userId, unread}`. */
+/**
+ * Channel of the `NOTIFY` sent in the transaction that changes a user's counts (a mark read,
+ * archive, unarchive or seen; the retention): `notification_counts` (db/migrations/
+ * Migration20261205000000InboxStates.ts), `{userId, unread, unseen, archived, lastSeenId, latestId, version}`.
+ */
 export const UNREAD_CHANNEL = 'normx_unread_counts';
 
 export type Orm = MikroORM;
@@ -104,6 +109,7 @@ export async function openOrm(
           name: 'Migration20261204000000RetiredNotificationKeys',
           class: Migration20261204000000RetiredNotificationKeys,
         },
+        { name: 'Migration20261205000000InboxStates', class: Migration20261205000000InboxStates },
       ],
       transactional: true,
       allOrNothing: true,

@@ -17,8 +17,14 @@ export const listQuery = z.strictObject({
   before: notificationId.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   unread: z.enum(['true', 'false']).default('false'),
+  /** The inbox (not archived, the default) or the archive. */
+  state: z.enum(['inbox', 'archived']).default('inbox'),
 });
 export const markReadBody = z.strictObject({ ids: z.array(notificationId).min(1).max(MARK_READ_MAX_IDS) });
+/** Archive and unarchive take ids like mark-read, as many. */
+export const archiveBody = markReadBody;
+/** Seen: the newest notification id the list showed (everything up to it is seen). */
+export const markSeenBody = z.strictObject({ lastId: notificationId });
 /** read-all takes no field: an empty body or `{}` (a client sending `ids` here meant POST read). */
 export const readAllBody = z.strictObject({}).optional();
 export const eventBody = z.strictObject({ eventId: eventId.optional() }).optional();
@@ -43,6 +49,16 @@ export const notificationPage = z.object({
 });
 export const unreadCount = z.object({ count: z.number().int() });
 export const markReadResult = z.object({ updated: z.number().int(), unreadCount: z.number().int() });
+/** A user's counts per inbox state (docs/api.md, "Inbox states"). */
+export const inboxCounts = z.object({
+  unread: z.number().int(),
+  unseen: z.number().int(),
+  archived: z.number().int(),
+  lastSeenId: z.string(),
+});
+export const inboxCountsReply = inboxCounts.extend({ seenAt: z.string().nullable() });
+/** Archive, unarchive, seen: what changed (ids not the user's, unknown or already so: not counted), and the counts. */
+export const inboxMarkResult = z.object({ updated: z.number().int(), counts: inboxCounts });
 export const accepted = z.object({ workflowId: z.string(), eventId: z.string() });
 export const bulkDossiersBody = z.strictObject({ dossiers: dossierBatch });
 export const bulkAccepted = z.object({

@@ -3,15 +3,19 @@ import { DOSSIER_ID_PATTERN } from '../../domain/limits.js';
 import { clientMessage, serverMessage } from '../protocol/messages.js';
 import {
   accepted,
+  archiveBody,
   assignBody,
   bulkAccepted,
   bulkDossiersBody,
   dossierInput,
   dossierUpdateBody,
   errorBody,
+  inboxCountsReply,
+  inboxMarkResult,
   listQuery,
   markReadBody,
   markReadResult,
+  markSeenBody,
   notificationPage,
   rescheduleBody,
   unreadCount,
@@ -83,7 +87,8 @@ function build(): object {
     paths: {
       '/api/v1/users/{userId}/notifications': {
         get: {
-          summary: 'My notifications, newest first (keyset pagination with `before`)',
+          summary:
+            'My notifications, newest first (keyset pagination with `before`): the inbox by default, the archive with `state=archived`',
           parameters: [userPath, ...queryParameters],
           responses: { 200: { description: 'A page', content: json(notificationPage) }, ...errors },
         },
@@ -105,9 +110,44 @@ function build(): object {
       },
       '/api/v1/users/{userId}/notifications/read-all': {
         post: {
-          summary: 'Mark all my notifications read',
+          summary: 'Mark all my notifications in the inbox read (archived ones stay as they are)',
           parameters: [userPath],
           responses: { 200: { description: 'Marked', content: json(markReadResult) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/counts': {
+        get: {
+          summary:
+            'My counts per inbox state: unread (in the inbox), unseen (in the inbox, newer than `lastSeenId`), archived; `seenAt`: when I last opened the list',
+          parameters: [userPath],
+          responses: { 200: { description: 'Counts', content: json(inboxCountsReply) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/seen': {
+        post: {
+          summary:
+            'I opened the list and saw everything up to `lastId`: my seen mark moves up to my newest notification at or below it, never down',
+          parameters: [userPath],
+          requestBody: body(markSeenBody),
+          responses: { 200: { description: 'Marked', content: json(inboxMarkResult) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/archive': {
+        post: {
+          summary:
+            'Archive some of my notifications: out of the inbox and the unread count (ids already archived, unknown or not mine: left, not counted)',
+          parameters: [userPath],
+          requestBody: body(archiveBody),
+          responses: { 200: { description: 'Archived', content: json(inboxMarkResult) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/unarchive': {
+        post: {
+          summary:
+            'Bring archived notifications of mine back to the inbox, read or unread as they were (ids not archived, unknown or not mine: left, not counted)',
+          parameters: [userPath],
+          requestBody: body(archiveBody),
+          responses: { 200: { description: 'Unarchived', content: json(inboxMarkResult) }, ...errors },
         },
       },
       '/api/v1/users/{userId}/profile': {

@@ -2,6 +2,7 @@ import type { Logger } from '../../config/logger.js';
 import { NOTIFICATION_CHANNEL, UNREAD_CHANNEL } from '../../db/orm.js';
 import type { ServerMetrics } from '../metrics.js';
 import { catchUpPages } from '../notifications/catch-up.js';
+import { datedCountsOf, type CountsJson } from '../notifications/inbox-counts.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
 import type { NotificationHub } from './notification-hub.js';
 import { startNotificationListener, type ListenerMessage } from './notification-listener.js';
@@ -43,16 +44,16 @@ export interface NotificationFeed {
 }
 
 /**
- * What the server reads of a NOTIFY payload: a notification (maybe truncated) or
- * `{userId, unread, latestId}` (latestId: the user's newest id then, null without any; absent
- * from a server of an earlier version).
+ * What the server reads of a NOTIFY payload: a notification (maybe truncated), or on
+ * UNREAD_CHANNEL a user's counts (`notification_counts`: `{userId, unread, unseen, archived,
+ * lastSeenId, latestId, version}`).
  */
 interface PayloadHeader {
   id: string;
   userId: string;
   truncated?: boolean;
-  unread?: number;
-  latestId?: string | null;
+  /** Counts: absent from a server of a version before inbox states (`{userId, unread, latestId}`). */
+  version?: number | string;
 }
 
 /** Retry delays of a failed catch-up (the database is likely down: no need to hammer it). */
@@ -98,10 +99,11 @@ export async function startNotificationFeed(deps: {
       if (closing) return;
       await hooks?.beforeRead?.({ kind: 'catch-up', run, userId });
       const summary = withCounts ? await queries.summary(userId) : undefined;
+      const until = summary && summary.date.latestId;
       await catchUpPages(
         async (cursor, limit) => {
           await hooks?.beforeRead?.({ kind: 'catch-up', run, userId });
-          return queries.after(userId, cursor, limit, summary?.latestId);
+          return queries.after(userId, cursor, limit, until);
         },
         after.toString(),
         (page) => {
@@ -109,8 +111,8 @@ export async function startNotificationFeed(deps: {
           return true;
         },
       );
-      // Dated with its newest id: a count held during the gap, older, is dropped after it.
-      if (summary) hub.publishUnread(userId, summary.unread, { latestId: summary.latestId });
+      // Dated: counts held during the gap, older, are dropped after them.
+      if (summary) hub.publishCounts(userId, summary.counts, summary.date);
     }
   };
 
@@ -177,11 +179,16 @@ export async function startNotificationFeed(deps: {
     })();
   };
 
-  /** A payload that carries all it announces: a notification's wire JSON, or an unread count. */
-  const publishAsSent = (message: ListenerMessage, header: PayloadHeader): void =>
-    message.channel === UNREAD_CHANNEL
-      ? hub.publishUnread(header.userId, Number(header.unread), { latestId: latestIdOf(header) })
-      : hub.publish(header.userId, { id: header.id, json: message.payload });
+  /** A payload that carries all it announces: a notification's wire JSON, or a user's counts. */
+  const publishAsSent = (message: ListenerMessage, header: PayloadHeader): void => {
+    if (message.channel !== UNREAD_CHANNEL)
+      return hub.publish(header.userId, { id: header.id, json: message.payload });
+    // A server of an earlier version (a rolling upgrade) announces the unread count alone: its
+    // tabs get the next counts (their next mark, or a reconnect) instead of incomplete ones.
+    if (header.version === undefined) return;
+    const { counts, date } = datedCountsOf(header as unknown as CountsJson);
+    hub.publishCounts(header.userId, counts, date);
+  };
 
   const route = (message: ListenerMessage): void => {
     if (!live) {
@@ -250,12 +257,6 @@ export async function startNotificationFeed(deps: {
       await catchUpLoop;
     },
   };
-}
-
-/** The newest id an unread payload dates its count with (null: the user has none yet). */
-function latestIdOf(header: PayloadHeader): bigint | undefined {
-  if (header.latestId === undefined) return undefined;
-  return header.latestId === null ? 0n : BigInt(header.latestId);
 }
 
 /** The polling feed: the catch-up, run on a timer. Every pass reads from the table, so it has no gap. */

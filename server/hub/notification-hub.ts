@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
+import { countsDateBefore, type CountsDate, type InboxCounts } from '../notifications/inbox-counts.js';
 import type { SerializedNotification } from '../notifications/notification-queries.js';
-import { frame, notificationFrame } from '../protocol/messages.js';
+import { countsFrame, notificationFrame } from '../protocol/messages.js';
 
 /** A notification on its way to sockets: its id parsed, framed and UTF-8 encoded once, for all of them. */
 export interface LiveNotification {
@@ -9,13 +10,13 @@ export interface LiveNotification {
   frame: Buffer;
 }
 
-/** The user's unread count changed (a mark-read, on any server process): the frame, built once. */
-export interface UnreadChange {
-  unread: number;
+/** The user's counts changed (a mark, on any server process; the retention): the frame, built once. */
+export interface CountsChange {
+  counts: InboxCounts;
   frame: string;
 }
 
-export type LiveEvent = LiveNotification | UnreadChange;
+export type LiveEvent = LiveNotification | CountsChange;
 
 /** What a user's stream emits: the user's events of one event-loop iteration, in order (ids increasing). */
 export type LiveBatch = readonly LiveEvent[];
@@ -29,8 +30,8 @@ interface UserStream {
   published: bigint;
   /** Where a catch-up after a LISTEN outage starts for this user; -1 until a socket told. */
   catchUpFrom: bigint;
-  /** The newest dated count published: the user's newest id it covers, and its value. */
-  count: { latestId: bigint; unread: number } | undefined;
+  /** The date of the newest counts published. */
+  countsDate: CountsDate | undefined;
 }
 
 export interface HubSubscription {
@@ -60,7 +61,7 @@ export class NotificationHub {
         pending: [],
         published: 0n,
         catchUpFrom: -1n,
-        count: undefined,
+        countsDate: undefined,
       };
       this.streams.set(userId, stream);
     }
@@ -102,24 +103,23 @@ export class NotificationHub {
   }
 
   /**
-   * Publishes a user's new unread count to the user's sockets, if any, in order with the
-   * notifications. `latestId`, the user's newest id when it was counted, dates it: a count older
-   * than what the user's tabs already have is dropped (counts held
-   * during a LISTEN gap went out after the catch-up's fresher one, and the tab kept a stale one).
-   * Older means it misses a notification already published (the tabs counted it on top), or a
-   * count of the same notifications that is higher (with no new notification, a count only
-   * goes down: marks). Without `latestId` (the polling feed's own counts), it is published.
+   * Publishes a user's new counts to the user's sockets, if any, in order with the notifications.
+   * `date` (the user's newest id and the version of their marks when counted) orders them: counts
+   * older than what the user's tabs already have are dropped (counts held during a LISTEN gap
+   * went out after the catch-up's fresher ones, and the tabs kept stale ones). Older means they
+   * miss a notification already published (the tabs counted it on top), or come before the last
+   * counts published in the user's order of changes (an unarchive raises the unread count with
+   * no new notification: only the version tells it is newer). Undated counts are published.
    */
-  publishUnread(userId: string, unread: number, { latestId }: { latestId?: bigint } = {}): void {
+  publishCounts(userId: string, counts: InboxCounts, date?: CountsDate): void {
     const stream = this.streams.get(userId);
     if (!stream) return;
-    if (latestId !== undefined) {
-      const last = stream.count;
-      if (latestId < stream.published) return;
-      if (last && (latestId < last.latestId || (latestId === last.latestId && unread > last.unread))) return;
-      stream.count = { latestId, unread };
+    if (date !== undefined) {
+      if (date.latestId < stream.published) return;
+      if (stream.countsDate && countsDateBefore(date, stream.countsDate)) return;
+      stream.countsDate = date;
     }
-    this.enqueue(stream, { unread, frame: frame({ type: 'unread_count', count: unread }) });
+    this.enqueue(stream, { counts, frame: countsFrame(counts, date) });
   }
 
   private enqueue(stream: UserStream, event: LiveEvent): void {

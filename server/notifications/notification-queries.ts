@@ -1,5 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UNREAD_CHANNEL, type Orm } from '../../db/orm.js';
+import {
+  datedCountsOf,
+  type CountsDate,
+  type CountsJson,
+  type DatedCounts,
+  type InboxCounts,
+} from './inbox-counts.js';
 
 /** A notification already serialized by the database (`notification_wire`), with its id. */
 export interface SerializedNotification {
@@ -49,16 +56,27 @@ export function createNotificationQueries(orm: Orm) {
       return rows[0];
     },
 
-    /** Newest first, keyset-paginated by id. */
+    /**
+     * Newest first, keyset-paginated by id: the inbox (not archived) or the archive. The archive
+     * reads its partial index (`notifications_archived_index`), the inbox the user's id index.
+     */
     async list(
       userId: string,
-      options: { before?: string; limit: number; unreadOnly: boolean },
+      options: { before?: string; limit: number; unreadOnly: boolean; state: InboxState },
     ): Promise<NotificationPage> {
       const rows = await execute<Array<{ id: string; json: string }>>(
         `select n.id::text as id, notification_wire(n) as json from notifications n
           where n.user_id = ? and (?::bigint is null or n.id < ?::bigint) and (not ? or n.read_at is null)
+            and (n.archived_at is not null) = ?
           order by n.id desc limit ?`,
-        [userId, options.before ?? null, options.before ?? null, options.unreadOnly, options.limit + 1],
+        [
+          userId,
+          options.before ?? null,
+          options.before ?? null,
+          options.unreadOnly,
+          options.state === 'archived',
+          options.limit + 1,
+        ],
       );
       const page = rows.slice(0, options.limit);
       return {
@@ -67,14 +85,23 @@ export function createNotificationQueries(orm: Orm) {
       };
     },
 
-    /** The unread count and the newest id, in one read. */
-    async summary(userId: string): Promise<{ unread: number; latestId: bigint }> {
-      const rows = await execute<Array<{ unread: string; latest: string | null }>>(
-        `select count(*) filter (where read_at is null) as unread, max(id)::text as latest
-           from notifications where user_id = ?`,
-        [userId],
+    /** The counts per state and their date, in one read (a socket's opening count, a catch-up's). */
+    async summary(userId: string): Promise<DatedCounts> {
+      const rows = await execute<Array<{ counts: CountsJson }>>('select notification_counts(?) as counts', [
+        userId,
+      ]);
+      return datedCountsOf(rows[0]!.counts);
+    },
+
+    /** The counts, with when the user last opened the list (REST). */
+    async counts(userId: string): Promise<InboxCounts & { seenAt: string | null }> {
+      const rows = await execute<Array<{ counts: CountsJson; seenAt: string | null }>>(
+        `select notification_counts(?) as counts,
+                (select to_char(seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                   from notification_inbox_states where user_id = ?) as "seenAt"`,
+        [userId, userId],
       );
-      return { unread: Number(rows[0]?.unread ?? 0), latestId: BigInt(rows[0]?.latest ?? 0) };
+      return { ...datedCountsOf(rows[0]!.counts).counts, seenAt: rows[0]?.seenAt ?? null };
     },
 
     /** The user's newest notification id (0n: none yet). */
@@ -86,52 +113,109 @@ export function createNotificationQueries(orm: Orm) {
       return BigInt(rows[0]?.latest ?? 0);
     },
 
+    /** Unread in the inbox: archived notifications do not count. */
     async unreadCount(userId: string): Promise<number> {
       const rows = await execute<Array<{ count: string }>>(
-        'select count(*) as count from notifications where user_id = ? and read_at is null',
+        `select count(*) as count from notifications
+          where user_id = ? and read_at is null and archived_at is null`,
         [userId],
       );
       return Number(rows[0]?.count ?? 0);
     },
 
-    /** Marks some of the user's notifications read (ids of other users are ignored); announces the count. */
+    /** Marks some of the user's notifications read (ids of other users are ignored); announces the counts. */
     markRead(userId: string, ids: string[]): Promise<MarkResult> {
       return markAndAnnounce(orm, userId, (em) =>
         em.execute<Array<{ id: string }>>(
           `update notifications set read_at = now()
             where user_id = ? and id = any(?::bigint[]) and read_at is null returning id`,
-          [userId, `{${ids.join(',')}}`],
+          [userId, idArray(ids)],
         ),
       );
     },
 
-    /** Marks all the user's notifications read; announces the count. */
+    /** Marks all the user's notifications in the inbox read (not the archived ones); announces the counts. */
     markAllRead(userId: string): Promise<MarkResult> {
       return markAndAnnounce(orm, userId, (em) =>
         em.execute<Array<{ id: string }>>(
-          'update notifications set read_at = now() where user_id = ? and read_at is null returning id',
+          `update notifications set read_at = now()
+            where user_id = ? and read_at is null and archived_at is null returning id`,
           [userId],
+        ),
+      );
+    },
+
+    /**
+     * Archives some of the user's notifications: they leave the inbox and the unread count.
+     * Idempotent by its filter: an archived one, another user's or an unknown id is left as it
+     * is and not counted in `updated`.
+     */
+    archive(userId: string, ids: string[]): Promise<MarkResult> {
+      return markAndAnnounce(orm, userId, (em) =>
+        em.execute<Array<{ id: string }>>(
+          `update notifications set archived_at = now()
+            where user_id = ? and id = any(?::bigint[]) and archived_at is null returning id`,
+          [userId, idArray(ids)],
+        ),
+      );
+    },
+
+    /** Brings archived notifications back to the inbox, read or unread as they were; idempotent like `archive`. */
+    unarchive(userId: string, ids: string[]): Promise<MarkResult> {
+      return markAndAnnounce(orm, userId, (em) =>
+        em.execute<Array<{ id: string }>>(
+          `update notifications set archived_at = null
+            where user_id = ? and id = any(?::bigint[]) and archived_at is not null returning id`,
+          [userId, idArray(ids)],
+        ),
+      );
+    },
+
+    /**
+     * The user opened the list and saw every notification up to `lastId`: the user's seen
+     * watermark moves up to their newest id at or below it, never down, never past an id that
+     * exists (an id from the future marks only what is there now). `updated`: 1 when it moved.
+     */
+    markSeen(userId: string, lastId: string): Promise<MarkResult> {
+      return markAndAnnounce(orm, userId, (em) =>
+        em.execute<Array<{ id: string }>>(
+          `insert into notification_inbox_states as s (user_id, last_seen_id, seen_at)
+           select ?, m.latest, now()
+             from (select max(id) as latest from notifications where user_id = ? and id <= ?::bigint) m
+            where m.latest is not null
+           on conflict (user_id) do update set last_seen_id = excluded.last_seen_id, seen_at = excluded.seen_at
+            where s.last_seen_id < excluded.last_seen_id
+           returning last_seen_id::text as id`,
+          [userId, userId, lastId],
         ),
       );
     },
   };
 }
 
+export type InboxState = 'inbox' | 'archived';
+
+/** Ids as one `bigint[]` literal parameter (validated ids: digits only). */
+const idArray = (ids: string[]): string => `{${ids.join(',')}}`;
+
 export type NotificationQueries = ReturnType<typeof createNotificationQueries>;
 
 export interface MarkResult {
-  /** Notifications that were unread and now are read. */
+  /** Notifications whose state the mark changed (for a seen mark: 1 when the watermark moved). */
   updated: number;
-  /** The user's unread count after the mark. */
-  unread: number;
+  /** The user's counts after the mark, and their date. */
+  counts: InboxCounts;
+  date: CountsDate;
 }
 
 /**
- * Runs a mark-read under the user's lock, then counts what is left unread and NOTIFYs it on
- * UNREAD_CHANNEL, so that every tab of the user, on every server process, gets the new count.
- * The lock orders the count with the user's notifications (each statement of the transaction
- * sees every commit made before the lock was granted): a tab never gets a count that misses a
- * notification it already received, and counts every notification after it on top.
+ * Runs a mark under the user's lock, then announces the user's counts on UNREAD_CHANNEL
+ * (`announce_notification_counts`: the version moves up, the counts are NOTIFYed), so that every
+ * tab of the user, on every server process, gets them. The lock orders the marks of a user (a
+ * mark-read and an archive of the same rows, from two tabs, apply one after the other) and the
+ * counts with the user's notifications (each statement of the transaction sees every commit
+ * made before the lock was granted): a tab never gets counts that miss a notification it already
+ * received, and counts every notification after them on top.
  */
 async function markAndAnnounce(
   orm: Orm,
@@ -141,40 +225,37 @@ async function markAndAnnounce(
   return orm.em.fork().transactional(async (em) => {
     await em.execute('select lock_user_notifications(?)', [userId]);
     const updated = (await mark(em)).length;
-    // latestId, the user's newest id under the same lock, dates the count: the hub drops a count
-    // older than one it already published (a held count went out last).
-    const [row] = await em.execute<Array<{ unread: string }>>(
-      `select c.unread,
-              pg_notify(?, json_build_object('userId', ?::text, 'unread', c.unread, 'latestId', c.latest)::text)
-         from (select count(*) as unread,
-                      (select max(id)::text from notifications where user_id = ?) as latest
-                 from notifications where user_id = ? and read_at is null) c`,
-      [UNREAD_CHANNEL, userId, userId, userId],
+    // Dated by the user's newest id and the version this announce moves up: the hub drops a
+    // count older than one it already published (a held count went out last).
+    const [row] = await em.execute<Array<{ counts: CountsJson }>>(
+      'select announce_notification_counts(?, ?) as counts',
+      [userId, UNREAD_CHANNEL],
     );
-    return { updated, unread: Number(row?.unread ?? 0) };
+    return { updated, ...datedCountsOf(row!.counts) };
   });
 }
 
 /**
  * For a feed that does not carry UNREAD_CHANNEL (polling, the embedded development database):
- * the process that marks publishes the new count to its own hub. A notification committed just
- * before the mark and polled just after it is then counted twice until the next count.
+ * the process that marks publishes the new counts to its own hub, dated like the NOTIFY.
  */
 export function announcingUnreadCounts(
   queries: NotificationQueries,
-  hub: { publishUnread(userId: string, unread: number): void },
+  hub: { publishCounts(userId: string, counts: InboxCounts, date?: CountsDate): void },
 ): NotificationQueries {
+  const announcing =
+    <Args extends unknown[]>(mark: (userId: string, ...args: Args) => Promise<MarkResult>) =>
+    async (userId: string, ...args: Args): Promise<MarkResult> => {
+      const result = await mark(userId, ...args);
+      hub.publishCounts(userId, result.counts, result.date);
+      return result;
+    };
   return {
     ...queries,
-    async markRead(userId, ids) {
-      const result = await queries.markRead(userId, ids);
-      hub.publishUnread(userId, result.unread);
-      return result;
-    },
-    async markAllRead(userId) {
-      const result = await queries.markAllRead(userId);
-      hub.publishUnread(userId, result.unread);
-      return result;
-    },
+    markRead: announcing(queries.markRead),
+    markAllRead: announcing(queries.markAllRead),
+    archive: announcing(queries.archive),
+    unarchive: announcing(queries.unarchive),
+    markSeen: announcing(queries.markSeen),
   };
 }

@@ -1,4 +1,5 @@
 import { ClientError } from '../errors.js';
+import type { DatedCounts } from '../notifications/inbox-counts.js';
 import type { NotificationQueries, SerializedNotification } from '../notifications/notification-queries.js';
 import type { DatabasePermits } from './database-permits.js';
 import type { CatchUpSource } from './resume.js';
@@ -16,8 +17,8 @@ export class SocketQueries implements CatchUpSource {
     private readonly database: { permits: DatabasePermits; marks: SerialByKey },
   ) {}
 
-  /** The unread count and the newest id, when the socket opens. */
-  summary(): Promise<{ unread: number; latestId: bigint }> {
+  /** The counts and their date (the newest id among them), when the socket opens. */
+  summary(): Promise<DatedCounts> {
     return this.read(() => this.queries.summary(this.userId));
   }
 
@@ -37,6 +38,18 @@ export class SocketQueries implements CatchUpSource {
 
   markAllRead(): Promise<void> {
     return this.mark(() => this.queries.markAllRead(this.userId));
+  }
+
+  markSeen(lastId: string): Promise<void> {
+    return this.mark(() => this.queries.markSeen(this.userId, lastId));
+  }
+
+  archive(ids: string[]): Promise<void> {
+    return this.mark(() => this.queries.archive(this.userId, ids));
+  }
+
+  unarchive(ids: string[]): Promise<void> {
+    return this.mark(() => this.queries.unarchive(this.userId, ids));
   }
 
   /** A database read under a permit (released before anything waits for the socket). */

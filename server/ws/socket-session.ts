@@ -5,7 +5,7 @@ import { ClientError, errorCatalog, invalidInput } from '../errors.js';
 import type { NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
-import { frame, notificationId, type ClientMessage } from '../protocol/messages.js';
+import { countsFrame, frame, notificationId, type ClientMessage } from '../protocol/messages.js';
 import { readClientMessage } from './client-input.js';
 import type { DatabasePermits } from './database-permits.js';
 import type { FlushQueue } from './flush-queue.js';
@@ -102,9 +102,11 @@ export class SocketSession {
     this.release = subscription.release;
     this.subscription = subscription.notifications.subscribe((batch) => this.stream.push(batch));
     this.expiry.arm(this.principal.expiresAt);
-    const { unread, latestId } = await this.queries.summary();
+    const { counts, date } = await this.queries.summary();
+    // The counts' date: the user's newest id, or a newer one the retention removed (no newer exists).
+    const latestId = date.latestId;
     hub.noteLatest(this.userId, latestId);
-    this.outbox.queue(frame({ type: 'unread_count', count: unread }));
+    this.outbox.queue(countsFrame(counts, date));
     this.stream.countWentOut();
     if (resumeFrom !== undefined) await this.stream.resume(resumeFrom, { atOpen: true, latestId });
   }
@@ -157,16 +159,24 @@ export class SocketSession {
       // The new count comes back through the user's stream, to this tab and all the others.
       // A mark with a ref is acknowledged once stored: the client sends again what is not.
       case 'mark_read':
-        await this.queries.markRead(message.ids);
-        if (message.ref !== undefined) this.outbox.queue(frame({ type: 'marked', ref: message.ref }));
-        return;
+        return this.marked(message.ref, this.queries.markRead(message.ids));
       case 'mark_all_read':
-        await this.queries.markAllRead();
-        if (message.ref !== undefined) this.outbox.queue(frame({ type: 'marked', ref: message.ref }));
-        return;
+        return this.marked(message.ref, this.queries.markAllRead());
+      case 'mark_seen':
+        return this.marked(message.ref, this.queries.markSeen(message.lastId));
+      case 'archive':
+        return this.marked(message.ref, this.queries.archive(message.ids));
+      case 'unarchive':
+        return this.marked(message.ref, this.queries.unarchive(message.ids));
       case 'refresh_token':
         return this.refresh(message.token);
     }
+  }
+
+  /** A mark stored: acknowledged when it has a ref (its counts come through the user's stream). */
+  private async marked(ref: string | undefined, mark: Promise<void>): Promise<void> {
+    await mark;
+    if (ref !== undefined) this.outbox.queue(frame({ type: 'marked', ref }));
   }
 
   /** A fresh token for the same user: the socket lives on until it expires. */

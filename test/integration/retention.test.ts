@@ -129,6 +129,16 @@ const keys = async (): Promise<string[]> =>
     (row) => row.key,
   );
 
+/** The unread count of a counts NOTIFY, its user and its newest id (the other fields: inbox-states.test.ts). */
+const unreadOf = (payload: string): { userId: string; unread: number; latestId: string } => {
+  const { userId, unread, latestId } = JSON.parse(payload) as {
+    userId: string;
+    unread: number;
+    latestId: string;
+  };
+  return { userId, unread, latestId };
+};
+
 describe('notification retention (real PostgreSQL)', () => {
   it('removes what is older than the retention in batches, read or not, and keeps the reminders of open dossiers', async () => {
     await insertDossier('d-open', {});
@@ -223,7 +233,7 @@ describe('notification retention (real PostgreSQL)', () => {
     await listener.connect();
     const counts: Array<{ userId: string; unread: number; latestId: string }> = [];
     listener.on('notification', (message) => {
-      if (message.channel === UNREAD_CHANNEL) counts.push(JSON.parse(message.payload!));
+      if (message.channel === UNREAD_CHANNEL) counts.push(unreadOf(message.payload!));
     });
     await listener.query(`listen ${UNREAD_CHANNEL}`);
     try {
@@ -234,8 +244,15 @@ describe('notification retention (real PostgreSQL)', () => {
       });
       await insertNotification({ key: 'lea-old-unread-2', createdAt: ago(399 * DAY), read: false });
       const newest = await insertNotification({ key: 'lea-recent-unread', createdAt: ago(DAY), read: false });
-      // Max loses only read rows, and all of them: no count for Max (it has not changed).
-      await insertNotification({ key: 'max-old-read', userId: 'max', createdAt: ago(400 * DAY) });
+      // Max loses only read rows he has seen, and all of them: no count for Max (none has changed).
+      const maxOld = await insertNotification({
+        key: 'max-old-read',
+        userId: 'max',
+        createdAt: ago(400 * DAY),
+      });
+      await db.query(`insert into notification_inbox_states (user_id, last_seen_id) values ('max', $1)`, [
+        maxOld,
+      ]);
       // A notification of Léa's being stored (its transaction holds her lock): the batch does not
       // wait for it (it would hold the locks of every other user of the batch meanwhile), it
       // leaves her rows for the next run and removes the others'.
@@ -576,7 +593,7 @@ describe('notification retention (real PostgreSQL)', () => {
     await listener.connect();
     const counts: Array<{ userId: string; unread: number; latestId: string }> = [];
     listener.on('notification', (message) => {
-      if (message.channel === UNREAD_CHANNEL) counts.push(JSON.parse(message.payload!));
+      if (message.channel === UNREAD_CHANNEL) counts.push(unreadOf(message.payload!));
     });
     await listener.query(`listen ${UNREAD_CHANNEL}`);
     try {

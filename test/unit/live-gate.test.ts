@@ -102,6 +102,10 @@ describe('live gate', () => {
 
   it('counts string frames in bytes, not characters', () => {
     const gate = new LiveGate(5);
-    assert.equal(gate.hold([{ unread: 1, frame: 'ééé' }]), false, '6 bytes in 3 characters');
+    assert.equal(
+      gate.hold([{ counts: { unread: 1, unseen: 0, archived: 0, lastSeenId: '0' }, frame: 'ééé' }]),
+      false,
+      '6 bytes in 3 characters',
+    );
   });
 });

@@ -6,10 +6,12 @@ import { NotificationHub, type LiveBatch, type LiveNotification } from '../../se
 /** The hub alone (a pure part: no socket, no database). */
 
 const notification = (id: number) => ({ id: String(id), json: `{"id":"${id}"}` });
+/** Counts with this unread count (the other states at zero). */
+const counts = (unread: number) => ({ unread, unseen: 0, archived: 0, lastSeenId: '0' });
 
 /** A batch's events as short labels: a notification's id, or `unread=N`. */
 const labels = (batch: LiveBatch): string[] =>
-  batch.map((event) => ('seq' in event ? event.id : `unread=${event.unread}`));
+  batch.map((event) => ('seq' in event ? event.id : `unread=${event.counts.unread}`));
 
 const notificationsOf = (batch: LiveBatch | undefined): LiveNotification[] =>
   (batch ?? []).filter((event): event is LiveNotification => 'seq' in event);
@@ -68,13 +70,21 @@ describe('notification hub', () => {
     const batches: LiveBatch[] = [];
     hub.connect('alice').notifications.subscribe((batch) => batches.push(batch));
     hub.publish('alice', notification(1));
-    hub.publishUnread('alice', 0);
+    hub.publishCounts('alice', counts(0), { latestId: 1n, version: 4n });
     hub.publish('alice', notification(2));
-    hub.publishUnread('bob', 3); // offline: nothing kept
+    hub.publishCounts('bob', counts(3)); // offline: nothing kept
     await nextIteration();
     assert.deepEqual(batches.map(labels), [['1', 'unread=0', '2']]);
     const [, unread] = batches[0]!;
-    assert.deepEqual(JSON.parse(String(unread!.frame)), { type: 'unread_count', count: 0 });
+    assert.deepEqual(JSON.parse(String(unread!.frame)), {
+      type: 'unread_count',
+      count: 0,
+      unseen: 0,
+      archived: 0,
+      lastSeenId: '0',
+      latestId: '1',
+      version: '4',
+    });
   });
 
   it('keeps nothing for a user without sockets, nor what was pending when the last socket left', async () => {
@@ -113,8 +123,8 @@ describe('notification hub', () => {
     assert.deepEqual(hub.catchUpCursors()[1], { userId: 'bob', after: 26n });
   });
 
-  describe('dated unread counts (review defect 6): a count older than what the tabs have is dropped', () => {
-    type Step = { notification: number } | { unread: number; latestId?: number };
+  describe('dated counts: counts older than what the tabs have are dropped', () => {
+    type Step = { notification: number } | { unread: number; latestId?: number; version?: number };
     const cases: Array<{ name: string; steps: Step[]; expected: string[] }> = [
       {
         name: 'the catch-up count, then a held one of before a notification already sent',
@@ -132,13 +142,31 @@ describe('notification hub', () => {
         expected: ['5'],
       },
       {
-        name: 'same notifications, higher count: older (with no new notification, counts only go down)',
+        name: 'same notifications, an older version: dropped, whatever its count',
         steps: [
-          { unread: 2, latestId: 7 },
-          { unread: 3, latestId: 7 },
-          { unread: 1, latestId: 7 },
+          { unread: 2, latestId: 7, version: 5 },
+          { unread: 3, latestId: 7, version: 4 },
+          { unread: 1, latestId: 7, version: 6 },
         ],
         expected: ['unread=2', 'unread=1'],
+      },
+      {
+        name: 'same notifications, a newer version with a higher count (an unarchive): published',
+        steps: [
+          { unread: 1, latestId: 7, version: 5 },
+          { unread: 2, latestId: 7, version: 6 },
+          { unread: 1, latestId: 7, version: 5 },
+        ],
+        expected: ['unread=1', 'unread=2'],
+      },
+      {
+        name: 'a newer notification with an older version cannot happen; a newer id is newer',
+        steps: [
+          { unread: 1, latestId: 7, version: 5 },
+          { notification: 8 },
+          { unread: 2, latestId: 8, version: 5 },
+        ],
+        expected: ['unread=1', '8', 'unread=2'],
       },
       {
         name: 'same count again: harmless, published',
@@ -172,10 +200,12 @@ describe('notification hub', () => {
         for (const step of steps) {
           if ('notification' in step) hub.publish('alice', notification(step.notification));
           else
-            hub.publishUnread(
+            hub.publishCounts(
               'alice',
-              step.unread,
-              step.latestId === undefined ? {} : { latestId: BigInt(step.latestId) },
+              counts(step.unread),
+              step.latestId === undefined
+                ? undefined
+                : { latestId: BigInt(step.latestId), version: BigInt(step.version ?? 0) },
             );
         }
         await nextIteration();

@@ -115,18 +115,55 @@ describe('client unread count', () => {
       steps.forEach((step, index) => {
         const at = `step ${index + 1}: ${step[0]}`;
         if (step[0] === 'connecting') tracker.connecting(step[1]);
-        else if (step[0] === 'counted') assert.equal(tracker.counted(step[1]), step[2], at);
+        else if (step[0] === 'counted') assert.equal(tracker.counted({ count: step[1] }), step[2], at);
         else if (step[0] === 'resumed') tracker.resumed();
         else if (step[0] === 'received')
           tracker.received({ readAt: step[1] === 'read' ? '2026-01-01T00:00:00Z' : null });
         else if (step[0] === 'recount') assert.equal(tracker.takeRecount(), step[1], at);
         else if (step[0] === 'markSent') tracker.markSent();
         else if (step[0] === 'closed') tracker.closed();
-        else if (step[0] === 'fromOtherTab') tracker.fromOtherTab(step[1]);
+        else if (step[0] === 'fromOtherTab') tracker.fromOtherTab({ count: step[1] });
         else tracker.forget();
       });
       assert.deepEqual(seen, values);
       assert.equal(tracker.value, values.at(-1));
     });
   }
+});
+
+describe('client counts per inbox state', () => {
+  const frame = (count: number, latestId: string, version: string, unseen = 0, archived = 0) => ({
+    count,
+    unseen,
+    archived,
+    lastSeenId: '0',
+    latestId,
+    version,
+  });
+
+  it("ignores a frame dated before the last one applied (another tab's, shared late)", () => {
+    const tracker = new UnreadCountTracker();
+    tracker.connecting({ resuming: false });
+    tracker.counted(frame(2, '10', '7', 1, 3));
+    tracker.fromOtherTab(frame(5, '10', '6', 4, 0)); // an older version of the same notifications
+    tracker.fromOtherTab(frame(1, '9', '9', 0, 0)); // an older newest id
+    assert.deepEqual(tracker.counts$.value, { unread: 2, unseen: 1, archived: 3, lastSeenId: '0' });
+    assert.equal(tracker.value, 2);
+    // An unarchive: the same notifications, a newer version, a higher count.
+    tracker.fromOtherTab(frame(3, '10', '8', 1, 2));
+    assert.deepEqual(tracker.counts$.value, { unread: 3, unseen: 1, archived: 2, lastSeenId: '0' });
+  });
+
+  it('a live notification after the counts is unread and new; a frame without states leaves them unknown', () => {
+    const tracker = new UnreadCountTracker();
+    tracker.connecting({ resuming: false });
+    tracker.counted(frame(0, '3', '1'));
+    tracker.received({ readAt: null });
+    assert.deepEqual(tracker.counts$.value, { unread: 1, unseen: 1, archived: 0, lastSeenId: '0' });
+    tracker.forget();
+    tracker.connecting({ resuming: false });
+    tracker.counted({ count: 4 }); // a server without inbox states
+    assert.equal(tracker.value, 4);
+    assert.equal(tracker.counts$.value, undefined);
+  });
 });

@@ -69,7 +69,10 @@ const live = (...ids: number[]): LiveBatch =>
     frame: Buffer.from(`{"type":"notification","notification":{"id":"${id}"}}`),
   }));
 const count = (unread: number): LiveBatch => [
-  { unread, frame: JSON.stringify({ type: 'unread_count', count: unread }) },
+  {
+    counts: { unread, unseen: 0, archived: 0, lastSeenId: '0' },
+    frame: JSON.stringify({ type: 'unread_count', count: unread }),
+  },
 ];
 
 type Step =

@@ -33,7 +33,10 @@ function scripted({ drop = Infinity, buffered = 0 }: Script = {}) {
 
 const live = (ids: number[]): LiveEvent[] =>
   ids.map((id) => ({ id: String(id), seq: BigInt(id), frame: Buffer.from(`n${id}`) }));
-const count = (unread: number): LiveEvent => ({ unread, frame: `c${unread}` });
+const count = (unread: number): LiveEvent => ({
+  counts: { unread, unseen: 0, archived: 0, lastSeenId: '0' },
+  frame: `c${unread}`,
+});
 
 describe('outbox', () => {
   const cases: Array<{

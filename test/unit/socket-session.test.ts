@@ -5,6 +5,7 @@ import { createLogger } from '../../config/logger.js';
 import type { TokenVerifier } from '../../server/auth/token-verifier.js';
 import { NotificationHub } from '../../server/hub/notification-hub.js';
 import { createServerMetrics } from '../../server/metrics.js';
+import type { DatedCounts } from '../../server/notifications/inbox-counts.js';
 import type { NotificationQueries } from '../../server/notifications/notification-queries.js';
 import { DatabasePermits } from '../../server/ws/database-permits.js';
 import { FlushQueue } from '../../server/ws/flush-queue.js';
@@ -17,6 +18,12 @@ import { waitFor } from '../support/wait.js';
  * The session's write path alone, on a scripted socket port (unit test of a pure part; the real
  * sockets are in test/integration/server-*.test.ts).
  */
+
+/** Counts with this unread count (the other states at zero), dated by this newest id. */
+const datedCounts = (unread: number, latestId: bigint): DatedCounts => ({
+  counts: { unread, unseen: 0, archived: 0, lastSeenId: '0' },
+  date: { latestId, version: 0n },
+});
 
 interface SessionOptions {
   resumeFrom?: string;
@@ -42,9 +49,9 @@ async function openSession(port: SocketPort, options: SessionOptions = {}) {
     {
       hub,
       queries: {
-        summary: async () => ({ unread: 0, latestId: 0n }),
+        summary: async () => datedCounts(0, 0n),
         after: async () => [],
-        markAllRead: async () => ({ updated: 0, unread: 0 }),
+        markAllRead: async () => ({ updated: 0, ...datedCounts(0, 0n) }),
         ...options.queries,
       } as unknown as NotificationQueries,
       verifier: options.verifier ?? ({} as TokenVerifier),
@@ -84,10 +91,20 @@ describe('socket session writes', () => {
     const { hub } = await openSession(port);
     assert.deepEqual(
       frames.map((text) => JSON.parse(text) as unknown),
-      [{ type: 'unread_count', count: 0 }],
+      [
+        {
+          type: 'unread_count',
+          count: 0,
+          unseen: 0,
+          archived: 0,
+          lastSeenId: '0',
+          latestId: null,
+          version: '0',
+        },
+      ],
     );
     publishIds(hub, [1, 2, 3]);
-    hub.publishUnread('alice', 3);
+    hub.publishCounts('alice', datedCounts(3, 3n).counts, datedCounts(3, 3n).date);
     await nextIteration();
     publishIds(hub, [3, 4]);
     await nextIteration();
@@ -203,7 +220,7 @@ describe('socket session catch-up: bounded while paused, a cursor above the newe
     const { hub, opened } = await openSession(port, {
       resumeFrom: '1000000',
       queries: {
-        summary: async () => ({ unread: 2, latestId: 42n }),
+        summary: async () => datedCounts(2, 42n),
         after: async (_user: string, afterId: string) =>
           afterId === '42' || afterId === '1000000' ? [] : assert.fail(`read after ${afterId}`),
         latestId: async () => 42n,
@@ -302,7 +319,7 @@ describe('socket session answers: error refs, short tokens, refresh_token, the f
 
   it('unread_count is the first frame even when a notification arrives during the count read', async () => {
     const { port, frames } = scriptedPort();
-    let countRead: (value: { unread: number; latestId: bigint }) => void = () => {};
+    let countRead: (value: DatedCounts) => void = () => {};
     const { hub, opened } = await openSession(port, {
       resumeFrom: undefined,
       deferOpen: true,
@@ -311,7 +328,7 @@ describe('socket session answers: error refs, short tokens, refresh_token, the f
     await nextIteration();
     publishIds(hub, [7]);
     await nextIteration();
-    countRead({ unread: 1, latestId: 6n });
+    countRead(datedCounts(1, 6n));
     await opened;
     await nextIteration();
     assert.deepEqual(

@@ -2,11 +2,13 @@ import { BehaviorSubject, distinctUntilChanged, filter, Subject } from 'rxjs';
 import { Backoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { CursorTracker } from './cursor.js';
+import { InboxMarkQueue } from './inbox-marks.js';
 import { MarkBatcher } from './marks.js';
 import { isNotificationId } from './notification-id.js';
 import { TabChannel } from './tab-channel.js';
 import type {
   ConnectionState,
+  InboxChange,
   NotifyClient,
   NotifyClientError,
   NotifyClientOptions,
@@ -33,6 +35,8 @@ import { UnreadCountTracker } from './unread-count.js';
 export type {
   ClientFrame,
   ConnectionState,
+  InboxChange,
+  InboxCounts,
   NotificationType,
   NotifyClient,
   NotifyClientError,
@@ -42,7 +46,7 @@ export type {
   ServerFrame,
 } from './types.js';
 export { PROTOCOL } from './connection.js';
-export { fetchNotifications } from './rest.js';
+export { fetchCounts, fetchNotifications } from './rest.js';
 export { expiryOf, subjectOf } from './token.js';
 export { isNotificationId } from './notification-id.js';
 
@@ -56,6 +60,7 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
   const notifications = new Subject<NotifyNotification>();
   const state = new BehaviorSubject<ConnectionState>('connecting');
   const reads = new Subject<ReadMark>();
+  const inboxChanges = new Subject<InboxChange>();
   const errors = new Subject<NotifyClientError>();
   let stopped = false;
 
@@ -65,11 +70,24 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     read: (mark) => {
       if (!stopped) reads.next(mark);
     },
-    count: (count) => {
-      if (!stopped) unread.fromOtherTab(count);
+    count: (frame) => {
+      if (!stopped) unread.fromOtherTab(frame);
+    },
+    inbox: (change) => {
+      if (!stopped) inboxChanges.next(change);
     },
   });
   const marks = new MarkBatcher({
+    canSend: () => connection.isOpen(),
+    send: (frame) => {
+      unread.markSent();
+      connection.send(frame);
+    },
+    fail: (message) => report({ code: 'mark_failed', message, fatal: false }),
+    backoff: new Backoff(backoff),
+  });
+  // Archive, unarchive, seen: their counts come back as an `unread_count`, shared like the marks'.
+  const inboxMarks = new InboxMarkQueue({
     canSend: () => connection.isOpen(),
     send: (frame) => {
       unread.markSent();
@@ -94,12 +112,16 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
         return cursor.lastId;
       },
       socketCreated: (socket) => unread.connecting(socket),
-      opened: () => marks.flush(),
+      opened: () => {
+        marks.flush();
+        inboxMarks.flush();
+      },
       frame: handle,
       closed() {
         unread.closed();
         // The batch in flight may or may not have been stored: it goes again on the next socket.
         marks.requeue();
+        inboxMarks.requeue();
       },
       state: (next) => state.next(next),
       error(error) {
@@ -114,7 +136,7 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       case 'notification':
         return receive(frame.notification);
       case 'unread_count':
-        if (unread.counted(frame.count)) tabs.shareCount(frame.count);
+        if (unread.counted(frame)) tabs.shareCount(frame);
         return settleCount();
       case 'resumed':
         unread.resumed();
@@ -125,10 +147,12 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       case 'cursor_reset':
         return cursor.reset(frame.lastId);
       case 'marked':
-        return marks.acknowledged(frame.ref);
+        marks.acknowledged(frame.ref);
+        return inboxMarks.acknowledged(frame.ref);
       case 'error':
         report({ code: frame.code, message: frame.message, fatal: false });
-        return marks.refused(frame.code, frame.ref);
+        marks.refused(frame.code, frame.ref);
+        return inboxMarks.refused(frame.code, frame.ref);
     }
   }
 
@@ -147,13 +171,33 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     errors.next(error);
   }
 
+  /**
+   * The server refuses a whole batch for one id it cannot take: such an id must never join one
+   * (it blocked every mark, resent for ever). Reported, not sent.
+   */
+  function validIds(ids: readonly string[]): string[] {
+    const invalid = ids.filter((id) => !isNotificationId(id));
+    if (invalid.length > 0) {
+      const what = invalid.map((id) => JSON.stringify(id)).join(', ');
+      report({ code: 'mark_failed', message: `Not notification ids: ${what}`, fatal: false });
+    }
+    return ids.filter(isNotificationId);
+  }
+
+  /** An inbox change made here: shown at once, and told to the other tabs. */
+  function inbox(change: InboxChange): void {
+    inboxChanges.next(change);
+    tabs.shareInbox(change);
+  }
+
   function stop(): void {
     stopped = true;
     connection.stop();
     marks.stop();
+    inboxMarks.stop();
     tabs.close();
     state.next('closed');
-    for (const subject of [notifications, state, reads, errors]) subject.complete();
+    for (const subject of [notifications, state, reads, inboxChanges, errors]) subject.complete();
     unread.complete();
   }
 
@@ -167,6 +211,8 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     ),
     connectionState$: state.pipe(distinctUntilChanged()),
     reads$: reads.asObservable(),
+    counts$: unread.counts$.pipe(filter((counts) => counts !== undefined)),
+    inboxChanges$: inboxChanges.asObservable(),
     errors$: errors.asObservable(),
     get lastId() {
       return cursor.lastId;
@@ -174,19 +220,15 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     get unreadCount() {
       return unread.value;
     },
+    get counts() {
+      return unread.counts$.value;
+    },
     get connectionState() {
       return state.value;
     },
     markRead(ids) {
       if (stopped) return;
-      // The server refuses a whole batch for one id it cannot take: such an id must never join
-      // one (it blocked every mark, resent for ever). Reported, not sent.
-      const valid = ids.filter(isNotificationId);
-      const invalid = ids.filter((id) => !isNotificationId(id));
-      if (invalid.length > 0) {
-        const what = invalid.map((id) => JSON.stringify(id)).join(', ');
-        report({ code: 'mark_failed', message: `Not notification ids: ${what}`, fatal: false });
-      }
+      const valid = validIds(ids);
       if (valid.length === 0) return;
       reads.next({ ids: valid });
       tabs.shareRead(valid);
@@ -197,6 +239,23 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       reads.next({ all: true });
       tabs.shareReadAll();
       marks.addAll();
+    },
+    markSeen(lastId) {
+      if (stopped || validIds([lastId]).length === 0) return;
+      inbox({ seenUpTo: lastId });
+      inboxMarks.add({ type: 'mark_seen', lastId });
+    },
+    archive(ids) {
+      const valid = stopped ? [] : validIds(ids);
+      if (valid.length === 0) return;
+      inbox({ archived: valid });
+      inboxMarks.add({ type: 'archive', ids: valid });
+    },
+    unarchive(ids) {
+      const valid = stopped ? [] : validIds(ids);
+      if (valid.length === 0) return;
+      inbox({ unarchived: valid });
+      inboxMarks.add({ type: 'unarchive', ids: valid });
     },
     close() {
       if (!stopped) stop();

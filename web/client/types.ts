@@ -1,9 +1,9 @@
 import type { Observable } from 'rxjs';
-import type { NotifyNotification } from './wire.js';
+import type { InboxCounts, NotifyNotification } from './wire.js';
 
 /** The client library's public types (the wire format's are in `wire.ts`). */
 
-export type { ClientFrame, NotificationType, NotifyNotification, ServerFrame } from './wire.js';
+export type { ClientFrame, InboxCounts, NotificationType, NotifyNotification, ServerFrame } from './wire.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -24,6 +24,9 @@ export interface NotifyClientError {
 
 /** Notifications marked read, by this tab or by another tab of the same user. */
 export type ReadMark = { ids: string[] } | { all: true };
+
+/** Archived, unarchived, or seen up to an id, by this tab or by another tab of the same user. */
+export type InboxChange = { archived: string[] } | { unarchived: string[] } | { seenUpTo: string };
 
 export interface NotifyClientOptions {
   /** The server, `https://notify.example` (or `wss://…`); default: the page's origin. */
@@ -54,10 +57,15 @@ export interface NotifyClient {
   readonly connectionState$: Observable<ConnectionState>;
   /** Marks made here or in another tab of the same user (BroadcastChannel). */
   readonly reads$: Observable<ReadMark>;
+  /** The counts per inbox state, replayed to new subscribers once known (a server with inbox states). */
+  readonly counts$: Observable<InboxCounts>;
+  /** Archives, unarchives and seen marks made here or in another tab of the same user. */
+  readonly inboxChanges$: Observable<InboxChange>;
   readonly errors$: Observable<NotifyClientError>;
   /** The id of the newest notification seen, the resume cursor. */
   readonly lastId: string | undefined;
   readonly unreadCount: number | undefined;
+  readonly counts: InboxCounts | undefined;
   readonly connectionState: ConnectionState;
   /**
    * Marks notifications read: shown at once (reads$), sent in one message per 500 ids, kept
@@ -65,6 +73,15 @@ export interface NotifyClient {
    */
   markRead(ids: readonly string[]): void;
   markAllRead(): void;
+  /**
+   * The list was opened and showed everything up to `lastId` (its newest id): those are seen.
+   * Like the marks: shown at once (inboxChanges$), kept until acknowledged, sent again.
+   */
+  markSeen(lastId: string): void;
+  /** Archives notifications (out of the inbox and the unread count), as the marks are sent. */
+  archive(ids: readonly string[]): void;
+  /** Brings archived notifications back to the inbox. */
+  unarchive(ids: readonly string[]): void;
   /** Closes the socket for good and completes every Observable. */
   close(): void;
 }

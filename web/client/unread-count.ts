@@ -1,13 +1,41 @@
 import { BehaviorSubject } from 'rxjs';
+import type { InboxCounts } from './wire.js';
 
 /**
- * The user's unread count as the client shows it: the server's `unread_count` frames, plus the
- * unread live notifications that follow one. The protocol has no count request: when a
- * notification arrived while the count could not account for it, the client asks for a fresh one.
+ * A counts frame as the tracker reads it (`unread_count`): the unread count, and from a server
+ * with inbox states the other counts and their date (`latestId`, `version`: between two counts
+ * of the user, the later has both at least as high). Tabs share it as is.
+ */
+export interface CountsFrame {
+  count: number;
+  unseen?: number;
+  archived?: number;
+  lastSeenId?: string;
+  latestId?: string | null;
+  version?: string;
+}
+
+/** True when frame `a` is dated strictly before frame `b` (an undated frame is never before). */
+function datedBefore(a: CountsFrame, b: CountsFrame): boolean {
+  if (a.version === undefined || b.version === undefined) return false;
+  const [aId, bId] = [BigInt(a.latestId ?? 0), BigInt(b.latestId ?? 0)];
+  return aId < bId || (aId === bId && BigInt(a.version) < BigInt(b.version));
+}
+
+/**
+ * The user's counts as the client shows them: the server's `unread_count` frames (the unread
+ * count, and the counts per inbox state), plus the unread live notifications that follow one.
+ * A frame dated before the last one applied (one another tab shared late) is ignored: a stale
+ * count never overwrites a newer one. The protocol has no count request: when a notification
+ * arrived while the count could not account for it, the client asks for a fresh one.
  */
 export class UnreadCountTracker {
   /** The count, undefined until the server (or another tab) has sent it for the current user. */
   readonly count$ = new BehaviorSubject<number | undefined>(undefined);
+  /** The counts per inbox state, once a server with inbox states has sent them. */
+  readonly counts$ = new BehaviorSubject<InboxCounts | undefined>(undefined);
+  /** The last frame applied, for its date. */
+  private applied: CountsFrame | undefined;
   /** Per connection: has the server sent the count yet, is a catch-up running. */
   private synced = false;
   private resuming = false;
@@ -22,7 +50,9 @@ export class UnreadCountTracker {
 
   /** Another user: their count is unknown until it comes. */
   forget(): void {
+    this.applied = undefined;
     this.count$.next(undefined);
+    this.counts$.next(undefined);
   }
 
   /** A new socket: the count comes again, after a catch-up when it resumes from a cursor. */
@@ -43,9 +73,9 @@ export class UnreadCountTracker {
   }
 
   /** An `unread_count` frame: true when it answers one of this tab's marks (share it with the other tabs). */
-  counted(count: number): boolean {
+  counted(frame: CountsFrame): boolean {
     this.synced = true;
-    this.count$.next(count);
+    this.apply(frame);
     if (this.marksAwaitingCount === 0) return false;
     this.marksAwaitingCount -= 1;
     return true;
@@ -56,9 +86,22 @@ export class UnreadCountTracker {
     this.resuming = false;
   }
 
-  /** A count another tab of the user received for its marks. */
-  fromOtherTab(count: number): void {
-    this.count$.next(count);
+  /** Counts another tab of the user received for its marks. */
+  fromOtherTab(frame: CountsFrame): void {
+    this.apply(frame);
+  }
+
+  private apply(frame: CountsFrame): void {
+    if (this.applied && datedBefore(frame, this.applied)) return;
+    this.applied = frame;
+    this.count$.next(frame.count);
+    if (frame.unseen !== undefined && frame.archived !== undefined && frame.lastSeenId !== undefined)
+      this.counts$.next({
+        unread: frame.count,
+        unseen: frame.unseen,
+        archived: frame.archived,
+        lastSeenId: frame.lastSeenId,
+      });
   }
 
   /** A notification not seen before. */
@@ -67,7 +110,12 @@ export class UnreadCountTracker {
     // follow it. One that came before it or during the catch-up may or may not be in it.
     const count = this.count$.value;
     if (!this.synced || this.resuming || count === undefined) this.uncertain = true;
-    else if (notification.readAt === null) this.count$.next(count + 1);
+    else if (notification.readAt === null) {
+      this.count$.next(count + 1);
+      // A live notification is in the inbox and newer than the seen mark: new, and unread.
+      const counts = this.counts$.value;
+      if (counts) this.counts$.next({ ...counts, unread: counts.unread + 1, unseen: counts.unseen + 1 });
+    }
   }
 
   /**
@@ -83,5 +131,6 @@ export class UnreadCountTracker {
 
   complete(): void {
     this.count$.complete();
+    this.counts$.complete();
   }
 }

@@ -20,12 +20,35 @@ export interface NotifyNotification {
   data: Record<string, unknown>;
   createdAt: string;
   readAt: string | null;
+  /** Archived: out of the inbox and of the unread count. */
+  archivedAt: string | null;
+}
+
+/**
+ * The user's counts per inbox state (docs/protocol.md, "Inbox states and counts"): `unread` in
+ * the inbox, `unseen` in the inbox and newer than `lastSeenId` (the newest id the user had when
+ * they last opened the list: "new since you last looked"), `archived`.
+ */
+export interface InboxCounts {
+  unread: number;
+  unseen: number;
+  archived: number;
+  lastSeenId: string;
 }
 
 /** Frames the server sends. */
 export type ServerFrame =
   | { type: 'notification'; notification: NotifyNotification }
-  | { type: 'unread_count'; count: number }
+  | {
+      /** The user's counts: unread (in the inbox), unseen (newer than lastSeenId), archived; dated. */
+      type: 'unread_count';
+      count: number;
+      unseen: number;
+      archived: number;
+      lastSeenId: string;
+      latestId: string | null;
+      version: string;
+    }
   | { type: 'resumed'; lastId: string | null; count: number }
   | { type: 'cursor_reset'; lastId: string | null }
   | { type: 'token_expiring'; expiresAt: string }
@@ -37,4 +60,7 @@ export type ClientFrame =
   | { type: 'resume'; lastId: string }
   | { type: 'mark_read'; ids: string[]; ref?: string | undefined }
   | { type: 'mark_all_read'; ref?: string | undefined }
+  | { type: 'mark_seen'; lastId: string; ref?: string | undefined }
+  | { type: 'archive'; ids: string[]; ref?: string | undefined }
+  | { type: 'unarchive'; ids: string[]; ref?: string | undefined }
   | { type: 'refresh_token'; token: string };
