@@ -22,8 +22,9 @@ type HolidaysLibrary = new () => {
  */
 function isKnownCalendar(country: string, region: string | undefined): boolean {
   if (country === DEFAULT_BUSINESS_CALENDAR && region === undefined) return true;
-  const Holidays = createRequire(import.meta.url)('date-holidays') as { default: HolidaysLibrary };
-  const library = new Holidays.default();
+  // Its CommonJS build exports the class itself.
+  const Holidays = createRequire(import.meta.url)('date-holidays') as HolidaysLibrary;
+  const library = new Holidays();
   if (!(country in library.getCountries())) return false;
   return region === undefined || region in (library.getStates(country) ?? {});
 }

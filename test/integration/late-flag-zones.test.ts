@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/config.js';
 import { reminderKey } from '../../domain/idempotency-keys.js';
 import { deadlineKey, remindersOf } from '../../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { WITHOUT_BUSINESS_DAYS } from '../support/reminder-engine.js';
 
 /**
  * The late flag when a dossier changes owner just after its previous owner changed zone. Owner A
@@ -18,7 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
  * assign; before, the assign (same zone, no stamp) lost A's zone change and it was marked late and
  * counted missed.
  */
-const config = loadConfig({});
+const config = loadConfig(WITHOUT_BUSINESS_DAYS);
 const HONOLULU = 'Pacific/Honolulu';
 const TOKYO = 'Asia/Tokyo';
 const DAY = 86_400_000;

@@ -12,6 +12,7 @@ import { loadConfig } from '../../config/config.js';
 import { reminderKey } from '../../domain/idempotency-keys.js';
 import { deadlineKey } from '../../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { WITHOUT_BUSINESS_DAYS } from '../support/reminder-engine.js';
 
 /**
  * The reminder audit and the late flag where they meet the workflow's own writes, on real
@@ -64,7 +65,7 @@ const fakeTemporal = {
 const deps = () => ({
   orm: db.orm,
   temporal: { client: fakeTemporal as never, taskQueue: 'races' },
-  config: loadConfig({}),
+  config: loadConfig(WITHOUT_BUSINESS_DAYS),
   metrics,
 });
 /** One audit run, as the schedule starts it now. */

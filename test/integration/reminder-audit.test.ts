@@ -12,7 +12,11 @@ import {
 import { ensureSchedules, REMINDER_AUDIT_SCHEDULE_ID } from '../../client/schedules.js';
 import { loadConfig } from '../../config/config.js';
 import { dossierWorkflowId } from '../../workflows/dossier-messages.js';
-import { startReminderEngine, type ReminderEngine } from '../support/reminder-engine.js';
+import {
+  startReminderEngine,
+  WITHOUT_BUSINESS_DAYS,
+  type ReminderEngine,
+} from '../support/reminder-engine.js';
 import { createDevServerEnv } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,7 +28,12 @@ import { waitFor } from '../support/wait.js';
  */
 
 // j-N at 00:00 (Paris): today's j-0 of a deadline set now has passed, so the rules skip it.
-const AUDIT_ENV = { REMINDER_AUDIT_GRACE: 'PT1S', REMINDER_AUDIT_LOOKBACK: 'PT26H', REMINDER_TIME: '00:00' };
+const AUDIT_ENV = {
+  ...WITHOUT_BUSINESS_DAYS,
+  REMINDER_AUDIT_GRACE: 'PT1S',
+  REMINDER_AUDIT_LOOKBACK: 'PT26H',
+  REMINDER_TIME: '00:00',
+};
 let env: TestWorkflowEnvironment;
 let engine: ReminderEngine;
 /** What the audit counted: `missed` (once per reminder) and `finding` (at each run). */

@@ -62,9 +62,13 @@ export class MemoryDatabase {
     }
     const timeZone = this.zones.get(ownerId)!;
     if (!deadline) return { timeZone, policy: DEFAULT_POLICY };
+    return { timeZone, policy: DEFAULT_POLICY, calendar: this.calendarIn(timeZone, deadline) };
+  }
+
+  /** France's closed days around a deadline seen from a zone. */
+  calendarIn(timeZone: string, deadline: Deadline) {
     const dueDay = localDueDate(deadline, timeZone).toISODate()!;
-    const calendar = calendars.calendarFor(FRANCE, { dueDay, offsetsDays: DEFAULT_POLICY.offsetsDays });
-    return { timeZone, policy: DEFAULT_POLICY, calendar };
+    return calendars.calendarFor(FRANCE, { dueDay, offsetsDays: DEFAULT_POLICY.offsetsDays });
   }
 
   /** Returns whether an existing user's zone changed. */

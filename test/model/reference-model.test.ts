@@ -103,7 +103,24 @@ describe('reference model: hand-computed examples', () => {
     ]);
   });
 
-  it('a DST week in March: due on the Sunday the clocks go forward', () => {
+  it('a DST week in March: due on the Tuesday after the clocks go forward and Easter Monday', () => {
+    const got = deliveries(
+      { u1: PARIS },
+      [['2027-03-15T12:00Z', create('e1', { dueDate: '2027-03-30' })]],
+      '2027-04-10T00:00Z',
+    );
+    assert.deepEqual(got, [
+      '2027-03-15T12:00Z u1 dossier_update/created',
+      '2027-03-23T07:00Z u1 deadline_reminder/j-7',
+      // j-1 falls on Easter Monday (29 March): the Friday before, still in winter time.
+      '2027-03-26T07:00Z u1 deadline_reminder/j-1',
+      '2027-03-30T06:00Z u1 deadline_reminder/j-0',
+      '2027-03-30T22:00Z u1 new_alert/overdue',
+      '2027-04-02T22:00Z u1 new_alert/overdue_critical',
+    ]);
+  });
+
+  it('due on a Sunday: j-7 and j-0 on the Fridays before, no j-1 (it lands on j-0’s Friday)', () => {
     const got = deliveries(
       { u1: PARIS },
       [['2027-03-15T12:00Z', create('e1', { dueDate: '2027-03-28' })]],
@@ -111,9 +128,8 @@ describe('reference model: hand-computed examples', () => {
     );
     assert.deepEqual(got, [
       '2027-03-15T12:00Z u1 dossier_update/created',
-      '2027-03-21T07:00Z u1 deadline_reminder/j-7',
-      '2027-03-27T07:00Z u1 deadline_reminder/j-1',
-      '2027-03-28T06:00Z u1 deadline_reminder/j-0',
+      '2027-03-19T07:00Z u1 deadline_reminder/j-7',
+      '2027-03-26T07:00Z u1 deadline_reminder/j-0',
       '2027-03-28T22:00Z u1 new_alert/overdue',
       '2027-03-31T22:00Z u1 new_alert/overdue_critical',
     ]);

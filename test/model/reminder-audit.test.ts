@@ -30,7 +30,13 @@ function owedAt(db: MemoryDatabase, dossierId: string, clock: number, start: num
     { id: row.id, status: row.status, deadline: deadlineOf(row), ...stamp },
     owner,
     // The model's save and plan share one clock: no margin; no grace either, the engine is done.
-    { policy: DEFAULT_POLICY, window: { from: start, to: clock + 1 }, planMarginMs: 0 },
+    // The closed days as the activities give them: the model's database computes them the same way.
+    {
+      policy: DEFAULT_POLICY,
+      window: { from: start, to: clock + 1 },
+      planMarginMs: 0,
+      calendarIn: (timeZone) => db.calendarIn(timeZone, deadlineOf(row)),
+    },
   );
 }
 

@@ -41,14 +41,25 @@ export interface ReminderEngine {
   close(): Promise<void>;
 }
 
-/** A real worker (real activities, real PostgreSQL) on the given Temporal test environment. */
+/**
+ * The setting for tests whose instants are written out from the rules on days counted from today:
+ * a weekday that moves with the date of the run would make them fail on some days. Business days
+ * have their own tests (test/unit/business-days.test.ts, test/integration/business-days.test.ts)
+ * and the model's lives run with them.
+ */
+export const WITHOUT_BUSINESS_DAYS = { BUSINESS_CALENDAR: 'off' } as const;
+
+/**
+ * A real worker (real activities, real PostgreSQL) on the given Temporal test environment; without
+ * business days unless `env_` sets BUSINESS_CALENDAR.
+ */
 export async function startReminderEngine(
   env: TestWorkflowEnvironment,
   env_: NodeJS.ProcessEnv = {},
 ): Promise<ReminderEngine> {
   const db = await createTestDatabase();
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig(env_);
+  const config = loadConfig({ ...WITHOUT_BUSINESS_DAYS, ...env_ });
   // A plain client: the test environment's own client unlocks time-skipping whenever it awaits
   // a result, which lets the clock run ahead of what a test asked for.
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });

@@ -64,19 +64,27 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ TEMPORAL_DEV_SQLITE_PRAGMAS: '' }).temporal.devServer.sqlitePragmas, []);
   });
 
-  it('worker health and metrics settings: defaults, off, and bad values named', () => {
-    const { healthPort, metricsBind } = loadConfig({}).worker;
-    assert.deepEqual({ healthPort, metricsBind }, { healthPort: 8001, metricsBind: '127.0.0.1:9464' });
-    const off = loadConfig({ WORKER_HEALTH_PORT: '0', WORKER_METRICS_BIND: 'off' }).worker;
+  it('worker internal port and metrics settings: defaults, off, and bad values named', () => {
+    const { internal, metricsBind } = loadConfig({}).worker;
     assert.deepEqual(
-      { healthPort: off.healthPort, metricsBind: off.metricsBind },
-      { healthPort: 0, metricsBind: undefined },
+      { internal, metricsBind },
+      { internal: { host: '0.0.0.0', port: 8001 }, metricsBind: '127.0.0.1:9464' },
+    );
+    const off = loadConfig({
+      WORKER_INTERNAL_HOST: '127.0.0.1',
+      WORKER_INTERNAL_PORT: '0',
+      WORKER_METRICS_BIND: 'off',
+    }).worker;
+    assert.deepEqual(
+      { internal: off.internal, metricsBind: off.metricsBind },
+      { internal: { host: '127.0.0.1', port: 0 }, metricsBind: undefined },
     );
     assert.equal(loadConfig({ WORKER_METRICS_BIND: '[::]:9464' }).worker.metricsBind, '[::]:9464');
     for (const [variable, value] of [
+      ['WORKER_INTERNAL_PORT', 'http'],
+      ['WORKER_INTERNAL_PORT', '70000'],
+      ['WORKER_INTERNAL_PORT', '-1'],
       ['WORKER_HEALTH_PORT', 'http'],
-      ['WORKER_HEALTH_PORT', '70000'],
-      ['WORKER_HEALTH_PORT', '-1'],
       ['WORKER_METRICS_BIND', '9464'],
       ['WORKER_METRICS_BIND', '0.0.0.0:0'],
       ['WORKER_METRICS_BIND', 'http://0.0.0.0:9464'],
@@ -223,6 +231,64 @@ describe('configuration', () => {
       'http://[::1]:8080/jwks',
     ])
       assert.equal(loadConfig({ JWT_JWKS_URL: url }).server.auth.jwksUrl, url);
+  });
+
+  it('business calendar: France by default, regions and closed days, off, unknown ones named', () => {
+    assert.deepEqual(loadConfig({}).businessCalendar, { country: 'FR', closedDays: [] });
+    assert.deepEqual(
+      loadConfig({ BUSINESS_CALENDAR: 'FR-57', BUSINESS_CLOSED_DAYS: '2027-08-13, 12-24' }).businessCalendar,
+      { country: 'FR', region: '57', closedDays: ['2027-08-13', '12-24'] },
+    );
+    assert.deepEqual(loadConfig({ BUSINESS_CALENDAR: 'DE-BY' }).businessCalendar, {
+      country: 'DE',
+      region: 'BY',
+      closedDays: [],
+    });
+    assert.equal(loadConfig({ BUSINESS_CALENDAR: 'off' }).businessCalendar, null);
+    for (const [name, value] of [
+      ['BUSINESS_CALENDAR', 'XX'],
+      ['BUSINESS_CALENDAR', 'FR-99'],
+      ['BUSINESS_CALENDAR', 'fr'],
+      ['BUSINESS_CLOSED_DAYS', '2027-02-30'],
+      ['BUSINESS_CLOSED_DAYS', '13-01'],
+      ['BUSINESS_CLOSED_DAYS', 'christmas'],
+      ['BUSINESS_CLOSED_DAYS', Array.from({ length: 101 }, () => '12-24').join(',')],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (error: Error) => error.message.includes(`${name}: `),
+        `${name}=${value.slice(0, 40)}`,
+      );
+    }
+    // 29 February is a yearly closed day in leap years only.
+    assert.deepEqual(loadConfig({ BUSINESS_CLOSED_DAYS: '02-29' }).businessCalendar?.closedDays, ['02-29']);
+  });
+
+  it('WORKER_HEALTH_PORT, the deprecated name of WORKER_INTERNAL_PORT, still sets the port, with a warning', () => {
+    const current = loadConfig({ WORKER_INTERNAL_PORT: '9101' });
+    assert.equal(current.worker.internal.port, 9101);
+    assert.deepEqual(current.deprecatedSettings, []);
+    const deprecated = loadConfig({ WORKER_HEALTH_PORT: '9102' });
+    assert.equal(deprecated.worker.internal.port, 9102);
+    assert.deepEqual(deprecated.deprecatedSettings, [
+      { name: 'WORKER_HEALTH_PORT', use: 'WORKER_INTERNAL_PORT' },
+    ]);
+    // Both, as during a migration: the same port is fine, two ports are refused by name.
+    assert.equal(
+      loadConfig({ WORKER_INTERNAL_PORT: '9103', WORKER_HEALTH_PORT: '9103' }).worker.internal.port,
+      9103,
+    );
+    assert.throws(
+      () => loadConfig({ WORKER_INTERNAL_PORT: '9104', WORKER_HEALTH_PORT: '9105' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(
+          error.problems.map((problem) => problem.split(':')[0]),
+          ['WORKER_HEALTH_PORT'],
+        );
+        return true;
+      },
+    );
   });
 
   it('connection caps: defaults, 0 turns one off, bad values named', () => {
