@@ -169,7 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         'worker/main.ts',
         {
           ...common,
-          WORKER_HEALTH_PORT: String(healthPort),
+          WORKER_INTERNAL_PORT: String(healthPort),
           WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`,
           ...options.workerEnv,
         },

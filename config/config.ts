@@ -90,9 +90,11 @@ export interface AppConfig {
     };
     shutdownTimeoutMs: number;
   };
+  /** Settings given under a deprecated name, each with its new name: the worker warns of them at start. */
+  deprecatedSettings: Array<{ name: string; use: string }>;
   worker: {
-    /** GET /healthz and GET /metrics of a worker process (0: any free port). */
-    healthPort: number;
+    /** GET /healthz and GET /metrics of a worker process: WORKER_INTERNAL_HOST, WORKER_INTERNAL_PORT (0: any free port). */
+    internal: { host: string; port: number };
     /** Where the Temporal SDK's Prometheus exporter listens (its output is also in /metrics); undefined: off. */
     metricsBind: string | undefined;
     /** Worker slots, pollers and cache (the SDK's names); measured in docs/bench/herd.md. */
@@ -213,8 +215,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
+    deprecatedSettings:
+      e.WORKER_HEALTH_PORT === undefined ? [] : [{ name: 'WORKER_HEALTH_PORT', use: 'WORKER_INTERNAL_PORT' }],
     worker: {
-      healthPort: e.WORKER_HEALTH_PORT ?? 8001,
+      internal: {
+        host: e.WORKER_INTERNAL_HOST,
+        port: e.WORKER_INTERNAL_PORT ?? e.WORKER_HEALTH_PORT ?? 8001,
+      },
       metricsBind: e.WORKER_METRICS_BIND === 'off' ? undefined : e.WORKER_METRICS_BIND,
       tuning: {
         maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

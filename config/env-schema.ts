@@ -177,6 +177,10 @@ export const envSchema = z
     // hundred bytes, and the database permits still bound the work running.
     WS_MAX_OPENING_SOCKETS: z.coerce.number().int().min(0).default(1000),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    // The worker's internal port: /healthz and /metrics, like SERVER_INTERNAL_*.
+    WORKER_INTERNAL_HOST: z.string().default('0.0.0.0'),
+    WORKER_INTERNAL_PORT: listenPort,
+    // Deprecated name of WORKER_INTERNAL_PORT, still read (docs/operations.md).
     WORKER_HEALTH_PORT: listenPort,
     WORKER_METRICS_BIND: bindAddressOrOff.default('127.0.0.1:9464'),
     // Empty means unset (the SDK's default, sized from the heap), as for every optional number.
@@ -204,6 +208,15 @@ export const envSchema = z
         code: 'custom',
         path: ['JWT_JWKS_URL'],
         message: 'set JWT_HS256_SECRET or JWT_JWKS_URL, not both',
+      });
+    }
+    const { WORKER_INTERNAL_PORT: port, WORKER_HEALTH_PORT: deprecated } = env;
+    if (port !== undefined && deprecated !== undefined && port !== deprecated) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_HEALTH_PORT'],
+        message:
+          'is the deprecated name of WORKER_INTERNAL_PORT, which sets another port: keep WORKER_INTERNAL_PORT only',
       });
     }
   });

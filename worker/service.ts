@@ -22,7 +22,10 @@ export async function runWorkerService(
   /** `sharedConnection`: the pool is one session (PGlite under `npm start`): migrate on it. */
   { sharedConnection = false }: { sharedConnection?: boolean } = {},
 ): Promise<void> {
-  const { metricsBind, healthPort } = config.worker;
+  const { metricsBind, internal } = config.worker;
+  for (const { name, use } of config.deprecatedSettings) {
+    logger.warn({ setting: name, use }, `${name} is deprecated: set ${use} instead`);
+  }
   Runtime.install({
     logger: temporalLogger(logger.child({ component: 'temporal' })),
     telemetryOptions: {
@@ -33,7 +36,8 @@ export async function runWorkerService(
   const metrics = createWorkerMetrics();
   let worker: Worker | undefined;
   const health = await startWorkerHealthServer({
-    port: healthPort,
+    host: internal.host,
+    port: internal.port,
     workerState: () => worker?.getState(),
     orm,
     metrics,

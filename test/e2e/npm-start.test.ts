@@ -32,7 +32,7 @@ it(
         TEMPORAL_DEV_DB_FILE: join(dir, 'temporal.sqlite'),
         TEMPORAL_DEV_PORT: String(temporal),
         TEMPORAL_UI_PORT: String(ui),
-        WORKER_HEALTH_PORT: String(health),
+        WORKER_INTERNAL_PORT: String(health),
         WORKER_METRICS_BIND: 'off',
         SERVER_HOST: '127.0.0.1',
         SERVER_PORT: String(server),

@@ -155,7 +155,7 @@ describe('temporal-docker/docker-compose.yml', () => {
       assert.equal(service.restart, 'unless-stopped', `${name} is restarted`);
     }
     assert.match(healthTest(services.worker!), /127\.0\.0\.1:8001\/healthz/);
-    assert.equal(services.worker!.environment?.WORKER_HEALTH_PORT, '8001');
+    assert.equal(services.worker!.environment?.WORKER_INTERNAL_PORT, '8001');
     assert.match(healthTest(services.server!), /127\.0\.0\.1:8002\/healthz/);
     assert.equal(services.server!.environment?.SERVER_PORT, '8000');
     assert.equal(services.server!.environment?.SERVER_INTERNAL_PORT, '8002');

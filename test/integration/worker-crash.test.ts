@@ -51,7 +51,7 @@ function startWorker(taskQueue: string): ChildProcess {
       OVERDUE_CRITICAL_DELAY: 'PT4S',
       LOG_LEVEL: 'warn',
       // Off the default ports, which a running `npm start` may hold.
-      WORKER_HEALTH_PORT: '0',
+      WORKER_INTERNAL_PORT: '0',
       WORKER_METRICS_BIND: 'off',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -72,7 +72,7 @@ describe('worker health endpoint and metrics (dev server, real PostgreSQL)', () 
           DATABASE_URL: db.url,
           TEMPORAL_ADDRESS: env.address,
           TEMPORAL_TASK_QUEUE: taskQueue,
-          WORKER_HEALTH_PORT: String(healthPort),
+          WORKER_INTERNAL_PORT: String(healthPort),
           WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`,
           LOG_LEVEL: 'info',
         },
