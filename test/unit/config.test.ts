@@ -233,6 +233,37 @@ describe('configuration', () => {
       assert.equal(loadConfig({ JWT_JWKS_URL: url }).server.auth.jwksUrl, url);
   });
 
+  it('business calendar: France by default, regions and closed days, off, unknown ones named', () => {
+    assert.deepEqual(loadConfig({}).businessCalendar, { country: 'FR', closedDays: [] });
+    assert.deepEqual(
+      loadConfig({ BUSINESS_CALENDAR: 'FR-57', BUSINESS_CLOSED_DAYS: '2027-08-13, 12-24' }).businessCalendar,
+      { country: 'FR', region: '57', closedDays: ['2027-08-13', '12-24'] },
+    );
+    assert.deepEqual(loadConfig({ BUSINESS_CALENDAR: 'DE-BY' }).businessCalendar, {
+      country: 'DE',
+      region: 'BY',
+      closedDays: [],
+    });
+    assert.equal(loadConfig({ BUSINESS_CALENDAR: 'off' }).businessCalendar, null);
+    for (const [name, value] of [
+      ['BUSINESS_CALENDAR', 'XX'],
+      ['BUSINESS_CALENDAR', 'FR-99'],
+      ['BUSINESS_CALENDAR', 'fr'],
+      ['BUSINESS_CLOSED_DAYS', '2027-02-30'],
+      ['BUSINESS_CLOSED_DAYS', '13-01'],
+      ['BUSINESS_CLOSED_DAYS', 'christmas'],
+      ['BUSINESS_CLOSED_DAYS', Array.from({ length: 101 }, () => '12-24').join(',')],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (error: Error) => error.message.includes(`${name}: `),
+        `${name}=${value.slice(0, 40)}`,
+      );
+    }
+    // 29 February is a yearly closed day in leap years only.
+    assert.deepEqual(loadConfig({ BUSINESS_CLOSED_DAYS: '02-29' }).businessCalendar?.closedDays, ['02-29']);
+  });
+
   it('WORKER_HEALTH_PORT, the deprecated name of WORKER_INTERNAL_PORT, still sets the port, with a warning', () => {
     const current = loadConfig({ WORKER_INTERNAL_PORT: '9101' });
     assert.equal(current.worker.internal.port, 9101);
