@@ -115,8 +115,7 @@ describe('inbox states over REST', () => {
     const first = inboxMarkResult.parse((await call('bea', '/archive', { ids: [mine] })).json);
     assert.equal(first.updated, 1);
     const again = inboxMarkResult.parse((await call('bea', '/archive', { ids: [mine] })).json);
-    assert.deepEqual(again, first, 'archiving twice: nothing more changes, same counts');
-    assert.equal(again.updated, 0);
+    assert.deepEqual(again, { ...first, updated: 0 }, 'archiving twice: nothing more changes, same counts');
     const unknown = await call('bea', '/archive', { ids: ['9223372036854775807', '0'] });
     assert.equal(unknown.status, 200, unknown.text);
     assert.equal(inboxMarkResult.parse(unknown.json).updated, 0);

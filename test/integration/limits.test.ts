@@ -75,6 +75,7 @@ describe('tables and limits', () => {
       'notifications.dossier_id': ID_MAX_LENGTH,
       'notifications.type': NOTIFICATION_LABEL_MAX_LENGTH,
       'notifications.kind': NOTIFICATION_LABEL_MAX_LENGTH,
+      'notification_inbox_states.user_id': ID_MAX_LENGTH,
     };
     const rows = await db.query<{ column: string; length: number }>(
       `select table_name || '.' || column_name as column, character_maximum_length as length
@@ -90,6 +91,7 @@ describe('tables and limits', () => {
       ['User', 'users'],
       ['Dossier', 'dossiers'],
       ['Notification', 'notifications'],
+      ['NotificationInboxState', 'notification_inbox_states'],
     ] as const) {
       for (const property of Object.values(metadata.find(entity)!.properties)) {
         const name = `${table}.${property.fieldNames?.[0] ?? property.name}`;

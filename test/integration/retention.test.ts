@@ -250,9 +250,11 @@ describe('notification retention (real PostgreSQL)', () => {
         userId: 'max',
         createdAt: ago(400 * DAY),
       });
-      await db.query(`insert into notification_inbox_states (user_id, last_seen_id) values ('max', $1)`, [
-        maxOld,
-      ]);
+      await db.query(
+        `insert into notification_inbox_states (user_id, last_seen_id) values ('max', $1)
+         on conflict (user_id) do update set last_seen_id = excluded.last_seen_id`,
+        [maxOld],
+      );
       // A notification of Léa's being stored (its transaction holds her lock): the batch does not
       // wait for it (it would hold the locks of every other user of the batch meanwhile), it
       // leaves her rows for the next run and removes the others'.
