@@ -11,7 +11,7 @@ import {
 } from '../support/notify-server.js';
 
 /**
- * Inbox states on a real server and PostgreSQL (issue 14): archive and unarchive, the seen mark,
+ * Inbox states on a real server and PostgreSQL: archive and unarchive, the seen mark,
  * the inbox and archive lists, the counts per state over REST and on every tab's socket, their
  * answers to ids of another user, unknown ids and repeats, the bounds of their input, and marks
  * racing on the same rows. docs/api.md and docs/protocol.md, "Inbox states".
