@@ -329,7 +329,7 @@ describe('the bell page', () => {
       const page = await openBell(context, user);
       await waitForCount(page, 3);
       await openPanel(page);
-      await item(page, ids[1]!).locator('button').click();
+      await item(page, ids[1]!).locator('.item-button').click();
       await waitForCount(page, 2);
       assert.equal(await item(page, ids[1]!).getAttribute('class'), 'item type-new_alert');
 
@@ -523,6 +523,125 @@ describe('the bell page', () => {
         await waitForCount(tab, 0);
         await tab.locator('#bell-list li.unread').first().waitFor({ state: 'detached', timeout: WAIT_MS });
       }
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('the bell page: inbox states', () => {
+  const archivedIds = (page: Page): Promise<string[]> =>
+    page
+      .locator('#archive-list li')
+      .evaluateAll((elements) => elements.map((element) => element.getAttribute('data-id') ?? ''));
+  const newIds = (page: Page): Promise<string[]> =>
+    page
+      .locator('#bell-list li[data-new="true"]')
+      .evaluateAll((elements) => elements.map((element) => element.getAttribute('data-id') ?? ''));
+  const waitForArchiveCount = (page: Page, count: number) =>
+    page.locator(`#archive-count[data-count="${count}"]`).waitFor({ state: 'attached', timeout: WAIT_MS });
+  const waitForUnseen = (page: Page, count: number) =>
+    page.locator(`#bell-button[data-unseen="${count}"]`).waitFor({ state: 'attached', timeout: WAIT_MS });
+
+  it('archives from the list: out of the inbox and the badge, into the Archives view, in both tabs; unarchive brings it back', async () => {
+    const user = 'suzanne';
+    const ids = await notifyMany(user, [
+      ['Archive 1', {}],
+      ['Archive 2', {}],
+      ['Archive 3', {}],
+    ]);
+    const context = await newContext();
+    try {
+      const tabs = [await openBell(context, user), await openBell(context, user)];
+      for (const tab of tabs) await waitForCount(tab, 3);
+      const [first, second] = tabs as [Page, Page];
+      await openPanel(first);
+      await item(first, ids[1]!).locator('.item-archive').click();
+      // The panel stays open; the item leaves the inbox at once, the counts follow from the server.
+      assert.equal(await first.locator('#bell-panel').isVisible(), true);
+      for (const tab of tabs) {
+        await waitForCount(tab, 2);
+        await waitForArchiveCount(tab, 1);
+        await item(tab, ids[1]!).waitFor({ state: 'detached', timeout: WAIT_MS });
+        assert.deepEqual(await listedIds(tab), [ids[2], ids[0]]);
+      }
+      const [row] = await harness.db.query<{ archived: boolean }>(
+        `select archived_at is not null as archived from notifications where id = $1`,
+        [ids[1]],
+      );
+      assert.equal(row?.archived, true);
+
+      // The Archives view, in the other tab: read from the server.
+      await openPanel(second);
+      await second.locator('#view-archive').click();
+      await second.locator(`#archive-list li[data-id="${ids[1]}"]`).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(await archivedIds(second), [ids[1]]);
+      assert.equal(await second.locator('#bell-list').isHidden(), true);
+      assert.equal(await second.locator('#archive-list li.unread').count(), 1, 'archived, still unread');
+      assert.equal(await second.locator('#view-archive').getAttribute('aria-pressed'), 'true');
+
+      // Unarchive from the Archives view: back in the inbox of both tabs, unread again.
+      await second.locator(`#archive-list li[data-id="${ids[1]}"] .item-unarchive`).click();
+      for (const tab of tabs) {
+        await waitForCount(tab, 3);
+        await waitForArchiveCount(tab, 0);
+        await item(tab, ids[1]!).waitFor({ state: 'attached', timeout: WAIT_MS });
+        assert.deepEqual(await listedIds(tab), [...ids].reverse());
+      }
+      assert.deepEqual(await archivedIds(second), []);
+      await second.locator('#view-inbox').click();
+      assert.equal(await second.locator('#bell-list').isVisible(), true);
+      assert.equal(await item(second, ids[1]!).getAttribute('class'), 'item type-new_alert unread');
+      // After a reload, as the server has it.
+      await first.reload();
+      await waitForState(first, 'open');
+      await waitForCount(first, 3);
+      await waitForArchiveCount(first, 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('marks what came since the user last looked as new; opening the list marks it seen, in every tab', async () => {
+    const user = 'thibault';
+    const old = await notifyMany(user, [
+      ['Vue 1', {}],
+      ['Vue 2', {}],
+    ]);
+    const context = await newContext();
+    try {
+      const tabs = [await openBell(context, user), await openBell(context, user)];
+      const [first, second] = tabs as [Page, Page];
+      for (const tab of tabs) await waitForUnseen(tab, 2);
+      // Never looked: both are new when the list opens, and then seen.
+      await openPanel(first);
+      assert.deepEqual(await newIds(first), [...old].reverse());
+      assert.equal(await first.locator('#new-count').textContent(), '2 nouvelles');
+      for (const tab of tabs) await waitForUnseen(tab, 0);
+      const [state] = await harness.db.query<{ last_seen_id: string }>(
+        `select last_seen_id::text from notification_inbox_states where user_id = $1`,
+        [user],
+      );
+      assert.equal(state?.last_seen_id, old[1]);
+      // Still marked while the panel stays open; not read by being seen.
+      assert.deepEqual(await newIds(first), [...old].reverse());
+      assert.equal(await first.locator('#bell-list li.unread').count(), 2);
+      await first.keyboard.press('Escape');
+
+      // One more arrives: the bells say something is new; opening the list marks that one only.
+      const [fresh] = await notifyMany(user, [['Vue 3', {}]]);
+      for (const tab of tabs) {
+        await waitForUnseen(tab, 1);
+        await item(tab, fresh!).waitFor({ state: 'attached', timeout: WAIT_MS });
+      }
+      await openPanel(second);
+      assert.deepEqual(await newIds(second), [fresh]);
+      assert.equal(await second.locator('#new-count').textContent(), '1 nouvelle');
+      for (const tab of tabs) await waitForUnseen(tab, 0);
+      // The first tab saw it seen elsewhere: opening its list now marks nothing new.
+      await openPanel(first);
+      assert.deepEqual(await newIds(first), []);
+      assert.equal(await first.locator('#new-count').isHidden(), true);
     } finally {
       await context.close();
     }

@@ -2,7 +2,7 @@ import type { NotificationType, NotifyNotification } from '../client/notify-clie
 import { ui } from './dom.js';
 import { absolute, relativeTime } from './time.js';
 
-/** The bell's list: one item per notification, newest first, unread ones marked. */
+/** The bell's lists (inbox and archive): one item per notification, newest first, unread ones marked. */
 
 const TYPE_LABEL: Record<NotificationType, string> = {
   dossier_update: 'Dossier',
@@ -23,68 +23,132 @@ const TYPE_ICON: Record<NotificationType, string> = {
 const compareIds = (a: string, b: string): number =>
   BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
 
-const items = new Map<string, { notification: NotifyNotification; element: HTMLLIElement }>();
-/** What a click on an unread item does (the page sets it: mark it read over the socket). */
-let markOnServer: ((id: string) => void) | undefined;
+/** What an item's side button does: archive it (the inbox) or bring it back (the archive). */
+export type ItemAction = 'archive' | 'unarchive';
 
-/** A click on an unread item asks this of the server (its `reads$` then shows it read). */
-export function onItemClicked(markRead: (id: string) => void): void {
-  markOnServer = markRead;
-}
+const ACTION_LABEL: Record<ItemAction, string> = { archive: 'Archiver', unarchive: 'Désarchiver' };
 
-export const listSize = (): number => items.size;
+/**
+ * One list of the bell (the inbox, or the archive): one item per notification, newest first,
+ * unread ones marked, each with its archive or unarchive button, and a "Nouveau" marker on the
+ * ones newer than the user's seen mark when the panel was opened (`showNewAbove`).
+ */
+export class NotificationList {
+  private readonly items = new Map<string, { notification: NotifyNotification; element: HTMLLIElement }>();
+  /** Items above this id are marked new (null: none is). */
+  private newAbove: bigint | null = null;
 
-/** Adds a notification in its place (newest first): false when it is listed already. */
-export function add(notification: NotifyNotification): boolean {
-  if (items.has(notification.id)) return false;
-  const element = renderItem(notification);
-  if (notification.readAt === null) element.classList.add('unread');
-  items.set(notification.id, { notification, element });
-  // Newest first: insert before the first older item.
-  const next = [...ui.list.children].find(
-    (child) => compareIds((child as HTMLElement).dataset.id ?? '0', notification.id) < 0,
-  );
-  ui.list.insertBefore(element, next ?? null);
-  ui.empty.hidden = items.size > 0;
-  return true;
-}
+  constructor(
+    private readonly elements: { list: HTMLUListElement; empty: HTMLElement },
+    private readonly options: {
+      action: ItemAction;
+      /** A click on an unread item (the page marks it read over the socket). */
+      read(id: string): void;
+      /** Its side button: archive or unarchive it. */
+      act(id: string): void;
+    },
+  ) {}
 
-/** Shows these notifications read (`all`: every one listed). */
-export function showRead(mark: { ids: string[] } | { all: true }): void {
-  for (const id of 'all' in mark ? [...items.keys()] : mark.ids) setRead(id);
-}
+  get size(): number {
+    return this.items.size;
+  }
 
-export function refreshTimes(): void {
-  for (const { notification, element } of items.values()) {
-    const time = element.querySelector('time');
-    if (time) time.textContent = relativeTime(new Date(notification.createdAt));
+  has(id: string): boolean {
+    return this.items.has(id);
+  }
+
+  /** The notification as listed, if it is. */
+  get(id: string): NotifyNotification | undefined {
+    return this.items.get(id)?.notification;
+  }
+
+  /** The newest id listed. */
+  get newestId(): string | undefined {
+    return (this.elements.list.firstElementChild as HTMLElement | null)?.dataset.id;
+  }
+
+  /** Adds a notification in its place (newest first): false when it is listed already. */
+  add(notification: NotifyNotification): boolean {
+    if (this.items.has(notification.id)) return false;
+    const element = renderItem(notification, this.options);
+    if (notification.readAt === null) element.classList.add('unread');
+    this.items.set(notification.id, { notification, element });
+    this.markNew(notification.id, element);
+    // Newest first: insert before the first older item.
+    const next = [...this.elements.list.children].find(
+      (child) => compareIds((child as HTMLElement).dataset.id ?? '0', notification.id) < 0,
+    );
+    this.elements.list.insertBefore(element, next ?? null);
+    this.elements.empty.hidden = this.items.size > 0;
+    return true;
+  }
+
+  /** Takes a notification out of the list (archived or unarchived): it, or undefined when not listed. */
+  remove(id: string): NotifyNotification | undefined {
+    const entry = this.items.get(id);
+    if (!entry) return undefined;
+    entry.element.remove();
+    this.items.delete(id);
+    this.elements.empty.hidden = this.items.size > 0;
+    return entry.notification;
+  }
+
+  clear(): void {
+    for (const id of [...this.items.keys()]) this.remove(id);
+  }
+
+  /** Shows these notifications read (`all`: every one listed). */
+  showRead(mark: { ids: string[] } | { all: true }): void {
+    for (const id of 'all' in mark ? [...this.items.keys()] : mark.ids) {
+      const entry = this.items.get(id);
+      if (!entry || entry.notification.readAt !== null) continue;
+      entry.notification.readAt = new Date().toISOString();
+      entry.element.classList.remove('unread');
+    }
+  }
+
+  /** Marks the items above `lastSeenId` new ("new since you last looked"); null: none. */
+  showNewAbove(lastSeenId: string | null): void {
+    this.newAbove = lastSeenId === null ? null : BigInt(lastSeenId);
+    for (const [id, { element }] of this.items) this.markNew(id, element);
+  }
+
+  /** How many listed items are above `lastSeenId` (null: none is new). */
+  countNewAbove(lastSeenId: string | null): number {
+    if (lastSeenId === null) return 0;
+    const above = BigInt(lastSeenId);
+    return [...this.items.keys()].filter((id) => BigInt(id) > above).length;
+  }
+
+  refreshTimes(): void {
+    for (const { notification, element } of this.items.values()) {
+      const time = element.querySelector('time');
+      if (time) time.textContent = relativeTime(new Date(notification.createdAt));
+    }
+  }
+
+  /** Moves the focus to the notification's item, when it is listed. */
+  focus(id: string): void {
+    this.items.get(id)?.element.querySelector<HTMLButtonElement>('.item-button')?.focus();
+  }
+
+  private markNew(id: string, element: HTMLLIElement): void {
+    const isNew = this.newAbove !== null && BigInt(id) > this.newAbove;
+    if (isNew) element.dataset.new = 'true';
+    else delete element.dataset.new;
   }
 }
 
-/** Moves the focus to the notification's item, when it is listed. */
-export function focusItem(id: string): void {
-  items.get(id)?.element.querySelector('button')?.focus();
-}
-
-/** The items' buttons, in list order (the keyboard moves between them). */
+/** The items' buttons of the visible list, in list order (the keyboard moves between them). */
 export function itemButtons(): HTMLButtonElement[] {
-  return [...ui.list.querySelectorAll<HTMLButtonElement>('.item-button')];
+  const list = ui.list.hidden ? ui.archiveList : ui.list;
+  return [...list.querySelectorAll<HTMLButtonElement>('.item-button')];
 }
 
-function setRead(id: string): void {
-  const entry = items.get(id);
-  if (!entry || entry.notification.readAt !== null) return;
-  entry.notification.readAt = new Date().toISOString();
-  entry.element.classList.remove('unread');
-}
-
-function clicked(id: string): void {
-  const entry = items.get(id);
-  if (!entry || entry.notification.readAt !== null) return;
-  markOnServer?.(id);
-}
-
-function renderItem(notification: NotifyNotification): HTMLLIElement {
+function renderItem(
+  notification: NotifyNotification,
+  options: { action: ItemAction; read(id: string): void; act(id: string): void },
+): HTMLLIElement {
   const item = document.createElement('li');
   item.className = `item type-${notification.type}`;
   item.dataset.id = notification.id;
@@ -102,6 +166,9 @@ function renderItem(notification: NotifyNotification): HTMLLIElement {
 
   const text = document.createElement('span');
   text.className = 'item-text';
+  const newMark = document.createElement('span');
+  newMark.className = 'item-new-label';
+  newMark.textContent = 'Nouveau';
   const unreadMark = document.createElement('span');
   unreadMark.className = 'visually-hidden item-unread-label';
   unreadMark.textContent = 'Non lue : ';
@@ -120,13 +187,22 @@ function renderItem(notification: NotifyNotification): HTMLLIElement {
   time.title = absolute.format(new Date(notification.createdAt));
   time.textContent = relativeTime(new Date(notification.createdAt));
   // The spaces keep words apart in the button's accessible name.
-  text.append(unreadMark, type, title, ' ', body, ' ', time);
+  text.append(newMark, unreadMark, type, title, ' ', body, ' ', time);
 
   const dot = document.createElement('span');
   dot.className = 'item-dot';
   dot.setAttribute('aria-hidden', 'true');
   button.append(icon, text, dot);
-  button.addEventListener('click', () => clicked(notification.id));
-  item.append(button);
+  // A click on an unread item marks it read (its `reads$` then shows it read).
+  button.addEventListener('click', () => {
+    if (notification.readAt === null) options.read(notification.id);
+  });
+  const action = document.createElement('button');
+  action.type = 'button';
+  action.className = `item-action item-${options.action}`;
+  action.textContent = ACTION_LABEL[options.action];
+  action.setAttribute('aria-label', `${ACTION_LABEL[options.action]} : ${notification.title}`);
+  action.addEventListener('click', () => options.act(notification.id));
+  item.append(button, action);
   return item;
 }

@@ -1,14 +1,18 @@
 import { ui } from './dom.js';
-import { itemButtons, refreshTimes } from './list.js';
+import { itemButtons } from './list.js';
 
 /** The bell's panel: opened and closed by the bell, Escape or a click outside; the keyboard moves through it. */
 
-const isOpen = (): boolean => ui.bell.getAttribute('aria-expanded') === 'true';
+export const isOpen = (): boolean => ui.bell.getAttribute('aria-expanded') === 'true';
+
+/** What the page does when the panel opens (shows the new ones, marks them seen) and closes. */
+let hooks: { opened(): void; closed(): void } = { opened: () => {}, closed: () => {} };
 
 export function openPanel(): void {
+  if (isOpen()) return;
   ui.bell.setAttribute('aria-expanded', 'true');
   ui.panel.hidden = false;
-  refreshTimes();
+  hooks.opened();
 }
 
 /** `focusBell`: the focus goes back to the bell (Escape), not left where it was (a click elsewhere). */
@@ -16,10 +20,16 @@ export function closePanel({ focusBell = false }: { focusBell?: boolean } = {}):
   ui.bell.setAttribute('aria-expanded', 'false');
   ui.panel.hidden = true;
   if (focusBell) ui.bell.focus();
+  hooks.closed();
 }
 
-/** Listens to the bell, the keyboard and the clicks; `markAllRead` is the panel's button. */
-export function setUpPanel({ markAllRead }: { markAllRead: () => void }): void {
+/**
+ * Listens to the bell, the keyboard and the clicks; `markAllRead` is the panel's button,
+ * `opened` and `closed` are told when the panel opens and closes.
+ */
+export function setUpPanel(options: { markAllRead: () => void; opened(): void; closed(): void }): void {
+  const { markAllRead } = options;
+  hooks = options;
   ui.bell.addEventListener('click', () => (isOpen() ? closePanel() : openPanel()));
   ui.bell.addEventListener('keydown', (event) => {
     if (event.key !== 'ArrowDown') return;
@@ -34,11 +44,12 @@ export function setUpPanel({ markAllRead }: { markAllRead: () => void }): void {
     }
   });
   document.addEventListener('click', (event) => {
-    const target = event.target as Node;
-    if (isOpen() && !ui.panel.contains(target) && !ui.bell.contains(target)) closePanel();
+    // The path as dispatched: an item archived by this click has left the panel since.
+    const path = event.composedPath();
+    if (isOpen() && !path.includes(ui.panel) && !path.includes(ui.bell)) closePanel();
   });
   // Arrow keys, Home and End move between items.
-  ui.list.addEventListener('keydown', (event) => {
+  const move = (event: KeyboardEvent): void => {
     const buttons = itemButtons();
     const index = buttons.indexOf(document.activeElement as HTMLButtonElement);
     if (index < 0) return;
@@ -55,6 +66,8 @@ export function setUpPanel({ markAllRead }: { markAllRead: () => void }): void {
     if (!target) return;
     event.preventDefault();
     target.focus();
-  });
+  };
+  ui.list.addEventListener('keydown', move);
+  ui.archiveList.addEventListener('keydown', move);
   ui.markAll.addEventListener('click', markAllRead);
 }

@@ -1,4 +1,4 @@
-import type { ConnectionState } from '../client/notify-client.js';
+import type { ConnectionState, InboxCounts } from '../client/notify-client.js';
 import { ui } from './dom.js';
 
 /** What the page says about itself: the unread badge, the connection status, its errors. */
@@ -18,6 +18,23 @@ export function showCount(count: number): void {
     'aria-label',
     count === 0 ? 'Notifications, aucune non lue' : `Notifications, ${count} non lue${count > 1 ? 's' : ''}`,
   );
+}
+
+/**
+ * The counts per inbox state: a dot on the bell while something came since the user last looked
+ * (`data-new`), the archive's count beside its view.
+ */
+export function showInboxCounts(counts: InboxCounts): void {
+  ui.bell.dataset.unseen = String(counts.unseen);
+  ui.archiveCount.textContent = counts.archived > 0 ? `(${counts.archived})` : '';
+  ui.archiveCount.dataset.count = String(counts.archived);
+}
+
+/** How many listed notifications are new since the user last looked (the panel's header). */
+export function showNewInList(count: number): void {
+  ui.newCount.hidden = count === 0;
+  ui.newCount.textContent = `${count} nouvelle${count > 1 ? 's' : ''}`;
+  ui.newCount.dataset.count = String(count);
 }
 
 export function showState(state: ConnectionState, detail?: string): void {
