@@ -119,6 +119,17 @@ export default tseslint.config(
     patterns: [into(allLayersBut('config', 'domain'), 'config/ depends on domain/ only.')],
     syntax: staticImportsOnly('config/'),
   }),
+  // Which calendars the holiday library knows, loaded lazily in one place (client/known-calendars.ts):
+  // BUSINESS_CALENDAR is checked with the same catalog as a user's profile.
+  boundary(['config/business-calendar-setting.ts'], {
+    patterns: [
+      into(
+        allLayersBut('config', 'domain', 'client'),
+        'config/ depends on domain/ only (and client/known-calendars.ts, the holiday catalog).',
+      ),
+    ],
+    syntax: staticImportsOnly('config/'),
+  }),
   // The activities: what the workflows do to the world, through db/ and the Temporal client.
   boundary(['activities/**/*.ts'], {
     patterns: [

@@ -5,6 +5,9 @@ import { Duration, IANAZone } from 'luxon';
 import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
 import { deadlineColumns, deadlineOf, type Deadline } from '../domain/deadline.js';
 import { createBusinessCalendars } from './business-calendar.js';
+import { effectiveCalendar, type CalendarSetting } from '../domain/business-days.js';
+import type { ReminderPolicy } from '../domain/reminder-plan.js';
+import { isKnownCalendar } from '../client/known-calendars.js';
 import { mayReplan } from '../domain/dossier-engine.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../domain/dossier.js';
@@ -34,9 +37,9 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
     // save, so its announcement finds this dossier already theirs (or this save reads its zone).
     const existing = await em.findOne(UserSchema, { id: userId }, { lockMode: LockMode.PESSIMISTIC_READ });
     // Copied: the upsert below updates this managed entity in place.
-    const before = existing && { timezone: existing.timezone, locale: existing.locale };
+    const before = existing && { locale: existing.locale, planning: planningOf(existing) };
     const user = await ensureUser(em, userId, profile);
-    let changed = before !== null && (before.timezone !== user.timezone || before.locale !== user.locale);
+    let changed = before !== null && (before.locale !== user.locale || before.planning !== planningOf(user));
     if (changeKey && profile) {
       if (changed) {
         await em.execute(
@@ -90,11 +93,18 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
     context: PlanningContext,
     { now, current }: { now: Date; current: Date | null },
   ): Promise<Date | undefined> {
-    const sameZone = { before: context.timeZone, after: context.timeZone };
+    // What places the reminders: the zone, and the owner's reminder time and calendar.
+    const placing = (owner: User | null, zone: string): string =>
+      JSON.stringify([zone, owner && policyOf(owner).reminderTime, owner && calendarSettingOf(owner)]);
+    const owner = await em.findOne(UserSchema, { id: after.ownerId });
+    const sameZone = { before: placing(owner, context.timeZone), after: placing(owner, context.timeZone) };
     // The same owner: its zone is this save's context (its own zone change stamps the user row).
     if (before.ownerId === after.ownerId) return mayReplan(before, after, sameZone) ? now : undefined;
     const previous = await em.findOne(UserSchema, { id: before.ownerId });
-    const zones = { ...sameZone, before: previous ? contextFor(previous).timeZone : context.timeZone };
+    const zones = {
+      ...sameZone,
+      before: previous ? placing(previous, contextFor(previous).timeZone) : sameZone.before,
+    };
     if (mayReplan(before, after, zones)) return now;
     if (!previous) return undefined;
     const previousZoneChange = previous.zoneChangedAt ?? previous.updatedAt;
@@ -113,23 +123,31 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
       ...(profile?.name !== undefined && { name: profile.name }),
       ...(profile?.locale !== undefined && { locale: profile.locale }),
       ...(profile?.timezone !== undefined && { timezone: profile.timezone }),
+      ...(profile?.businessCalendar !== undefined && { businessCalendar: profile.businessCalendar }),
+      ...(profile?.reminderTime !== undefined && { reminderTime: profile.reminderTime }),
     };
     // A profile sent again unchanged writes nothing: `updated_at` dates a real change (the
     // reminder audit waits for the re-plans a change causes).
     const same =
-      existing && Object.entries(changes).every(([field, value]) => existing[field as keyof User] === value);
+      existing &&
+      Object.entries(changes).every(
+        ([field, value]) => JSON.stringify(existing[field as keyof User]) === JSON.stringify(value),
+      );
     if (existing && same) return existing;
-    return em.upsert(UserSchema, {
+    const next = {
       id: userId,
       name: existing?.name ?? '',
       locale: existing?.locale ?? config.defaults.locale,
       timezone: existing?.timezone ?? config.defaults.timeZone,
+      businessCalendar: existing?.businessCalendar ?? null,
+      reminderTime: existing?.reminderTime ?? null,
       ...changes,
+    };
+    return em.upsert(UserSchema, {
+      ...next,
       updatedAt: new Date(),
       // The audit dates re-plans by it (a name or a language changes no reminder).
-      ...((!existing || (changes.timezone !== undefined && changes.timezone !== existing.timezone)) && {
-        zoneChangedAt: new Date(),
-      }),
+      ...((!existing || planningOf(next) !== planningOf(existing)) && { zoneChangedAt: new Date() }),
     });
   }
 
@@ -143,15 +161,56 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
     const valid = IANAZone.isValidZone(owner.timezone);
     if (!valid) log.warn('Unknown time zone in users: planning in the default zone', { userId: owner.id });
     const timeZone = valid ? owner.timezone : config.defaults.timeZone;
-    const policy = config.reminderPolicy;
+    const policy = policyOf(owner);
     const calendar =
       deadline &&
-      calendars.forDeadline(config.businessCalendar, { deadline, timeZone, offsetsDays: policy.offsetsDays });
+      calendars.forDeadline(calendarSettingOf(owner), {
+        deadline,
+        timeZone,
+        offsetsDays: policy.offsetsDays,
+      });
     return { timeZone, policy, ...(calendar && { calendar }) };
   };
 
-  return { applyProfile, ensureUser, contextFor, replanStamp, reminderPastGrace };
+  /** The reminder policy of a user: the service's, at the user's own reminder time if they set one. */
+  const policyOf = (owner: Pick<User, 'reminderTime'>): ReminderPolicy => {
+    const time = owner.reminderTime && /^(\d{2}):(\d{2})$/.exec(owner.reminderTime);
+    return time
+      ? { ...config.reminderPolicy, reminderTime: { hour: Number(time[1]), minute: Number(time[2]) } }
+      : config.reminderPolicy;
+  };
+
+  /**
+   * The calendar a user plans with: their own, else the service's. One the holiday library does not
+   * know (a row NormX wrote, a client that skipped the schema) plans with the service's instead of
+   * with no holiday at all.
+   */
+  const calendarSettingOf = (owner: Pick<User, 'id' | 'businessCalendar'>): CalendarSetting | null => {
+    const own = owner.businessCalendar;
+    if (own && own !== 'off' && !isKnownCalendar(own.country, own.region)) {
+      log.warn('Unknown business calendar in users: planning with the service calendar', {
+        userId: owner.id,
+        calendar: own,
+      });
+      return config.businessCalendar;
+    }
+    return effectiveCalendar(own, config.businessCalendar);
+  };
+
+  return {
+    applyProfile,
+    ensureUser,
+    contextFor,
+    replanStamp,
+    reminderPastGrace,
+    policyOf,
+    calendarSettingOf,
+  };
 }
+
+/** What places a user's reminders, as one comparable value: their zone, calendar and reminder time. */
+const planningOf = (user: Pick<User, 'timezone' | 'businessCalendar' | 'reminderTime'>): string =>
+  JSON.stringify([user.timezone, user.businessCalendar ?? null, user.reminderTime ?? null]);
 
 /** A snapshot's values as the row's columns (the inverse of `toSnapshot`). */
 /** The audit's record of a plan from scratch (domain/reminder-audit.ts): when, in which zone. */

@@ -14,7 +14,8 @@ import { dataErrorOf } from './data-errors.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDossierActivities, toSnapshot } from './dossier-activities.js';
 import { createBusinessCalendars } from './business-calendar.js';
-import type { Dossier } from '../db/entities.js';
+import { createDossierRows } from './dossier-rows.js';
+import type { Dossier, User } from '../db/entities.js';
 
 /**
  * The save stamps `planned_at` before the workflow's clock plans (the activity, then the next
@@ -66,7 +67,12 @@ function resumeAudit(details: unknown): AuditProgress {
   return valid ? (record as unknown as AuditProgress) : NO_PROGRESS;
 }
 
-type AuditRow = Dossier & { ownerZone: string; ownerZoneChangedAt: Date };
+type AuditRow = Dossier & {
+  ownerZone: string;
+  ownerZoneChangedAt: Date;
+  /** The owner's own planning (null: the service's). */
+  owner: Pick<User, 'id' | 'businessCalendar' | 'reminderTime'>;
+};
 
 /**
  * The reminder audit, run hourly by its schedule: for every open dossier, the reminders its row
@@ -81,6 +87,7 @@ export function createReminderAuditActivities(
   const { orm, temporal, config, metrics } = deps;
   const { deliverNotification } = createDossierActivities(deps);
   const calendars = createBusinessCalendars();
+  const { policyOf, calendarSettingOf } = createDossierRows({ config });
 
   /** Runs of the dossier's workflow looked at, newest first: the current one and those before it. */
   const RUNS_ASKED = 4;
@@ -211,7 +218,8 @@ export function createReminderAuditActivities(
       await forEachPage(
         (after) =>
           em.execute<Array<Record<string, unknown> & { id: string }>>(
-            `select d.*, u.timezone as owner_zone, coalesce(u.zone_changed_at, u.updated_at) as owner_zone_changed_at
+            `select d.*, u.timezone as owner_zone, coalesce(u.zone_changed_at, u.updated_at) as owner_zone_changed_at,
+                    u.business_calendar as owner_business_calendar, u.reminder_time as owner_reminder_time
                from dossiers d join users u on u.id = d.owner_id
               where d.status = 'open' and d.id > ? order by d.id limit ?`,
             [after, pageSize],
@@ -228,6 +236,11 @@ export function createReminderAuditActivities(
                 const row = Object.assign(em.map('Dossier', raw) as Dossier, {
                   ownerZone: raw.owner_zone as string,
                   ownerZoneChangedAt: new Date(raw.owner_zone_changed_at as string | Date),
+                  owner: {
+                    id: raw.owner_id as string,
+                    businessCalendar: (raw.owner_business_calendar ?? null) as User['businessCalendar'],
+                    reminderTime: (raw.owner_reminder_time ?? null) as string | null,
+                  },
                 }) as AuditRow;
                 page.push({ row, owed: owedOf(row) });
               } catch (error) {
@@ -281,6 +294,7 @@ export function createReminderAuditActivities(
         const zoneOf = (zone: string | null | undefined) =>
           zone && IANAZone.isValidZone(zone) ? zone : config.defaults.timeZone;
         const ownerZone = zoneOf(row.ownerZone);
+        const policy = policyOf(row.owner);
         return owedReminders(
           {
             id: row.id,
@@ -292,14 +306,15 @@ export function createReminderAuditActivities(
           },
           { timeZone: ownerZone, zoneChangedAt: row.ownerZoneChangedAt.getTime() },
           {
-            policy: config.reminderPolicy,
+            policy,
             window,
             planMarginMs: PLAN_MARGIN_MS,
+            // The owner's calendar, as the dossier's activities give it to the workflow.
             calendarIn: (timeZone) =>
-              calendars.forDeadline(config.businessCalendar, {
+              calendars.forDeadline(calendarSettingOf(row.owner), {
                 deadline: deadlineOf(toSnapshot(row)),
                 timeZone,
-                offsetsDays: config.reminderPolicy.offsetsDays,
+                offsetsDays: policy.offsetsDays,
               }),
           },
         );

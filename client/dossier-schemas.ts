@@ -17,6 +17,8 @@ import {
   TITLE_MAX_LENGTH,
 } from '../domain/limits.js';
 import { issuesOf, type FieldIssue } from './input-issues.js';
+import { isClosedDaySpec, MAX_CLOSED_DAYS } from '../domain/business-days.js';
+import { isKnownCalendar } from './known-calendars.js';
 
 /**
  * Input schemas of the dossier API, shared by the typed client and the REST layer: one source
@@ -65,10 +67,39 @@ export const timeZone = z
   .max(TIME_ZONE_MAX_LENGTH, abort(`must be at most ${TIME_ZONE_MAX_LENGTH} characters`))
   .refine((zone) => IANAZone.isValidZone(zone), 'is not a known IANA time zone');
 
+/** A user's own business calendar (domain/business-days.ts, `UserCalendar`), or `off`; null: the service's. */
+export const userCalendar = z.union(
+  [
+    z.literal('off'),
+    z
+      .strictObject({
+        country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code in capitals, such as FR'),
+        region: z
+          .string()
+          .regex(/^[A-Za-z0-9]{1,8}$/, 'must be a region code of 1 to 8 letters or digits, such as 57')
+          .optional(),
+        closedDays: z
+          .array(z.string().refine(isClosedDaySpec, 'must be yyyy-MM-dd (once) or MM-dd (every year)'))
+          .max(MAX_CLOSED_DAYS)
+          .optional(),
+      })
+      .refine((calendar) => isKnownCalendar(calendar.country, calendar.region), {
+        message: 'is not a calendar date-holidays knows (a country such as FR, a region such as 57)',
+        path: ['country'],
+      }),
+  ],
+  { error: 'must be "off", null (the service\'s calendar) or { country, region?, closedDays? }' },
+);
+
+/** `HH:mm`, 24-hour. */
+export const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:mm, such as 08:00');
+
 export const ownerProfile = z.strictObject({
   name: text(OWNER_NAME_MAX_LENGTH).optional(),
   locale: z.enum(['fr', 'en']).optional(),
   timezone: timeZone.optional(),
+  businessCalendar: userCalendar.nullable().optional(),
+  reminderTime: clockTime.nullable().optional(),
 });
 
 const exactlyOneDeadline = (value: { dueDate?: string; dueAt?: string }, ctx: z.RefinementCtx): void => {

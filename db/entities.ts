@@ -6,6 +6,7 @@ import {
   NOTIFICATION_LABEL_MAX_LENGTH,
   TIME_ZONE_MAX_LENGTH,
 } from '../domain/limits.js';
+import type { UserCalendar } from '../domain/business-days.js';
 
 /**
  * Tables of the service. The schema itself is owned by the migrations in `db/migrations/`; the
@@ -23,8 +24,15 @@ export const UserSchema = defineEntity({
     timezone: p.string().length(TIME_ZONE_MAX_LENGTH).default('Europe/Paris'),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
-    /** The last change of `timezone` (null: before it was recorded; read as `updatedAt`). */
+    /**
+     * The last change of what places the user's reminders: `timezone`, `businessCalendar` or
+     * `reminderTime` (null: before it was recorded; read as `updatedAt`).
+     */
     zoneChangedAt: p.datetime().nullable(),
+    /** The user's own business calendar (`UserCalendar`), or null: the service's. */
+    businessCalendar: p.json<UserCalendar>().nullable(),
+    /** `HH:mm` of the user's j-N reminders, or null: REMINDER_TIME. */
+    reminderTime: p.string().length(5).nullable(),
   },
 });
 export type User = InferEntity<typeof UserSchema>;

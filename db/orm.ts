@@ -13,6 +13,7 @@ import { Migration20261202010000ReplanStamps } from './migrations/Migration20261
 import { Migration20261203000000NotificationRetention } from './migrations/Migration20261203000000NotificationRetention.js';
 import { Migration20261204000000RetiredNotificationKeys } from './migrations/Migration20261204000000RetiredNotificationKeys.js';
 import { Migration20261205000000InboxStates } from './migrations/Migration20261205000000InboxStates.js';
+import { Migration20261206000000UserPlanning } from './migrations/Migration20261206000000UserPlanning.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -110,6 +111,7 @@ export async function openOrm(
           class: Migration20261204000000RetiredNotificationKeys,
         },
         { name: 'Migration20261205000000InboxStates', class: Migration20261205000000InboxStates },
+        { name: 'Migration20261206000000UserPlanning', class: Migration20261206000000UserPlanning },
       ],
       transactional: true,
       allOrNothing: true,

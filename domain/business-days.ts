@@ -16,6 +16,35 @@ export interface CalendarSetting {
   closedDays: string[];
 }
 
+/** A closed day as a setting gives it: `yyyy-MM-dd` once, or `MM-dd` every year (29 February: leap years). */
+export function isClosedDaySpec(value: string): boolean {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return DateTime.fromISO(value).isValid;
+  return /^\d{2}-\d{2}$/.test(value) && DateTime.fromISO(`2024-${value}`).isValid;
+}
+
+/** At most this many closed days in a setting (the service's or a user's). */
+export const MAX_CLOSED_DAYS = 100;
+
+/**
+ * A user's own calendar (their profile's `businessCalendar`): a country and region with closed
+ * days, or `off`; absent or null, the service's (BUSINESS_CALENDAR, BUSINESS_CLOSED_DAYS).
+ */
+export type UserCalendar = { country: string; region?: string; closedDays?: string[] } | 'off';
+
+/** The calendar a user plans with: their own, else the service's; null when business days are off. */
+export function effectiveCalendar(
+  user: UserCalendar | null | undefined,
+  service: CalendarSetting | null,
+): CalendarSetting | null {
+  if (user === 'off') return null;
+  if (!user) return service;
+  return {
+    country: user.country,
+    ...(user.region && { region: user.region }),
+    closedDays: user.closedDays ?? [],
+  };
+}
+
 /** A closed day other than a weekend day: a public holiday or a day the firm closes. */
 export interface ClosedDay {
   /** Local calendar date, `yyyy-MM-dd`. */

@@ -1,7 +1,7 @@
 import type { Deadline } from './deadline.js';
 import type { ReminderType } from './notification-types.js';
 import type { ReminderPolicy } from './reminder-plan.js';
-import type { BusinessCalendar, MovedFrom } from './business-days.js';
+import type { BusinessCalendar, MovedFrom, UserCalendar } from './business-days.js';
 
 /**
  * A dossier and the events that change it, as the rules (`dossier-engine.ts`), the dossier
@@ -29,6 +29,10 @@ export interface OwnerProfile {
   name?: string;
   locale?: Locale;
   timezone?: string;
+  /** The user's own business calendar, or `off`; null: back to the service's. */
+  businessCalendar?: UserCalendar | null;
+  /** Local time `HH:mm` of the user's j-N reminders; null: back to REMINDER_TIME. */
+  reminderTime?: string | null;
 }
 
 /** What an activity tells the workflow about where and how to plan: recorded in history. */

@@ -11,6 +11,7 @@ import {
   type ReminderEngine,
 } from '../support/reminder-engine.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Business days end to end on the time-skipping server, with the real worker, activities and
@@ -149,6 +150,59 @@ describe('business days (time-skipping server, real worker, activities and Postg
       'j-7 2028-12-26T07:00:00.000Z',
       'j-1 2028-12-29T07:00:00.000Z',
       'j-0 2029-01-02T07:00:00.000Z',
+    ]);
+  });
+
+  it("follows a user's own calendar and reminder time, and re-plans their open dossiers when they change", async () => {
+    // Thursday 27 December 2029: its j-1 (Wednesday 26) is a working day in France.
+    const id = await create(france, 'own', '2029-12-27');
+    const ownerId = 'owner-own';
+    const pendingReminders = async () =>
+      (await france.dossiers.plan(id)).pending
+        .filter((r) => r.type === 'deadline_reminder')
+        .map(
+          (r) => `${r.kind} ${r.at}${r.movedFrom ? ` from ${r.movedFrom.date} ${r.movedFrom.reason}` : ''}`,
+        );
+    assert.deepEqual(await pendingReminders(), [
+      'j-7 2029-12-20T07:00:00.000Z',
+      'j-1 2029-12-26T07:00:00.000Z',
+      'j-0 2029-12-27T07:00:00.000Z',
+    ]);
+
+    // The owner works in Strasbourg, at 09:30: 26 December is closed there.
+    await france.dossiers.updateUserProfile(ownerId, {
+      businessCalendar: { country: 'FR', region: '67' },
+      reminderTime: '09:30',
+    });
+    const alsatian = [
+      'j-7 2029-12-20T08:30:00.000Z',
+      'j-1 2029-12-24T08:30:00.000Z from 2029-12-26 Lendemain de Noël',
+      'j-0 2029-12-27T08:30:00.000Z',
+    ];
+    await waitFor('the dossier re-planned in Alsace at 09:30', async () =>
+      JSON.stringify(await pendingReminders()) === JSON.stringify(alsatian) ? true : undefined,
+    );
+
+    // Business days off for this user, back to the service's time: every reminder on its own day.
+    await france.dossiers.updateUserProfile(ownerId, { businessCalendar: 'off', reminderTime: null });
+    const own = [
+      'j-7 2029-12-20T07:00:00.000Z',
+      'j-1 2029-12-26T07:00:00.000Z',
+      'j-0 2029-12-27T07:00:00.000Z',
+    ];
+    await waitFor('the dossier re-planned without business days', async () =>
+      JSON.stringify(await pendingReminders()) === JSON.stringify(own) ? true : undefined,
+    );
+    // And the reminders come as planned, at 08:00 on their own days.
+    const { rowsOnceSettled, advanceTo } = dossierLives(
+      () => france,
+      () => env,
+    );
+    await advanceTo('2029-12-27T12:00:00Z');
+    assert.deepEqual(reminders(await rowsOnceSettled(id, 4)), [
+      'j-7 2029-12-20T07:00:00.000Z',
+      'j-1 2029-12-26T07:00:00.000Z',
+      'j-0 2029-12-27T07:00:00.000Z',
     ]);
   });
 });

@@ -5,6 +5,8 @@ import { createBusinessCalendars } from '../../activities/business-calendar.js';
 import { previousBusinessDay, type CalendarSetting } from '../../domain/business-days.js';
 import { localDueDate, planReminders, type ReminderPolicy } from '../../domain/reminder-plan.js';
 import type { Deadline } from '../../domain/deadline.js';
+import { ownerProfile } from '../../client/dossier-schemas.js';
+import { issuesOf } from '../../client/input-issues.js';
 
 /**
  * Business days in the planner: a j-N that falls on a weekend, a public holiday (date-holidays,
@@ -184,5 +186,35 @@ describe('reminders on business days', () => {
         { date: '2027-01-04', name: 'fermeture du cabinet' },
       ],
     });
+  });
+
+  it("a user's calendar and reminder time in a profile: accepted, or refused naming the field", () => {
+    for (const good of [
+      { businessCalendar: { country: 'FR', region: '57', closedDays: ['12-24', '2027-08-13'] } },
+      { businessCalendar: { country: 'DE' } },
+      { businessCalendar: 'off' },
+      { businessCalendar: null, reminderTime: null },
+      { reminderTime: '09:30' },
+    ]) {
+      assert.ok(ownerProfile.safeParse(good).success, JSON.stringify(good));
+    }
+    for (const [bad, field] of [
+      [{ businessCalendar: { country: 'XX' } }, 'businessCalendar'],
+      [{ businessCalendar: { country: 'FR', region: '99' } }, 'businessCalendar'],
+      [{ businessCalendar: { country: 'fr' } }, 'businessCalendar'],
+      [{ businessCalendar: { country: 'FR', closedDays: ['2027-02-30'] } }, 'businessCalendar'],
+      [{ businessCalendar: { country: 'FR', holidays: [] } }, 'businessCalendar'],
+      [{ businessCalendar: 'on' }, 'businessCalendar'],
+      [{ reminderTime: '8:00' }, 'reminderTime'],
+      [{ reminderTime: '24:00' }, 'reminderTime'],
+    ] as const) {
+      const parsed = ownerProfile.safeParse(bad);
+      assert.ok(!parsed.success, JSON.stringify(bad));
+      const fields = issuesOf(parsed.error).map((issue) => issue.field);
+      assert.ok(
+        fields.some((name) => name.startsWith(field)),
+        `${JSON.stringify(bad)}: ${JSON.stringify(fields)}`,
+      );
+    }
   });
 });

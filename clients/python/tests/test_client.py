@@ -24,6 +24,8 @@ from support import (
 )
 
 from normx_notify import (
+    DEFAULT,
+    BusinessCalendar,
     Dossier,
     NotifyAuthError,
     NotifyClient,
@@ -160,6 +162,25 @@ class SyncClientTest(unittest.TestCase):
 
         self.notify.update_user_profile(new_owner, OwnerProfile(timezone="Asia/Tokyo"))
         self.plan_when(dossier.id, lambda plan: plan.time_zone == "Asia/Tokyo", "re-planned in the new zone")
+        # Their own calendar and reminder time: every j-N at 09:30 Tokyo time (00:30 UTC), on a business day.
+        alsace = BusinessCalendar(country="FR", region="67", closed_days=("12-24",))
+        self.notify.update_user_profile(new_owner, OwnerProfile(business_calendar=alsace, reminder_time="09:30"))
+        plan = self.plan_when(
+            dossier.id,
+            lambda plan: all(
+                (r.at.hour, r.at.minute) == (0, 30) for r in plan.pending if r.type == "deadline_reminder"
+            ),
+            "re-planned at the owner's own time",
+        )
+        self.assertTrue(all(r.at.weekday() < 5 for r in plan.pending if r.type == "deadline_reminder"))
+        self.notify.update_user_profile(new_owner, OwnerProfile(business_calendar=DEFAULT, reminder_time=DEFAULT))
+        self.plan_when(
+            dossier.id,
+            lambda plan: all(
+                (r.at.hour, r.at.minute) == (23, 0) for r in plan.pending if r.type == "deadline_reminder"
+            ),
+            "back to the service's 08:00",
+        )
 
         self.notify.complete(dossier.id)
         plan = self.plan_when(dossier.id, lambda plan: plan.dossier.status == "done", "done")
@@ -221,6 +242,12 @@ class SyncClientTest(unittest.TestCase):
             self.notify.create_many([bad_zone, dataclasses.replace(bad_date, id=unique("PY-7"))])
         self.assertEqual(invalid.exception.fields, ["dossiers.0.owner.timezone", "dossiers.1.dueDate"])
         self.assertEqual(len(invalid.exception.event_ids or []), 2)
+
+        with self.assertRaises(NotifyValidationError) as invalid:
+            self.notify.update_user_profile(
+                USER, OwnerProfile(business_calendar=BusinessCalendar(country="XX"), reminder_time="8h")
+            )
+        self.assertEqual(invalid.exception.fields, ["businessCalendar.country", "reminderTime"])
 
         with self.assertRaises(NotifyValidationError) as invalid:
             self.notify.reschedule(bad_date.id, due_date=days_ahead(3), due_at="2030-01-01T10:00:00Z")

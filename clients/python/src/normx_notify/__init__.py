@@ -15,8 +15,10 @@ from .errors import (
     NotifyValidationError,
 )
 from .models import (
+    DEFAULT,
     Accepted,
     BulkItem,
+    BusinessCalendar,
     BulkResult,
     Dossier,
     DossierState,
@@ -35,6 +37,8 @@ __all__ = [
     "AsyncNotifyClient",
     "BulkItem",
     "BulkResult",
+    "BusinessCalendar",
+    "DEFAULT",
     "Dossier",
     "DossierNotReadyError",
     "DossierState",

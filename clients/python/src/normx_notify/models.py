@@ -19,18 +19,58 @@ DueDate = Union[dt.date, str]
 DueAt = Union[dt.datetime, str]
 
 
+#: Sent for a profile field to go back to the service's setting (``null`` on the wire).
+DEFAULT: Literal["default"] = "default"
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """A user's own business calendar: whose public holidays, and the firm's own closed days."""
+
+    #: A country the service's holiday library knows: ``"FR"``.
+    country: str
+    #: One of its regions: ``"57"``, ``"67"``, ``"68"`` (Alsace-Moselle), ``"GP"``…
+    region: str | None = None
+    #: ``"yyyy-MM-dd"`` once, ``"MM-dd"`` every year.
+    closed_days: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"country": self.country}
+        if self.region is not None:
+            body["region"] = self.region
+        if self.closed_days:
+            body["closedDays"] = list(self.closed_days)
+        return body
+
+
 @dataclass(frozen=True)
 class OwnerProfile:
-    """A user's profile: their reminders follow its time zone and language. Every field is optional."""
+    """A user's profile: their reminders follow its zone, language, calendar and time. Every field is optional."""
 
     name: str | None = None
     locale: Locale | None = None
     #: An IANA zone, e.g. ``"Europe/Paris"``.
     timezone: str | None = None
+    #: Their own calendar, ``"off"`` (reminders on weekends and holidays too), or ``DEFAULT``.
+    business_calendar: BusinessCalendar | Literal["off", "default"] | None = None
+    #: Local time of their j-N reminders, ``"HH:MM"``, or ``DEFAULT`` (the service's REMINDER_TIME).
+    reminder_time: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        fields = {"name": self.name, "locale": self.locale, "timezone": self.timezone}
-        return {key: value for key, value in fields.items() if value is not None}
+        fields: dict[str, Any] = {"name": self.name, "locale": self.locale, "timezone": self.timezone}
+        body = {key: value for key, value in fields.items() if value is not None}
+        calendar = self.business_calendar
+        if calendar is not None:
+            body["businessCalendar"] = (
+                calendar.to_json() if isinstance(calendar, BusinessCalendar) else _or_null(calendar)
+            )
+        if self.reminder_time is not None:
+            body["reminderTime"] = _or_null(self.reminder_time)
+        return body
+
+
+def _or_null(value: str) -> str | None:
+    return None if value == DEFAULT else value
 
 
 @dataclass(frozen=True)
@@ -178,6 +218,8 @@ class PendingReminder:
     at: dt.datetime
     #: When the rules want it (``at`` is later for an alert planned late).
     due_instant: dt.datetime
+    #: A j-N moved off a closed day: ``{"date": "2027-03-29", "reason": "Lundi de Pâques"}``.
+    moved_from: Mapping[str, str] | None = None
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> PendingReminder:
@@ -187,6 +229,7 @@ class PendingReminder:
             idempotency_key=body["idempotencyKey"],
             at=_instant(body["at"]),
             due_instant=_instant(body["dueInstant"]),
+            moved_from=body.get("movedFrom"),
         )
 
 
