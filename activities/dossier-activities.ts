@@ -297,7 +297,8 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
             })
           : await storeNotification(em, draft);
       const labels = { type: request.type, kind: request.kind };
-      if (stored.id === null) {
+      // Told apart by the field, not the id: a retired key has no id either, and is a duplicate.
+      if ('dossierChanged' in stored) {
         log.info('Dossier closed or its deadline moved since: notification not stored', {
           userId: request.userId,
           dossierId: dossier?.id,

@@ -20,16 +20,28 @@ export interface OpenDossierGuard {
   dueAt: string | null;
 }
 
-export interface StoredNotification {
-  /** The row's id; '' when the key was retired (`retired`): there is no row. */
+/**
+ * What the store answers. `id` is the row's, or null when there is no row: a retired key
+ * (`RetiredKey`) or a guard that no longer holds (`DossierChanged`); tell them apart by their
+ * discriminating field (`'retired' in stored`, `'dossierChanged' in stored`), not by the id.
+ */
+export type StoredNotification = StoredRow | RetiredKey;
+
+/** The row under the draft's key: inserted now (`created`), or already there (a duplicate). */
+export interface StoredRow {
   id: string;
   created: boolean;
-  /**
-   * Not stored: the key was retired, its notification removed by the retention (docs/
-   * operations.md, "Retention"). A duplicate, as if its row were still there: sent once, never
-   * again. `created` is false and there is no id.
-   */
-  retired?: true;
+}
+
+/**
+ * Not stored: the key was retired, its notification removed by the retention (docs/
+ * operations.md, "Retention"). A duplicate, as if its row were still there: sent once, never
+ * again. There is no row, so no id: null, the same sentinel as `DossierChanged`'s.
+ */
+export interface RetiredKey {
+  id: null;
+  created: false;
+  retired: true;
 }
 
 /** Not stored: the guard no longer holds (the dossier was closed or its deadline moved). */
@@ -43,7 +55,7 @@ export interface DossierChanged {
  * Stores a notification once and announces it. One statement: the insert is skipped when the
  * idempotency key exists (a retry, a replay, a second scheduler run), and `pg_notify` runs only
  * for a row actually inserted; a retired key (its row removed by the retention) is skipped
- * the same way, answered `created: false, retired: true` with no id. The user's lock (`lock_user_notifications`) makes each user's
+ * the same way, answered `id: null, created: false, retired: true`. The user's lock (`lock_user_notifications`) makes each user's
  * ids commit in increasing order. PostgreSQL delivers the NOTIFY at commit, so listeners never see
  * a notification that is not stored. The payload is the notification as clients receive it;
  * the 8000-byte NOTIFY limit falls back to the id, for listeners to read the row.
@@ -129,7 +141,7 @@ async function insertOnce(
     'select notification_key_retired(?) as retired',
     [draft.idempotencyKey],
   );
-  if (retired[0]?.retired) return { id: '', created: false, retired: true };
+  if (retired[0]?.retired) return { id: null, created: false, retired: true };
   if (guard) return { id: null, created: false, dossierChanged: true };
   throw new Error(`Notification ${draft.idempotencyKey}: neither inserted nor found`);
 }

@@ -1,15 +1,26 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
-import { storeNotification, type NotificationDraft } from '../../activities/notification-store.js';
+import { createDossierActivities } from '../../activities/dossier-activities.js';
+import {
+  storeNotification,
+  storeNotificationWhileDossierOpen,
+  type NotificationDraft,
+  type StoredRow,
+} from '../../activities/notification-store.js';
+import { loadConfig } from '../../config/config.js';
 import { NOTIFICATION_CHANNEL } from '../../db/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 
 /**
  * `storeNotification` on real PostgreSQL: one row per idempotency key, even under concurrency,
- * and one NOTIFY per stored row, sent at commit only, with a fallback payload past the size limit.
+ * and one NOTIFY per stored row, sent at commit only, with a fallback payload past the size limit;
+ * a retired key answers no row (`id: null`), which `deliverNotification` counts as a duplicate.
  */
 
 let db: TestDatabase;
@@ -42,6 +53,13 @@ const rowsWithKey = (key: string) =>
     'select id::text as id, body from notifications where idempotency_key = $1',
     [key],
   );
+
+/** Stores a draft whose key is fresh, so never retired: the answer is a row, with its id. */
+async function storeRow(em: EntityManager, notification: NotificationDraft): Promise<StoredRow> {
+  const stored = await storeNotification(em, notification);
+  assert.ok(!('retired' in stored), `${notification.idempotencyKey}: a fresh key, never retired`);
+  return stored;
+}
 
 type Payload = Record<string, unknown> & { id: string };
 
@@ -81,11 +99,11 @@ async function listen(t: TestContext): Promise<Listener> {
 describe('storeNotification', () => {
   it('stores once per idempotency key and returns the same id on a repeat', async () => {
     const notification = draft();
-    const first = await storeNotification(db.orm.em.fork(), notification);
+    const first = await storeRow(db.orm.em.fork(), notification);
     assert.equal(first.created, true);
     assert.match(first.id, /^\d+$/);
 
-    const second = await storeNotification(db.orm.em.fork(), { ...notification, title: 'changed' });
+    const second = await storeRow(db.orm.em.fork(), { ...notification, title: 'changed' });
     assert.deepEqual(second, { id: first.id, created: false });
 
     const rows = await rowsWithKey(notification.idempotencyKey);
@@ -101,7 +119,7 @@ describe('storeNotification', () => {
     const listener = await listen(t);
     const notification = draft();
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => storeNotification(db.orm.em.fork(), notification)),
+      Array.from({ length: 20 }, () => storeRow(db.orm.em.fork(), notification)),
     );
     assert.equal(results.filter((result) => result.created).length, 1);
     const ids = new Set(results.map((result) => result.id));
@@ -112,7 +130,7 @@ describe('storeNotification', () => {
       [...ids],
     );
 
-    const sentinel = await storeNotification(db.orm.em.fork(), draft());
+    const sentinel = await storeRow(db.orm.em.fork(), draft());
     await listener.next(sentinel.id);
     assert.deepEqual(
       listener.received.map((payload) => payload.id),
@@ -123,7 +141,7 @@ describe('storeNotification', () => {
   it('announces a stored notification with its full client payload, and a repeat not at all', async (t) => {
     const listener = await listen(t);
     const notification = draft({ scheduledFor: '2027-03-21T07:00:00.000Z' });
-    const stored = await storeNotification(db.orm.em.fork(), notification);
+    const stored = await storeRow(db.orm.em.fork(), notification);
     const payload = await listener.next(stored.id);
 
     const [row] = await db.query<{ created_at: Date }>('select created_at from notifications where id = $1', [
@@ -148,10 +166,10 @@ describe('storeNotification', () => {
       `createdAt ${String(createdAt)} is the row's created_at ${row!.created_at.toISOString()}`,
     );
 
-    const repeat = await storeNotification(db.orm.em.fork(), notification);
+    const repeat = await storeRow(db.orm.em.fork(), notification);
     assert.deepEqual(repeat, { id: stored.id, created: false });
     // NOTIFYs arrive in commit order: once a later one is in, the repeat's would have been too.
-    const later = await storeNotification(db.orm.em.fork(), draft());
+    const later = await storeRow(db.orm.em.fork(), draft());
     await listener.next(later.id);
     assert.deepEqual(
       listener.received.map((p) => p.id),
@@ -164,14 +182,14 @@ describe('storeNotification', () => {
     const notification = draft();
     let storedId = '';
     await db.orm.em.fork().transactional(async (tx) => {
-      const stored = await storeNotification(tx, notification);
+      const stored = await storeRow(tx, notification);
       assert.equal(stored.created, true);
       storedId = stored.id;
       await listener.flush();
       assert.deepEqual(listener.received, [], 'no NOTIFY before commit');
       assert.deepEqual(await rowsWithKey(notification.idempotencyKey), [], 'row invisible before commit');
       // Inside the transaction the row is there: a repeat sees it.
-      assert.deepEqual(await storeNotification(tx, notification), { id: stored.id, created: false });
+      assert.deepEqual(await storeRow(tx, notification), { id: stored.id, created: false });
     });
     const payload = await listener.next(storedId);
     assert.equal(payload.title, notification.title);
@@ -185,7 +203,7 @@ describe('storeNotification', () => {
     let storedId = '';
     await assert.rejects(
       db.orm.em.fork().transactional(async (tx) => {
-        storedId = (await storeNotification(tx, notification)).id;
+        storedId = (await storeRow(tx, notification)).id;
         throw new Error('rollback please');
       }),
       /rollback please/,
@@ -193,7 +211,7 @@ describe('storeNotification', () => {
     assert.match(storedId, /^\d+$/);
     assert.deepEqual(await rowsWithKey(notification.idempotencyKey), []);
 
-    const later = await storeNotification(db.orm.em.fork(), draft());
+    const later = await storeRow(db.orm.em.fork(), draft());
     await listener.next(later.id);
     assert.deepEqual(
       listener.received.map((p) => p.id),
@@ -206,8 +224,8 @@ describe('storeNotification', () => {
     const big = draft({ body: 'x'.repeat(10_000) });
     // 4 000 characters but 8 000 bytes: the limit is on bytes.
     const wide = draft({ body: 'é'.repeat(4000) });
-    const storedBig = await storeNotification(db.orm.em.fork(), big);
-    const storedWide = await storeNotification(db.orm.em.fork(), wide);
+    const storedBig = await storeRow(db.orm.em.fork(), big);
+    const storedWide = await storeRow(db.orm.em.fork(), wide);
     assert.equal(storedBig.created && storedWide.created, true);
 
     assert.deepEqual(await listener.next(storedBig.id), { id: storedBig.id, userId: 'u1', truncated: true });
@@ -227,7 +245,7 @@ describe('storeNotification', () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     let firstId = '';
     const first = db.orm.em.fork().transactional(async (tx) => {
-      firstId = (await storeNotification(tx, draft())).id;
+      firstId = (await storeRow(tx, draft())).id;
       await released; // the transaction stays open, its id drawn
     });
     t.after(async () => {
@@ -235,9 +253,9 @@ describe('storeNotification', () => {
       await first;
     });
     await waitFor('the first store', () => firstId !== '');
-    const second = storeNotification(db.orm.em.fork(), draft());
+    const second = storeRow(db.orm.em.fork(), draft());
     // Another user is not held up.
-    const otherUser = await storeNotification(db.orm.em.fork(), draft({ userId: 'u2' }));
+    const otherUser = await storeRow(db.orm.em.fork(), draft({ userId: 'u2' }));
     await listener.next(otherUser.id);
     await waitFor(
       'the second store waiting for the user lock',
@@ -263,10 +281,66 @@ describe('storeNotification', () => {
 
   it('hands out increasing ids, as strings', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i += 1) ids.push((await storeNotification(db.orm.em.fork(), draft())).id);
+    for (let i = 0; i < 5; i += 1) ids.push((await storeRow(db.orm.em.fork(), draft())).id);
     for (const id of ids) assert.equal(typeof id, 'string');
     for (let i = 1; i < ids.length; i += 1) {
       assert.ok(BigInt(ids[i]!) > BigInt(ids[i - 1]!), `${ids[i]} > ${ids[i - 1]}`);
     }
+  });
+});
+
+describe('a retired key (its row removed by the retention)', () => {
+  /** A draft whose key the retention retired: no row under it, and none may be stored again. */
+  const retiredDraft = async (): Promise<NotificationDraft> => {
+    const notification = draft();
+    await db.query('insert into retired_notification_keys (idempotency_key) values ($1)', [
+      notification.idempotencyKey,
+    ]);
+    return notification;
+  };
+
+  it('answers no row, id null, as a closed dossier does, told apart by `retired`', async () => {
+    const notification = await retiredDraft();
+    assert.deepEqual(await storeNotification(db.orm.em.fork(), notification), {
+      id: null,
+      created: false,
+      retired: true,
+    });
+    assert.deepEqual(
+      await storeNotificationWhileDossierOpen(db.orm.em.fork(), notification, {
+        id: 'd1',
+        dueDate: '2027-03-28',
+        dueAt: null,
+      }),
+      { id: null, created: false, retired: true },
+    );
+    assert.deepEqual(await rowsWithKey(notification.idempotencyKey), []);
+  });
+
+  it('is counted by deliverNotification as a skipped duplicate, not as a closed dossier', async () => {
+    const notification = await retiredDraft();
+    const counted: string[] = [];
+    const { deliverNotification } = createDossierActivities({
+      orm: db.orm,
+      temporal: { client: undefined as never, taskQueue: 'store' },
+      config: loadConfig({}),
+      metrics: {
+        stored: () => counted.push('stored'),
+        duplicateSkipped: () => counted.push('duplicateSkipped'),
+        reminderMissed: () => counted.push('reminderMissed'),
+        auditFinding: () => counted.push('auditFinding'),
+      },
+    });
+    const stored = await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+      deliverNotification,
+      {
+        idempotencyKey: notification.idempotencyKey,
+        userId: 'u1',
+        type: 'new_alert' as const,
+        kind: 'urgent',
+      },
+    );
+    assert.deepEqual(stored, { id: null, created: false, retired: true });
+    assert.deepEqual(counted, ['duplicateSkipped']);
   });
 });

@@ -101,6 +101,8 @@ export async function startServerHarness(
         scheduledFor: null,
         ...fields,
       });
+      // A fresh random key is never retired (only the retention retires keys, of removed rows).
+      if (stored.id === null) throw new Error('notify: a fresh key answered as retired');
       return stored.id;
     },
     async close() {
