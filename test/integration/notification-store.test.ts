@@ -158,6 +158,7 @@ describe('storeNotification', () => {
       body: notification.body,
       data: notification.data,
       readAt: null,
+      archivedAt: null,
     });
     assert.equal(typeof stored.id, 'string');
     assert.equal(typeof createdAt, 'string');
