@@ -34,6 +34,8 @@ export interface NotificationRequest {
   report?: DailyReportContent;
   /** The instant a reminder was planned for. */
   scheduledFor?: string;
+  /** A snoozed reminder coming again: the notification snoozed (`data.snoozedFrom`). */
+  snoozedFrom?: string;
   /** Sent by the reminder audit after it was found missing: `data.late` tells the client. */
   late?: boolean;
   /**
@@ -285,6 +287,7 @@ export function createDossierActivities({ orm, config, metrics, temporal }: Acti
             urgent: dossier.urgent,
           }),
           ...(request.report && { report: request.report }),
+          ...(request.snoozedFrom && { snoozedFrom: request.snoozedFrom }),
           ...((request.late || pastGrace) && { late: true }),
         },
         scheduledFor: request.scheduledFor ?? null,
