@@ -317,6 +317,64 @@ describe('the bell page', () => {
     }
   });
 
+  it('makes one popup of reminders stored together, in one tab of two, and lists each', async () => {
+    const user = 'victor';
+    const context = await newContext({ notifications: true });
+    try {
+      const [first, second] = [await openBell(context, user), await openBell(context, user)];
+      for (const tab of [first, second]) await waitForCount(tab, 0);
+      await openPanel(first);
+      await first.locator('#browser-notifications').click();
+      // Turned on in one tab, on in the other: the tab that shows the popups may be either.
+      await openPanel(second);
+      await second.locator('#browser-notifications[aria-pressed="true"]').waitFor({ timeout: WAIT_MS });
+
+      // The 08:00 herd: three reminders of the day committed at once, each in its own transaction.
+      const titles = ['Bilan Arnaud', 'TVA Boulangerie Roux', 'Liasse Martin & Fils'].map(
+        (name) => `Échéance aujourd’hui : ${name}`,
+      );
+      const stored = await Promise.all(
+        titles.map(async (title) => ({
+          title,
+          id: await harness.notify(user, title, { type: 'deadline_reminder', kind: 'j-0' }),
+        })),
+      );
+      stored.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const ids = stored.map(({ id }) => id);
+      for (const tab of [first, second]) {
+        await waitForCount(tab, 3);
+        assert.deepEqual(await listedIds(tab), [...ids].reverse(), 'one row each');
+      }
+      // The first tab opened holds the popup lock: it shows one popup for the three.
+      await waitForShown(first, 1);
+      assert.deepEqual((await recordOf(first)).constructed, [
+        {
+          title: '3 échéances aujourd’hui',
+          body: stored.map(({ title }) => title).join('\n'),
+          tag: `normx-notify-${ids[0]}-${ids[2]}`,
+        },
+      ]);
+
+      // The other tab showed none: once the first is closed, it shows the next popup, and only that one.
+      await first.close();
+      const next = await harness.notify(user, 'Dossier en retard : Paie avril', {
+        type: 'new_alert',
+        kind: 'overdue',
+        body: 'En retard depuis hier.',
+      });
+      await waitForShown(second, 1);
+      assert.deepEqual((await recordOf(second)).constructed, [
+        {
+          title: 'Dossier en retard : Paie avril',
+          body: 'En retard depuis hier.',
+          tag: `normx-notify-${next}`,
+        },
+      ]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('marks one and all as read; the count goes down and stays down after a reload', async () => {
     const user = 'omar';
     const ids = await notifyMany(user, [

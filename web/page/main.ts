@@ -6,8 +6,9 @@ import {
   type NotifyClient,
   type NotifyNotification,
   type ReadMark,
+  subjectOf,
 } from '../client/notify-client.js';
-import { notifyBrowser, setUpBrowserNotifications } from './browser-notifications.js';
+import { joinPopupTabs, notifyBrowser, setUpBrowserNotifications } from './browser-notifications.js';
 import { ui } from './dom.js';
 import { NotificationList } from './list.js';
 import { isOpen, openPanel, setUpPanel } from './panel.js';
@@ -27,7 +28,7 @@ import {
  * the first page of notifications from REST, everything after it from the client's socket.
  * Its parts: the lists (`list.ts`: the inbox and the archive), the panel around them (`panel.ts`),
  * the badge and status (`status.ts`), the token and its renewal (`session.ts`), the browser's
- * popups (`browser-notifications.ts`).
+ * popups (`browser-notifications.ts`, grouped by `popup-groups.ts`).
  *
  * Inbox states (docs/protocol.md, "The bell page"): opening the panel marks what it shows seen;
  * the items that came since the user last looked carry a "Nouveau" marker while it stays open
@@ -68,13 +69,23 @@ async function start(): Promise<void> {
   ui.viewInbox.addEventListener('click', () => void showView('inbox'));
   ui.viewArchive.addEventListener('click', () => void showView('archived'));
   ui.archiveMore.addEventListener('click', () => void loadArchive({ more: true }));
-  setUpBrowserNotifications();
+  setUpBrowserNotifications({
+    // A popup was clicked: the list opens on its newest notification.
+    onClick: (ids) => {
+      void showView('inbox');
+      openPanel();
+      if (ids[0] !== undefined) inbox.focus(ids[0]);
+    },
+  });
   const token = takeToken();
   if (!token) {
     showState('closed', 'jeton manquant');
     showError('Aucun jeton : ouvrez l’adresse affichée par « npm start » (elle se termine par #token=…).');
     return;
   }
+  // One tab of the user shows the popups (a token without a subject is refused by the server).
+  const user = subjectOf(token);
+  if (user !== undefined) joinPopupTabs(user);
   let newest: string | undefined;
   try {
     const page = await fetchNotifications({ token, limit: PAGE_SIZE });
@@ -115,13 +126,7 @@ async function start(): Promise<void> {
       showNewInList(inbox.countNewAbove(newAbove));
       markSeen();
     }
-    notifyBrowser(notification, {
-      onClick: () => {
-        void showView('inbox');
-        openPanel();
-        inbox.focus(notification.id);
-      },
-    });
+    notifyBrowser(notification);
   });
   notify.reads$.subscribe(showRead);
   notify.inboxChanges$.subscribe(inboxChanged);
