@@ -8,6 +8,7 @@ import {
   ownerProfileChangedSignal,
   reopenSignal,
   rescheduleSignal,
+  snoozeSignal,
   syncSignal,
   unmarkUrgentSignal,
   upsertDossierSignal,
@@ -23,6 +24,8 @@ import {
   type DeadlineInput,
   type DossierInput,
   type OwnerProfileInput,
+  snoozeRequest,
+  type SnoozeInput,
 } from './dossier-schemas.js';
 import { dossierSignalSender, type DossierCallResult, type EventOptions } from './dossier-signal.js';
 import { userProfileCalls } from './user-profile-calls.js';
@@ -111,6 +114,26 @@ export function createDossierClient(client: Client, options: { taskQueue: string
     reopen: (id: string, opts: EventOptions = {}) => send(id, reopenSignal, {}, { eventId: opts.eventId }),
     /** Starts the workflow from the database copy if it is not running (reconciliation). */
     sync: (id: string) => send(id, syncSignal, {}, { eventId: 'sync' }),
+    /**
+     * A user snoozed one of the dossier's reminders or alerts (notification `notificationId`, of
+     * `type` and `kind`): it comes again to them at `until`, or at a preset's instant in the
+     * owner's zone, unless the dossier is done, cancelled or rescheduled by then.
+     */
+    async snooze(id: string, input: SnoozeInput, opts: EventOptions = {}): Promise<DossierCallResult> {
+      const { notificationId, type, kind, userId, until, preset } = parse(snoozeRequest, input);
+      return send(
+        id,
+        snoozeSignal,
+        {
+          notificationId,
+          notificationType: type,
+          kind,
+          userId,
+          ...(until !== undefined ? { until } : { preset: preset! }),
+        },
+        { eventId: opts.eventId },
+      );
+    },
     /** The owner's profile changed: the dossier re-reads it and moves its reminders to the new zone. */
     ownerProfileChanged: (id: string, ownerId: string) => send(id, ownerProfileChangedSignal, { ownerId }),
 

@@ -15,10 +15,13 @@ import {
   OWNER_NAME_MAX_LENGTH,
   TIME_ZONE_MAX_LENGTH,
   TITLE_MAX_LENGTH,
+  NOTIFICATION_LABEL_MAX_LENGTH,
 } from '../domain/limits.js';
 import { issuesOf, type FieldIssue } from './input-issues.js';
 import { isClosedDaySpec, MAX_CLOSED_DAYS } from '../domain/business-days.js';
 import { isKnownCalendar } from './known-calendars.js';
+import { SNOOZE_MAX_DAYS, SNOOZE_MIN_MINUTES, SNOOZE_PRESETS } from '../domain/snooze.js';
+import { isNotificationId } from '../domain/notification-id.js';
 
 /**
  * Input schemas of the dossier API, shared by the typed client and the REST layer: one source
@@ -148,6 +151,42 @@ export const dossierBatch = z
 /** The body of an update: the dossier without its id (which is in the path). */
 export const dossierUpdate = dossierFields.omit({ id: true }).superRefine(exactlyOneDeadline);
 
+/**
+ * When a snooze ends: an instant from SNOOZE_MIN_MINUTES to SNOOZE_MAX_DAYS ahead, or a preset
+ * (domain/snooze.ts) the dossier's workflow places in the owner's zone. Exactly one.
+ */
+const snoozeFields = {
+  until: instant
+    .refine(
+      (value) => Date.parse(value) >= Date.now() + SNOOZE_MIN_MINUTES * 60_000,
+      `must be at least ${SNOOZE_MIN_MINUTES} minutes from now`,
+    )
+    .refine(
+      (value) => Date.parse(value) <= Date.now() + SNOOZE_MAX_DAYS * 86_400_000,
+      `must be at most ${SNOOZE_MAX_DAYS} days from now`,
+    )
+    .optional(),
+  preset: z.enum(SNOOZE_PRESETS).optional(),
+};
+const exactlyOneWhen = (value: { until?: string; preset?: string }, ctx: z.RefinementCtx): void => {
+  if ((value.until === undefined) === (value.preset === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['preset'], message: 'give exactly one of until or preset' });
+  }
+};
+export const snoozeWhen = z.strictObject(snoozeFields).superRefine(exactlyOneWhen);
+
+/** A snooze as the client API sends it: which notification, whose, and when it comes again. */
+export const snoozeRequest = z
+  .strictObject({
+    notificationId: z.string().refine(isNotificationId, 'must be a notification id'),
+    type: z.enum(['deadline_reminder', 'new_alert']),
+    kind: text(NOTIFICATION_LABEL_MAX_LENGTH),
+    userId,
+    ...snoozeFields,
+  })
+  .superRefine(exactlyOneWhen);
+
+export type SnoozeInput = z.input<typeof snoozeRequest>;
 export type DossierInput = z.input<typeof dossierInput>;
 export type DeadlineInput = z.input<typeof deadline>;
 export type OwnerProfileInput = z.input<typeof ownerProfile>;

@@ -81,11 +81,17 @@ export const CALENDAR_LOOKBACK_DAYS = 45;
 
 const WEEKEND: Record<number, string> = { 6: 'Saturday', 7: 'Sunday' };
 
-/** Why a local day is closed, or undefined for a business day (or one the calendar does not cover). */
+/**
+ * Why a local day is closed, or undefined for a business day. Past the calendar's span only
+ * weekends are known to be closed.
+ */
 export function closedReason(day: DateTime, calendar: BusinessCalendar): string | undefined {
   const date = day.toISODate()!;
-  if (date < calendar.from || date > calendar.to) return undefined;
-  return calendar.closed.find((closed) => closed.date === date)?.name ?? WEEKEND[day.weekday];
+  const listed = date >= calendar.from && date <= calendar.to;
+  return (
+    (listed ? calendar.closed.find((closed) => closed.date === date)?.name : undefined) ??
+    WEEKEND[day.weekday]
+  );
 }
 
 /**
@@ -99,20 +105,27 @@ export function previousBusinessDay(
   const reason = closedReason(day, calendar);
   if (reason === undefined) return { day };
   let candidate = day.minus({ days: 1 });
+  // Below the span only weekends count: the loop ends on a weekday, found or not.
   while (closedReason(candidate, calendar) !== undefined) candidate = candidate.minus({ days: 1 });
   if (candidate.toISODate()! < calendar.from) return { day };
   return { day: candidate, movedFrom: { date: day.toISODate()!, reason } };
 }
 
 /**
+ * Days after a deadline that its calendar lists too: a reminder or alert snoozed to "the next
+ * business day" in the month after it (domain/snooze.ts) skips that month's holidays.
+ */
+export const CALENDAR_LOOKAHEAD_DAYS = 31;
+
+/**
  * The local dates a deadline's calendar must cover: from `CALENDAR_LOOKBACK_DAYS` before its
- * earliest reminder to its due day.
+ * earliest reminder to `CALENDAR_LOOKAHEAD_DAYS` after its due day.
  */
 export function calendarSpan(dueDay: string, offsetsDays: readonly number[]): { from: string; to: string } {
   const due = DateTime.fromISO(dueDay, { zone: 'utc' });
   const earliest = Math.max(0, ...offsetsDays);
   return {
     from: due.minus({ days: earliest + CALENDAR_LOOKBACK_DAYS }).toISODate()!,
-    to: due.toISODate()!,
+    to: due.plus({ days: CALENDAR_LOOKAHEAD_DAYS }).toISODate()!,
   };
 }

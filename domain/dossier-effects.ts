@@ -48,6 +48,8 @@ export interface DeliveryRequest {
   dossier: DossierSnapshot;
   /** The instant a reminder was planned for. */
   scheduledFor?: string;
+  /** A snoozed reminder coming again: the id of the notification snoozed. */
+  snoozedFrom?: string;
 }
 
 /** The database refused the data (it cannot be stored): retrying cannot help. */

@@ -12,6 +12,7 @@ import type {
 import type { DeliveryRequest, DossierEffects, DossierField } from './dossier-effects.js';
 import { armForDeadline, rearmKeeping } from './armed-reminders.js';
 import { plansFromScratch } from './replan-rules.js';
+import type { SnoozedReminder } from './snooze.js';
 
 /**
  * The dossier engine's state and queue (domain/dossier-engine.ts), and the steps every rule
@@ -35,6 +36,8 @@ export interface EngineState {
    * with decides). Absent in states carried from v1: then `pending`'s kinds.
    */
   armed?: string[];
+  /** Reminders snoozed from the bell, in firing order (domain/snooze.ts). */
+  snoozed?: SnoozedReminder[];
 }
 
 export class EngineCore {
@@ -52,8 +55,15 @@ export class EngineCore {
 
   view(): ReminderPlanView {
     if (!this.state) throw new Error(`dossier ${this.dossierId} is not loaded yet`);
-    const { dossier, context, sent, pending } = this.state;
-    return { dossier, timeZone: context.timeZone, sent, pending, rejected: this.rejected };
+    const { dossier, context, sent, pending, snoozed } = this.state;
+    return {
+      dossier,
+      timeZone: context.timeZone,
+      sent,
+      pending,
+      rejected: this.rejected,
+      ...(snoozed && snoozed.length > 0 && { snoozed }),
+    };
   }
 
   /** What continue-as-new carries: the state and the events not yet applied. */
@@ -91,6 +101,13 @@ export class EngineCore {
     const state = this.loaded();
     state.dossier = after.dossier;
     state.context = after.context;
+    // Snoozes end with what they were about: a dossier closed, a deadline moved or reopened.
+    if (
+      state.snoozed &&
+      (after.dossier.status !== 'open' || plansFromScratch(before.dossier, after.dossier))
+    ) {
+      delete state.snoozed;
+    }
     if (plansFromScratch(before.dossier, after.dossier)) return this.armForDeadline();
     if (JSON.stringify(before.context) !== JSON.stringify(after.context)) this.rearmKeeping();
     if (after.dossier.status !== 'open') state.pending = [];

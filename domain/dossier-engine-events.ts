@@ -4,6 +4,7 @@ import { deadlineOf, withDeadline } from './deadline.js';
 import { deadlineKey } from './reminder-plan.js';
 import { EVERY_FIELD, RejectedInput, type DossierField } from './dossier-effects.js';
 import type { EngineCore } from './dossier-engine-core.js';
+import { snoozeInstant, withSnooze } from './snooze.js';
 
 /**
  * What each event does to a dossier (domain/dossier-engine.ts): the create, then each queued
@@ -125,9 +126,35 @@ async function applyEvent(core: EngineCore, event: DossierEvent): Promise<void> 
       core.replan({ dossier: previous, context: core.loaded().context }, { dossier: previous, context });
       return;
     }
+    case 'snooze':
+      return snooze(core, event);
     case 'sync':
       return;
   }
+}
+
+/**
+ * A reminder snoozed from the bell comes again at its instant, unless the dossier is done or
+ * cancelled, or its deadline moves, before then (the rules re-plan; docs/reminders.md, "Snooze").
+ * Nothing is saved: the snooze lives in the run's state, and continue-as-new carries it.
+ */
+function snooze(core: EngineCore, event: Extract<DossierEvent, { type: 'snooze' }>): void {
+  const state = core.loaded();
+  if (state.dossier.status !== 'open') return;
+  const { timeZone, policy, calendar } = state.context;
+  const at = snoozeInstant(event.until !== undefined ? { until: event.until } : { preset: event.preset }, {
+    now: core.effects.now(),
+    timeZone,
+    reminderTime: policy.reminderTime,
+    ...(calendar && { calendar }),
+  });
+  state.snoozed = withSnooze(state.snoozed ?? [], core.dossierId, {
+    notificationId: event.notificationId,
+    userId: event.userId,
+    type: event.notificationType,
+    kind: event.kind,
+    at,
+  });
 }
 
 /** Returns whether it alerted the owner. */

@@ -8,7 +8,7 @@ import type {
 import { RejectedInput, type DossierEffects } from './dossier-effects.js';
 import { EngineCore } from './dossier-engine-core.js';
 import { createDossier } from './dossier-engine-events.js';
-import { fireDueReminders } from './dossier-engine-reminders.js';
+import { fireDueReminders, nextWake } from './dossier-engine-reminders.js';
 
 export * from './dossier-effects.js';
 export { mayReplan, plansFromScratch } from './replan-rules.js';
@@ -93,7 +93,7 @@ export class DossierEngine {
       const { status } = core.loaded().dossier;
       if (status !== 'open') return { outcome: status };
       if (this.effects.continueAsNewSuggested()) return 'continue-as-new';
-      const next = core.loaded().pending[0];
+      const next = nextWake(core);
       await this.effects.waitUntil(() => core.queue.length > 0, next && { at: Date.parse(next.at), next });
     }
   }

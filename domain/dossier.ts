@@ -2,6 +2,7 @@ import type { Deadline } from './deadline.js';
 import type { ReminderType } from './notification-types.js';
 import type { ReminderPolicy } from './reminder-plan.js';
 import type { BusinessCalendar, MovedFrom, UserCalendar } from './business-days.js';
+import type { SnoozedReminder, SnoozeUntil } from './snooze.js';
 
 /**
  * A dossier and the events that change it, as the rules (`dossier-engine.ts`), the dossier
@@ -63,6 +64,21 @@ export interface PlainEvent {
   eventId: string;
 }
 
+/**
+ * The owner snoozed one of the dossier's reminders or alerts from the bell: it comes again at
+ * `until`, or at the preset's instant in the owner's zone (domain/snooze.ts), unless the dossier is
+ * done or cancelled by then.
+ */
+export type SnoozeEvent = {
+  eventId: string;
+  /** The notification snoozed (its id), its type and kind. */
+  notificationId: string;
+  notificationType: ReminderType;
+  kind: string;
+  /** The notification's user, who snoozed it. */
+  userId: string;
+} & SnoozeUntil;
+
 /** The owner's profile changed (zone, locale): the dossier re-reads it and re-plans if its zone moved. */
 export interface OwnerProfileChangedEvent {
   eventId: string;
@@ -74,6 +90,7 @@ export type DossierEvent =
   | ({ type: 'reschedule' } & RescheduleEvent)
   | ({ type: 'assign' } & AssignEvent)
   | ({ type: 'ownerProfileChanged' } & OwnerProfileChangedEvent)
+  | ({ type: 'snooze' } & SnoozeEvent)
   | ({ type: 'markUrgent' | 'unmarkUrgent' | 'complete' | 'cancel' | 'reopen' | 'sync' } & PlainEvent);
 
 export interface SentReminder {
@@ -116,6 +133,8 @@ export interface ReminderPlanView {
   rejected?: RejectedEvent[];
   /** Events received and not applied yet (absent from v1 runs). */
   queued?: number;
+  /** Reminders snoozed from the bell, waiting to come again (absent: none). */
+  snoozed?: SnoozedReminder[];
 }
 
 export interface DossierWorkflowInput {
@@ -133,6 +152,8 @@ export interface CarriedState {
   rejected?: RejectedEvent[];
   /** Kinds armed for the current deadline, not sent yet (see DossierEngine); absent from v1 runs. */
   armed?: string[];
+  /** Reminders snoozed, waiting to come again (absent: none, or a run before snoozing). */
+  snoozed?: SnoozedReminder[];
 }
 
 export interface DossierWorkflowResult {

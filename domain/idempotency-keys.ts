@@ -28,5 +28,12 @@ export const urgentAlertKey = (dossierId: string, urgentSince: string, ownerId: 
 export const dossierUpdateKey = (dossierId: string, eventId: string): string =>
   `update:${dossierId}:${escapeKeyComponent(eventId)}`;
 
+/**
+ * One notification per snooze: the notification snoozed (a decimal id) and the instant it comes
+ * again (a fixed-shape ISO instant); a retried snooze call gives the same key.
+ */
+export const snoozedReminderKey = (dossierId: string, notificationId: string, at: string): string =>
+  `snooze:${dossierId}:${notificationId}:${new Date(at).toISOString()}`;
+
 /** One daily report per user per local date (a fixed-shape date after the free user id). */
 export const dailyReportKey = (userId: string, localDate: string): string => `daily:${userId}:${localDate}`;

@@ -5,6 +5,7 @@ import type {
   PlainEvent,
   ReminderPlanView,
   RescheduleEvent,
+  SnoozeEvent,
   UpsertDossierEvent,
 } from '../domain/dossier.js';
 
@@ -27,4 +28,6 @@ export const reopenSignal = defineSignal<[PlainEvent]>('reopen');
 /** Sent by reconciliation: starts a missing workflow from the database copy, no-op otherwise. */
 export const syncSignal = defineSignal<[PlainEvent]>('sync');
 export const ownerProfileChangedSignal = defineSignal<[OwnerProfileChangedEvent]>('ownerProfileChanged');
+/** The owner snoozed one of the dossier's reminders from the bell (domain/snooze.ts). */
+export const snoozeSignal = defineSignal<[SnoozeEvent]>('snooze');
 export const reminderPlanQuery = defineQuery<ReminderPlanView>('reminderPlan');

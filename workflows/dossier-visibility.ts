@@ -110,7 +110,7 @@ function sameValue(current: unknown, value: unknown): boolean {
 }
 
 /** Markdown for the workflow page: the dossier, then its reminders sent and pending, in local time. */
-function currentDetails({ dossier, timeZone, sent, pending, rejected }: ReminderPlanView): string {
+function currentDetails({ dossier, timeZone, sent, pending, rejected, snoozed }: ReminderPlanView): string {
   const lines = [
     `**${dossier.title}** (dossier ${dossier.id}): owner ${dossier.ownerId}, due ${deadlineText(dossier, timeZone)}, ` +
       `${dossier.status}${dossier.urgent ? ', urgent' : ''}; times in ${timeZone}.`,
@@ -127,6 +127,12 @@ function currentDetails({ dossier, timeZone, sent, pending, rejected }: Reminder
   }
   if (sent.length > 0) {
     lines.push(`Sent: ${sent.map((r) => `${r.kind} ${localTime(r.sentAt, timeZone)}`).join(' · ')}.`);
+  }
+  if (snoozed && snoozed.length > 0) {
+    const listed = snoozed.map(
+      (s) => `${s.kind} (notification ${s.notificationId}) ${localTime(s.at, timeZone)}`,
+    );
+    lines.push(`Snoozed: ${listed.join(' · ')}.`);
   }
   if (rejected && rejected.length > 0) lines.push(rejectedLine(rejected));
   return lines.join('\n\n');

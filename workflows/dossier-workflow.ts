@@ -24,6 +24,7 @@ import {
   reminderPlanQuery,
   reopenSignal,
   rescheduleSignal,
+  snoozeSignal,
   syncSignal,
   unmarkUrgentSignal,
   upsertDossierSignal,
@@ -48,6 +49,7 @@ const eventTypes = new Map<string, DossierEvent['type']>([
   [reopenSignal.name, 'reopen'],
   [syncSignal.name, 'sync'],
   [ownerProfileChangedSignal.name, 'ownerProfileChanged'],
+  [snoozeSignal.name, 'snooze'],
 ]);
 
 /** The patch that moved the dossier's rules into domain/dossier-engine.ts (runs before it replay v1). */

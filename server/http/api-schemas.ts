@@ -6,6 +6,7 @@ import {
   dossierUpdate,
   eventId,
   ownerProfile,
+  snoozeWhen,
   userId,
 } from '../../client/dossier-schemas.js';
 import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
@@ -40,6 +41,8 @@ export const assignBody = z.strictObject({
   owner: ownerProfile.optional(),
   eventId: eventId.optional(),
 });
+/** When a snooze ends (an instant or a preset), plus the call's optional event id. */
+export const snoozeBody = snoozeWhen.safeExtend({ eventId: eventId.optional() });
 /** A user's profile (the `owner` of the dossier calls), plus the call's optional event id. */
 export const userProfileBody = z.strictObject({ ...ownerProfile.shape, eventId: eventId.optional() });
 

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { DOSSIER_ID_PATTERN } from '../../domain/limits.js';
+import { NOTIFICATION_ID_PATTERN } from '../../domain/notification-id.js';
 import { clientMessage, serverMessage } from '../protocol/messages.js';
 import {
   accepted,
   archiveBody,
+  snoozeBody,
   assignBody,
   bulkAccepted,
   bulkDossiersBody,
@@ -148,6 +150,28 @@ function build(): object {
           parameters: [userPath],
           requestBody: body(archiveBody),
           responses: { 200: { description: 'Unarchived', content: json(inboxMarkResult) }, ...errors },
+        },
+      },
+      '/api/v1/users/{userId}/notifications/{id}/snooze': {
+        post: {
+          summary:
+            "Snooze one of my reminders or alerts: marked read, it comes again at `until` or at the preset's instant in my zone (tomorrow and next-business-day at my reminder time), unless its dossier is done, cancelled or rescheduled by then",
+          parameters: [
+            userPath,
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'The notification to snooze (mine, a reminder or alert of a dossier)',
+              schema: { type: 'string', pattern: NOTIFICATION_ID_PATTERN.source },
+            },
+          ],
+          requestBody: body(snoozeBody),
+          responses: {
+            202: { description: "Sent to the dossier's workflow", content: json(accepted) },
+            404: { description: 'No such notification of mine', content: json(errorBody) },
+            ...errors,
+          },
         },
       },
       '/api/v1/users/{userId}/profile': {

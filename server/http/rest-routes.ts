@@ -10,6 +10,7 @@ import { registerDossierRoutes } from './dossier-routes.js';
 import { openApiDocument } from './openapi.js';
 import { restKit } from './rest-kit.js';
 import { registerUserRoutes } from './user-routes.js';
+import { registerSnoozeRoutes } from './snooze-routes.js';
 
 export interface RestDependencies {
   verifier: TokenVerifier;
@@ -31,5 +32,6 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   registerUserRoutes(kit, deps.queries);
   const dossiers = createDossierClient(deps.temporal.client, { taskQueue: deps.temporal.taskQueue });
   registerDossierRoutes(kit, dossiers, deps.logger);
+  registerSnoozeRoutes(kit, deps.queries, dossiers);
   kit.route('get', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
 }

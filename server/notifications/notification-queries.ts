@@ -47,6 +47,19 @@ export function createNotificationQueries(orm: Orm) {
       );
     },
 
+    /** A user's own notification with what a snooze needs of it; undefined when it is not theirs. */
+    async ownedForSnooze(
+      userId: string,
+      id: string,
+    ): Promise<{ type: string; kind: string; dossierId: string | null } | undefined> {
+      const rows = await execute<Array<{ type: string; kind: string; dossierId: string | null }>>(
+        `select n.type, n.kind, n.dossier_id as "dossierId" from notifications n
+          where n.id = ?::bigint and n.user_id = ?`,
+        [id, userId],
+      );
+      return rows[0];
+    },
+
     /** One notification by id, for a NOTIFY payload that was too large to carry it. */
     async byId(id: string): Promise<{ userId: string; json: string } | undefined> {
       const rows = await execute<Array<{ userId: string; json: string }>>(

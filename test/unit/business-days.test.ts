@@ -178,7 +178,7 @@ describe('reminders on business days', () => {
     assert.deepEqual(calendar, {
       name: 'FR + closed days',
       from: '2026-11-14',
-      to: '2027-01-05',
+      to: '2027-02-05',
       closed: [
         { date: '2026-12-24', name: 'fermeture du cabinet' },
         { date: '2026-12-25', name: 'Noël' },

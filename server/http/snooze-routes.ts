@@ -1,0 +1,38 @@
+import type { DossierClient } from '../../client/dossier-client.js';
+import type { NotificationQueries } from '../notifications/notification-queries.js';
+import { ClientError, validationFailed } from '../errors.js';
+import { snoozeBody } from './api-schemas.js';
+import { notificationId } from '../protocol/messages.js';
+import type { RestKit } from './rest-kit.js';
+
+/**
+ * Snoozing a reminder or alert from the bell (docs/reminders.md, "Snooze"), with the user's token:
+ * the notification must be theirs and come from a dossier's reminders; it is marked read, and the
+ * dossier's workflow sends it again then (domain/snooze.ts), unless the dossier is done by then.
+ */
+export function registerSnoozeRoutes(
+  { route, userOf, input, engine }: RestKit,
+  queries: NotificationQueries,
+  dossiers: DossierClient,
+): void {
+  route('post', '/api/v1/users/:userId/notifications/:id/snooze', async (context) => {
+    const userId = await userOf(context);
+    const id = input(notificationId, context.params[1], 'id');
+    const { eventId, ...when } = input(snoozeBody, context.body);
+    const notification = await queries.ownedForSnooze(userId, id);
+    // Another user's notification is answered as missing: ids never tell what others have.
+    if (!notification) throw new ClientError('not_found', `No notification ${id} of yours`);
+    const { type, kind, dossierId } = notification;
+    if ((type !== 'deadline_reminder' && type !== 'new_alert') || !dossierId) {
+      throw validationFailed([
+        { field: 'id', message: "only a dossier's reminders and alerts can be snoozed" },
+      ]);
+    }
+    const accepted = await engine(() =>
+      dossiers.snooze(dossierId, { notificationId: id, type, kind, userId, ...when }, { eventId }),
+    );
+    // Read once the workflow has it: a snooze Temporal refused leaves the notification as it was.
+    await queries.markRead(userId, [id]);
+    return accepted;
+  });
+}

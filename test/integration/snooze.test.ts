@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DateTime } from 'luxon';
+import { dossierLives, kinds, local, localDate, PARIS, uniqueId } from '../support/dossier-lives.js';
+import { httpRequest, startServerHarness, type ServerHarness } from '../support/notify-server.js';
+import {
+  startReminderEngine,
+  type NotificationRow,
+  type ReminderEngine,
+} from '../support/reminder-engine.js';
+import { createTimeSkippingEnv } from '../support/temporal.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * Snooze end to end on the time-skipping server: the bell's REST call (the real delivery server,
+ * the user's token), the dossier's workflow (real worker and activities, PostgreSQL). A snoozed
+ * reminder is marked read and comes again to its user as a new notification referring to the
+ * first, at the preset's instant in the owner's zone; a dossier done before then sends nothing;
+ * a retried call snoozes once; what is not the user's, or not a dossier's reminder, is refused.
+ */
+
+let env: TestWorkflowEnvironment;
+let engine: ReminderEngine;
+let server: ServerHarness;
+const { rowsOnceSettled, advanceTo } = dossierLives(
+  () => engine,
+  () => env,
+);
+
+before(async () => {
+  env = await createTimeSkippingEnv();
+  engine = await startReminderEngine(env);
+  server = await startServerHarness({
+    db: engine.db,
+    temporal: { client: engine.client, taskQueue: engine.taskQueue },
+  });
+});
+after(async () => {
+  await server?.close(); // first: it shares the engine's database
+  await engine?.close();
+  await env?.teardown();
+});
+
+async function snooze(userId: string, id: string, body: unknown) {
+  return httpRequest<{ eventId?: string; error?: { code: string; issues?: Array<{ field: string }> } }>(
+    `${server.url}/api/v1/users/me/notifications/${id}/snooze`,
+    { token: await server.token(userId), body },
+  );
+}
+
+async function readAt(id: string): Promise<Date | null> {
+  const rows = await engine.db.query<{ read_at: Date | null }>(
+    'select read_at from notifications where id = $1',
+    [id],
+  );
+  return rows[0]!.read_at;
+}
+
+async function dataOf(id: string): Promise<Record<string, unknown>> {
+  const rows = await engine.db.query<{ data: Record<string, unknown> }>(
+    'select data from notifications where id = $1',
+    [id],
+  );
+  return rows[0]!.data;
+}
+
+describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () => {
+  it('a reminder snoozed to tomorrow comes again then, once, referring to the first; one snoozed past the dossier’s completion never does', async () => {
+    const owner = uniqueId('snoozer');
+    const id = uniqueId('snooze');
+    const other = uniqueId('snooze-done');
+    const due = localDate(await env.currentTimeMs())
+      .plus({ days: 10 })
+      .toISODate()!;
+    for (const dossierId of [id, other]) {
+      await engine.dossiers.create({
+        id: dossierId,
+        title: `Liasse ${dossierId}`,
+        ownerId: owner,
+        dueDate: due,
+        owner: { timezone: PARIS },
+      });
+    }
+    // j-7 of both at 08:00, three days before their deadline.
+    const j7Day = DateTime.fromISO(due).minus({ days: 7 }).toISODate()!;
+    await advanceTo(local(j7Day, '09:00'));
+    const [j7] = (await rowsOnceSettled(id, 2)).filter((row) => row.kind === 'j-7') as [NotificationRow];
+    const [otherJ7] = (await rowsOnceSettled(other, 2)).filter((row) => row.kind === 'j-7') as [
+      NotificationRow,
+    ];
+
+    // Refused: both or neither of until and preset; an instant in the past; another user's
+    // notification (answered as missing); a notice, which no rule sends again.
+    const both = await snooze(owner, j7.id, {
+      preset: 'tomorrow',
+      until: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+    });
+    assert.equal(both.status, 400);
+    assert.deepEqual(
+      both.json.error?.issues?.map((issue) => issue.field),
+      ['preset'],
+    );
+    const past = await snooze(owner, j7.id, { until: '2020-01-01T00:00:00Z' });
+    assert.equal(past.status, 400);
+    assert.equal((await snooze('someone-else', j7.id, { preset: 'tomorrow' })).status, 404);
+    const created = (await rowsOnceSettled(id, 2)).find((row) => row.kind === 'created')!;
+    const notice = await snooze(owner, created.id, { preset: 'tomorrow' });
+    assert.equal(notice.status, 400);
+    assert.deepEqual(
+      notice.json.error?.issues?.map((issue) => issue.field),
+      ['id'],
+    );
+    assert.equal(await readAt(j7.id), null, 'a refused snooze leaves the notification unread');
+
+    // Snoozed to tomorrow, twice with the same event id (a retry): one snooze.
+    const accepted = await snooze(owner, j7.id, { preset: 'tomorrow', eventId: 'snooze-1' });
+    assert.equal(accepted.status, 202, accepted.text);
+    assert.equal((await snooze(owner, j7.id, { preset: 'tomorrow', eventId: 'snooze-1' })).status, 202);
+    assert.ok(await readAt(j7.id), 'the snoozed notification is marked read');
+    const tomorrow = local(DateTime.fromISO(j7Day).plus({ days: 1 }).toISODate()!, '08:00');
+    const plan = await waitFor('the snooze in the plan', async () => {
+      const view = await engine.dossiers.plan(id);
+      return view.snoozed?.length === 1 && view;
+    });
+    assert.deepEqual(
+      plan.snoozed!.map((s) => [s.notificationId, s.kind, s.userId, s.at]),
+      [[j7.id, 'j-7', owner, tomorrow]],
+    );
+
+    // The other one is snoozed in two hours, then completed first: nothing comes again.
+    assert.equal((await snooze(owner, otherJ7.id, { preset: 'in-2-hours' })).status, 202);
+    await waitFor(
+      'the other snooze in its plan',
+      async () => (await engine.dossiers.plan(other)).snoozed?.length === 1,
+    );
+    await engine.dossiers.complete(other);
+    await rowsOnceSettled(other, 3);
+
+    await advanceTo(local(DateTime.fromISO(j7Day).plus({ days: 1 }).toISODate()!, '12:00'));
+    const rows = await rowsOnceSettled(id, 3);
+    assert.deepEqual(kinds(rows), [
+      'dossier_update/created',
+      'deadline_reminder/j-7',
+      'deadline_reminder/j-7',
+    ]);
+    const again = rows[2]!;
+    assert.notEqual(again.id, j7.id);
+    assert.equal(again.user_id, owner);
+    assert.equal(again.scheduled_for?.toISOString(), tomorrow);
+    assert.equal((await dataOf(again.id)).snoozedFrom, j7.id);
+    // Its words count from the day it comes: six days left.
+    assert.match(again.title, /^Échéance dans 6 jours : /);
+    assert.equal((await engine.dossiers.plan(id)).snoozed, undefined);
+    assert.deepEqual(kinds(await rowsOnceSettled(other, 3)), [
+      'dossier_update/created',
+      'deadline_reminder/j-7',
+      'dossier_update/completed',
+    ]);
+    await engine.dossiers.cancel(id);
+  });
+});
