@@ -13,6 +13,7 @@ import {
   type NotificationFields,
   type ServerHarness,
 } from '../support/notify-server.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The bell page end to end: the page built by esbuild, served by a real server on real
@@ -700,6 +701,134 @@ describe('the bell page: inbox states', () => {
       await openPanel(first);
       assert.deepEqual(await newIds(first), []);
       assert.equal(await first.locator('#new-count').isHidden(), true);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('the bell page: snooze', () => {
+  /** A snooze call as the page made it. */
+  interface SnoozeCall {
+    method: string;
+    path: string;
+    authorization: string | null;
+    body: { preset?: string; until?: string; eventId?: string };
+  }
+
+  it('snoozes a reminder from its Reporter menu: the call with the preset, retried with its event id; the item read and confirmed; a come-back marked', async () => {
+    const user = 'yvette';
+    const [reminder, notice, refused] = await notifyMany(user, [
+      ['Échéance demain : Bilan Roux', { type: 'deadline_reminder', kind: 'j-1', dossierId: 'D-ROUX' }],
+      ['Nouveau dossier : Paie Martin', { type: 'dossier_update', kind: 'created', dossierId: 'D-MARTIN' }],
+      ['Dossier en retard : TVA Dupont', { type: 'new_alert', kind: 'overdue', dossierId: 'D-DUPONT' }],
+    ]);
+    // A snoozed reminder come back: a new notification referring to the first.
+    const comeback = await harness.notify(user, 'Échéance demain : Bilan Roux', {
+      type: 'deadline_reminder',
+      kind: 'j-1',
+      dossierId: 'D-ROUX',
+      data: { snoozedFrom: reminder },
+    });
+    const context = await newContext();
+    // The route's answers are the test's (the dossier's workflow, and the snooze's comeback, are
+    // tested with Temporal in test/integration/snooze.test.ts): the first call meets a busy server
+    // (the page tries again with the same event id), the next is accepted; TVA Dupont's is refused.
+    const calls: SnoozeCall[] = [];
+    await context.route(/\/api\/v1\/users\/me\/notifications\/\d+\/snooze$/, async (route) => {
+      const request = route.request();
+      const path = new URL(request.url()).pathname;
+      calls.push({
+        method: request.method(),
+        path,
+        authorization: await request.headerValue('authorization'),
+        body: request.postDataJSON() as SnoozeCall['body'],
+      });
+      const error = (status: number, code: string, message: string) =>
+        route.fulfill({
+          status,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code, message } }),
+        });
+      if (path.includes(`/${refused}/`))
+        return error(404, 'not_found', `No notification ${refused} of yours`);
+      if (calls.length === 1) return error(503, 'server_busy', 'Server busy');
+      return route.fulfill({
+        status: 202,
+        contentType: 'application/json',
+        body: JSON.stringify({ workflowId: 'dossier:D-ROUX', eventId: calls.at(-1)!.body.eventId }),
+      });
+    });
+    try {
+      const page = await openBell(context, user);
+      await waitForCount(page, 4);
+      await openPanel(page);
+      // A dossier's reminders and alerts can be snoozed; a notice cannot.
+      for (const id of [reminder, refused, comeback])
+        assert.equal(await item(page, id!).locator('.item-snooze-button').count(), 1, id);
+      assert.equal(await item(page, notice!).locator('.item-snooze-button').count(), 0);
+      assert.equal(await item(page, comeback).locator('.item-snoozed-label').textContent(), 'reporté');
+      assert.equal(await item(page, reminder!).locator('.item-snoozed-label').count(), 0);
+
+      // The menu: its presets, the focus on the first; Escape closes it and leaves the panel open.
+      const reminderItem = item(page, reminder!);
+      await reminderItem.locator('.item-snooze-button').click();
+      const menu = reminderItem.locator('[role="menu"]');
+      await menu.waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.deepEqual(await menu.locator('[role="menuitem"]').allTextContents(), [
+        'Demain 08:00',
+        'Dans 2 heures',
+        'Prochain jour ouvré',
+      ]);
+      assert.equal(await page.evaluate('document.activeElement.dataset.preset'), 'tomorrow');
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.evaluate('document.activeElement.dataset.preset'), 'in-2-hours');
+      await page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden', timeout: WAIT_MS });
+      assert.equal(await page.locator('#bell-panel').isVisible(), true);
+      assert.equal(await reminderItem.locator('.item-snooze-button').getAttribute('aria-expanded'), 'false');
+
+      await reminderItem.locator('.item-snooze-button').click();
+      await menu.locator('[data-preset="in-2-hours"]').click();
+      await reminderItem
+        .locator('.item-snooze-status[data-state="done"]', { hasText: 'Reporté dans 2 heures' })
+        .waitFor({ timeout: WAIT_MS });
+      assert.equal(calls.length, 2, 'the busy answer was tried again');
+      const eventId = calls[0]!.body.eventId;
+      assert.match(eventId ?? '', /^bell-snooze-/);
+      // The user's token (a JWT), on both tries alike.
+      assert.match(calls[0]!.authorization ?? '', /^Bearer ey/);
+      for (const call of calls)
+        assert.deepEqual(call, {
+          method: 'POST',
+          path: `/api/v1/users/me/notifications/${reminder}/snooze`,
+          authorization: calls[0]!.authorization,
+          body: { preset: 'in-2-hours', eventId },
+        });
+      // Read here, in the count, and on the server.
+      await page.locator(`#bell-list li[data-id="${reminder}"]:not(.unread)`).waitFor({ timeout: WAIT_MS });
+      await waitForCount(page, 3);
+      await waitFor('the snoozed reminder read on the server', async () => {
+        const [row] = await harness.db.query<{ read: boolean }>(
+          `select read_at is not null as read from notifications where id = $1`,
+          [reminder],
+        );
+        return row?.read;
+      });
+
+      // Refused for good: said on the item, not tried again, still unread.
+      await item(page, refused!).locator('.item-snooze-button').click();
+      await item(page, refused!).locator('[data-preset="next-business-day"]').click();
+      await item(page, refused!)
+        .locator('.item-snooze-status[data-state="error"]', {
+          hasText: `Report impossible : No notification ${refused} of yours`,
+        })
+        .waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(
+        calls.slice(2).map(({ path, body }) => ({ path, preset: body.preset })),
+        [{ path: `/api/v1/users/me/notifications/${refused}/snooze`, preset: 'next-business-day' }],
+      );
+      assert.equal(await page.locator(`#bell-list li.unread[data-id="${refused}"]`).count(), 1);
     } finally {
       await context.close();
     }

@@ -27,11 +27,65 @@ export function fetchCounts(options: {
   return getJson(restUrl('/api/v1/users/me/notifications/counts', options.url), options.token);
 }
 
+/** How a snooze ends: a preset the user's dossier places in their zone, or an instant (ISO). */
+export type SnoozeWhen = { preset: 'tomorrow' | 'in-2-hours' | 'next-business-day' } | { until: string };
+
+/**
+ * Snoozes one of the user's reminders or alerts (`POST …/notifications/{id}/snooze`, docs/api.md):
+ * the server marks it read and the dossier sends it again then, as a new notification. Pass the
+ * same `eventId` when retrying a call whose answer was lost: the dossier snoozes it once.
+ */
+export function snoozeNotification(options: {
+  url?: string;
+  token: string;
+  id: string;
+  when: SnoozeWhen;
+  eventId?: string;
+}): Promise<{ workflowId: string; eventId: string }> {
+  const url = restUrl(`/api/v1/users/me/notifications/${encodeURIComponent(options.id)}/snooze`, options.url);
+  const body = { ...options.when, ...(options.eventId !== undefined && { eventId: options.eventId }) };
+  return sendJson(url, options.token, { method: 'POST', body: JSON.stringify(body) });
+}
+
+/** A refused REST call: the HTTP status (0: no answer) and the server's error code and message. */
+export class RestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'RestError';
+  }
+}
+
 /** The REST address of `path` on the server (`ws:`/`wss:` given for it read as `http:`/`https:`). */
 function restUrl(path: string, base: string | undefined): URL {
   const url = new URL(path, base ?? globalThis.location.origin);
   url.protocol = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
   return url;
+}
+
+async function sendJson<T>(url: URL, token: string, init: { method: 'POST'; body: string }): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+  } catch (error) {
+    throw new RestError((error as Error).message, 0);
+  }
+  if (!response.ok) {
+    const body = (await response.json().catch(() => undefined)) as
+      { error?: { code?: string; message?: string } } | undefined;
+    throw new RestError(
+      body?.error?.message ?? `HTTP ${response.status}`,
+      response.status,
+      body?.error?.code,
+    );
+  }
+  return (await response.json()) as T;
 }
 
 async function getJson<T>(url: URL, token: string): Promise<T> {

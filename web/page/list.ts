@@ -1,5 +1,6 @@
 import type { NotificationType, NotifyNotification } from '../client/notify-client.js';
 import { ui } from './dom.js';
+import { SNOOZE_PRESETS, snoozedFrom, type SnoozePreset } from './snooze.js';
 import { absolute, relativeTime } from './time.js';
 
 /** The bell's lists (inbox and archive): one item per notification, newest first, unread ones marked. */
@@ -28,6 +29,25 @@ export type ItemAction = 'archive' | 'unarchive';
 
 const ACTION_LABEL: Record<ItemAction, string> = { archive: 'Archiver', unarchive: 'Désarchiver' };
 
+/** What the page does with an item: mark it read, archive or unarchive it, snooze it (the inbox). */
+interface ItemOptions {
+  action: ItemAction;
+  /** A click on an unread item (the page marks it read over the socket). */
+  read(id: string): void;
+  /** Its side button: archive or unarchive it. */
+  act(id: string): void;
+  /**
+   * Its "Reporter" menu, on a dossier's reminders and alerts (the inbox only): resolves once the
+   * server has the snooze, rejects with the reason it was refused.
+   */
+  snooze?(id: string, preset: SnoozePreset): Promise<void>;
+}
+
+/** What the server lets a user snooze: a dossier's reminders and alerts. */
+const snoozable = (notification: NotifyNotification): boolean =>
+  (notification.type === 'deadline_reminder' || notification.type === 'new_alert') &&
+  notification.dossierId !== null;
+
 /**
  * One list of the bell (the inbox, or the archive): one item per notification, newest first,
  * unread ones marked, each with its archive or unarchive button, and a "Nouveau" marker on the
@@ -40,13 +60,7 @@ export class NotificationList {
 
   constructor(
     private readonly elements: { list: HTMLUListElement; empty: HTMLElement },
-    private readonly options: {
-      action: ItemAction;
-      /** A click on an unread item (the page marks it read over the socket). */
-      read(id: string): void;
-      /** Its side button: archive or unarchive it. */
-      act(id: string): void;
-    },
+    private readonly options: ItemOptions,
   ) {}
 
   get size(): number {
@@ -145,10 +159,7 @@ export function itemButtons(): HTMLButtonElement[] {
   return [...list.querySelectorAll<HTMLButtonElement>('.item-button')];
 }
 
-function renderItem(
-  notification: NotifyNotification,
-  options: { action: ItemAction; read(id: string): void; act(id: string): void },
-): HTMLLIElement {
+function renderItem(notification: NotifyNotification, options: ItemOptions): HTMLLIElement {
   const item = document.createElement('li');
   item.className = `item type-${notification.type}`;
   item.dataset.id = notification.id;
@@ -187,7 +198,15 @@ function renderItem(
   time.title = absolute.format(new Date(notification.createdAt));
   time.textContent = relativeTime(new Date(notification.createdAt));
   // The spaces keep words apart in the button's accessible name.
-  text.append(newMark, unreadMark, type, title, ' ', body, ' ', time);
+  text.append(newMark, unreadMark, type);
+  if (snoozedFrom(notification.data) !== undefined) {
+    // A snoozed reminder come back: a new notification that refers to the first.
+    const snoozedMark = document.createElement('span');
+    snoozedMark.className = 'item-snoozed-label';
+    snoozedMark.textContent = 'reporté';
+    text.append(snoozedMark, ' ');
+  }
+  text.append(title, ' ', body, ' ', time);
 
   const dot = document.createElement('span');
   dot.className = 'item-dot';
@@ -203,6 +222,120 @@ function renderItem(
   action.textContent = ACTION_LABEL[options.action];
   action.setAttribute('aria-label', `${ACTION_LABEL[options.action]} : ${notification.title}`);
   action.addEventListener('click', () => options.act(notification.id));
-  item.append(button, action);
+  const actions = document.createElement('div');
+  actions.className = 'item-actions';
+  item.append(button, actions);
+  if (options.snooze && snoozable(notification)) {
+    item.classList.add('snoozable');
+    const status = document.createElement('p');
+    status.className = 'item-snooze-status';
+    status.setAttribute('role', 'status');
+    status.hidden = true;
+    actions.append(snoozeMenu(notification, options.snooze, status));
+    item.append(status);
+  }
+  actions.append(action);
   return item;
+}
+
+/**
+ * The "Reporter" button and its menu of presets. Choosing one snoozes the item and says so on it
+ * ("Reporté à demain 08:00"), or why it could not; the page shows it read once the server has it.
+ */
+function snoozeMenu(
+  notification: NotifyNotification,
+  snooze: NonNullable<ItemOptions['snooze']>,
+  status: HTMLElement,
+): HTMLElement {
+  const wrapper = document.createElement('div');
+  wrapper.className = 'item-snooze';
+  const toggle = document.createElement('button');
+  toggle.type = 'button';
+  toggle.className = 'item-action item-snooze-button';
+  toggle.textContent = 'Reporter';
+  toggle.setAttribute('aria-label', `Reporter : ${notification.title}`);
+  toggle.setAttribute('aria-haspopup', 'menu');
+  toggle.setAttribute('aria-expanded', 'false');
+  const menu = document.createElement('div');
+  menu.className = 'snooze-menu';
+  menu.setAttribute('role', 'menu');
+  menu.setAttribute('aria-label', `Reporter : ${notification.title}`);
+  menu.hidden = true;
+  const options = SNOOZE_PRESETS.map(({ preset, label, done }) => {
+    const option = document.createElement('button');
+    option.type = 'button';
+    option.className = 'snooze-option';
+    option.dataset.preset = preset;
+    option.setAttribute('role', 'menuitem');
+    option.tabIndex = -1;
+    option.textContent = label;
+    option.addEventListener('click', () => {
+      close();
+      toggle.focus();
+      void choose(preset, done);
+    });
+    return option;
+  });
+  menu.append(...options);
+
+  const open = (): void => {
+    menu.hidden = false;
+    toggle.setAttribute('aria-expanded', 'true');
+    // The list scrolls: the menu of its last item opens below what it shows.
+    menu.scrollIntoView({ block: 'nearest' });
+    options[0]?.focus();
+  };
+  const close = (): void => {
+    menu.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+  };
+  const choose = async (preset: SnoozePreset, done: string): Promise<void> => {
+    toggle.disabled = true;
+    status.hidden = false;
+    delete status.dataset.state;
+    status.textContent = 'Report en cours…';
+    try {
+      await snooze(notification.id, preset);
+      status.dataset.state = 'done';
+      status.textContent = done;
+    } catch (error) {
+      status.dataset.state = 'error';
+      status.textContent = `Report impossible : ${(error as Error).message}`;
+    } finally {
+      toggle.disabled = false;
+    }
+  };
+
+  toggle.addEventListener('click', () => (menu.hidden ? open() : close()));
+  menu.addEventListener('keydown', (event) => {
+    // Escape closes the menu only (not the panel around it); the arrows move through its presets.
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      event.stopPropagation();
+      close();
+      toggle.focus();
+      return;
+    }
+    const index = options.indexOf(document.activeElement as HTMLButtonElement);
+    const target =
+      event.key === 'ArrowDown'
+        ? options[(index + 1) % options.length]
+        : event.key === 'ArrowUp'
+          ? options[(index - 1 + options.length) % options.length]
+          : event.key === 'Home'
+            ? options[0]
+            : event.key === 'End'
+              ? options.at(-1)
+              : undefined;
+    if (!target) return;
+    event.preventDefault();
+    event.stopPropagation();
+    target.focus();
+  });
+  // Tabbing or clicking away closes it.
+  wrapper.addEventListener('focusout', (event) => {
+    if (!wrapper.contains(event.relatedTarget as Node | null)) close();
+  });
+  wrapper.append(toggle, menu);
+  return wrapper;
 }

@@ -13,6 +13,7 @@ import { ui } from './dom.js';
 import { NotificationList } from './list.js';
 import { isOpen, openPanel, setUpPanel } from './panel.js';
 import { currentToken, takeToken } from './session.js';
+import { snooze } from './snooze.js';
 import {
   showConnection,
   showCount,
@@ -28,7 +29,8 @@ import {
  * the first page of notifications from REST, everything after it from the client's socket.
  * Its parts: the lists (`list.ts`: the inbox and the archive), the panel around them (`panel.ts`),
  * the badge and status (`status.ts`), the token and its renewal (`session.ts`), the browser's
- * popups (`browser-notifications.ts`, grouped by `popup-groups.ts`).
+ * popups (`browser-notifications.ts`, grouped by `popup-groups.ts`), the snooze menu's calls
+ * (`snooze.ts`).
  *
  * Inbox states (docs/protocol.md, "The bell page"): opening the panel marks what it shows seen;
  * the items that came since the user last looked carry a "Nouveau" marker while it stays open
@@ -42,7 +44,17 @@ let client: NotifyClient | undefined;
 
 const inbox = new NotificationList(
   { list: ui.list, empty: ui.empty },
-  { action: 'archive', read: (id) => client?.markRead([id]), act: (id) => client?.archive([id]) },
+  {
+    action: 'archive',
+    read: (id) => client?.markRead([id]),
+    act: (id) => client?.archive([id]),
+    snooze: async (id, preset) => {
+      await snooze(id, preset);
+      // The server marked it read; the counts follow on the socket, but not which item: this
+      // tab and the others show it read (the mark sent with it changes nothing on the server).
+      client?.markRead([id]);
+    },
+  },
 );
 const archive = new NotificationList(
   { list: ui.archiveList, empty: ui.archiveEmpty },
