@@ -1,60 +1,26 @@
-import { loadConfig } from '../../config/config.js';
-import { transportMaxPayloadBytes } from '../../server/ws/websocket-routes.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import { errorCatalog } from '../../server/errors.js';
-import { serverMessage } from '../../server/protocol/messages.js';
 import { rawHttp, rawRequest, type RawReply } from '../support/fuzz-http.js';
-import { startFuzzTarget, type FuzzTarget } from '../support/fuzz-target.js';
-import { openSocket, type TestSocket } from '../support/notify-server.js';
+import { routePath, segment } from '../support/fuzz-paths.js';
+import { SEED, settings, startRawFuzzTarget } from '../support/fuzz-raw.js';
+import type { FuzzTarget } from '../support/fuzz-target.js';
 
 /**
- * The raw fuzzer: what the OpenAPI document does not describe, against a real server
+ * The raw HTTP fuzzer: what the OpenAPI document does not describe, against a real server
  * (real Temporal and PostgreSQL). Paths with arbitrary percent-escapes and bytes on every route
- * pattern (GET, POST, PUT), arbitrary headers (Authorization garbage, huge and many headers),
- * WebSocket upgrades, and frames on an authenticated socket (text, binary, huge, truncated UTF-8,
- * deep JSON, `__proto__` and `constructor` keys, unknown types, numbers as strings).
+ * pattern (GET, POST, PUT), arbitrary headers (Authorization garbage, huge and many headers), and
+ * WebSocket upgrades with any token, protocol header or lastId.
  *
  * Checked on every case: no 5xx; every status and error code is one of server/errors.ts's catalog
- * (with its status); every close code is the catalog's or 1000/1001/1009; every frame the server
- * sends is a documented ServerMessage; and the server keeps serving another client afterwards.
+ * (with its status); and the server keeps serving another client afterwards.
  * A request that is not HTTP/1.1 (bytes RFC 9112 forbids in the request line or a header, an
  * unparseable length) may get no reply: uWebSockets.js holds such a connection until its idle
- * timeout, then closes it.
+ * timeout, then closes it. The frames on an open socket: test/integration/fuzz-raw-frames.test.ts.
  *
  * Seeded: FC_SEED replays or explores; FUZZ_LONG=1 (or FUZZ_RUNS) runs 20 times more cases.
  */
-
-const SEED = Number(process.env.FC_SEED ?? 20261202);
-const SCALE = Number(process.env.FUZZ_RUNS ?? (process.env.FUZZ_LONG === '1' ? 20 : 1));
-const runs = (count: number): number => Math.max(1, Math.round(count * SCALE));
-const settings = (numRuns: number) => ({ seed: SEED, numRuns: runs(numRuns), endOnFailure: true });
-
-/** Every route pattern the server registers (server/http/rest-routes.ts, static and socket routes). */
-const ROUTES = [
-  '/api/v1/users/:p/notifications',
-  '/api/v1/users/:p/notifications/unread-count',
-  '/api/v1/users/:p/notifications/read',
-  '/api/v1/users/:p/notifications/read-all',
-  '/api/v1/users/:p/profile',
-  '/api/v1/dossiers',
-  '/api/v1/dossiers/bulk',
-  '/api/v1/dossiers/:p',
-  '/api/v1/dossiers/:p/complete',
-  '/api/v1/dossiers/:p/cancel',
-  '/api/v1/dossiers/:p/reopen',
-  '/api/v1/dossiers/:p/reschedule',
-  '/api/v1/dossiers/:p/urgent',
-  '/api/v1/dossiers/:p/assign',
-  '/api/v1/dossiers/:p/plan',
-  '/api/v1/openapi.json',
-  '/api/v1/ws/:p',
-  '/api/v1/ws',
-  '/',
-  '/assets/:p',
-];
 
 /** Statuses a reply may have: the catalog's, and the successes the routes document. */
 const DOCUMENTED_STATUSES = new Set([
@@ -63,75 +29,26 @@ const DOCUMENTED_STATUSES = new Set([
   304,
   ...Object.values(errorCatalog).map((entry) => entry.status),
 ]);
-const DOCUMENTED_CLOSE_CODES = new Set([
-  1000,
-  1001,
-  1009,
-  ...Object.values(errorCatalog).map((entry) => entry.closeCode),
-]);
 
 const USER = 'fuzz-user';
 let target: FuzzTarget;
 let port: number;
 let userToken: string;
 let serviceToken: string;
-/** Another user's socket: it must get a fresh notification after every WebSocket case. */
-let bystander: TestSocket;
 
 before(async () => {
-  target = await startFuzzTarget({
-    // The fuzzer opens hundreds of sockets from 127.0.0.1: the per-address upgrade cap is not under test.
-    env: { WS_UPGRADES_PER_SECOND_PER_ADDRESS: '0' },
-  });
+  target = await startRawFuzzTarget();
   const { harness } = target;
   port = harness.server.port;
   userToken = await harness.token(USER);
   serviceToken = await harness.token('normx-backend', { service: true });
   await harness.notify(USER, 'Fuzz');
-  bystander = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token('bystander')}`);
 });
 after(async () => {
-  bystander?.ws.terminate();
   await target?.close();
 });
 
-// ---- generators ---------------------------------------------------------------------------
-
-const hex = (byte: number, upper: boolean): string => {
-  const text = byte.toString(16).padStart(2, '0');
-  return upper ? text.toUpperCase() : text;
-};
-const PCHAR = [..."abcXYZ019-._~!$&'()*+,;=:@"];
-/** A piece of a path segment that HTTP/1.1 allows: plain characters, escapes of any byte, bad escapes. */
-const segmentPiece = fc.oneof(
-  fc.constantFrom(...PCHAR),
-  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.boolean()).map(([byte, upper]) => `%${hex(byte, upper)}`),
-  fc.constantFrom('%', '%F', '%G1', '%%', '%E0%A4%A', '%ED%A0%80', '%C0%AF', '%F4%90%80%80', '%00', '%FF'),
-  fc.constantFrom('me', 'fuzz-user', 'fuzz-dossier', '9223372036854775808', '..', '.'),
-  // Bytes above 0x7F, unescaped: not allowed by RFC 3986, but uWebSockets.js takes them.
-  fc.integer({ min: 0x80, max: 0xff }).map((byte) => String.fromCharCode(byte)),
-);
-const segment = fc.array(segmentPiece, { minLength: 0, maxLength: 12 }).map((pieces) => pieces.join(''));
-const queryString = fc.oneof(
-  fc.constant(''),
-  fc
-    .array(fc.tuple(segment, segment), { maxLength: 4 })
-    .map((pairs) => `?${pairs.map(([name, value]) => `${name}=${value}`).join('&')}`),
-  fc.constantFrom('?before=9999999999999999999', '?limit=0', '?limit=1e400', '?lastId=-1', '?unread=%FF'),
-);
-/** A path on one of the route patterns: each parameter replaced, sometimes a segment more or less. */
-const routePath = fc
-  .tuple(
-    fc.constantFrom(...ROUTES),
-    fc.array(segment, { minLength: 2, maxLength: 2 }),
-    fc.constantFrom('', '/', '//', '/extra'),
-    queryString,
-  )
-  .map(([route, [first, second], suffix, query]) => {
-    let index = 0;
-    const path = route.replace(/:p/g, () => (index++ === 0 ? first! : second!));
-    return `${path}${suffix}${query}`;
-  });
+// ---- generators (the paths: test/support/fuzz-paths.ts) -----------------------------------
 
 type Auth = { kind: 'valid'; header: () => string } | { kind: 'garbage'; header: string };
 const jwtPart = fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64url'));
@@ -438,155 +355,6 @@ describe(`raw HTTP fuzzing (seed ${SEED})`, () => {
           await assertStillServing(show(raw));
         },
       ),
-      settings(150),
-    );
-  });
-});
-
-// ---- WebSocket frames ---------------------------------------------------------------------
-
-interface FrameCase {
-  frames: Array<{ data: Buffer | string; binary?: boolean }>;
-  /** A text frame whose bytes are not UTF-8: RFC 6455 §8.1 fails the connection (no close frame). */
-  invalidUtf8?: boolean;
-}
-
-const protocolValue = fc.oneof(
-  fc.string(),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constantFrom('0', '9223372036854775807', '9223372036854775808', '-1', '1e3', ' 1'),
-  fc.array(fc.oneof(fc.string(), fc.integer(), fc.constantFrom('1', '9999999999999999999')), {
-    maxLength: 5,
-  }),
-);
-/** Messages shaped like the protocol's, with wrong, missing, extra or dangerous fields. */
-const protocolLike = fc
-  .record(
-    {
-      type: fc.oneof(
-        fc.constantFrom('resume', 'mark_read', 'mark_all_read', 'refresh_token'),
-        fc.string(),
-        fc.constantFrom('__proto__', 'constructor', 'toString', 'RESUME', 'notification'),
-      ),
-      lastId: protocolValue,
-      ids: protocolValue,
-      token: protocolValue,
-    },
-    { requiredKeys: ['type'] },
-  )
-  .map((message) => JSON.stringify(message));
-const dangerous = fc.constantFrom(
-  '{"__proto__":{"type":"resume","lastId":"0"}}',
-  '{"type":"mark_all_read","__proto__":{"polluted":true}}',
-  '{"type":"resume","lastId":"0","constructor":{"prototype":{"polluted":true}}}',
-  '{"type":"mark_read","ids":{"length":1,"0":"1"}}',
-  '{"type":"resume","lastId":5}',
-  '{"type":"refresh_token","token":1}',
-  '{"type":"refresh_token","token":"a.b.c"}',
-  '{"type":"resume","lastId":"9223372036854775807"}',
-  '{"type":"mark_read","ids":["9999999999999999999"]}',
-  'null',
-  '[]',
-  '"resume"',
-  '',
-);
-const deepJson = fc
-  .tuple(fc.integer({ min: 1, max: 100_000 }), fc.constantFrom('[', '{"a":'), fc.boolean())
-  .map(([depth, open, inIds]) => {
-    const close = open === '[' ? ']' : '}';
-    const nested = `${open.repeat(depth)}1${close.repeat(depth)}`;
-    return inIds ? `{"type":"mark_read","ids":${nested}}` : nested;
-  });
-const textFrame = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 200 }),
-  fc.json(),
-  protocolLike,
-  dangerous,
-  deepJson,
-);
-const frameCase: fc.Arbitrary<FrameCase> = fc.oneof(
-  fc
-    .array(textFrame, { minLength: 1, maxLength: 4 })
-    .map((texts) => ({ frames: texts.map((data) => ({ data })) })),
-  fc
-    .uint8Array({ maxLength: 512 })
-    .map((bytes) => ({ frames: [{ data: Buffer.from(bytes), binary: true }] })),
-  fc
-    .tuple(fc.constantFrom(16_384, 16_385, 65_536, 200_000, 1_048_576), fc.boolean())
-    .map(([size, binary]) => ({ frames: [{ data: Buffer.alloc(size, 0x61), binary }] })),
-  // Text cut inside a multi-byte character (é is C3 A9, € is E2 82 AC, 𝄞 is F0 9D 84 9E).
-  fc.tuple(fc.constantFrom('{"type":"é', '€', '𝄞'), fc.integer({ min: 1, max: 3 })).map(([text, cut]) => {
-    const bytes = Buffer.from(text);
-    return {
-      frames: [{ data: bytes.subarray(0, bytes.length - Math.min(cut, bytes.length - 1)) }],
-      invalidUtf8: true,
-    };
-  }),
-);
-
-/** Opens a socket for a fresh user, sends the frames, then a probe that a live session answers. */
-async function runFrameCase(caseNumber: number, fuzz: FrameCase): Promise<void> {
-  const { harness } = target;
-  const user = `fuzz-ws-${caseNumber}`;
-  const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}`);
-  const raw: string[] = [];
-  socket.ws.on('message', (data: Buffer) => raw.push(data.toString()));
-  const what = JSON.stringify(
-    fuzz.frames.map((frame) => ({ ...frame, data: frame.data.toString().slice(0, 120) })),
-  );
-  try {
-    for (const frame of fuzz.frames) socket.ws.send(frame.data, { binary: frame.binary ?? false });
-    const probe = () =>
-      socket.messages.some((message) => message.type === 'resumed') ||
-      socket.ws.readyState === WebSocket.CLOSED ||
-      socket.ws.readyState === WebSocket.CLOSING;
-    if (socket.ws.readyState === WebSocket.OPEN) socket.send({ type: 'resume', lastId: '0' });
-    await socket.waitFor(`${what}: the probe's reply or a close`, probe, 10_000);
-    const closed = await Promise.race([
-      socket.closed,
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 50)),
-    ]);
-    if (closed) {
-      // Past the transport's bound uWebSockets.js drops the connection (1006, documented).
-      const overTransport = fuzz.frames.some(
-        (frame) => frame.data.length > transportMaxPayloadBytes(loadConfig({}).server.maxPayloadBytes),
-      );
-      const allowed =
-        fuzz.invalidUtf8 || overTransport
-          ? closed.code === 1006 || closed.code === 1007 || DOCUMENTED_CLOSE_CODES.has(closed.code)
-          : DOCUMENTED_CLOSE_CODES.has(closed.code);
-      assert.ok(allowed, `${what}: closed with ${closed.code} ${closed.reason}`);
-    }
-    for (const text of raw) {
-      const parsed = serverMessage.safeParse(JSON.parse(text));
-      assert.ok(parsed.success, `${what}: an undocumented frame ${text}`);
-      if (parsed.data.type === 'error') {
-        assert.ok(
-          parsed.data.code in errorCatalog,
-          `${what}: error code ${parsed.data.code} not in the catalog`,
-        );
-      }
-    }
-  } finally {
-    socket.ws.terminate();
-  }
-  // The server still delivers to another user.
-  const id = await harness.notify('bystander');
-  await bystander.waitFor(
-    `${what}: the bystander's notification ${id}`,
-    () => bystander.ids().includes(id),
-    10_000,
-  );
-}
-
-describe(`WebSocket frame fuzzing (seed ${SEED})`, () => {
-  it('text, binary, huge, truncated UTF-8, deep JSON, __proto__, unknown types: documented replies and close codes', async () => {
-    let caseNumber = 0;
-    await fc.assert(
-      fc.asyncProperty(frameCase, (fuzz) => runFrameCase((caseNumber += 1), fuzz)),
       settings(150),
     );
   });
