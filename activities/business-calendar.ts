@@ -33,10 +33,21 @@ export function createBusinessCalendars() {
         : new Holidays(setting.country);
       libraries.set(name, library);
     }
+    // A holiday may last several days (Eid al-Fitr, 8 to 12 March): each of them is closed.
     const days = library
       .getHolidays(year)
       .filter((holiday) => holiday.type === 'public')
-      .map((holiday) => ({ date: holiday.date.slice(0, 10), name: holiday.name }));
+      .flatMap((holiday) => {
+        const length = Math.max(
+          1,
+          Math.round((holiday.end.getTime() - holiday.start.getTime()) / 86_400_000),
+        );
+        const first = DateTime.fromISO(holiday.date.slice(0, 10));
+        return Array.from({ length }, (_, i) => ({
+          date: first.plus({ days: i }).toISODate()!,
+          name: holiday.name,
+        }));
+      });
     years.set(`${name} ${year}`, days);
     return days;
   }

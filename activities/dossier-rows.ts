@@ -7,7 +7,7 @@ import { deadlineColumns, deadlineOf, type Deadline } from '../domain/deadline.j
 import { createBusinessCalendars } from './business-calendar.js';
 import { effectiveCalendar, type CalendarSetting } from '../domain/business-days.js';
 import type { ReminderPolicy } from '../domain/reminder-plan.js';
-import { isKnownCalendar } from '../client/known-calendars.js';
+import { clockTime, userCalendar } from '../client/dossier-schemas.js';
 import { mayReplan } from '../domain/dossier-engine.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
 import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../domain/dossier.js';
@@ -131,7 +131,7 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
     const same =
       existing &&
       Object.entries(changes).every(
-        ([field, value]) => JSON.stringify(existing[field as keyof User]) === JSON.stringify(value),
+        ([field, value]) => comparable(existing[field as keyof User]) === comparable(value),
       );
     if (existing && same) return existing;
     const next = {
@@ -173,11 +173,18 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
   };
 
   /** The reminder policy of a user: the service's, at the user's own reminder time if they set one. */
-  const policyOf = (owner: Pick<User, 'reminderTime'>): ReminderPolicy => {
-    const time = owner.reminderTime && /^(\d{2}):(\d{2})$/.exec(owner.reminderTime);
-    return time
-      ? { ...config.reminderPolicy, reminderTime: { hour: Number(time[1]), minute: Number(time[2]) } }
-      : config.reminderPolicy;
+  const policyOf = (owner: Pick<User, 'id' | 'reminderTime'>): ReminderPolicy => {
+    if (owner.reminderTime === null || owner.reminderTime === undefined) return config.reminderPolicy;
+    // A time the API would refuse (a row NormX wrote: 25:00) would drop j-0 and j-1.
+    if (!clockTime.safeParse(owner.reminderTime).success) {
+      log.warn('Invalid reminder time in users: planning at the service reminder time', {
+        userId: owner.id,
+        reminderTime: owner.reminderTime,
+      });
+      return config.reminderPolicy;
+    }
+    const [hour, minute] = owner.reminderTime.split(':').map(Number) as [number, number];
+    return { ...config.reminderPolicy, reminderTime: { hour, minute } };
   };
 
   /**
@@ -187,8 +194,10 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
    */
   const calendarSettingOf = (owner: Pick<User, 'id' | 'businessCalendar'>): CalendarSetting | null => {
     const own = owner.businessCalendar;
-    if (own && own !== 'off' && !isKnownCalendar(own.country, own.region)) {
-      log.warn('Unknown business calendar in users: planning with the service calendar', {
+    // A calendar the API would refuse (a row NormX wrote: `closedDays: [null]`, an unknown country)
+    // plans with the service's, rather than failing every save of the user's dossiers.
+    if (own !== null && own !== undefined && !userCalendar.safeParse(own).success) {
+      log.warn('Invalid business calendar in users: planning with the service calendar', {
         userId: owner.id,
         calendar: own,
       });
@@ -210,7 +219,20 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
 
 /** What places a user's reminders, as one comparable value: their zone, calendar and reminder time. */
 const planningOf = (user: Pick<User, 'timezone' | 'businessCalendar' | 'reminderTime'>): string =>
-  JSON.stringify([user.timezone, user.businessCalendar ?? null, user.reminderTime ?? null]);
+  comparable([user.timezone, user.businessCalendar ?? null, user.reminderTime ?? null]);
+
+/**
+ * A value as text with its objects' keys in order: jsonb gives a stored calendar's keys back in
+ * its own order (`region` before `country`), so the same calendar must compare equal however
+ * its keys come.
+ */
+function comparable(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
+}
 
 /** A snapshot's values as the row's columns (the inverse of `toSnapshot`). */
 /** The audit's record of a plan from scratch (domain/reminder-audit.ts): when, in which zone. */

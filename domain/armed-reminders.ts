@@ -31,7 +31,14 @@ export function armForDeadline(
   const planned = planReminders({ deadline: deadlineOf(state.dossier), timeZone, policy, now, calendar })
     .map((reminder) => keyed(state.dossier, reminder))
     .filter((reminder) => !sentKeys.has(reminder.idempotencyKey));
-  return { pending: planned, armed: planned.map((reminder) => reminder.kind) };
+  // The kinds a reminder stands for stay armed with it (a re-plan may part them again), unless sent.
+  const sentKind = (kind: string) =>
+    sentKeys.has(reminderKey(state.dossier.id, deadlineKey(deadlineOf(state.dossier)), kind));
+  const armed = planned.flatMap((reminder) => [
+    reminder.kind,
+    ...(reminder.absorbs ?? []).filter((kind) => !sentKind(kind)),
+  ]);
+  return { pending: planned, armed };
 }
 
 /**

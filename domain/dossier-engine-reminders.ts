@@ -51,7 +51,8 @@ export async function fireDueReminders(core: EngineCore): Promise<void> {
       core.reject(reminder.kind, undefined, error.reason);
     }
     const armed = state.armed ?? state.pending.map((armedReminder) => armedReminder.kind);
-    state.armed = armed.filter((kind) => kind !== reminder.kind);
+    // The kinds it stood for end with it: a later re-plan never brings them back.
+    state.armed = armed.filter((kind) => kind !== reminder.kind && !reminder.absorbs?.includes(kind));
     state.pending = state.pending.slice(1);
     await receiveIfDue(core);
   }

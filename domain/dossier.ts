@@ -112,6 +112,8 @@ export interface PendingReminder {
   dueInstant: string;
   /** A j-N moved off a closed day: the day the rules gave, and why. */
   movedFrom?: MovedFrom;
+  /** Kinds on this one's day that it stands for (see PlannedReminder in domain/reminder-plan.ts). */
+  absorbs?: string[];
 }
 
 /** An event or reminder that the database refused (data it cannot store): recorded, not retried. */

@@ -103,6 +103,8 @@ export function owedReminders(
     const calendar = calendarIn(timeZone);
     return { deadline, timeZone, policy, ...(calendar && { calendar }) };
   };
+  // Kinds that business days merged into another (`absorbs`) are left out: the rows cannot tell
+  // whether the one standing for them was sent (which ends them), and owing one would send it twice.
   const armed = new Set(
     planReminders({ ...inZone(dossier.plannedZone), now: plannedAt + planMarginMs }).map(
       (reminder) => reminder.kind,

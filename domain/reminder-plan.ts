@@ -31,6 +31,11 @@ export interface PlannedReminder {
   dueInstant: string;
   /** A j-N whose day was closed: the day it moved from (to the previous business day). */
   movedFrom?: MovedFrom;
+  /**
+   * Kinds that business days put on this one's day and instant (a Sunday deadline's j-1 under its
+   * j-0): they stay armed with it, come back on their own if a re-plan parts them, and end with it.
+   */
+  absorbs?: string[];
 }
 
 /**
@@ -106,7 +111,10 @@ export function planReminders({
   const criticalAt = overdueAt.plus(Duration.fromISO(policy.criticalDelay));
   const planned: PlannedReminder[] = [];
 
-  const byInstant = new Map<number, { days: number; at: DateTime; movedFrom?: MovedFrom }>();
+  const byInstant = new Map<
+    number,
+    { days: number; at: DateTime; movedFrom?: MovedFrom; absorbs: string[] }
+  >();
   for (const days of policy.offsetsDays) {
     const rulesDay = dueDay.minus({ days });
     const { day, movedFrom } = calendar ? previousBusinessDay(rulesDay, calendar) : { day: rulesDay };
@@ -114,14 +122,18 @@ export function planReminders({
     // j-0 of a dueAt earlier than the reminder time would fire after the deadline: no use.
     if (at >= overdueAt) continue;
     const same = byInstant.get(at.toMillis());
-    if (!same || days < same.days)
-      byInstant.set(at.toMillis(), { days, at, ...(movedFrom && { movedFrom }) });
+    const entry = { days, at, ...(movedFrom && { movedFrom }), absorbs: [] as string[] };
+    if (!same) byInstant.set(at.toMillis(), entry);
+    else if (days < same.days) {
+      byInstant.set(at.toMillis(), { ...entry, absorbs: [...same.absorbs, `j-${same.days}`] });
+    } else same.absorbs.push(`j-${days}`);
   }
-  for (const { days, at, movedFrom } of byInstant.values()) {
+  for (const { days, at, movedFrom, absorbs } of byInstant.values()) {
     if (at.toMillis() > now)
       planned.push({
         ...reminder('deadline_reminder', `j-${days}`, at, at),
         ...(movedFrom && { movedFrom }),
+        ...(absorbs.length > 0 && { absorbs }),
       });
   }
   const late = overdueAt.toMillis() <= now;

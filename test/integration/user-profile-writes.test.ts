@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import { loadConfig } from '../../config/config.js';
+import type { PlanningContext } from '../../domain/dossier.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -45,5 +46,47 @@ describe('user profile writes', () => {
     assert.equal(await updatedAt(), before, 'the same profile again writes nothing');
     assert.deepEqual(await save('America/Montreal'), { changed: true });
     assert.ok((await updatedAt()) > before, 'a change moves it');
+  });
+
+  it('the same calendar with a region sent again is no change, whatever order jsonb gives its keys back in', async () => {
+    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const save = () =>
+      mock.run(activities.saveUserProfile, {
+        userId: 'alsatian',
+        profile: {
+          businessCalendar: { country: 'FR', region: '67', closedDays: ['12-24'] },
+          reminderTime: '09:30',
+        },
+      });
+    await save();
+    const stamp = async () =>
+      (
+        await db.query<{ at: Date }>(`select zone_changed_at as at from users where id = 'alsatian'`)
+      )[0]!.at.getTime();
+    const first = await stamp();
+    assert.deepEqual(await save(), { changed: false });
+    assert.deepEqual(await save(), { changed: false });
+    assert.equal(await stamp(), first, 'the same planning sent again moves nothing');
+  });
+
+  it('a calendar or reminder time the API would refuse, written by NormX, plans with the service settings instead of failing', async () => {
+    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    await db.query(
+      `insert into users (id, business_calendar, reminder_time) values ('written-by-normx', '{"country":"FR","closedDays":[null]}', '25:00')`,
+    );
+    const context = (await mock.run(activities.ownerContext, 'written-by-normx', {
+      dueDate: '2027-06-14',
+    })) as PlanningContext;
+    // The service's: France, 08:00 (a Monday deadline's j-1 then moves off Sunday).
+    assert.deepEqual(context.policy.reminderTime, { hour: 8, minute: 0 });
+    assert.equal(context.calendar?.name, 'FR');
+    await db.query(
+      `update users set business_calendar = '{"country":"XX"}', reminder_time = '7:5' where id = 'written-by-normx'`,
+    );
+    const again = (await mock.run(activities.ownerContext, 'written-by-normx', {
+      dueDate: '2027-06-14',
+    })) as PlanningContext;
+    assert.equal(again.calendar?.name, 'FR');
+    assert.deepEqual(again.policy.reminderTime, { hour: 8, minute: 0 });
   });
 });

@@ -50,6 +50,18 @@ const isClosed = (day: DateTime): boolean => day.weekday >= 6 || FRENCH_HOLIDAYS
  * on the same day, only the one nearest the deadline comes.
  */
 export function reminderInstants(deadline: Deadline, zone: string): Map<ReminderKind, number> {
+  return reminderPlan(deadline, zone).instants;
+}
+
+/**
+ * `reminderInstants`, and for each j-N that took another's day (a Sunday deadline's j-0 takes
+ * j-1's Friday) the kinds it stands for: they stay armed with it, and end when it is sent.
+ */
+export function reminderPlan(
+  deadline: Deadline,
+  zone: string,
+): { instants: Map<ReminderKind, number>; absorbs: Map<ReminderKind, ReminderKind[]> } {
+  const absorbs = new Map<ReminderKind, ReminderKind[]>();
   const overdue =
     deadline.dueDate !== undefined
       ? DateTime.fromISO(deadline.dueDate, { zone }).plus({ days: 1 }).toMillis()
@@ -65,7 +77,11 @@ export function reminderInstants(deadline: Deadline, zone: string): Map<Reminder
     if (at >= overdue) continue;
     // Later kinds are nearer the deadline: they take the day from an earlier one.
     const earlier = taken.get(at);
-    if (earlier !== undefined) instants.delete(earlier);
+    if (earlier !== undefined) {
+      instants.delete(earlier);
+      absorbs.set(kind, [...(absorbs.get(earlier) ?? []), earlier]);
+      absorbs.delete(earlier);
+    }
     taken.set(at, kind);
     instants.set(kind, at);
   }
@@ -74,7 +90,7 @@ export function reminderInstants(deadline: Deadline, zone: string): Map<Reminder
     'overdue_critical',
     DateTime.fromMillis(overdue, { zone }).plus({ days: CRITICAL_DAYS }).toMillis(),
   );
-  return instants;
+  return { instants, absorbs };
 }
 
 interface Dossier {
@@ -187,20 +203,24 @@ export function expectedDeliveries(life: Life): Delivery[] {
     else if (d.urgentSince === null) d.urgentSince = now;
   }
 
-  const memo = new Map<string, Map<ReminderKind, number>>();
-  const instantsOf = (d: Dossier) => {
+  const memo = new Map<string, ReturnType<typeof reminderPlan>>();
+  const planOf = (d: Dossier) => {
     const key = `${deadlineKey(d.deadline)} ${zones[d.ownerId]}`;
-    const instants = memo.get(key) ?? reminderInstants(d.deadline, zones[d.ownerId]!);
-    return memo.set(key, instants).get(key)!;
+    const plan = memo.get(key) ?? reminderPlan(d.deadline, zones[d.ownerId]!);
+    return memo.set(key, plan).get(key)!;
   };
+  const instantsOf = (d: Dossier) => planOf(d).instants;
 
   /** The deadline is set (create, move, reopen): j-N still ahead, overdue and critical always, none sent before. */
   function armForNewDeadline(d: Dossier): void {
     d.armed.clear();
     if (d.status !== 'open') return;
+    const unsent = (kind: ReminderKind) => !sentReminders.has(`${deadlineKey(d.deadline)} ${kind}`);
     for (const [kind, at] of instantsOf(d)) {
       const ahead = at > now || kind === 'overdue' || kind === 'overdue_critical';
-      if (ahead && !sentReminders.has(`${deadlineKey(d.deadline)} ${kind}`)) d.armed.add(kind);
+      if (!ahead || !unsent(kind)) continue;
+      d.armed.add(kind);
+      for (const absorbed of planOf(d).absorbs.get(kind) ?? []) if (unsent(absorbed)) d.armed.add(absorbed);
     }
   }
 
@@ -223,6 +243,7 @@ export function expectedDeliveries(life: Life): Delivery[] {
     due.sort((a, b) => instants.get(a)! - instants.get(b)! || KINDS.indexOf(a) - KINDS.indexOf(b));
     for (const kind of due) {
       d.armed.delete(kind);
+      for (const absorbed of planOf(d).absorbs.get(kind) ?? []) d.armed.delete(absorbed);
       sentReminders.add(`${deadlineKey(d.deadline)} ${kind}`);
       deliver(d.ownerId, kind.startsWith('j-') ? 'deadline_reminder' : 'new_alert', kind);
     }

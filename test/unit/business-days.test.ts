@@ -6,6 +6,7 @@ import { previousBusinessDay, type CalendarSetting } from '../../domain/business
 import { localDueDate, planReminders, type ReminderPolicy } from '../../domain/reminder-plan.js';
 import type { Deadline } from '../../domain/deadline.js';
 import { ownerProfile } from '../../client/dossier-schemas.js';
+import { armForDeadline, rearmKeeping } from '../../domain/armed-reminders.js';
 import { issuesOf } from '../../client/input-issues.js';
 
 /**
@@ -216,5 +217,38 @@ describe('reminders on business days', () => {
         `${JSON.stringify(bad)}: ${JSON.stringify(fields)}`,
       );
     }
+  });
+
+  it('a j-1 that business days merged into j-0 comes back on its own when a re-plan parts them, and ends with j-0', () => {
+    // Due Sunday 13 June 2027: j-0 and j-1 both on Friday 11, one reminder standing for both.
+    const deadline = { dueDate: '2027-06-13' };
+    const dossier = {
+      id: 'D-1',
+      title: 'T',
+      ownerId: 'u1',
+      urgent: false,
+      status: 'open' as const,
+      ...deadline,
+    };
+    const dueDay = localDueDate(deadline, zone).toISODate()!;
+    const calendar = calendars.calendarFor(FRANCE, { dueDay, offsetsDays: policy.offsetsDays });
+    const state = { dossier, context: { timeZone: zone, policy, calendar }, pending: [], sent: [] };
+    const armed = armForDeadline(state, Date.parse('2027-06-01T00:00:00Z'));
+    assert.deepEqual(
+      armed.pending.map((r) => [r.kind, r.absorbs]),
+      [
+        ['j-7', undefined],
+        ['j-0', ['j-1']],
+        ['overdue', undefined],
+        ['overdue_critical', undefined],
+      ],
+    );
+    assert.deepEqual(armed.armed, ['j-7', 'j-0', 'j-1', 'overdue', 'overdue_critical']);
+    // The owner turns business days off: j-1 is on Saturday again, and comes.
+    const off = rearmKeeping({ ...state, ...armed, context: { timeZone: zone, policy } });
+    assert.deepEqual(
+      off.filter((r) => r.type === 'deadline_reminder').map((r) => `${r.kind} ${r.at}`),
+      ['j-7 2027-06-06T06:00:00.000Z', 'j-1 2027-06-12T06:00:00.000Z', 'j-0 2027-06-13T06:00:00.000Z'],
+    );
   });
 });
