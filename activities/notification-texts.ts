@@ -114,7 +114,8 @@ export function renderNotification(input: TextInput): { title: string; body: str
   const t = dossier?.title ?? '';
   const due = dossier ? formatDue(dossier, input.locale, input.timeZone) : '';
   const kind = input.type === 'deadline_reminder' ? reminderWords(input) : input.kind;
-  const template = catalog[input.locale][`${input.type}/${kind}`];
+  // A reminder that comes after its deadline (snoozed past it) says the dossier is late.
+  const template = catalog[input.locale][kind === 'overdue' ? 'new_alert/overdue' : `${input.type}/${kind}`];
   if (template) {
     // Only the critical alert states the delay: other kinds never fail on it.
     const delay =
@@ -135,13 +136,16 @@ export function renderNotification(input: TextInput): { title: string; body: str
   throw new Error(`No text for notification ${input.type}/${input.kind}`);
 }
 
-/** `j-<days left>` from the day the reminder comes to its due day, or its kind when either is unknown. */
+/**
+ * `j-<days left>` from the day the reminder comes to its due day, `overdue` when it comes after
+ * it, or its kind when either is unknown.
+ */
 function reminderWords({ kind, dossier, firesAt, timeZone }: TextInput): string {
   if (!dossier || !firesAt || !/^j-\d+$/.test(kind)) return kind;
   const dueDay = localDueDate(deadlineOf(dossier), timeZone);
   const firingDay = DateTime.fromISO(firesAt, { zone: timeZone }).startOf('day');
   const daysLeft = Math.round(dueDay.diff(firingDay, 'days').days);
-  return daysLeft >= 0 ? `j-${daysLeft}` : kind;
+  return daysLeft >= 0 ? `j-${daysLeft}` : 'overdue';
 }
 
 function renderReport(locale: Locale, report: DailyReportContent): { title: string; body: string } {

@@ -11,7 +11,7 @@ import type { UserCalendar } from '../domain/business-days.js';
 /**
  * Tables of the service. The schema itself is owned by the migrations in `db/migrations/`; the
  * lengths here name the limits (domain/limits.ts) that the migrations and the input schemas
- * follow, and test/integration/limits.test.ts checks all three agree.
+ * follow, and test/integration/limits-tables.test.ts checks all three agree.
  */
 
 export const UserSchema = defineEntity({

@@ -101,11 +101,11 @@ export class EngineCore {
     const state = this.loaded();
     state.dossier = after.dossier;
     state.context = after.context;
-    // Snoozes end with what they were about: a dossier closed, a deadline moved or reopened.
-    if (
-      state.snoozed &&
-      (after.dossier.status !== 'open' || plansFromScratch(before.dossier, after.dossier))
-    ) {
+    // Snoozes end with what they were about: a dossier closed, a deadline moved or reopened, a
+    // new owner (a former owner's comeback would show them the dossier as it is now).
+    const ownerChanged = before.dossier.ownerId !== after.dossier.ownerId;
+    const ended = after.dossier.status !== 'open' || plansFromScratch(before.dossier, after.dossier);
+    if (state.snoozed && (ended || ownerChanged)) {
       delete state.snoozed;
     }
     if (plansFromScratch(before.dossier, after.dossier)) return this.armForDeadline();

@@ -4,7 +4,7 @@ import { deadlineOf, withDeadline } from './deadline.js';
 import { deadlineKey } from './reminder-plan.js';
 import { EVERY_FIELD, RejectedInput, type DossierField } from './dossier-effects.js';
 import type { EngineCore } from './dossier-engine-core.js';
-import { snoozeInstant, withSnooze } from './snooze.js';
+import { SNOOZE_MAX_PER_DOSSIER, snoozeInstant, withSnooze } from './snooze.js';
 
 /**
  * What each event does to a dossier (domain/dossier-engine.ts): the create, then each queued
@@ -140,7 +140,16 @@ async function applyEvent(core: EngineCore, event: DossierEvent): Promise<void> 
  */
 function snooze(core: EngineCore, event: Extract<DossierEvent, { type: 'snooze' }>): void {
   const state = core.loaded();
-  if (state.dossier.status !== 'open') return;
+  // Only the owner's own reminders of an open dossier (the route checks it; a call may race a change).
+  if (state.dossier.status !== 'open' || event.userId !== state.dossier.ownerId) return;
+  const snoozed = state.snoozed ?? [];
+  if (
+    snoozed.length >= SNOOZE_MAX_PER_DOSSIER &&
+    !snoozed.some((s) => s.notificationId === event.notificationId)
+  ) {
+    core.reject('snooze', event.eventId, `at most ${SNOOZE_MAX_PER_DOSSIER} snoozes at once per dossier`);
+    return;
+  }
   const { timeZone, policy, calendar } = state.context;
   const at = snoozeInstant(event.until !== undefined ? { until: event.until } : { preset: event.preset }, {
     now: core.effects.now(),
@@ -148,7 +157,8 @@ function snooze(core: EngineCore, event: Extract<DossierEvent, { type: 'snooze' 
     reminderTime: policy.reminderTime,
     ...(calendar && { calendar }),
   });
-  state.snoozed = withSnooze(state.snoozed ?? [], core.dossierId, {
+  state.snoozed = withSnooze(snoozed, core.dossierId, {
+    eventId: event.eventId,
     notificationId: event.notificationId,
     userId: event.userId,
     type: event.notificationType,

@@ -29,11 +29,11 @@ export const dossierUpdateKey = (dossierId: string, eventId: string): string =>
   `update:${dossierId}:${escapeKeyComponent(eventId)}`;
 
 /**
- * One notification per snooze: the notification snoozed (a decimal id) and the instant it comes
- * again (a fixed-shape ISO instant); a retried snooze call gives the same key.
+ * One notification per snooze call: the notification snoozed (a decimal id) and the call's event
+ * id (escaped); a retried call gives the same key, even after its comeback was sent.
  */
-export const snoozedReminderKey = (dossierId: string, notificationId: string, at: string): string =>
-  `snooze:${dossierId}:${notificationId}:${new Date(at).toISOString()}`;
+export const snoozedReminderKey = (dossierId: string, notificationId: string, eventId: string): string =>
+  `snooze:${dossierId}:${notificationId}:${escapeKeyComponent(eventId)}`;
 
 /** One daily report per user per local date (a fixed-shape date after the free user id). */
 export const dailyReportKey = (userId: string, localDate: string): string => `daily:${userId}:${localDate}`;

@@ -16,8 +16,13 @@ export type SnoozePreset = (typeof SNOOZE_PRESETS)[number];
 
 /** The furthest a snooze may go: past it, the reminder is better rescheduled. */
 export const SNOOZE_MAX_DAYS = 366;
-/** A snooze of an hour or less would come back before the user has looked away. */
+/** A snooze of a few minutes would come back before the user has looked away. */
 export const SNOOZE_MIN_MINUTES = 5;
+/**
+ * Snoozes a dossier keeps at once: each is state the workflow carries and replays; a user who
+ * snoozed twenty of one dossier's reminders is better served by rescheduling it.
+ */
+export const SNOOZE_MAX_PER_DOSSIER = 20;
 
 /** A reminder snoozed, waiting to come again: the dossier's workflow sends it at `at`. */
 export interface SnoozedReminder {
@@ -70,15 +75,28 @@ export function snoozeInstant(
     .toISO()!;
 }
 
-/** Adds a snooze in firing order; a notification snoozed again keeps only its latest snooze. */
+/**
+ * Adds a snooze in firing order; a notification snoozed again keeps only its latest snooze. Keyed
+ * by the call's event id: a retried call stores one comeback, even after it was sent.
+ */
 export function withSnooze(
   snoozed: readonly SnoozedReminder[],
   dossierId: string,
-  request: { notificationId: string; userId: string; type: ReminderType; kind: string; at: string },
+  {
+    eventId,
+    ...request
+  }: {
+    eventId: string;
+    notificationId: string;
+    userId: string;
+    type: ReminderType;
+    kind: string;
+    at: string;
+  },
 ): SnoozedReminder[] {
   const entry = {
     ...request,
-    idempotencyKey: snoozedReminderKey(dossierId, request.notificationId, request.at),
+    idempotencyKey: snoozedReminderKey(dossierId, request.notificationId, eventId),
   };
   return [...snoozed.filter((s) => s.notificationId !== request.notificationId), entry].sort(
     (a, b) => Date.parse(a.at) - Date.parse(b.at),

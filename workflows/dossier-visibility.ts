@@ -129,10 +129,12 @@ function currentDetails({ dossier, timeZone, sent, pending, rejected, snoozed }:
     lines.push(`Sent: ${sent.map((r) => `${r.kind} ${localTime(r.sentAt, timeZone)}`).join(' · ')}.`);
   }
   if (snoozed && snoozed.length > 0) {
-    const listed = snoozed.map(
-      (s) => `${s.kind} (notification ${s.notificationId}) ${localTime(s.at, timeZone)}`,
-    );
-    lines.push(`Snoozed: ${listed.join(' · ')}.`);
+    // The first few: the details are rebuilt at every round.
+    const listed = snoozed
+      .slice(0, 5)
+      .map((s) => `${s.kind} (notification ${s.notificationId}) ${localTime(s.at, timeZone)}`);
+    const more = snoozed.length > 5 ? ` and ${snoozed.length - 5} more` : '';
+    lines.push(`Snoozed: ${listed.join(' · ')}${more}.`);
   }
   if (rejected && rejected.length > 0) lines.push(rejectedLine(rejected));
   return lines.join('\n\n');

@@ -4,6 +4,7 @@ import { ClientError, validationFailed } from '../errors.js';
 import { snoozeBody } from './api-schemas.js';
 import { notificationId } from '../protocol/messages.js';
 import type { RestKit } from './rest-kit.js';
+import { SNOOZE_MAX_PER_DOSSIER } from '../../domain/snooze.js';
 
 /**
  * Snoozing a reminder or alert from the bell (docs/reminders.md, "Snooze"), with the user's token:
@@ -22,11 +23,32 @@ export function registerSnoozeRoutes(
     const notification = await queries.ownedForSnooze(userId, id);
     // Another user's notification is answered as missing: ids never tell what others have.
     if (!notification) throw new ClientError('not_found', `No notification ${id} of yours`);
-    const { type, kind, dossierId } = notification;
+    const { type, kind, dossierId, dossierOpenAndOwned } = notification;
     if ((type !== 'deadline_reminder' && type !== 'new_alert') || !dossierId) {
       throw validationFailed([
         { field: 'id', message: "only a dossier's reminders and alerts can be snoozed" },
       ]);
+    }
+    // A closed dossier, or one given to someone else since, has nothing to send again to this user.
+    if (!dossierOpenAndOwned) {
+      throw validationFailed([
+        { field: 'id', message: 'its dossier is closed or no longer yours: nothing to snooze' },
+      ]);
+    }
+    // The run's plan says whether it can take the snooze: a run of the frozen v1 code ignores it
+    // (its plan has no `queued`), and a dossier keeps at most SNOOZE_MAX_PER_DOSSIER.
+    const plan = (await engine(() => dossiers.plan(dossierId, { waitMs: 0 }), 200)).body;
+    if (plan.queued === undefined) {
+      throw validationFailed([
+        {
+          field: 'id',
+          message: "its dossier's workflow predates snoozing: snooze it after the dossier's next change",
+        },
+      ]);
+    }
+    const snoozed = plan.snoozed ?? [];
+    if (snoozed.length >= SNOOZE_MAX_PER_DOSSIER && !snoozed.some((s) => s.notificationId === id)) {
+      throw new ClientError('rate_limited', `At most ${SNOOZE_MAX_PER_DOSSIER} snoozes at once per dossier`);
     }
     const accepted = await engine(() =>
       dossiers.snooze(dossierId, { notificationId: id, type, kind, userId, ...when }, { eventId }),

@@ -47,13 +47,23 @@ export function createNotificationQueries(orm: Orm) {
       );
     },
 
-    /** A user's own notification with what a snooze needs of it; undefined when it is not theirs. */
+    /**
+     * A user's own notification with what a snooze needs of it, and whether its dossier is open
+     * and still theirs; undefined when the notification is not theirs.
+     */
     async ownedForSnooze(
       userId: string,
       id: string,
-    ): Promise<{ type: string; kind: string; dossierId: string | null } | undefined> {
-      const rows = await execute<Array<{ type: string; kind: string; dossierId: string | null }>>(
-        `select n.type, n.kind, n.dossier_id as "dossierId" from notifications n
+    ): Promise<
+      { type: string; kind: string; dossierId: string | null; dossierOpenAndOwned: boolean } | undefined
+    > {
+      const rows = await execute<
+        Array<{ type: string; kind: string; dossierId: string | null; dossierOpenAndOwned: boolean }>
+      >(
+        `select n.type, n.kind, n.dossier_id as "dossierId",
+                exists (select 1 from dossiers d
+                         where d.id = n.dossier_id and d.status = 'open' and d.owner_id = n.user_id) as "dossierOpenAndOwned"
+           from notifications n
           where n.id = ?::bigint and n.user_id = ?`,
         [id, userId],
       );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MAX_NOTIFICATION_ID } from '../../domain/notification-id.js';
 import { after, before, describe, it } from 'node:test';
 import { storeNotification } from '../../activities/notification-store.js';
 import {
@@ -82,6 +83,10 @@ describe('tables and limits', () => {
         consider('dossierUpdateKey', keys.dossierUpdateKey(dossierId, free));
         consider('urgentAlertKey', keys.urgentAlertKey(dossierId, instant, free));
         consider('dailyReportKey', keys.dailyReportKey(free, DUE_DATE_MAX));
+        consider(
+          'snoozedReminderKey',
+          keys.snoozedReminderKey(dossierId, MAX_NOTIFICATION_ID.toString(), free),
+        );
       }
       for (const kind of ['overdue_critical', 'x'.repeat(NOTIFICATION_LABEL_MAX_LENGTH)]) {
         consider('reminderKey', keys.reminderKey(dossierId, deadlineKey({ dueAt: instant }), kind));

@@ -136,6 +136,13 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     );
     await engine.dossiers.complete(other);
     await rowsOnceSettled(other, 3);
+    // Its dossier closed: nothing to send again, refused before any workflow is touched.
+    const closed = await snooze(owner, otherJ7.id, { preset: 'tomorrow' });
+    assert.equal(closed.status, 400);
+    assert.deepEqual(
+      closed.json.error?.issues?.map((issue) => issue.field),
+      ['id'],
+    );
 
     await advanceTo(local(DateTime.fromISO(j7Day).plus({ days: 1 }).toISODate()!, '12:00'));
     const rows = await rowsOnceSettled(id, 3);

@@ -191,6 +191,11 @@ describe('renderNotification', () => {
       render('deadline_reminder', 'j-0', 'en', { ...monday, firesAt: '2027-04-02T06:00:00Z' }).title,
       `Due in 3 days: ${T}`,
     );
+    // Snoozed past the deadline: it says the dossier is late.
+    assert.equal(
+      render('deadline_reminder', 'j-1', 'fr', { ...monday, firesAt: '2027-04-07T06:00:00Z' }).title,
+      `Dossier en retard : ${T}`,
+    );
     // Not moved: the kind's own words.
     assert.equal(
       render('deadline_reminder', 'j-1', 'fr', { ...monday, firesAt: '2027-04-04T06:00:00Z' }).title,

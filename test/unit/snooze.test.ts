@@ -98,16 +98,31 @@ describe('snooze instants', () => {
     it(name, () => assert.equal(at(choice, now, zone, calendar), want));
   }
 
-  it('keeps one snooze per notification (the latest), in firing order, each keyed by its instant', () => {
+  it('keeps one snooze per notification (the latest), in firing order, each keyed by its call’s event id', () => {
     const base = { userId: 'u1', type: 'deadline_reminder' as const, kind: 'j-1' };
-    let snoozed = withSnooze([], 'D-1', { ...base, notificationId: '10', at: '2027-04-02T06:00:00Z' });
-    snoozed = withSnooze(snoozed, 'D-1', { ...base, notificationId: '11', at: '2027-04-01T06:00:00Z' });
-    snoozed = withSnooze(snoozed, 'D-1', { ...base, notificationId: '10', at: '2027-03-31T06:00:00Z' });
+    let snoozed = withSnooze([], 'D-1', {
+      ...base,
+      eventId: 'e1',
+      notificationId: '10',
+      at: '2027-04-02T06:00:00Z',
+    });
+    snoozed = withSnooze(snoozed, 'D-1', {
+      ...base,
+      eventId: 'e2',
+      notificationId: '11',
+      at: '2027-04-01T06:00:00Z',
+    });
+    snoozed = withSnooze(snoozed, 'D-1', {
+      ...base,
+      eventId: 'e:3',
+      notificationId: '10',
+      at: '2027-03-31T06:00:00Z',
+    });
     assert.deepEqual(
       snoozed.map((s) => [s.notificationId, s.at, s.idempotencyKey]),
       [
-        ['10', '2027-03-31T06:00:00Z', 'snooze:D-1:10:2027-03-31T06:00:00.000Z'],
-        ['11', '2027-04-01T06:00:00Z', 'snooze:D-1:11:2027-04-01T06:00:00.000Z'],
+        ['10', '2027-03-31T06:00:00Z', 'snooze:D-1:10:e%3A3'],
+        ['11', '2027-04-01T06:00:00Z', 'snooze:D-1:11:e2'],
       ],
     );
   });
