@@ -42,7 +42,7 @@ export function registerSnoozeRoutes(
       throw validationFailed([
         {
           field: 'id',
-          message: "its dossier's workflow predates snoozing: snooze it after the dossier's next change",
+          message: "its dossier's workflow predates snoozing and would ignore it",
         },
       ]);
     }
