@@ -174,7 +174,7 @@ class SyncClientTest(unittest.TestCase):
         )
         self.assertTrue(all(r.at.weekday() < 5 for r in plan.pending if r.type == "deadline_reminder"))
         self.notify.update_user_profile(new_owner, OwnerProfile(business_calendar=DEFAULT, reminder_time=DEFAULT))
-        self.plan_when(
+        before_close = self.plan_when(
             dossier.id,
             lambda plan: all(
                 (r.at.hour, r.at.minute) == (23, 0) for r in plan.pending if r.type == "deadline_reminder"
@@ -187,7 +187,10 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(plan.pending, [])
         self.notify.reopen(dossier.id)
         plan = self.plan_when(dossier.id, lambda plan: plan.dossier.status == "open", "reopened")
-        self.assertEqual(len(plan.pending), 5)
+        # What was armed before the completion, armed again: four or five, as the due instant falls
+        # before or after 08:00 on its Tokyo day (the test's time of day decides).
+        self.assertEqual([r.kind for r in plan.pending], [r.kind for r in before_close.pending])
+        self.assertGreaterEqual(len(plan.pending), 4)
         self.notify.cancel(dossier.id)
         self.plan_when(dossier.id, lambda plan: plan.dossier.status == "cancelled", "cancelled")
 
