@@ -100,19 +100,35 @@ class ChaosBench {
     );
   }
 
+  /**
+   * A tab whose opening count came, opened again (as the browser client does after its connect
+   * timeout, or its reconnect after a 1006) when it does not come: uWebSockets.js 20.30 can close
+   * a socket right after its 101 (docs/protocol.md, "Transport limits"; fixed upstream, in no npm
+   * build), which is not what this test is about. Three in a row fail the run.
+   */
+  private async openTab(user: string): Promise<TestSocket> {
+    for (let attempt = 1; ; attempt += 1) {
+      const socket = await openSocket(`${this.harness.wsUrl}/api/v1/ws/${await this.harness.token(user)}`);
+      try {
+        await socket.waitFor('the unread count', (messages) =>
+          messages.some((m) => m.type === 'unread_count'),
+        );
+        return socket;
+      } catch (error) {
+        socket.ws.close();
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
   async run(params: Scenario): Promise<void> {
     const run = (this.runs += 1);
-    const { harness } = this;
     const users = Array.from({ length: params.users }, (_, index) => `chaos-${this.feed}-${run}-${index}`);
     for (const user of users) await this.killer.query('insert into users (id) values ($1)', [user]);
     const tabs: Array<{ user: string; socket: TestSocket }> = [];
     for (const user of users)
       for (let tab = 0; tab < params.tabsPerUser; tab += 1) {
-        const socket = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token(user)}`);
-        await socket.waitFor('the unread count', (messages) =>
-          messages.some((m) => m.type === 'unread_count'),
-        );
-        tabs.push({ user, socket });
+        tabs.push({ user, socket: await this.openTab(user) });
       }
 
     const hookRandom = seededRandom(params.seed ^ 0x5eed);
