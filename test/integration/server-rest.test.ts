@@ -291,7 +291,14 @@ describe('OpenAPI document', () => {
     const operation = document.paths['/api/v1/users/{userId}/profile']?.put;
     const schema = operation?.requestBody?.content['application/json']?.schema as
       { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
-    assert.deepEqual(Object.keys(schema?.properties ?? {}).sort(), ['eventId', 'locale', 'name', 'timezone']);
+    assert.deepEqual(Object.keys(schema?.properties ?? {}).sort(), [
+      'businessCalendar',
+      'eventId',
+      'locale',
+      'name',
+      'reminderTime',
+      'timezone',
+    ]);
     assert.equal(schema?.additionalProperties, false);
     for (const status of ['202', '400', '401', '403']) assert.ok(operation?.responses[status], status);
   });
