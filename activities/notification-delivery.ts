@@ -1,6 +1,9 @@
 import { log } from '@temporalio/activity';
+import { DateTime } from 'luxon';
+import { readPreferences } from '../db/preferences.js';
 import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
 import type { NotificationType } from '../domain/notification-types.js';
+import { deliveryOf } from '../domain/preferences.js';
 import type { DailyReportContent } from '../domain/notification-texts-input.js';
 import type { DossierSnapshot, Locale } from '../workflows/dossier-messages.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -65,6 +68,14 @@ export function createNotificationDelivery(
       const dossier = request.dossier;
       // The audit's restores say so themselves (and are counted there).
       const pastGrace = !request.late && (await reminderPastGrace(em, request, user));
+      // The user's preferences as they are now, in their zone's clock (quiet hours). A retry may
+      // read newer ones: the first insert wins, the key keeps it once.
+      const local = DateTime.now().setZone(user.timezone);
+      const delivery = deliveryOf(
+        await readPreferences(em, request.userId),
+        request.kind,
+        local.isValid ? local.hour * 60 + local.minute : 0,
+      );
       const draft = {
         idempotencyKey: request.idempotencyKey,
         userId: request.userId,
@@ -82,8 +93,11 @@ export function createNotificationDelivery(
           ...(request.report && { report: request.report }),
           ...(request.snoozedFrom && { snoozedFrom: request.snoozedFrom }),
           ...((request.late || pastGrace) && { late: true }),
+          ...(!delivery.popup && { popup: false, silencedBy: delivery.silencedBy }),
         },
         scheduledFor: request.scheduledFor ?? null,
+        // Out of the bell by the user's choice: stored archived (the Archives view), never lost.
+        archived: !delivery.bell,
       };
       const stored =
         request.whileDossierOpen && dossier
@@ -107,7 +121,12 @@ export function createNotificationDelivery(
       if (stored.created) {
         const lateMs = request.scheduledFor ? Date.now() - Date.parse(request.scheduledFor) : undefined;
         metrics?.stored(labels, lateMs);
-        log.info('Notification stored and announced', { ...facts, ...(lateMs !== undefined && { lateMs }) });
+        log.info('Notification stored and announced', {
+          ...facts,
+          ...(lateMs !== undefined && { lateMs }),
+          ...(!delivery.bell && { archived: true }),
+          ...(!delivery.popup && { silencedBy: delivery.silencedBy }),
+        });
         if (pastGrace) {
           metrics?.reminderMissed({ ...labels, outcome: 'sent_late' });
           log.warn('Reminder stored past its grace: marked late', { ...facts, lateMs });

@@ -11,6 +11,8 @@ export interface NotificationDraft {
   body: string;
   data: Record<string, unknown>;
   scheduledFor: string | null;
+  /** Stored archived (the user keeps this kind out of the bell): out of the inbox and the unread count. */
+  archived?: boolean;
 }
 
 /** A dossier as it must still be for a notification about it to be stored: open, with this deadline, the recipient's. */
@@ -90,11 +92,11 @@ async function insertOnce(
   // transaction (when there is one), so that a rollback drops the row and its NOTIFY.
   const rows = await em.execute<Array<{ id: string }>>(
     `with inserted as (
-       insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for)
+       insert into notifications (idempotency_key, user_id, type, kind, dossier_id, title, body, data, scheduled_for, archived_at)
        -- The user's lock is taken before the id is drawn and held until commit.
        -- Then, under it, whether the key was retired (the retention removed its row): read
        -- afresh by the function, so a removal that committed while this waited is seen.
-       select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz
+       select ?, ?::text, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, case when ? then now() end
         where case when lock_user_notifications(?) then not notification_key_retired(?) else false end
           and (?::text is null or exists (
                 select 1 from dossiers d
@@ -120,6 +122,7 @@ async function insertOnce(
       draft.body,
       JSON.stringify(draft.data),
       draft.scheduledFor,
+      draft.archived === true,
       draft.userId,
       draft.idempotencyKey,
       guard?.id ?? null,

@@ -76,6 +76,8 @@ export interface AppConfig {
     maxBufferedBytes: number;
     rateLimit: { perSecond: number; burst: number };
     tokenExpiryWarningSeconds: number;
+    /** What the preferences routes show of the reminder policy: the default j-N hour (`HH:mm`) and the offsets. */
+    reminders: { defaultReminderTime: string; offsetsDays: number[] };
     /** Refusals answer the upgrade request (catalog codes too_many_sockets, too_many_upgrades, server_busy). */
     connectionLimits: {
       /** Open sockets per user (0: no cap). */
@@ -205,6 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       rateLimit: { perSecond: e.WS_RATE_LIMIT_PER_SECOND, burst: e.WS_RATE_LIMIT_BURST },
       tokenExpiryWarningSeconds: e.WS_TOKEN_EXPIRY_WARNING_SECONDS,
+      reminders: {
+        defaultReminderTime: `${String(e.REMINDER_TIME.hour).padStart(2, '0')}:${String(e.REMINDER_TIME.minute).padStart(2, '0')}`,
+        offsetsDays: e.REMINDER_OFFSETS_DAYS,
+      },
       connectionLimits: {
         maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
         upgradesPerAddress: {

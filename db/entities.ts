@@ -7,6 +7,7 @@ import {
   TIME_ZONE_MAX_LENGTH,
 } from '../domain/limits.js';
 import type { UserCalendar } from '../domain/business-days.js';
+import type { KindPreference, QuietHours } from '../domain/preferences.js';
 
 /**
  * Tables of the service. The schema itself is owned by the migrations in `db/migrations/`; the
@@ -106,4 +107,24 @@ export const NotificationInboxStateSchema = defineEntity({
 });
 export type NotificationInboxState = InferEntity<typeof NotificationInboxStateSchema>;
 
-export const entities = [UserSchema, DossierSchema, NotificationSchema, NotificationInboxStateSchema];
+/** A user's notification preferences (domain/preferences.ts): written by the REST server, read by the delivery activity. */
+export const NotificationPreferenceSchema = defineEntity({
+  name: 'NotificationPreference',
+  tableName: 'notification_preferences',
+  properties: {
+    userId: p.string().length(ID_MAX_LENGTH).primary(),
+    /** Only the kinds the user changed. */
+    kinds: p.json<Record<string, KindPreference>>(),
+    quietHours: p.json<QuietHours>().nullable(),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  },
+});
+export type NotificationPreference = InferEntity<typeof NotificationPreferenceSchema>;
+
+export const entities = [
+  UserSchema,
+  DossierSchema,
+  NotificationSchema,
+  NotificationInboxStateSchema,
+  NotificationPreferenceSchema,
+];

@@ -14,6 +14,7 @@ import { Migration20261203000000NotificationRetention } from './migrations/Migra
 import { Migration20261204000000RetiredNotificationKeys } from './migrations/Migration20261204000000RetiredNotificationKeys.js';
 import { Migration20261205000000InboxStates } from './migrations/Migration20261205000000InboxStates.js';
 import { Migration20261206000000UserPlanning } from './migrations/Migration20261206000000UserPlanning.js';
+import { Migration20261207000000NotificationPreferences } from './migrations/Migration20261207000000NotificationPreferences.js';
 
 /** Channel of the `NOTIFY` sent in the transaction that stores a notification. */
 export const NOTIFICATION_CHANNEL = 'normx_notifications';
@@ -112,6 +113,10 @@ export async function openOrm(
         },
         { name: 'Migration20261205000000InboxStates', class: Migration20261205000000InboxStates },
         { name: 'Migration20261206000000UserPlanning', class: Migration20261206000000UserPlanning },
+        {
+          name: 'Migration20261207000000NotificationPreferences',
+          class: Migration20261207000000NotificationPreferences,
+        },
       ],
       transactional: true,
       allOrNothing: true,

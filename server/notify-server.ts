@@ -11,6 +11,7 @@ import { ClientError } from './errors.js';
 import { replyClientError } from './http/http-io.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { registerRestRoutes } from './http/rest-routes.js';
+import { createPreferenceQueries } from './notifications/preference-queries.js';
 import { registerStaticRoutes } from './http/static-routes.js';
 import { NotificationHub } from './hub/notification-hub.js';
 import { startNotificationFeed, type FeedSettings } from './hub/notification-feed.js';
@@ -103,6 +104,8 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
   registerRestRoutes(app, {
     verifier,
     queries,
+    preferences: createPreferenceQueries(deps.orm),
+    reminders: config.reminders,
     hub,
     metrics,
     temporal: deps.temporal,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  clockTime,
   deadline,
   dossierBatch,
   dossierInput,
@@ -10,6 +11,7 @@ import {
   userId,
 } from '../../client/dossier-schemas.js';
 import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
+import { preferenceIssues } from '../../domain/preferences.js';
 import { notificationId, wireNotification } from '../protocol/messages.js';
 
 /** Request and response schemas of the REST API: they validate input and generate /api/v1/openapi.json. */
@@ -45,6 +47,34 @@ export const assignBody = z.strictObject({
 export const snoozeBody = snoozeWhen.safeExtend({ eventId: eventId.optional() });
 /** A user's profile (the `owner` of the dossier calls), plus the call's optional event id. */
 export const userProfileBody = z.strictObject({ ...ownerProfile.shape, eventId: eventId.optional() });
+
+/** In the bell or not, popup or not (domain/preferences.ts). */
+export const kindPreference = z.strictObject({ bell: z.boolean(), popup: z.boolean() });
+/** Local `HH:mm`, `from` included, `to` excluded; `from` after `to` spans midnight. */
+export const quietHours = z.strictObject({ from: clockTime, to: clockTime });
+/**
+ * A change of preferences: each field given replaces the stored one (`kinds` whole: a kind left
+ * out is back to in the bell with a popup), a field left out keeps it. `reminderTime` is the
+ * profile's (null: the service's REMINDER_TIME); a change re-plans the user's open dossiers.
+ */
+export const preferencesBody = z
+  .strictObject({
+    kinds: z.record(z.string().max(32), kindPreference).optional(),
+    quietHours: quietHours.nullable().optional(),
+    reminderTime: clockTime.nullable().optional(),
+  })
+  .superRefine((value, ctx) => {
+    for (const issue of preferenceIssues({ kinds: value.kinds ?? {}, quietHours: value.quietHours ?? null }))
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+/** A user's preferences: every kind the service sends (and any other the user set), in the panel's order. */
+export const preferencesReply = z.object({
+  kinds: z.array(kindPreference.extend({ kind: z.string(), mutable: z.boolean() })),
+  quietHours: quietHours.nullable(),
+  /** The user's own reminder hour; null: the service's (`defaultReminderTime`). */
+  reminderTime: clockTime.nullable(),
+  defaultReminderTime: clockTime,
+});
 
 export const notificationPage = z.object({
   items: z.array(wireNotification),

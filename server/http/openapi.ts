@@ -19,6 +19,8 @@ import {
   markReadResult,
   markSeenBody,
   notificationPage,
+  preferencesBody,
+  preferencesReply,
   rescheduleBody,
   unreadCount,
   urgentBody,
@@ -170,6 +172,29 @@ function build(): object {
           responses: {
             202: { description: "Sent to the dossier's workflow", content: json(accepted) },
             404: { description: 'No such notification of mine', content: json(errorBody) },
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/users/{userId}/preferences': {
+        get: {
+          summary:
+            "A user's notification preferences (their own token with `me`, or the service token with their id): each kind in the bell or not and popup or not, quiet hours, the reminder hour",
+          parameters: [
+            { ...userPath, description: "`me` (the user's token) or the user's id (the service token)" },
+          ],
+          responses: { 200: { description: 'The preferences', content: json(preferencesReply) }, ...errors },
+        },
+        put: {
+          summary:
+            'Change them: each field given replaces the stored one, a field left out is kept. `overdue_critical` cannot be muted (400). A new `reminderTime` re-plans every open dossier of the user (their profile workflow), at most 3 changes per 10 minutes (429)',
+          parameters: [
+            { ...userPath, description: "`me` (the user's token) or the user's id (the service token)" },
+          ],
+          requestBody: body(preferencesBody),
+          responses: {
+            200: { description: 'The preferences after the change', content: json(preferencesReply) },
+            429: { description: 'The reminder hour changed too often', content: json(errorBody) },
             ...errors,
           },
         },

@@ -22,6 +22,11 @@ export interface RestKit {
   ): void;
   /** The user named in the path (`me` names the token's subject): the token's user only. */
   userOf(context: RequestContext): Promise<string>;
+  /**
+   * The user named in the path, for their own token (`me` or their id) or the service token (an
+   * id, not `me`): what both the user and the backend may read and change (preferences).
+   */
+  userOrService(context: RequestContext): Promise<string>;
   /** The service token only (dossier calls, plans, profiles). */
   service(context: RequestContext): Promise<void>;
   /** `value` read with `schema`; refused, a 400 `validation_failed` naming each field under `field`. */
@@ -51,6 +56,19 @@ export function restKit(
       const requested = context.params[0] === 'me' ? principal.subject : context.params[0];
       if (principal.isService || requested !== principal.subject) {
         throw new ClientError('forbidden', 'A user reads and marks only their own notifications');
+      }
+      return principal.subject;
+    },
+    async userOrService(context) {
+      const principal = await authenticate(context);
+      const requested = context.params[0];
+      if (principal.isService) {
+        if (requested === 'me')
+          throw new ClientError('forbidden', 'The service token names the user by id, not `me`');
+        return requested!;
+      }
+      if (requested !== 'me' && requested !== principal.subject) {
+        throw new ClientError('forbidden', 'A user reads and changes only their own preferences');
       }
       return principal.subject;
     },

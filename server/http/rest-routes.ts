@@ -6,15 +6,20 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { NotificationHub } from '../hub/notification-hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
+import type { PreferenceQueries } from '../notifications/preference-queries.js';
 import { registerDossierRoutes } from './dossier-routes.js';
 import { openApiDocument } from './openapi.js';
 import { restKit } from './rest-kit.js';
 import { registerUserRoutes } from './user-routes.js';
 import { registerSnoozeRoutes } from './snooze-routes.js';
+import { registerPreferenceRoutes } from './preference-routes.js';
 
 export interface RestDependencies {
   verifier: TokenVerifier;
   queries: NotificationQueries;
+  preferences: PreferenceQueries;
+  /** The reminder policy's default hour and offsets, as the preferences show them. */
+  reminders: { defaultReminderTime: string; offsetsDays: number[] };
   hub: NotificationHub;
   metrics: ServerMetrics;
   temporal: { client: Client; taskQueue: string };
@@ -24,7 +29,8 @@ export interface RestDependencies {
 /**
  * The REST API, in this order: a user's own notifications (user-routes.ts: the page, the unread
  * count, read, read-all); the service token's calls (dossier-routes.ts: /api/v1/dossiers,
- * /api/v1/dossiers/bulk, a dossier's events and plan, a user's profile); the OpenAPI document.
+ * /api/v1/dossiers/bulk, a dossier's events and plan, a user's profile); snoozes (snooze-routes.ts);
+ * a user's preferences, for the user or the service (preference-routes.ts); the OpenAPI document.
  * Both share rest-kit.ts: the token's checks and the one error mapper (client-errors.ts).
  */
 export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): void {
@@ -33,5 +39,6 @@ export function registerRestRoutes(app: TemplatedApp, deps: RestDependencies): v
   const dossiers = createDossierClient(deps.temporal.client, { taskQueue: deps.temporal.taskQueue });
   registerDossierRoutes(kit, dossiers, deps.logger);
   registerSnoozeRoutes(kit, deps.queries, dossiers);
+  registerPreferenceRoutes(kit, { queries: deps.preferences, dossiers, reminders: deps.reminders });
   kit.route('get', '/api/v1/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
 }

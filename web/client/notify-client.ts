@@ -46,7 +46,18 @@ export type {
   ServerFrame,
 } from './types.js';
 export { PROTOCOL } from './connection.js';
-export { fetchCounts, fetchNotifications, RestError, snoozeNotification, type SnoozeWhen } from './rest.js';
+export {
+  fetchCounts,
+  fetchNotifications,
+  fetchPreferences,
+  RestError,
+  savePreferences,
+  snoozeNotification,
+  type KindPreference,
+  type Preferences,
+  type PreferencesChange,
+  type SnoozeWhen,
+} from './rest.js';
 export { expiryOf, subjectOf } from './token.js';
 export { isNotificationId } from './notification-id.js';
 

@@ -47,6 +47,48 @@ export function snoozeNotification(options: {
   return sendJson(url, options.token, { method: 'POST', body: JSON.stringify(body) });
 }
 
+/** One kind's preference, as the server lists it (`mutable`: false for `overdue_critical`). */
+export interface KindPreference {
+  kind: string;
+  bell: boolean;
+  popup: boolean;
+  mutable: boolean;
+}
+
+/** A user's notification preferences (`GET …/preferences`, docs/api.md). */
+export interface Preferences {
+  kinds: KindPreference[];
+  quietHours: { from: string; to: string } | null;
+  /** The user's own reminder hour (`HH:mm`); null: the service's, `defaultReminderTime`. */
+  reminderTime: string | null;
+  defaultReminderTime: string;
+}
+
+/** A change of preferences: a field given replaces the stored one (`kinds` whole), one left out is kept. */
+export interface PreferencesChange {
+  kinds?: Record<string, { bell: boolean; popup: boolean }>;
+  quietHours?: { from: string; to: string } | null;
+  reminderTime?: string | null;
+}
+
+/** The user's notification preferences. */
+export function fetchPreferences(options: { url?: string; token: string }): Promise<Preferences> {
+  return getJson(restUrl('/api/v1/users/me/preferences', options.url), options.token);
+}
+
+/**
+ * Changes the user's preferences; the answer is the preferences after the change. A new reminder
+ * hour re-plans the user's open dossiers (refused with 429 past 3 changes in 10 minutes).
+ */
+export function savePreferences(options: {
+  url?: string;
+  token: string;
+  change: PreferencesChange;
+}): Promise<Preferences> {
+  const url = restUrl('/api/v1/users/me/preferences', options.url);
+  return sendJson(url, options.token, { method: 'PUT', body: JSON.stringify(options.change) });
+}
+
 /** A refused REST call: the HTTP status (0: no answer) and the server's error code and message. */
 export class RestError extends Error {
   constructor(
@@ -66,7 +108,11 @@ function restUrl(path: string, base: string | undefined): URL {
   return url;
 }
 
-async function sendJson<T>(url: URL, token: string, init: { method: 'POST'; body: string }): Promise<T> {
+async function sendJson<T>(
+  url: URL,
+  token: string,
+  init: { method: 'POST' | 'PUT'; body: string },
+): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {

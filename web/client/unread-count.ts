@@ -105,12 +105,16 @@ export class UnreadCountTracker {
   }
 
   /** A notification not seen before. */
-  received(notification: { readAt: string | null }): void {
+  received(notification: { readAt: string | null; archivedAt?: string | null }): void {
     // The count frame covers what was committed before it: add the live notifications that
     // follow it. One that came before it or during the catch-up may or may not be in it.
     const count = this.count$.value;
     if (!this.synced || this.resuming || count === undefined) this.uncertain = true;
-    else if (notification.readAt === null) {
+    else if (notification.archivedAt) {
+      // Stored archived (a kind the user keeps out of the bell): the archive's count only.
+      const counts = this.counts$.value;
+      if (counts) this.counts$.next({ ...counts, archived: counts.archived + 1 });
+    } else if (notification.readAt === null) {
       this.count$.next(count + 1);
       // A live notification is in the inbox and newer than the seen mark: new, and unread.
       const counts = this.counts$.value;

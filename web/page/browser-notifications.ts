@@ -83,6 +83,8 @@ export function joinPopupTabs(user: string): void {
 export function notifyBrowser(notification: NotifyNotification): void {
   // Popups off when it arrived: it never pops up, not even in a group closed after they are on.
   if (!popupsOn()) return;
+  // The user's preferences or quiet hours said no popup (`data.popup`, set when it was stored).
+  if (notification.data?.popup === false) return;
   grouper.add(notification);
 }
 

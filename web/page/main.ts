@@ -13,6 +13,7 @@ import { ui } from './dom.js';
 import { NotificationList } from './list.js';
 import { isOpen, openPanel, setUpPanel } from './panel.js';
 import { currentToken, takeToken } from './session.js';
+import { setUpSettings } from './settings.js';
 import { snooze } from './snooze.js';
 import {
   showConnection,
@@ -30,7 +31,7 @@ import {
  * Its parts: the lists (`list.ts`: the inbox and the archive), the panel around them (`panel.ts`),
  * the badge and status (`status.ts`), the token and its renewal (`session.ts`), the browser's
  * popups (`browser-notifications.ts`, grouped by `popup-groups.ts`), the snooze menu's calls
- * (`snooze.ts`).
+ * (`snooze.ts`), the settings panel (`settings.ts`: preferences, reminder hour, quiet hours).
  *
  * Inbox states (docs/protocol.md, "The bell page"): opening the panel marks what it shows seen;
  * the items that came since the user last looked carry a "Nouveau" marker while it stays open
@@ -95,6 +96,7 @@ async function start(): Promise<void> {
     showError('Aucun jeton : ouvrez l’adresse affichée par « npm start » (elle se termine par #token=…).');
     return;
   }
+  setUpSettings();
   // One tab of the user shows the popups (a token without a subject is refused by the server).
   const user = subjectOf(token);
   if (user !== undefined) joinPopupTabs(user);
@@ -131,6 +133,12 @@ async function start(): Promise<void> {
   notify.unreadCount$.subscribe(showCount);
   notify.counts$.subscribe(countsChanged);
   notify.notifications$.subscribe((notification) => {
+    // Stored archived (a kind the user keeps out of the bell): the archive only, no popup.
+    if (notification.archivedAt) {
+      if (archiveLoaded) archive.add(notification);
+      else setAside.set(notification.id, notification);
+      return;
+    }
     if (!inbox.add(notification)) return;
     ui.announcer.textContent = `Nouvelle notification : ${notification.title}`;
     // The list is open: the user sees it arrive (it stays marked new until the panel closes).
