@@ -6,12 +6,21 @@ import fc from 'fast-check';
  * of any byte, bad escapes and raw high bytes, sometimes a segment more or less, with a query.
  */
 
-/** Every route pattern the server registers (server/http/rest-routes.ts, static and socket routes). */
-const ROUTES = [
+/**
+ * Every route pattern the server registers (server/http/rest-routes.ts, static and socket routes);
+ * test/unit/fuzz-paths.test.ts checks it holds every path of the OpenAPI document.
+ */
+export const ROUTES = [
   '/api/v1/users/:p/notifications',
   '/api/v1/users/:p/notifications/unread-count',
+  '/api/v1/users/:p/notifications/counts',
   '/api/v1/users/:p/notifications/read',
   '/api/v1/users/:p/notifications/read-all',
+  '/api/v1/users/:p/notifications/seen',
+  '/api/v1/users/:p/notifications/archive',
+  '/api/v1/users/:p/notifications/unarchive',
+  '/api/v1/users/:p/notifications/:p/snooze',
+  '/api/v1/users/:p/preferences',
   '/api/v1/users/:p/profile',
   '/api/v1/dossiers',
   '/api/v1/dossiers/bulk',
