@@ -18,7 +18,6 @@ const SOCKET_ONLY: Partial<Record<ErrorCode, string>> = {
   too_many_sockets: 'the upgrade: sockets per user',
   too_many_upgrades: 'the upgrade: attempts per address',
   server_busy: 'the upgrade, and marks waiting on a socket',
-  rate_limited: "an open socket's messages",
   slow_consumer: 'an open socket that does not read',
   shutting_down: 'open sockets when the server stops',
 };

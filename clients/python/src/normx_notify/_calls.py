@@ -7,7 +7,7 @@ these steps; the event ids, the retries and the decoding of replies are here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar, Union
 from urllib.parse import quote
@@ -22,9 +22,14 @@ from .models import (
     Dossier,
     DueAt,
     DueDate,
+    KindSetting,
     OwnerProfile,
+    Preferences,
+    QuietHours,
     ReminderPlan,
+    Unset,
     deadline_json,
+    preferences_change_json,
 )
 from .retry import RetryPolicy
 
@@ -49,6 +54,7 @@ Step = Union[Send, Sleep]
 Call = Generator[Step, Any, T]
 
 DOSSIERS = "/api/v1/dossiers"
+USERS = "/api/v1/users"
 
 
 def _segment(value: str) -> str:
@@ -169,8 +175,48 @@ def update_user_profile(
     user_id: str, profile: OwnerProfile, event_id: str | None, policy: RetryPolicy
 ) -> Call[Accepted]:
     return event_call(
-        "PUT", f"/api/v1/users/{_segment(user_id)}/profile", profile.to_json(), event_id, policy
+        "PUT", f"{USERS}/{_segment(user_id)}/profile", profile.to_json(), event_id, policy
     )
+
+
+def preferences(user_id: str, policy: RetryPolicy) -> Call[Preferences]:
+    context = _Context()
+    path = f"{USERS}/{_segment(user_id)}/preferences"
+    response = yield from _exchange(lambda: Send("GET", path), policy, context)
+    return Preferences.from_json(_decode(response, context))
+
+
+def update_preferences(
+    user_id: str,
+    kinds: Mapping[str, KindSetting] | Unset,
+    quiet_hours: QuietHours | None | Unset,
+    reminder_time: str | None | Unset,
+    policy: RetryPolicy,
+) -> Call[Preferences]:
+    """
+    ``PUT …/preferences``: the fields given replace the stored ones. Idempotent (no event id: the
+    same body sent again sets the same values), so it is retried like the other calls, but for a
+    429 ``rate_limited`` (the reminder hour changed 3 times in 10 minutes): a wait of seconds
+    cannot end it, it is raised at once.
+    """
+    context = _Context()
+    path = f"{USERS}/{_segment(user_id)}/preferences"
+    body = preferences_change_json(kinds, quiet_hours, reminder_time)
+
+    def again(response: httpx.Response) -> bool:
+        if response.status_code == 429 and _error_code(response) == "rate_limited":
+            return False
+        return response.status_code in policy.retry_statuses
+
+    response = yield from _exchange(lambda: Send("PUT", path, body), policy, context, retry_reply=again)
+    return Preferences.from_json(_decode(response, context))
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    body = _body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def plan(dossier_id: str, policy: RetryPolicy) -> Call[ReminderPlan]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TypeVar
 
@@ -11,7 +11,20 @@ import httpx
 
 from . import _calls
 from ._calls import DEFAULT_TIMEOUT, Call, Send, Token
-from .models import Accepted, BulkResult, Dossier, DueAt, DueDate, OwnerProfile, ReminderPlan
+from .models import (
+    UNSET,
+    Accepted,
+    BulkResult,
+    Dossier,
+    DueAt,
+    DueDate,
+    KindSetting,
+    OwnerProfile,
+    Preferences,
+    QuietHours,
+    ReminderPlan,
+    Unset,
+)
 from .retry import RetryPolicy
 
 T = TypeVar("T")
@@ -114,6 +127,36 @@ class NotifyClient:
         :class:`NotifyNotFoundError`.
         """
         return self._run(_calls.plan(dossier_id, self._retry))
+
+    def preferences(self, user_id: str) -> Preferences:
+        """
+        A user's notification preferences: every kind (in the bell, popup, ``mutable``), quiet
+        hours and reminder hour. ``user_id`` is the user's id with the service token (``"me"``
+        with a user's own token).
+        """
+        return self._run(_calls.preferences(user_id, self._retry))
+
+    def update_preferences(
+        self,
+        user_id: str,
+        *,
+        kinds: Mapping[str, KindSetting] | Unset = UNSET,
+        quiet_hours: QuietHours | None | Unset = UNSET,
+        reminder_time: str | None | Unset = UNSET,
+    ) -> Preferences:
+        """
+        Changes the fields given, keeps those left out; returns the preferences after the change.
+        ``kinds`` replaces the stored settings as a whole (a kind left out is back to bell and
+        popup: start from ``preferences(...).kind_settings()`` to change one);
+        ``quiet_hours=None`` clears them; ``reminder_time="07:30"``, or None (or ``DEFAULT``)
+        for the service's hour, re-plans the user's open dossiers (at most 3 changes in 10
+        minutes, then a :class:`NotifyUnavailableError` with code ``rate_limited``, not
+        retried). A muted ``overdue_critical`` or an unknown kind is a
+        :class:`NotifyValidationError` naming ``kinds.<kind>``.
+        """
+        return self._run(
+            _calls.update_preferences(user_id, kinds, quiet_hours, reminder_time, self._retry)
+        )
 
     def close(self) -> None:
         self._http.close()

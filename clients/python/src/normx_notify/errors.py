@@ -83,7 +83,10 @@ class DossierNotReadyError(NotifyApiError):
 
 
 class NotifyUnavailableError(NotifyApiError):
-    """429 or 5xx on every attempt: the server or a dependency of it (Temporal, PostgreSQL) is unavailable."""
+    """
+    429 or 5xx on every attempt: the server or a dependency of it (Temporal, PostgreSQL) is
+    unavailable; or 429 ``rate_limited`` at once (a user's reminder hour changed 3 times in 10 minutes).
+    """
 
 
 _BY_STATUS: dict[int, type[NotifyApiError]] = {
@@ -106,6 +109,7 @@ ERROR_CODES: dict[str, type[NotifyApiError]] = {
     "not_found": NotifyNotFoundError,
     "dossier_not_ready": DossierNotReadyError,
     "payload_too_large": NotifyApiError,
+    "rate_limited": NotifyUnavailableError,
     "internal": NotifyUnavailableError,
     "unavailable": NotifyUnavailableError,
 }
