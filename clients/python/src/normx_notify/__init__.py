@@ -22,15 +22,17 @@ from .models import (
     BulkResult,
     Dossier,
     DossierState,
-    KindPreference,
-    KindSetting,
     OwnerProfile,
     PendingReminder,
-    Preferences,
-    QuietHours,
     RejectedEvent,
     ReminderPlan,
     SentReminder,
+)
+from .preferences import (
+    KindPreference,
+    KindSetting,
+    Preferences,
+    QuietHours,
 )
 from .retry import RetryPolicy
 

@@ -22,13 +22,15 @@ from .models import (
     Dossier,
     DueAt,
     DueDate,
-    KindSetting,
     OwnerProfile,
+    ReminderPlan,
+    deadline_json,
+)
+from .preferences import (
+    KindSetting,
     Preferences,
     QuietHours,
-    ReminderPlan,
     Unset,
-    deadline_json,
     preferences_change_json,
 )
 from .retry import RetryPolicy

@@ -12,17 +12,19 @@ import httpx
 from . import _calls
 from ._calls import DEFAULT_TIMEOUT, Call, Send, Token
 from .models import (
-    UNSET,
     Accepted,
     BulkResult,
     Dossier,
     DueAt,
     DueDate,
-    KindSetting,
     OwnerProfile,
+    ReminderPlan,
+)
+from .preferences import (
+    UNSET,
+    KindSetting,
     Preferences,
     QuietHours,
-    ReminderPlan,
     Unset,
 )
 from .retry import RetryPolicy
