@@ -166,4 +166,52 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     ]);
     await engine.dossiers.cancel(id);
   });
+
+  it('a dossier keeps at most 20 snoozes at once: the 21st is refused by the route (429) and by the engine (rejected)', async () => {
+    const owner = uniqueId('snooze-cap');
+    const id = uniqueId('snooze-cap');
+    const due = localDate(await env.currentTimeMs())
+      .plus({ days: 10 })
+      .toISODate()!;
+    await engine.dossiers.create({
+      id,
+      title: `CVAE ${id}`,
+      ownerId: owner,
+      dueDate: due,
+      owner: { timezone: PARIS },
+    });
+    await advanceTo(local(DateTime.fromISO(due).minus({ days: 7 }).toISODate()!, '09:00'));
+    const [j7] = (await rowsOnceSettled(id, 2)).filter((row) => row.kind === 'j-7') as [NotificationRow];
+    // Twenty snoozes sent through the client API (the route checks ownership; the engine only counts).
+    for (let n = 1; n <= 20; n += 1) {
+      await engine.dossiers.snooze(id, {
+        notificationId: String(900_000 + n),
+        type: 'deadline_reminder',
+        kind: 'j-7',
+        userId: owner,
+        preset: 'tomorrow',
+      });
+    }
+    await waitFor(
+      'twenty snoozes in the plan',
+      async () => (await engine.dossiers.plan(id)).snoozed?.length === 20,
+    );
+
+    const refused = await snooze(owner, j7.id, { preset: 'tomorrow' });
+    assert.equal(refused.status, 429, refused.text);
+    assert.equal(await readAt(j7.id), null, 'a refused snooze leaves the notification unread');
+    // Past the route (a call racing it, or the client API): the engine refuses it too, and says so.
+    await engine.dossiers.snooze(
+      id,
+      { notificationId: j7.id, type: 'deadline_reminder', kind: 'j-7', userId: owner, preset: 'tomorrow' },
+      { eventId: 'cap-21' },
+    );
+    const plan = await waitFor('the 21st rejected', async () => {
+      const view = await engine.dossiers.plan(id);
+      return view.rejected?.some((event) => event.eventId === 'cap-21') && view;
+    });
+    assert.equal(plan.snoozed?.length, 20);
+    assert.ok(!plan.snoozed!.some((s) => s.notificationId === j7.id));
+    await engine.dossiers.cancel(id);
+  });
 });
