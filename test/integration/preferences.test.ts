@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { dossierLives, local, localDate, PARIS, uniqueId } from '../support/dossier-lives.js';
-import { httpRequest, startServerHarness, type ServerHarness } from '../support/notify-server.js';
-import { startReminderEngine, type ReminderEngine } from '../support/reminder-engine.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { httpRequest } from '../support/notify-server.js';
+import { useEngineAndServer } from '../support/engine-and-server.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -20,27 +18,11 @@ import { waitFor } from '../support/wait.js';
  * real time of the run, wide enough for the test to stay inside them.
  */
 
-let env: TestWorkflowEnvironment;
-let engine: ReminderEngine;
-let server: ServerHarness;
+const stack = useEngineAndServer();
 const { rowsOnceSettled, advanceTo } = dossierLives(
-  () => engine,
-  () => env,
+  () => stack.engine,
+  () => stack.env,
 );
-
-before(async () => {
-  env = await createTimeSkippingEnv();
-  engine = await startReminderEngine(env);
-  server = await startServerHarness({
-    db: engine.db,
-    temporal: { client: engine.client, taskQueue: engine.taskQueue },
-  });
-});
-after(async () => {
-  await server?.close(); // first: it shares the engine's database
-  await engine?.close();
-  await env?.teardown();
-});
 
 interface PreferencesJson {
   kinds: Array<{ kind: string; bell: boolean; popup: boolean; mutable: boolean }>;
@@ -51,12 +33,15 @@ interface PreferencesJson {
 }
 
 async function put(userId: string, body: unknown, { service = false } = {}) {
-  const token = await server.token(service ? 'normx-backend' : userId, { service });
-  return httpRequest<PreferencesJson>(`${server.url}/api/v1/users/${service ? userId : 'me'}/preferences`, {
-    method: 'PUT',
-    token,
-    body,
-  });
+  const token = await stack.server.token(service ? 'normx-backend' : userId, { service });
+  return httpRequest<PreferencesJson>(
+    `${stack.server.url}/api/v1/users/${service ? userId : 'me'}/preferences`,
+    {
+      method: 'PUT',
+      token,
+      body,
+    },
+  );
 }
 
 /** The real local clock in Paris, `minutes` from now, as `HH:mm`. */
@@ -64,7 +49,7 @@ const parisClock = (minutes: number): string =>
   DateTime.now().setZone(PARIS).plus({ minutes }).toFormat('HH:mm');
 
 async function stored(dossierId: string) {
-  return engine.db.query<{ kind: string; archived_at: Date | null; data: Record<string, unknown> }>(
+  return stack.engine.db.query<{ kind: string; archived_at: Date | null; data: Record<string, unknown> }>(
     'select kind, archived_at, data from notifications where dossier_id = $1 order by id',
     [dossierId],
   );
@@ -95,10 +80,10 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
 
     // A dossier due in 10 days: created, then j-7.
     const id = uniqueId('prefs-dossier');
-    const due = localDate(await env.currentTimeMs())
+    const due = localDate(await stack.env.currentTimeMs())
       .plus({ days: 10 })
       .toISODate()!;
-    await engine.dossiers.create({
+    await stack.engine.dossiers.create({
       id,
       title: `TVA ${id}`,
       ownerId: owner,
@@ -117,10 +102,15 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
 
     // A dossier already 5 days late: overdue and overdue_critical at once, in the quiet hours.
     const late = uniqueId('prefs-late');
-    const lateDue = localDate(await env.currentTimeMs())
+    const lateDue = localDate(await stack.env.currentTimeMs())
       .minus({ days: 5 })
       .toISODate()!;
-    await engine.dossiers.create({ id: late, title: `Liasse ${late}`, ownerId: owner, dueDate: lateDue });
+    await stack.engine.dossiers.create({
+      id: late,
+      title: `Liasse ${late}`,
+      ownerId: owner,
+      dueDate: lateDue,
+    });
     await rowsOnceSettled(late, 3);
     const byKind = new Map((await stored(late)).map((row) => [row.kind, row]));
     assert.deepEqual(
@@ -143,15 +133,15 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
       (await put(owner, { quietHours: { from: parisClock(120), to: parisClock(-60) } })).status,
       200,
     );
-    await engine.db.query(
+    await stack.engine.db.query(
       `update notification_preferences set kinds = '{"overdue_critical": {"bell": false, "popup": false}}' where user_id = $1`,
       [owner],
     );
     const late = uniqueId('prefs-day-late');
-    const lateDue = localDate(await env.currentTimeMs())
+    const lateDue = localDate(await stack.env.currentTimeMs())
       .minus({ days: 5 })
       .toISODate()!;
-    await engine.dossiers.create({ id: late, title: `IS ${late}`, ownerId: owner, dueDate: lateDue });
+    await stack.engine.dossiers.create({ id: late, title: `IS ${late}`, ownerId: owner, dueDate: lateDue });
     await rowsOnceSettled(late, 3);
     for (const row of await stored(late)) {
       assert.equal(row.archived_at, null, row.kind);
@@ -179,7 +169,9 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
       empty.json.error?.issues?.map((issue) => issue.field),
       ['quietHours.to'],
     );
-    const rows = await engine.db.query('select 1 from notification_preferences where user_id = $1', [owner]);
+    const rows = await stack.engine.db.query('select 1 from notification_preferences where user_id = $1', [
+      owner,
+    ]);
     assert.equal(rows.length, 0, 'nothing stored');
 
     const byService = await put(
@@ -188,19 +180,19 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
       { service: true },
     );
     assert.equal(byService.status, 200, byService.text);
-    const read = await httpRequest<PreferencesJson>(`${server.url}/api/v1/users/me/preferences`, {
-      token: await server.token(owner),
+    const read = await httpRequest<PreferencesJson>(`${stack.server.url}/api/v1/users/me/preferences`, {
+      token: await stack.server.token(owner),
     });
     assert.deepEqual(
       read.json.kinds.find((k) => k.kind === 'report'),
       { kind: 'report', bell: true, popup: false, mutable: true },
     );
-    const serviceMe = await httpRequest(`${server.url}/api/v1/users/me/preferences`, {
-      token: await server.token('normx-backend', { service: true }),
+    const serviceMe = await httpRequest(`${stack.server.url}/api/v1/users/me/preferences`, {
+      token: await stack.server.token('normx-backend', { service: true }),
     });
     assert.equal(serviceMe.status, 403);
-    const otherUser = await httpRequest(`${server.url}/api/v1/users/${owner}/preferences`, {
-      token: await server.token(uniqueId('someone')),
+    const otherUser = await httpRequest(`${stack.server.url}/api/v1/users/${owner}/preferences`, {
+      token: await stack.server.token(uniqueId('someone')),
     });
     assert.equal(otherUser.status, 403);
   });
@@ -208,10 +200,10 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
   it('a new reminder hour re-plans the user’s open dossiers; a fourth change in ten minutes is refused', async () => {
     const owner = uniqueId('prefs-hour');
     const id = uniqueId('prefs-hour-dossier');
-    const due = localDate(await env.currentTimeMs())
+    const due = localDate(await stack.env.currentTimeMs())
       .plus({ days: 20 })
       .toISODate()!;
-    await engine.dossiers.create({
+    await stack.engine.dossiers.create({
       id,
       title: `CFE ${id}`,
       ownerId: owner,
@@ -219,7 +211,7 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
       owner: { timezone: PARIS },
     });
     const hours = async () =>
-      (await engine.dossiers.plan(id)).pending
+      (await stack.engine.dossiers.plan(id)).pending
         .filter((r) => r.type === 'deadline_reminder')
         .map((r) => DateTime.fromISO(r.at, { zone: PARIS }).toFormat('HH:mm'));
     assert.deepEqual(await hours(), ['08:00', '08:00', '08:00']);
@@ -229,8 +221,8 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     assert.equal(changed.json.reminderTime, '07:30');
     await waitFor('the dossier re-planned at 07:30', async () => (await hours()).every((h) => h === '07:30'));
     await waitFor('the profile saved the hour', async () => {
-      const read = await httpRequest<PreferencesJson>(`${server.url}/api/v1/users/me/preferences`, {
-        token: await server.token(owner),
+      const read = await httpRequest<PreferencesJson>(`${stack.server.url}/api/v1/users/me/preferences`, {
+        token: await stack.server.token(owner),
       });
       return read.json.reminderTime === '07:30';
     });
@@ -240,15 +232,15 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     const refused = await put(owner, { reminderTime: '09:00', quietHours: { from: '22:00', to: '07:00' } });
     assert.equal(refused.status, 429);
     assert.equal(refused.json.error?.code, 'rate_limited');
-    const rows = await engine.db.query<{ quiet_hours: unknown }>(
+    const rows = await stack.engine.db.query<{ quiet_hours: unknown }>(
       'select quiet_hours from notification_preferences where user_id = $1',
       [owner],
     );
     assert.equal(rows[0]?.quiet_hours ?? null, null, 'a refused change stores nothing');
     // The same hour again is no change: not counted, not refused.
     await waitFor('the service hour saved', async () => {
-      const read = await httpRequest<PreferencesJson>(`${server.url}/api/v1/users/me/preferences`, {
-        token: await server.token(owner),
+      const read = await httpRequest<PreferencesJson>(`${stack.server.url}/api/v1/users/me/preferences`, {
+        token: await stack.server.token(owner),
       });
       return read.json.reminderTime === null;
     });

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { dossierLives, kinds, local, localDate, PARIS, uniqueId } from '../support/dossier-lives.js';
-import { httpRequest, startServerHarness, type ServerHarness } from '../support/notify-server.js';
-import {
-  startReminderEngine,
-  type NotificationRow,
-  type ReminderEngine,
-} from '../support/reminder-engine.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { httpRequest } from '../support/notify-server.js';
+import type { NotificationRow } from '../support/reminder-engine.js';
+import { useEngineAndServer } from '../support/engine-and-server.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -20,37 +15,21 @@ import { waitFor } from '../support/wait.js';
  * a retried call snoozes once; what is not the user's, or not a dossier's reminder, is refused.
  */
 
-let env: TestWorkflowEnvironment;
-let engine: ReminderEngine;
-let server: ServerHarness;
+const stack = useEngineAndServer();
 const { rowsOnceSettled, advanceTo } = dossierLives(
-  () => engine,
-  () => env,
+  () => stack.engine,
+  () => stack.env,
 );
-
-before(async () => {
-  env = await createTimeSkippingEnv();
-  engine = await startReminderEngine(env);
-  server = await startServerHarness({
-    db: engine.db,
-    temporal: { client: engine.client, taskQueue: engine.taskQueue },
-  });
-});
-after(async () => {
-  await server?.close(); // first: it shares the engine's database
-  await engine?.close();
-  await env?.teardown();
-});
 
 async function snooze(userId: string, id: string, body: unknown) {
   return httpRequest<{ eventId?: string; error?: { code: string; issues?: Array<{ field: string }> } }>(
-    `${server.url}/api/v1/users/me/notifications/${id}/snooze`,
-    { token: await server.token(userId), body },
+    `${stack.server.url}/api/v1/users/me/notifications/${id}/snooze`,
+    { token: await stack.server.token(userId), body },
   );
 }
 
 async function readAt(id: string): Promise<Date | null> {
-  const rows = await engine.db.query<{ read_at: Date | null }>(
+  const rows = await stack.engine.db.query<{ read_at: Date | null }>(
     'select read_at from notifications where id = $1',
     [id],
   );
@@ -58,7 +37,7 @@ async function readAt(id: string): Promise<Date | null> {
 }
 
 async function dataOf(id: string): Promise<Record<string, unknown>> {
-  const rows = await engine.db.query<{ data: Record<string, unknown> }>(
+  const rows = await stack.engine.db.query<{ data: Record<string, unknown> }>(
     'select data from notifications where id = $1',
     [id],
   );
@@ -70,11 +49,11 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     const owner = uniqueId('snoozer');
     const id = uniqueId('snooze');
     const other = uniqueId('snooze-done');
-    const due = localDate(await env.currentTimeMs())
+    const due = localDate(await stack.env.currentTimeMs())
       .plus({ days: 10 })
       .toISODate()!;
     for (const dossierId of [id, other]) {
-      await engine.dossiers.create({
+      await stack.engine.dossiers.create({
         id: dossierId,
         title: `Liasse ${dossierId}`,
         ownerId: owner,
@@ -120,7 +99,7 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     assert.ok(await readAt(j7.id), 'the snoozed notification is marked read');
     const tomorrow = local(DateTime.fromISO(j7Day).plus({ days: 1 }).toISODate()!, '08:00');
     const plan = await waitFor('the snooze in the plan', async () => {
-      const view = await engine.dossiers.plan(id);
+      const view = await stack.engine.dossiers.plan(id);
       return view.snoozed?.length === 1 && view;
     });
     assert.deepEqual(
@@ -132,9 +111,9 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     assert.equal((await snooze(owner, otherJ7.id, { preset: 'in-2-hours' })).status, 202);
     await waitFor(
       'the other snooze in its plan',
-      async () => (await engine.dossiers.plan(other)).snoozed?.length === 1,
+      async () => (await stack.engine.dossiers.plan(other)).snoozed?.length === 1,
     );
-    await engine.dossiers.complete(other);
+    await stack.engine.dossiers.complete(other);
     await rowsOnceSettled(other, 3);
     // Its dossier closed: nothing to send again, refused before any workflow is touched.
     const closed = await snooze(owner, otherJ7.id, { preset: 'tomorrow' });
@@ -158,22 +137,22 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     assert.equal((await dataOf(again.id)).snoozedFrom, j7.id);
     // Its words count from the day it comes: six days left.
     assert.match(again.title, /^Échéance dans 6 jours : /);
-    assert.equal((await engine.dossiers.plan(id)).snoozed, undefined);
+    assert.equal((await stack.engine.dossiers.plan(id)).snoozed, undefined);
     assert.deepEqual(kinds(await rowsOnceSettled(other, 3)), [
       'dossier_update/created',
       'deadline_reminder/j-7',
       'dossier_update/completed',
     ]);
-    await engine.dossiers.cancel(id);
+    await stack.engine.dossiers.cancel(id);
   });
 
   it('a dossier keeps at most 20 snoozes at once: the 21st is refused by the route (429) and by the engine (rejected)', async () => {
     const owner = uniqueId('snooze-cap');
     const id = uniqueId('snooze-cap');
-    const due = localDate(await env.currentTimeMs())
+    const due = localDate(await stack.env.currentTimeMs())
       .plus({ days: 10 })
       .toISODate()!;
-    await engine.dossiers.create({
+    await stack.engine.dossiers.create({
       id,
       title: `CVAE ${id}`,
       ownerId: owner,
@@ -184,7 +163,7 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     const [j7] = (await rowsOnceSettled(id, 2)).filter((row) => row.kind === 'j-7') as [NotificationRow];
     // Twenty snoozes sent through the client API (the route checks ownership; the engine only counts).
     for (let n = 1; n <= 20; n += 1) {
-      await engine.dossiers.snooze(id, {
+      await stack.engine.dossiers.snooze(id, {
         notificationId: String(900_000 + n),
         type: 'deadline_reminder',
         kind: 'j-7',
@@ -194,24 +173,24 @@ describe('snooze (REST, time-skipping server, real worker and PostgreSQL)', () =
     }
     await waitFor(
       'twenty snoozes in the plan',
-      async () => (await engine.dossiers.plan(id)).snoozed?.length === 20,
+      async () => (await stack.engine.dossiers.plan(id)).snoozed?.length === 20,
     );
 
     const refused = await snooze(owner, j7.id, { preset: 'tomorrow' });
     assert.equal(refused.status, 429, refused.text);
     assert.equal(await readAt(j7.id), null, 'a refused snooze leaves the notification unread');
     // Past the route (a call racing it, or the client API): the engine refuses it too, and says so.
-    await engine.dossiers.snooze(
+    await stack.engine.dossiers.snooze(
       id,
       { notificationId: j7.id, type: 'deadline_reminder', kind: 'j-7', userId: owner, preset: 'tomorrow' },
       { eventId: 'cap-21' },
     );
     const plan = await waitFor('the 21st rejected', async () => {
-      const view = await engine.dossiers.plan(id);
+      const view = await stack.engine.dossiers.plan(id);
       return view.rejected?.some((event) => event.eventId === 'cap-21') && view;
     });
     assert.equal(plan.snoozed?.length, 20);
     assert.ok(!plan.snoozed!.some((s) => s.notificationId === j7.id));
-    await engine.dossiers.cancel(id);
+    await stack.engine.dossiers.cancel(id);
   });
 });
