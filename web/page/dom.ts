@@ -31,6 +31,7 @@ export const ui = {
   quietOn: byId<HTMLInputElement>('settings-quiet-on'),
   quietFrom: byId<HTMLInputElement>('settings-quiet-from'),
   quietTo: byId<HTMLInputElement>('settings-quiet-to'),
+  settingsSave: byId<HTMLButtonElement>('settings-save'),
   settingsStatus: byId('settings-status'),
   pageError: byId('page-error'),
   announcer: byId('announcer'),

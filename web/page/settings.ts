@@ -120,13 +120,27 @@ function changeOf(): PreferencesChange {
   };
 }
 
+/**
+ * One save at a time: a second submit while the first is under way (a double-click, Enter again)
+ * would send the same change again, and a new reminder hour twice: two of the 3 changes the
+ * server allows in 10 minutes, and every open dossier re-planned twice (the server cannot tell,
+ * as the profile workflow saves the hour a moment after the reply).
+ */
+let saving = false;
+
 async function save(): Promise<void> {
+  if (saving) return;
+  saving = true;
+  ui.settingsSave.disabled = true;
   say('Enregistrement…');
   try {
     show(await savePreferences({ token: await currentToken(), change: changeOf() }));
     say('Réglages enregistrés');
   } catch (error) {
     say(`Non enregistré : ${(error as Error).message}`);
+  } finally {
+    saving = false;
+    ui.settingsSave.disabled = false;
   }
 }
 
