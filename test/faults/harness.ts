@@ -1,10 +1,15 @@
-import { readFile, stat } from 'node:fs/promises';
+// The fault-injection rig: the stack of real processes, its health, and the scenarios' loads.
 import { mapBounded } from '../../domain/bounded-concurrency.js';
-import { middayZone, sleep, startStack, wallClock, type Stack } from '../../bench/stack.js';
+import { middayZone, startStack, wallClock, type Stack } from '../../bench/stack.js';
+import { auditLoad, waitForRecovery, type ScenarioResult } from './audit.js';
+import * as probes from './metrics-probes.js';
+import { progress, seconds, waitUntil } from './progress.js';
 import { openFaultTab, type FaultTab } from './tabs.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-import { percentile } from '../../support/percentile.js';
-import { waitFor } from '../support/wait.js';
+
+export { duplicatedOf, lostOf, type ScenarioResult } from './audit.js';
+export { logSince, sizeOf } from './process-logs.js';
+export { progress, seconds, waitUntil } from './progress.js';
 
 /**
  * The fault-injection rig (docs/faults.md): the real pieces as separate processes (bench/stack.ts:
@@ -14,7 +19,7 @@ import { waitFor } from '../support/wait.js';
  * dossiers whose `overdue` alert falls due a little after they are created (`dueAt`, real
  * time), over users who each have tabs of the real client library open on both servers.
  *
- * The audit compares what should exist with what does: each dossier's plan (its `created`
+ * The audit (audit.ts) compares what should exist with what does: each dossier's plan (its `created`
  * notice and its `overdue` alert; the workflow's `reminderPlan` query must agree) against the
  * rows (exactly one per key), and each user's rows against what each of the user's tabs
  * received (each once, ids increasing).
@@ -51,98 +56,8 @@ export interface TimedTab extends FaultTab {
   readonly deliveredAt: Map<string, number>;
 }
 
-/** One row of the results table, and what the scenario measured besides. */
-export interface ScenarioResult {
-  scenario: string;
-  fault: string;
-  dossiers: number;
-  expectedRows: number;
-  users: number;
-  tabs: number;
-  /** Tabs connected to the faulted server at the fault, when that is what the fault hit. */
-  tabsOnFaulted?: number;
-  lostRows: number;
-  duplicatedRows: number;
-  unexpectedRows: number;
-  /** Per tab: expected notifications never delivered, delivered twice, out of order, or not the user's. */
-  lostDeliveries: number;
-  duplicatedDeliveries: number;
-  outOfOrder: number;
-  foreignDeliveries: number;
-  /** Frames the wire carried twice to a tab (the library drops the repeat). */
-  duplicateFrames: number;
-  /** Dossiers whose `reminderPlan` disagrees with the expected plan. */
-  planMismatches: number;
-  /** Fault to the last expected delivery on every tab (undefined: never, timed out). */
-  recoveryMs: number | undefined;
-  /** `overdue` alerts: created_at − scheduled_for, p50 and max. */
-  latenessP50Ms: number;
-  latenessMaxMs: number;
-  /** What the scenario measured besides, e.g. 'LISTEN lost noticed after': '12.3 s'. */
-  measures: Record<string, string>;
-  notes: string[];
-  /** Examples of what went wrong, for the failure message. */
-  examples: string[];
-}
-
 /** The alerts of a load fall due over this window (25 ms per dossier, at least 2 s). */
 export const defaultWindowMs = (dossiers: number): number => Math.max(2000, dossiers * 25);
-
-/**
- * Warnings and errors a process logged from `offset` on (bytes of its log file), by message,
- * most frequent first: what it went through during a fault.
- */
-export async function logSince(
-  file: string,
-  offset: number,
-): Promise<Array<{ message: string; count: number }>> {
-  let text: string;
-  try {
-    text = (await readFile(file)).subarray(offset).toString('utf8');
-  } catch {
-    return [];
-  }
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-      if ((entry.level ?? 0) < 40) continue;
-      const message = `${entry.msg ?? '?'}${entry.err?.message ? `: ${entry.err.message}` : ''}`
-        .replace(/\d{3,}/g, 'N')
-        .slice(0, 160);
-      counts.set(message, (counts.get(message) ?? 0) + 1);
-    } catch {
-      // not JSON
-    }
-  }
-  return [...counts.entries()]
-    .map(([message, count]) => ({ message, count }))
-    .sort((a, b) => b.count - a.count);
-}
-
-/** The size of a file now (0 when absent): where logSince starts. */
-export async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
-  }
-}
-
-export const progress = (message: string): void => {
-  process.stderr.write(`[${new Date().toISOString().slice(11, 23)} faults] ${message}\n`);
-};
-
-export const seconds = (ms: number | undefined): string =>
-  ms === undefined || !Number.isFinite(ms) ? '—' : `${(ms / 1000).toFixed(1)} s`;
-
-/** `waitFor` (test/support/wait.ts), polling every 100 ms unless told: the rig's probes ask processes. */
-export const waitUntil = <T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number },
-): Promise<T> => waitFor(what, probe, { timeoutMs, intervalMs });
 
 export class FaultRig {
   /**
@@ -230,33 +145,13 @@ export class FaultRig {
   }
 
   /** The server's `normx_notify_listen_connected` gauge (its /metrics reads no database). */
-  async listenConnected(serverUrl: string): Promise<boolean | undefined> {
-    try {
-      const text = await (await fetch(`${serverUrl}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-      const value = /^normx_notify_listen_connected (\S+)/m.exec(text)?.[1];
-      return value === undefined ? undefined : value === '1';
-    } catch {
-      return undefined;
-    }
+  listenConnected(serverUrl: string): Promise<boolean | undefined> {
+    return probes.listenConnected(serverUrl);
   }
 
   /** Sums of a counter over the label sets, per worker (from each worker's /metrics). */
-  async workerCounter(name: string): Promise<number> {
-    let total = 0;
-    for (const worker of this.stack.workers) {
-      try {
-        const text = await (
-          await fetch(`${worker.healthUrl}/metrics`, { signal: AbortSignal.timeout(3000) })
-        ).text();
-        for (const line of text.split('\n')) {
-          const match = /^(\S+?)(\{.*\})?\s+(\S+)/.exec(line);
-          if (match && match[1] === name) total += Number(match[3]);
-        }
-      } catch {
-        // a worker down or paused: not counted
-      }
-    }
-    return total;
+  workerCounter(name: string): Promise<number> {
+    return probes.workerCounter(this.stack, name);
   }
 
   /**
@@ -369,61 +264,12 @@ export class FaultRig {
     return stored;
   }
 
-  /** The load's rows, and whether every expected row is there and every tab has its user's. */
-  private async snapshot(load: Load) {
-    const rows = await this.stack.query<{ id: string; user_id: string; dossier_id: string; kind: string }>(
-      'select id::text as id, user_id, dossier_id, kind from notifications where dossier_id like $1 order by id',
-      [`${load.prefix}-%`],
-    );
-    const keys = new Set(rows.map((row) => `${row.dossier_id}/${row.kind}`));
-    const expectedKeys = load.dossiers.length * 2;
-    let rowsComplete = true;
-    for (const dossier of load.dossiers) {
-      if (!keys.has(`${dossier.id}/created`) || !keys.has(`${dossier.id}/overdue`)) {
-        rowsComplete = false;
-        break;
-      }
-    }
-    const byUser = new Map<string, string[]>();
-    for (const row of rows) {
-      const list = byUser.get(row.user_id);
-      if (list) list.push(row.id);
-      else byUser.set(row.user_id, [row.id]);
-    }
-    const tabsComplete =
-      rowsComplete &&
-      load.tabs.every((tab) => (byUser.get(tab.userId) ?? []).every((id) => tab.deliveredAt.has(id)));
-    return { rows, byUser, expectedKeys, complete: rowsComplete && tabsComplete };
-  }
-
   /**
    * Waits for full recovery: every expected row stored and delivered to every tab of its user.
    * Returns the wall-clock instant of the last expected delivery, or undefined at the timeout.
    */
-  async recovered(load: Load, timeoutMs: number): Promise<number | undefined> {
-    const deadline = wallClock() + timeoutMs;
-    let lastLog = wallClock();
-    for (;;) {
-      const snapshot = await this.snapshot(load);
-      if (snapshot.complete) {
-        let last = 0;
-        for (const tab of load.tabs)
-          for (const id of snapshot.byUser.get(tab.userId) ?? [])
-            last = Math.max(last, tab.deliveredAt.get(id)!);
-        return last;
-      }
-      if (wallClock() > deadline) return undefined;
-      if (wallClock() - lastLog > 10_000) {
-        lastLog = wallClock();
-        const missingTabs = load.tabs.filter(
-          (tab) => !(snapshot.byUser.get(tab.userId) ?? []).every((id) => tab.deliveredAt.has(id)),
-        ).length;
-        this.log(
-          `${load.name}: ${snapshot.rows.length} of ${snapshot.expectedKeys} rows, ${missingTabs} tabs missing some`,
-        );
-      }
-      await sleep(200);
-    }
+  recovered(load: Load, timeoutMs: number): Promise<number | undefined> {
+    return waitForRecovery(this.stack, load, timeoutMs, this.log);
   }
 
   /**
@@ -431,138 +277,15 @@ export class FaultRig {
    * `overdue` sent, `overdue_critical` pending: no activity of theirs can store anything more),
    * then frames still in flight get `settleMs`; then rows and tabs against the expected set.
    */
-  async audit(
+  audit(
     load: Load,
     fault: { scenario: string; fault: string; at: number; recoveredAt: number | undefined },
     settleMs = 1000,
   ): Promise<ScenarioResult> {
-    const client = await this.stack.dossierClient();
-    let planMismatches = 0;
-    const examples: string[] = [];
-    await mapBounded(load.dossiers, 8, async (dossier) => {
-      let detail: string | undefined;
-      try {
-        // The last activity of a run that was interrupted may still be retrying: wait for it.
-        await waitUntil(
-          `the plan of ${dossier.id}`,
-          async () => {
-            const plan = await client.plan(dossier.id);
-            const sent = plan.sent.map((s) => s.kind).join(',');
-            const pending = plan.pending.map((p) => p.kind).join(',');
-            detail = `sent [${sent}], pending [${pending}]`;
-            return sent === 'overdue' && pending === 'overdue_critical';
-          },
-          { timeoutMs: 30_000, intervalMs: 500 },
-        );
-      } catch {
-        planMismatches += 1;
-        if (examples.length < 5) examples.push(`plan of ${dossier.id}: ${detail ?? 'unreadable'}`);
-      }
-    });
-    await sleep(settleMs);
-
-    const { rows, byUser } = await this.snapshot(load);
-    const perKey = new Map<string, number>();
-    for (const row of rows)
-      perKey.set(`${row.dossier_id}/${row.kind}`, (perKey.get(`${row.dossier_id}/${row.kind}`) ?? 0) + 1);
-    let lostRows = 0;
-    let duplicatedRows = 0;
-    const expected = new Set<string>();
-    for (const dossier of load.dossiers) {
-      for (const kind of ['created', 'overdue']) {
-        const key = `${dossier.id}/${kind}`;
-        expected.add(key);
-        const n = perKey.get(key) ?? 0;
-        if (n === 0) {
-          lostRows += 1;
-          if (examples.length < 10) examples.push(`no row for ${key}`);
-        }
-        if (n > 1) {
-          duplicatedRows += n - 1;
-          if (examples.length < 10) examples.push(`${n} rows for ${key}`);
-        }
-      }
-    }
-    const unexpected = [...perKey.keys()].filter((key) => !expected.has(key));
-    for (const key of unexpected.slice(0, 3)) examples.push(`unexpected row ${key}`);
-    const ownerOf = new Map(load.dossiers.map((d) => [d.id, d.ownerId]));
-    for (const row of rows) {
-      if (ownerOf.get(row.dossier_id) !== row.user_id && examples.length < 10)
-        examples.push(`row ${row.id} of ${row.dossier_id} went to ${row.user_id}`);
-    }
-
-    let lostDeliveries = 0;
-    let duplicatedDeliveries = 0;
-    let outOfOrder = 0;
-    let foreignDeliveries = 0;
-    let duplicateFrames = 0;
-    for (const tab of load.tabs) {
-      const own = byUser.get(tab.userId) ?? [];
-      const ownSet = new Set(own);
-      const seen = new Map<string, number>();
-      let previous = -1n;
-      for (const id of tab.delivered) {
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-        if (BigInt(id) <= previous) outOfOrder += 1;
-        previous = BigInt(id);
-        if (!ownSet.has(id)) foreignDeliveries += 1;
-      }
-      for (const id of own) {
-        const n = seen.get(id) ?? 0;
-        if (n === 0) {
-          lostDeliveries += 1;
-          if (examples.length < 10)
-            examples.push(
-              `tab of ${tab.userId} (home server ${tab.home + 1}, ${tab.policy}, now on ${tab.server + 1}) never got ${id}`,
-            );
-        }
-        if (n > 1) duplicatedDeliveries += n - 1;
-      }
-      const frames = new Map<string, number>();
-      for (const id of tab.frames) frames.set(id, (frames.get(id) ?? 0) + 1);
-      for (const n of frames.values()) if (n > 1) duplicateFrames += n - 1;
-    }
-
-    const lateness = await this.stack.query<{ ms: number }>(
-      `select extract(epoch from created_at - scheduled_for)::float8 * 1000 as ms
-         from notifications where kind = 'overdue' and dossier_id like $1 order by 1`,
-      [`${load.prefix}-%`],
-    );
-    const latenessMs = lateness.map((row) => row.ms);
-    return {
-      scenario: fault.scenario,
-      fault: fault.fault,
-      dossiers: load.dossiers.length,
-      expectedRows: expected.size,
-      users: load.users.length,
-      tabs: load.tabs.length,
-      lostRows,
-      duplicatedRows,
-      unexpectedRows: unexpected.length,
-      lostDeliveries,
-      duplicatedDeliveries,
-      outOfOrder,
-      foreignDeliveries,
-      duplicateFrames,
-      planMismatches,
-      recoveryMs: fault.recoveredAt === undefined ? undefined : Math.max(0, fault.recoveredAt - fault.at),
-      latenessP50Ms: percentile(latenessMs, 50),
-      latenessMaxMs: latenessMs.at(-1) ?? NaN,
-      measures: {},
-      notes:
-        load.overranMs > 0
-          ? [`the creation ended ${seconds(load.overranMs)} after the first alert fell due`]
-          : [],
-      examples,
-    };
+    return auditLoad(this.stack, load, fault, settleMs);
   }
 
   closeTabs(load: Load): void {
     for (const tab of load.tabs) tab.close();
   }
 }
-
-/** Lost and duplicated in one number each, for assertions. */
-export const lostOf = (r: ScenarioResult): number => r.lostRows + r.lostDeliveries;
-export const duplicatedOf = (r: ScenarioResult): number =>
-  r.duplicatedRows + r.duplicatedDeliveries + r.duplicateFrames;

@@ -195,7 +195,7 @@ rest fire. The scenario repairs what it broke (restart, SIGCONT, heal).
 includes the alerts that were not yet due at the fault: compare with \`baseline\`, the same load
 with no fault.
 
-**The audit** ([\`harness.ts\`](../test/faults/harness.ts)). Expected: per dossier, its
+**The audit** ([\`audit.ts\`](../test/faults/audit.ts)). Expected: per dossier, its
 \`created\` notice and its \`overdue\` alert (the plan of a \`dueAt\` a few seconds ahead: j-7, j-1
 and j-0 are past, skipped; \`overdue_critical\` is three days later). First every dossier's
 \`reminderPlan\` query must say \`overdue\` sent and \`overdue_critical\` pending (so no activity of
