@@ -70,11 +70,13 @@ export function createNotificationDelivery(
       const pastGrace = !request.late && (await reminderPastGrace(em, request, user));
       // The user's preferences as they are now, in their zone's clock (quiet hours). A retry may
       // read newer ones: the first insert wins, the key keeps it once.
-      const local = DateTime.now().setZone(user.timezone);
+      // A zone NormX wrote that luxon does not know reads as the service's, as planning does.
+      const zoned = DateTime.now().setZone(user.timezone);
+      const local = zoned.isValid ? zoned : DateTime.now().setZone(config.defaults.timeZone);
       const delivery = deliveryOf(
         await readPreferences(em, request.userId),
         request.kind,
-        local.isValid ? local.hour * 60 + local.minute : 0,
+        local.hour * 60 + local.minute,
       );
       const draft = {
         idempotencyKey: request.idempotencyKey,

@@ -20,9 +20,11 @@ export const NAMED_KINDS = [
   'reopened',
 ] as const;
 
-/** `j-N` reminders: N days before the deadline (REMINDER_OFFSETS_DAYS), up to a year. */
-const REMINDER_KIND = /^j-(0|[1-9]\d{0,2})$/;
-const REMINDER_KIND_MAX_DAYS = 366;
+/** `j-N` reminders: N days before the deadline, 0 to 999 as REMINDER_OFFSETS_DAYS allows (config/env-schema.ts). */
+const REMINDER_KIND = String.raw`j-(?:0|[1-9]\d{0,2})`;
+
+/** Every kind a preference may name: `j-N` or a named kind (the OpenAPI document shows it). */
+export const PREFERENCE_KIND_PATTERN = new RegExp(`^(?:${REMINDER_KIND}|${NAMED_KINDS.join('|')})$`);
 
 /**
  * What cannot be muted: a dossier three days late costs the client penalties, and the owner must
@@ -62,11 +64,7 @@ export interface Delivery {
   silencedBy?: Silence;
 }
 
-export const isPreferenceKind = (kind: string): boolean => {
-  if ((NAMED_KINDS as readonly string[]).includes(kind)) return true;
-  const days = REMINDER_KIND.exec(kind)?.[1];
-  return days !== undefined && Number(days) <= REMINDER_KIND_MAX_DAYS;
-};
+export const isPreferenceKind = (kind: string): boolean => PREFERENCE_KIND_PATTERN.test(kind);
 
 /** The kinds the settings panel lists: the service's `j-N` (nearest the deadline last), then the named ones. */
 export function preferenceKinds(offsetsDays: readonly number[]): string[] {

@@ -11,7 +11,7 @@ import {
   userId,
 } from '../../client/dossier-schemas.js';
 import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
-import { preferenceIssues } from '../../domain/preferences.js';
+import { NAMED_KINDS, PREFERENCE_KIND_PATTERN, preferenceIssues } from '../../domain/preferences.js';
 import { notificationId, wireNotification } from '../protocol/messages.js';
 
 /** Request and response schemas of the REST API: they validate input and generate /api/v1/openapi.json. */
@@ -59,7 +59,14 @@ export const quietHours = z.strictObject({ from: clockTime, to: clockTime });
  */
 export const preferencesBody = z
   .strictObject({
-    kinds: z.record(z.string().max(32), kindPreference).optional(),
+    kinds: z
+      .record(z.string().regex(PREFERENCE_KIND_PATTERN), kindPreference, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? `is not a notification kind (j-N, ${NAMED_KINDS.join(', ')})`
+            : undefined,
+      })
+      .optional(),
     quietHours: quietHours.nullable().optional(),
     reminderTime: clockTime.nullable().optional(),
   })

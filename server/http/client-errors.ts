@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { DossierNotFoundError, DossierNotReadyError } from '../../client/dossier-client.js';
 import { ValidationError } from '../../client/dossier-schemas.js';
 import { ClientError, validationFailed } from '../errors.js';
@@ -6,8 +6,9 @@ import { ClientError, validationFailed } from '../errors.js';
 /**
  * The one mapping of the REST routes' failures to client errors: a refused input (400
  * `validation_failed`, every field named, as the socket's through `validationFailed`), a plan
- * not loaded yet, a dossier never created or unknown to Temporal. Anything else is not the
- * client's: `undefined`, and the route answers 500.
+ * not loaded yet, a dossier never created or unknown to Temporal, Temporal unreachable (503: the
+ * call may be sent again, with its event id). Anything else is not the client's: `undefined`,
+ * and the route answers 500.
  */
 export function clientErrorOf(error: unknown): ClientError | undefined {
   if (error instanceof ValidationError) return validationFailed(error.issues, error.message);
@@ -17,5 +18,16 @@ export function clientErrorOf(error: unknown): ClientError | undefined {
   const unknownDossier = error instanceof WorkflowNotFoundError && /^dossier:(.+)$/s.exec(error.workflowId);
   if (unknownDossier)
     return new ClientError('not_found', new DossierNotFoundError(unknownDossier[1]!).message);
+  if (
+    error instanceof ServiceError &&
+    TEMPORAL_DOWN.has((error.cause as { code?: unknown } | undefined)?.code)
+  )
+    return new ClientError(
+      'unavailable',
+      'The reminder engine (Temporal) is unreachable: nothing was sent, retry later',
+    );
   return undefined;
 }
+
+/** gRPC codes of a Temporal server that did not answer: UNAVAILABLE, DEADLINE_EXCEEDED. */
+const TEMPORAL_DOWN = new Set<unknown>([14, 4]);

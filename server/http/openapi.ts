@@ -195,6 +195,11 @@ function build(): object {
           responses: {
             200: { description: 'The preferences after the change', content: json(preferencesReply) },
             429: { description: 'The reminder hour changed too often', content: json(errorBody) },
+            503: {
+              description:
+                '`unavailable`: a new reminder hour could not reach Temporal; nothing of the change was stored, send it again',
+              content: json(errorBody),
+            },
             ...errors,
           },
         },

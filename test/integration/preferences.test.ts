@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { dossierLives, local, localDate, PARIS, uniqueId } from '../support/dossier-lives.js';
-import { httpRequest } from '../support/notify-server.js';
+import { httpRequest, startServerHarness } from '../support/notify-server.js';
 import { useEngineAndServer } from '../support/engine-and-server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -126,7 +126,7 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     assert.equal(byKind.get('overdue_critical')!.archived_at, null);
   });
 
-  it('outside the quiet hours a notice pops up; a row muting overdue_critical written by hand does not mute it', async () => {
+  it('outside the quiet hours a notice pops up, in a zone no library knows too; a row muting overdue_critical written by hand does not mute it', async () => {
     const owner = uniqueId('prefs-day');
     // Quiet hours that end an hour before now and start two hours after: not quiet now.
     assert.equal(
@@ -135,6 +135,12 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     );
     await stack.engine.db.query(
       `update notification_preferences set kinds = '{"overdue_critical": {"bell": false, "popup": false}}' where user_id = $1`,
+      [owner],
+    );
+    // A zone NormX wrote that no library knows: read as the service's (Paris), as planning does,
+    // not as midnight (which these quiet hours cover).
+    await stack.engine.db.query(
+      `insert into users (id, timezone) values ($1, 'Mars/Olympus_Mons') on conflict (id) do update set timezone = excluded.timezone`,
       [owner],
     );
     const late = uniqueId('prefs-day-late');
@@ -246,5 +252,63 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     });
     assert.equal((await put(owner, { reminderTime: null })).status, 200);
     await waitFor('the dossier back at 08:00', async () => (await hours()).every((h) => h === '08:00'));
+  });
+
+  it('an hour changed and set back before the profile workflow saved it: both reach it, in order', async () => {
+    const owner = uniqueId('prefs-back');
+    const id = uniqueId('prefs-back-dossier');
+    const due = localDate(await stack.env.currentTimeMs())
+      .plus({ days: 20 })
+      .toISODate()!;
+    await stack.engine.dossiers.create({
+      id,
+      title: `TVS ${id}`,
+      ownerId: owner,
+      dueDate: due,
+      owner: { timezone: PARIS },
+    });
+    await stack.engine.dossiers.plan(id);
+    // The worker down: the profile workflow saves nothing until it is back.
+    await stack.engine.stopWorker();
+    try {
+      assert.equal((await put(owner, { reminderTime: '06:45' })).status, 200);
+      const back = await put(owner, { reminderTime: null });
+      assert.equal(back.status, 200, back.text);
+      assert.equal(back.json.reminderTime, null);
+    } finally {
+      await stack.engine.startWorker();
+    }
+    await waitFor('both changes saved by the profile workflow', async () => {
+      const rows = await stack.engine.db.query('select 1 from profile_changes where user_id = $1', [owner]);
+      return rows.length === 2;
+    });
+    // The last change wins (the plan is not asked here: a query right after a worker restart
+    // waits on the old worker's sticky queue on the test server).
+    const rows = await stack.engine.db.query<{ reminder_time: string | null }>(
+      'select reminder_time from users where id = $1',
+      [owner],
+    );
+    assert.equal(rows[0]?.reminder_time, null);
+  });
+
+  it('Temporal unreachable: a new hour is answered 503 and nothing of the change is stored', async () => {
+    // A second delivery server on the same database whose Temporal does not answer.
+    const down = await startServerHarness({ db: stack.engine.db });
+    try {
+      const owner = uniqueId('prefs-down');
+      const reply = await httpRequest<PreferencesJson>(`${down.url}/api/v1/users/me/preferences`, {
+        method: 'PUT',
+        token: await down.token(owner),
+        body: { reminderTime: '07:15', quietHours: { from: '22:00', to: '07:00' } },
+      });
+      assert.equal(reply.status, 503, reply.text);
+      assert.equal(reply.json.error?.code, 'unavailable');
+      const rows = await stack.engine.db.query('select 1 from notification_preferences where user_id = $1', [
+        owner,
+      ]);
+      assert.equal(rows.length, 0, 'the quiet hours sent with it are not stored either: send it all again');
+    } finally {
+      await down.close();
+    }
   });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ServiceError } from '@temporalio/client';
+import { clientErrorOf } from '../../server/http/client-errors.js';
 import { ClientError, errorCatalog, type ErrorCode } from '../../server/errors.js';
 
 /** A catalog error as an HTTP reply carries it (server/errors.ts): status, Retry-After, body. */
@@ -54,5 +56,23 @@ describe('ClientError from the catalog', () => {
       )
       .map(({ code }) => code);
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('REST failures mapped to client errors (server/http/client-errors.ts)', () => {
+  const temporalDown = (code: number) =>
+    new ServiceError('Failed to signalWithStart Workflow', {
+      cause: Object.assign(new Error('grpc'), { code }),
+    });
+  it('Temporal unreachable or past its deadline: 503 unavailable, the call may be sent again', () => {
+    for (const code of [14, 4]) {
+      const error = clientErrorOf(temporalDown(code));
+      assert.equal(error?.code, 'unavailable', `gRPC ${code}`);
+      assert.equal(error?.status, 503);
+    }
+  });
+  it('any other Temporal refusal is not the client’s: left to the route (500)', () => {
+    assert.equal(clientErrorOf(temporalDown(13)), undefined);
+    assert.equal(clientErrorOf(new Error('boom')), undefined);
   });
 });

@@ -139,26 +139,26 @@ describe('what the API refuses', () => {
           {
             foo: { bell: true, popup: true },
             overdue_critical: { bell: true, popup: false },
-            'j-400': { bell: false, popup: false },
+            'j-1000': { bell: false, popup: false },
           },
           { from: '08:00', to: '08:00' },
         ),
       ).map((issue) => issue.path.join('.')),
-      ['kinds.foo', 'kinds.overdue_critical', 'kinds.j-400', 'quietHours.to'],
+      ['kinds.foo', 'kinds.overdue_critical', 'kinds.j-1000', 'quietHours.to'],
     );
   });
-  it('overdue_critical left on, any j-N up to a year, every named kind: accepted', () => {
+  it('overdue_critical left on, any j-N the offsets allow (0 to 999), every named kind: accepted', () => {
     assert.deepEqual(
       preferenceIssues(
         prefs(
-          { overdue_critical: { bell: true, popup: true }, 'j-366': { bell: false, popup: false } },
+          { overdue_critical: { bell: true, popup: true }, 'j-999': { bell: false, popup: false } },
           night,
         ),
       ),
       [],
     );
     for (const kind of [...NAMED_KINDS, 'j-0', 'j-7', 'j-30']) assert.ok(isPreferenceKind(kind), kind);
-    for (const kind of ['j-01', 'j--1', 'j-367', 'J-7', 'overdue ', ''])
+    for (const kind of ['j-01', 'j--1', 'j-1000', 'J-7', 'overdue ', ''])
       assert.ok(!isPreferenceKind(kind), kind);
   });
   it('the panel lists the service’s j-N, furthest first, then the named kinds', () => {
@@ -193,18 +193,31 @@ describe('a stored row read defensively', () => {
 describe('reminder hour changes per window', () => {
   it('at most `max` per key in the window, each key on its own, forgotten once the window passed', () => {
     let now = 0;
-    const changes = new RecentChanges({ max: 3, windowMs: 600_000, now: () => now });
+    const changes = new RecentChanges<string>({ max: 3, windowMs: 600_000, now: () => now });
     assert.deepEqual(
-      [1, 2, 3, 4].map(() => changes.take('u1')),
+      ['07:00', '07:30', '08:00', '09:00'].map((hour) => changes.take('u1', hour)),
       [true, true, true, false],
     );
-    assert.equal(changes.take('u2'), true);
+    assert.deepEqual(changes.last('u1'), { value: '08:00' }, 'the last accepted value, not the refused one');
+    assert.equal(changes.take('u2', '07:00'), true);
     now = 599_999;
-    assert.equal(changes.take('u1'), false);
+    assert.equal(changes.take('u1', '10:00'), false);
     now = 600_001;
-    assert.equal(changes.take('u1'), true);
+    assert.equal(changes.take('u1', '10:00'), true);
     now = 2_000_000;
-    assert.equal(changes.take('u3'), true);
+    assert.equal(changes.last('u1'), undefined);
+    assert.equal(changes.take('u3', '07:00'), true);
     assert.equal(changes.size, 1, 'keys whose changes all left the window are forgotten');
+  });
+  it('a refund takes back the count and the value', () => {
+    const changes = new RecentChanges<string | null>({ max: 2, windowMs: 600_000, now: () => 0 });
+    assert.equal(changes.take('u1', '07:00'), true);
+    const before = changes.last('u1');
+    assert.equal(changes.take('u1', null), true);
+    changes.refund('u1', before);
+    assert.deepEqual(changes.last('u1'), { value: '07:00' });
+    assert.equal(changes.take('u1', '09:00'), true, 'the refunded change no longer counts');
+    changes.refund('u1', undefined);
+    assert.equal(changes.last('u1'), undefined);
   });
 });
