@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { errorCatalog } from '../../server/errors.js';
-import { rawHttp, rawRequest, type RawReply } from '../support/fuzz-http.js';
+import { rawHttp, rawRequest } from '../support/fuzz-http.js';
+import {
+  assertDocumentedReply,
+  assertStillServing,
+  authorization,
+  body,
+  exchange,
+  jwtPart,
+  request,
+  session,
+  show,
+} from '../support/fuzz-raw-http-kit.js';
 import { routePath, segment } from '../support/fuzz-paths.js';
 import { SEED, settings, startRawFuzzTarget } from '../support/fuzz-raw.js';
 import type { FuzzTarget } from '../support/fuzz-target.js';
@@ -22,135 +32,20 @@ import type { FuzzTarget } from '../support/fuzz-target.js';
  * Seeded: FC_SEED replays or explores; FUZZ_LONG=1 (or FUZZ_RUNS) runs 20 times more cases.
  */
 
-/** Statuses a reply may have: the catalog's, and the successes the routes document. */
-const DOCUMENTED_STATUSES = new Set([
-  200,
-  202,
-  304,
-  ...Object.values(errorCatalog).map((entry) => entry.status),
-]);
-
 const USER = 'fuzz-user';
 let target: FuzzTarget;
-let port: number;
-let userToken: string;
-let serviceToken: string;
 
 before(async () => {
   target = await startRawFuzzTarget();
   const { harness } = target;
-  port = harness.server.port;
-  userToken = await harness.token(USER);
-  serviceToken = await harness.token('normx-backend', { service: true });
+  session.port = harness.server.port;
+  session.userToken = await harness.token(USER);
+  session.serviceToken = await harness.token('normx-backend', { service: true });
   await harness.notify(USER, 'Fuzz');
 });
 after(async () => {
   await target?.close();
 });
-
-// ---- generators (the paths: test/support/fuzz-paths.ts) -----------------------------------
-
-type Auth = { kind: 'valid'; header: () => string } | { kind: 'garbage'; header: string };
-const jwtPart = fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64url'));
-/** Authorization values that are valid HTTP field values (visible ASCII and spaces). */
-const authorization: fc.Arbitrary<Auth | undefined> = fc.oneof(
-  fc.constant(undefined),
-  fc.constant<Auth>({ kind: 'valid', header: () => `Bearer ${userToken}` }),
-  fc.constant<Auth>({ kind: 'valid', header: () => `Bearer ${serviceToken}` }),
-  fc
-    .string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)) })
-    .map((text): Auth => ({ kind: 'garbage', header: text })),
-  fc
-    .tuple(jwtPart, jwtPart, jwtPart)
-    .map(([a, b, c]): Auth => ({ kind: 'garbage', header: `Bearer ${a}.${b}.${c}` })),
-  fc.constantFrom<Auth>(
-    // alg none, signed by nobody
-    {
-      kind: 'garbage',
-      header: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"fuzz-user","scope":"notify:service"}').toString('base64url')}.`,
-    },
-    { kind: 'garbage', header: 'Bearer ' },
-    { kind: 'garbage', header: 'Basic Zm9vOmJhcg==' },
-    { kind: 'garbage', header: `Bearer ${'A'.repeat(8_000)}` },
-    { kind: 'garbage', header: 'bearer  a.b.c' },
-  ),
-);
-const body = fc.oneof(
-  fc.constant(undefined),
-  fc.json().map((text) => Buffer.from(text)),
-  fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.from(bytes)),
-  fc.constantFrom(
-    Buffer.from('{"__proto__":{"ids":["1"]},"ids":["1"]}'),
-    Buffer.from('{"constructor":{"prototype":{"admin":true}}}'),
-    Buffer.from(`{"ids":${'['.repeat(5000)}${']'.repeat(5000)}}`),
-    Buffer.from('{"ids":[1,2,3]}'),
-    Buffer.from('{"ids":["9999999999999999999"]}'),
-    Buffer.alloc(70_000, 0x20), // over the 64 KiB body limit
-  ),
-);
-
-// ---- checks -------------------------------------------------------------------------------
-
-/** A reply is documented: not a 5xx, a catalog status, and an error body's code with its status. */
-function assertDocumentedReply(reply: RawReply, what: string): void {
-  assert.ok(reply.status !== undefined, `${what}: no reply (${JSON.stringify(reply.raw)})`);
-  assert.ok(reply.status < 500, `${what}: ${reply.status} ${reply.body}`);
-  assert.ok(
-    DOCUMENTED_STATUSES.has(reply.status),
-    `${what}: undocumented status ${reply.status} ${reply.body}`,
-  );
-  if (reply.status >= 400 && (reply.headers['content-type'] ?? '').includes('json')) {
-    const code = (JSON.parse(reply.body) as { error?: { code?: string } }).error?.code;
-    assert.ok(code !== undefined && code in errorCatalog, `${what}: error code ${code} not in the catalog`);
-    assert.equal(errorCatalog[code as keyof typeof errorCatalog].status, reply.status, `${what}: ${code}`);
-  }
-}
-
-/** The server still answers another client over HTTP. */
-async function assertStillServing(what: string): Promise<void> {
-  const reply = await rawHttp(
-    port,
-    rawRequest('GET /api/v1/users/me/notifications/unread-count HTTP/1.1', [
-      ['Host', '127.0.0.1'],
-      ['Authorization', `Bearer ${userToken}`],
-    ]),
-  );
-  assert.equal(reply.status, 200, `after ${what}: ${reply.status} ${JSON.stringify(reply.raw)}`);
-}
-
-const show = (bytes: Buffer): string => JSON.stringify(bytes.toString('latin1').slice(0, 300));
-
-/**
- * Sends a request. A well-formed one must get a documented reply; a malformed one may get none
- * (then it is dropped after a short wait rather than the server's 10 s idle timeout).
- */
-async function exchange(request: Buffer, { malformed }: { malformed: boolean }): Promise<void> {
-  const what = show(request);
-  let reply: RawReply | undefined;
-  try {
-    reply = await rawHttp(port, request, { timeoutMs: malformed ? 300 : 10_000 });
-  } catch (error) {
-    if (!malformed) throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
-  }
-  if (reply && (reply.status !== undefined || !malformed)) assertDocumentedReply(reply, what);
-  await assertStillServing(what);
-}
-
-const request = (
-  method: string,
-  path: Buffer,
-  headers: Array<[string, Buffer | string]>,
-  payload: Buffer | undefined,
-): Buffer =>
-  rawRequest(
-    Buffer.concat([Buffer.from(`${method} `), path, Buffer.from(' HTTP/1.1')]),
-    [
-      ['Host', '127.0.0.1'],
-      ...headers,
-      ...(payload ? ([['Content-Length', String(payload.length)]] as Array<[string, string]>) : []),
-    ],
-    payload,
-  );
 
 // ---- HTTP ---------------------------------------------------------------------------------
 
@@ -202,7 +97,12 @@ describe(`raw HTTP fuzzing (seed ${SEED})`, () => {
                   'GET',
                   Buffer.from(path, 'latin1'),
                   where === 'authorization'
-                    ? [['Authorization', `Bearer ${userToken.slice(0, 10)}${bad}${userToken.slice(10)}`]]
+                    ? [
+                        [
+                          'Authorization',
+                          `Bearer ${session.userToken.slice(0, 10)}${bad}${session.userToken.slice(10)}`,
+                        ],
+                      ]
                     : [[`X-Fuzz${bad}Name`, 'value']],
                   undefined,
                 );
@@ -216,7 +116,7 @@ describe(`raw HTTP fuzzing (seed ${SEED})`, () => {
   it('huge and many headers, odd framing: a documented reply or none, and the server still serves', async () => {
     const cases: Array<[string, Buffer, { malformed: boolean }]> = [];
     const path = Buffer.from('/api/v1/users/me/notifications');
-    const auth: [string, string] = ['Authorization', `Bearer ${userToken}`];
+    const auth: [string, string] = ['Authorization', `Bearer ${session.userToken}`];
     for (const size of [4_000, 16_000, 64_000, 1_000_000]) {
       // Over uWebSockets.js's header buffer (4 KiB by default), a request is dropped unanswered.
       cases.push([
@@ -313,8 +213,8 @@ describe(`raw HTTP fuzzing (seed ${SEED})`, () => {
   it('WebSocket upgrades with any token, protocol header or lastId: 101 or a documented refusal', async () => {
     const token = fc.oneof(
       segment,
-      fc.constant(undefined).map(() => userToken),
-      fc.constant(undefined).map(() => serviceToken),
+      fc.constant(undefined).map(() => session.userToken),
+      fc.constant(undefined).map(() => session.serviceToken),
       fc.tuple(jwtPart, jwtPart, jwtPart).map((parts) => parts.join('.')),
     );
     await fc.assert(
@@ -350,7 +250,7 @@ describe(`raw HTTP fuzzing (seed ${SEED})`, () => {
             ],
             undefined,
           );
-          const reply = await rawHttp(port, raw, { timeoutMs: 10_000 });
+          const reply = await rawHttp(session.port, raw, { timeoutMs: 10_000 });
           if (reply.status !== 101) assertDocumentedReply(reply, show(raw));
           await assertStillServing(show(raw));
         },

@@ -1,78 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MARK_READ_MAX_IDS } from '../../domain/limits.js';
-import { inboxCountsReply, inboxMarkResult, notificationPage } from '../../server/http/api-schemas.js';
+import { inboxMarkResult, notificationPage } from '../../server/http/api-schemas.js';
 import {
-  httpRequest,
-  openSocket,
-  startServerHarness,
-  type ServerHarness,
-  type TestSocket,
-} from '../support/notify-server.js';
+  base,
+  call,
+  countsOf,
+  lastCounts,
+  listIds,
+  notifyMany,
+  rowState,
+  useInboxServer,
+} from '../support/inbox-states.js';
+import { httpRequest, openSocket } from '../support/notify-server.js';
 
 /**
- * Inbox states on a real server and PostgreSQL: archive and unarchive, the seen mark,
- * the inbox and archive lists, the counts per state over REST and on every tab's socket, their
- * answers to ids of another user, unknown ids and repeats, the bounds of their input, and marks
- * racing on the same rows. docs/api.md and docs/protocol.md, "Inbox states".
+ * Inbox states over REST on a real server and PostgreSQL: archive and unarchive, the seen mark,
+ * the inbox and archive lists, the counts per state, their answers to ids of another user,
+ * unknown ids and repeats, the bounds of their input, and marks racing on the same rows. On the
+ * socket: inbox-states-socket.test.ts. docs/api.md and docs/protocol.md, "Inbox states".
  */
 
-let harness: ServerHarness;
-before(async () => {
-  harness = await startServerHarness();
-});
-after(async () => {
-  await harness?.close();
-});
-
-const base = (user: string) => `/api/v1/users/${user}/notifications`;
-
-/** A REST call with the user's token. */
-async function call(user: string, path: string, body?: unknown) {
-  return httpRequest(`${harness.url}${base('me')}${path}`, { token: await harness.token(user), body });
-}
-
-async function countsOf(user: string) {
-  const reply = await call(user, '/counts');
-  assert.equal(reply.status, 200, reply.text);
-  return inboxCountsReply.parse(reply.json);
-}
-
-async function listIds(user: string, query = ''): Promise<string[]> {
-  const reply = await call(user, `${query ? `?${query}` : ''}`);
-  assert.equal(reply.status, 200, reply.text);
-  return notificationPage.parse(reply.json).items.map((item) => item.id);
-}
-
-/** Stores `count` notifications for the user, oldest first: their ids. */
-async function notifyMany(user: string, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let index = 0; index < count; index += 1) ids.push(await harness.notify(user, `N${index}`));
-  return ids;
-}
-
-/** The row's states as the table has them. */
-async function rowState(id: string) {
-  const [row] = await harness.db.query<{ user_id: string; read: boolean; archived: boolean }>(
-    `select user_id, read_at is not null as read, archived_at is not null as archived from notifications where id = $1`,
-    [id],
-  );
-  return row;
-}
-
-/** The counts of the last `unread_count` frame a socket received. */
-const lastCounts = (socket: TestSocket) => {
-  const frame = socket.messages.findLast((message) => message.type === 'unread_count');
-  return (
-    frame && {
-      unread: frame.count,
-      unseen: frame.unseen,
-      archived: frame.archived,
-      lastSeenId: frame.lastSeenId,
-    }
-  );
-};
-
+const server = useInboxServer();
 describe('inbox states over REST', () => {
   it('archive: out of the inbox and the unread count, into the archive; unarchive brings it back unread', async () => {
     const [a, b, c] = (await notifyMany('ana', 3)) as [string, string, string];
@@ -141,8 +90,8 @@ describe('inbox states over REST', () => {
     assert.equal(notArchived.updated, 0);
     assert.equal((await rowState(inInbox))?.archived, false);
     // Another user's routes: 403 whatever the body.
-    const otherPath = await httpRequest(`${harness.url}${base('carl')}/archive`, {
-      token: await harness.token('bea'),
+    const otherPath = await httpRequest(`${server().url}${base('carl')}/archive`, {
+      token: await server().token('bea'),
       body: { ids: [theirs] },
     });
     assert.equal(otherPath.status, 403, otherPath.text);
@@ -246,7 +195,7 @@ describe('inbox states over REST', () => {
 
   it('mark-read and archive racing on the same rows: applied one after the other, counts as the rows say', async () => {
     const ids = await notifyMany('hana', 40);
-    const tab = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token('hana')}`);
+    const tab = await openSocket(`${server().wsUrl}/api/v1/ws/${await server().token('hana')}`);
     try {
       await tab.waitFor('the opening counts', () => (lastCounts(tab)?.unread === 40 ? true : undefined));
       const halves = [ids.slice(0, 25), ids.slice(15)];
@@ -259,7 +208,7 @@ describe('inbox states over REST', () => {
         call('hana', '/seen', { lastId: ids[20] }),
       ]);
       for (const reply of replies) assert.equal(reply.status, 200, reply.text);
-      const [rows] = await harness.db.query<{ unread: string; archived: string; all: string }>(
+      const [rows] = await server().db.query<{ unread: string; archived: string; all: string }>(
         `select count(*) filter (where read_at is null and archived_at is null) as unread,
                 count(*) filter (where archived_at is not null) as archived, count(*) as all
            from notifications where user_id = 'hana'`,
@@ -282,92 +231,6 @@ describe('inbox states over REST', () => {
       assert.ok(versions.length >= 2, `frames: ${versions.join(', ')}`);
       for (let index = 1; index < versions.length; index += 1)
         assert.ok(versions[index]! >= versions[index - 1]!, `versions in order: ${versions.join(', ')}`);
-    } finally {
-      tab.ws.close();
-    }
-  });
-});
-
-describe('inbox states on the socket', () => {
-  it("a mark on one tab (or REST) sends the new counts to every tab of the user, and to nobody else's", async () => {
-    const [a, b] = (await notifyMany('ines', 2)) as [string, string];
-    const token = await harness.token('ines');
-    const tabs = [
-      await openSocket(`${harness.wsUrl}/api/v1/ws/${token}`),
-      await openSocket(`${harness.wsUrl}/api/v1/ws/${token}`),
-    ];
-    const stranger = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token('jon')}`);
-    try {
-      for (const tab of tabs)
-        await tab.waitFor('the opening counts', () => (lastCounts(tab)?.unread === 2 ? true : undefined));
-      assert.deepEqual(lastCounts(tabs[0]!), { unread: 2, unseen: 2, archived: 0, lastSeenId: '0' });
-
-      tabs[0]!.send({ type: 'archive', ids: [a], ref: 'r-1' });
-      await tabs[0]!.waitFor('marked r-1', (messages) =>
-        messages.some((message) => message.type === 'marked' && message.ref === 'r-1'),
-      );
-      for (const tab of tabs)
-        await tab.waitFor('the counts after archive', () =>
-          lastCounts(tab)?.archived === 1 ? true : undefined,
-        );
-      assert.deepEqual(lastCounts(tabs[1]!), { unread: 1, unseen: 1, archived: 1, lastSeenId: '0' });
-
-      tabs[1]!.send({ type: 'mark_seen', lastId: b, ref: 'r-2' });
-      for (const tab of tabs)
-        await tab.waitFor('the counts after seen', () =>
-          lastCounts(tab)?.lastSeenId === b ? true : undefined,
-        );
-      assert.deepEqual(lastCounts(tabs[0]!), { unread: 1, unseen: 0, archived: 1, lastSeenId: b });
-
-      await call('ines', '/unarchive', { ids: [a] });
-      for (const tab of tabs)
-        await tab.waitFor('the counts after a REST unarchive', () =>
-          lastCounts(tab)?.archived === 0 ? true : undefined,
-        );
-      // Unarchived: unread again, and not "new" (it is below the seen mark).
-      assert.deepEqual(lastCounts(tabs[1]!), { unread: 2, unseen: 0, archived: 0, lastSeenId: b });
-
-      tabs[0]!.send({ type: 'unarchive', ids: [b], ref: 'r-3' });
-      await tabs[0]!.waitFor('marked r-3', (messages) =>
-        messages.some((message) => message.type === 'marked' && message.ref === 'r-3'),
-      );
-      assert.equal(
-        stranger.messages.filter((message) => message.type === 'unread_count').length,
-        1,
-        "another user's tab got its opening count only",
-      );
-    } finally {
-      for (const socket of [...tabs, stranger]) socket.ws.close();
-    }
-  });
-
-  it('refuses bad marks with an error frame naming the field and the ref; the socket stays open', async () => {
-    const tab = await openSocket(`${harness.wsUrl}/api/v1/ws/${await harness.token('kim')}`);
-    try {
-      tab.send({ type: 'archive', ids: ['x'], ref: 'bad-1' });
-      tab.send({ type: 'mark_seen', ref: 'bad-2' });
-      tab.send({
-        type: 'unarchive',
-        ids: Array.from({ length: MARK_READ_MAX_IDS + 1 }, () => '1'),
-        ref: 'bad-3',
-      });
-      const errors = await tab.waitFor('three errors', (messages) => {
-        const found = messages.filter((message) => message.type === 'error');
-        return found.length === 3 ? found : undefined;
-      });
-      assert.deepEqual(
-        errors.map((error) => [error.ref, error.code, String(error.message).split(':')[0]]),
-        [
-          ['bad-1', 'validation_failed', 'ids.0'],
-          ['bad-2', 'validation_failed', 'lastId'],
-          ['bad-3', 'validation_failed', 'ids'],
-        ],
-      );
-      const [id] = (await notifyMany('kim', 1)) as [string];
-      await tab.waitFor('a notification after the refusals', () => tab.ids().includes(id));
-      const notification = tab.messages.find((message) => message.type === 'notification')?.notification as
-        { archivedAt: unknown } | undefined;
-      assert.equal(notification?.archivedAt, null, 'a live notification carries archivedAt: null');
     } finally {
       tab.ws.close();
     }
