@@ -51,7 +51,13 @@ export const userProfileBody = z.strictObject({ ...ownerProfile.shape, eventId: 
 /** In the bell or not, popup or not (domain/preferences.ts). */
 export const kindPreference = z.strictObject({ bell: z.boolean(), popup: z.boolean() });
 /** Local `HH:mm`, `from` included, `to` excluded; `from` after `to` spans midnight. */
-export const quietHours = z.strictObject({ from: clockTime, to: clockTime });
+export const quietHours = z
+  .strictObject({ from: clockTime, to: clockTime })
+  // Checked here, not with the kinds below: a bad kind fails the record and skips those.
+  .superRefine((value, ctx) => {
+    for (const issue of preferenceIssues({ kinds: {}, quietHours: value }))
+      ctx.addIssue({ code: 'custom', path: issue.path.slice(1), message: issue.message });
+  });
 /**
  * A change of preferences: each field given replaces the stored one (`kinds` whole: a kind left
  * out is back to in the bell with a popup), a field left out keeps it. `reminderTime` is the
@@ -71,7 +77,7 @@ export const preferencesBody = z
     reminderTime: clockTime.nullable().optional(),
   })
   .superRefine((value, ctx) => {
-    for (const issue of preferenceIssues({ kinds: value.kinds ?? {}, quietHours: value.quietHours ?? null }))
+    for (const issue of preferenceIssues({ kinds: value.kinds ?? {}, quietHours: null }))
       ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 /** A user's preferences: every kind the service sends (and any other the user set), in the panel's order. */

@@ -160,7 +160,13 @@ export async function connectSocket(
         .map((message) => (message.notification as { id: string }).id),
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
     waitFor: (description, probe, timeoutMs = 5000) =>
-      waitFor(description, () => probe(messages), { timeoutMs, intervalMs: 5 }),
+      waitFor(description, () => probe(messages), { timeoutMs, intervalMs: 5 }).catch((error: Error) => {
+        // What did come, and the socket's state, say why what was awaited did not.
+        const received = messages.map((message) => JSON.stringify(message).slice(0, 200)).join(', ');
+        throw new Error(`${error.message}; readyState ${ws.readyState}; received: [${received}]`, {
+          cause: error,
+        });
+      }),
   };
 }
 
