@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { storeNotification, type NotificationDraft } from '../../activities/notification-store.js';
 import { buildWeb } from '../../scripts/build-web.js';
 import { userProfileWorkflowId } from '../../workflows/user-profile-messages.js';
-import { CHROMIUM, listedIds, openPanel, WAIT_MS, waitForCount, waitForState } from '../support/bell-page.js';
+import { listedIds, openPanel, WAIT_MS, waitForCount, waitForState } from '../support/bell-page.js';
 import { httpRequest, startServerHarness, type ServerHarness } from '../support/notify-server.js';
 import { startReminderEngine, type ReminderEngine } from '../support/reminder-engine.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
@@ -35,7 +35,6 @@ let harness: ServerHarness;
 let webDir: string;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --browser`);
   webDir = await mkdtemp(join(tmpdir(), 'normx-settings-'));
   await buildWeb({ outDir: webDir });
   env = await createTimeSkippingEnv();
@@ -45,18 +44,7 @@ before(async () => {
     db: engine.db,
     temporal: { client: engine.client, taskQueue: engine.taskQueue },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

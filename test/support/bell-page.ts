@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { buildWeb } from '../../scripts/build-web.js';
 import { startServerHarness, type NotificationFields, type ServerHarness } from './notify-server.js';
 
@@ -14,7 +14,6 @@ import { startServerHarness, type NotificationFields, type ServerHarness } from 
  * page does with the Notification API and its sockets, and the helpers that drive it.
  */
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const WAIT_MS = 5_000;
 
 /** Set by `setUpBellPage`'s before hook, for the tests of the file that called it. */
@@ -25,22 +24,10 @@ export let webDir: string;
 /** Builds the page, starts its server and Chromium before the file's tests, and stops them after. */
 export function setUpBellPage(): void {
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --browser`);
     webDir = await mkdtemp(join(tmpdir(), 'normx-bell-'));
     await buildWeb({ outDir: webDir });
     harness = await startServerHarness({ webDir });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,8 +1,7 @@
-import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, beforeEach } from 'node:test';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 
 /**
  * The client library alone, in Chromium, against a scripted server (test/e2e/web-notify-client*.test.ts):
@@ -10,7 +9,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
  * browser per file, a fresh page per test) and returns what the tests call.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ORIGIN = 'http://client.test';
 const WAIT_MS = 5_000;
 
@@ -68,7 +66,6 @@ export function useFakeSocketPage() {
   let library: string;
   let page: Page;
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --browser`);
     const bundled = await build({
       entryPoints: [new URL('../../web/client/notify-client.ts', import.meta.url).pathname],
       bundle: true,
@@ -78,16 +75,7 @@ export function useFakeSocketPage() {
       logLevel: 'warning',
     });
     library = bundled.outputFiles[0]!.text;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
