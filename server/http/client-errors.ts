@@ -6,8 +6,8 @@ import { ClientError, validationFailed } from '../errors.js';
 /**
  * The one mapping of the REST routes' failures to client errors: a refused input (400
  * `validation_failed`, every field named, as the socket's through `validationFailed`), a plan
- * not loaded yet, a dossier never created or unknown to Temporal, Temporal unreachable (503: the
- * call may be sent again, with its event id). Anything else is not the client's: `undefined`,
+ * not loaded yet, a dossier never created or unknown to Temporal, Temporal unreachable or overloaded
+ * (503: the call may or may not have been applied; sent again with its event id, it is applied once). Anything else is not the client's: `undefined`,
  * and the route answers 500.
  */
 export function clientErrorOf(error: unknown): ClientError | undefined {
@@ -29,5 +29,5 @@ export function clientErrorOf(error: unknown): ClientError | undefined {
   return undefined;
 }
 
-/** gRPC codes of a Temporal server that did not answer: UNAVAILABLE, DEADLINE_EXCEEDED. */
-const TEMPORAL_DOWN = new Set<unknown>([14, 4]);
+/** gRPC codes of a Temporal server that did not answer or is overloaded: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
+const TEMPORAL_DOWN = new Set<unknown>([14, 4, 8]);

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../../config/logger.js';
-import { ClientError, statusLine } from '../errors.js';
+import { ClientError, statusLine, validationFailed } from '../errors.js';
 
 export interface RequestContext {
   method: string;
@@ -144,11 +144,45 @@ function readJsonBody(res: HttpResponse, maxBytes: number): Promise<unknown> {
       if (!isLast) return;
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
+      let body: unknown;
       try {
-        resolve(JSON.parse(text));
+        body = JSON.parse(text);
       } catch {
-        reject(new ClientError('bad_request', 'The body is not valid JSON'));
+        return reject(new ClientError('bad_request', 'The body is not valid JSON'));
       }
+      // JSON.parse keeps a `__proto__` key as an own property, which the schemas then skip
+      // silently (a preferences body would reset every kind): refused, named.
+      const path = protoKeyPath(body);
+      if (path !== undefined)
+        return reject(validationFailed([{ field: path, message: '`__proto__` is not a field name' }]));
+      resolve(body);
     });
   });
+}
+
+/**
+ * The path of a `__proto__` key in a parsed body (`kinds.__proto__`), or undefined. Iterative, each
+ * value linked to its parent: a body nested deeper than the call stack (JSON.parse takes it) must
+ * neither overflow it nor copy a long path per value.
+ */
+export function protoKeyPath(body: unknown): string | undefined {
+  interface Visit {
+    value: unknown;
+    key?: string;
+    parent?: Visit;
+  }
+  const pending: Visit[] = [{ value: body }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value } = next;
+    if (value === null || typeof value !== 'object') continue;
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') {
+        const path = [key];
+        for (let at: Visit | undefined = next; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+        return path.join('.');
+      }
+      pending.push({ value: (value as Record<string, unknown>)[key], key, parent: next });
+    }
+  }
+  return undefined;
 }

@@ -187,7 +187,7 @@ function build(): object {
         },
         put: {
           summary:
-            'Change them: each field given replaces the stored one, a field left out is kept. `overdue_critical` cannot be muted (400). A new `reminderTime` re-plans every open dossier of the user (their profile workflow), at most 3 changes per 10 minutes (429)',
+            'Change them: each field given replaces the stored one, a field left out is kept. `overdue_critical` cannot be muted (400). A new `reminderTime` re-plans every open dossier of the user (their profile workflow), at most 3 changes per 10 minutes and 20 resends of the same hour (429, nothing stored)',
           parameters: [
             { ...userPath, description: "`me` (the user's token) or the user's id (the service token)" },
           ],
@@ -197,7 +197,7 @@ function build(): object {
             429: { description: 'The reminder hour changed too often', content: json(errorBody) },
             503: {
               description:
-                '`unavailable`: a new reminder hour could not reach Temporal; nothing of the change was stored, send it again',
+                '`unavailable`: a new reminder hour may not have reached Temporal (the kinds and quiet hours are stored); send the same change again',
               content: json(errorBody),
             },
             ...errors,

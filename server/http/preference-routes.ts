@@ -39,33 +39,26 @@ export function registerPreferenceRoutes(
 ): void {
   const recentChanges = new RecentChanges<string | null>(REMINDER_TIME_CHANGES);
 
-  /** Hours sent again unchanged (a retry, while the workflow has not saved the last one yet). */
+  /** Hours sent again unchanged (a retry, or the same hour asked again). */
   const resends = new RecentChanges<string | null>(REMINDER_TIME_RESENDS);
 
   /**
-   * Sends a reminder hour to the user's profile workflow, which saves it a moment after the reply.
-   * Sent when it differs from the stored hour or from the last one sent from here (a change back
-   * before the save must reach the workflow too). It counts as a change when it differs from the
-   * last one sent (else the stored one); the same hour sent again, a retry whose answer was lost,
-   * takes from a larger budget of resends. A send Temporal refused is taken back.
+   * Counts a reminder hour about to be sent (429 past the limits). It is a change when it differs
+   * from the last hour sent from here (else the stored one); the same hour again takes from the
+   * larger budget of resends. Nothing is given back when Temporal then fails: a send that timed
+   * out may still have been applied.
    */
-  async function changeReminderTime(userId: string, reminderTime: string | null): Promise<void> {
-    const stored = await queries.reminderTimeOf(userId);
+  async function countReminderTime(userId: string, reminderTime: string | null): Promise<void> {
     const asked = recentChanges.last(userId);
-    if (reminderTime === stored && (!asked || reminderTime === asked.value)) return;
-    const budget = reminderTime === (asked ? asked.value : stored) ? resends : recentChanges;
-    const previous = budget.last(userId);
+    const current = asked ? asked.value : await queries.reminderTimeOf(userId);
+    const budget = reminderTime === current ? resends : recentChanges;
     if (!budget.take(userId, reminderTime)) {
       throw new ClientError(
         'rate_limited',
-        `At most ${REMINDER_TIME_CHANGES.max} reminder hour changes per ${REMINDER_TIME_CHANGES.windowMs / 60_000} minutes: each re-plans every open dossier`,
+        budget === recentChanges
+          ? `At most ${REMINDER_TIME_CHANGES.max} reminder hour changes per ${REMINDER_TIME_CHANGES.windowMs / 60_000} minutes: each re-plans every open dossier`
+          : `At most ${REMINDER_TIME_RESENDS.max} reminder hours sent again per ${REMINDER_TIME_RESENDS.windowMs / 60_000} minutes`,
       );
-    }
-    try {
-      await engine(() => dossiers.updateUserProfile(userId, { reminderTime }));
-    } catch (error) {
-      budget.refund(userId, previous);
-      throw error;
     }
   }
 
@@ -94,9 +87,15 @@ export function registerPreferenceRoutes(
   route('put', '/api/v1/users/:userId/preferences', async (context) => {
     const userId = input(userIdSchema, await userOrService(context), 'userId');
     const { reminderTime, ...change } = input(preferencesBody, context.body);
-    // The reminder hour first: when Temporal refuses it (503), nothing is changed.
-    if (reminderTime !== undefined) await changeReminderTime(userId, reminderTime);
+    // Counted first (a 429 changes nothing); then the kinds and quiet hours, then the hour. The
+    // hour is always sent: the profile workflow applies its events in order and saves only a
+    // change, while what this process or the table knows may be behind (it saves a moment after
+    // the reply; another server or the backend's profile call may have sent one since). A 503
+    // (Temporal did not answer) leaves the rest stored and the hour perhaps applied: the same
+    // PUT sent again is applied once.
+    if (reminderTime !== undefined) await countReminderTime(userId, reminderTime);
     const preferences = await queries.write(userId, change);
+    if (reminderTime !== undefined) await engine(() => dossiers.updateUserProfile(userId, { reminderTime }));
     // The profile workflow saves the hour a moment later: the reply says what was asked.
     const stored = reminderTime === undefined ? await queries.reminderTimeOf(userId) : reminderTime;
     return { status: 200, body: reply({ preferences, reminderTime: stored }) };

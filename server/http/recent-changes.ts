@@ -26,15 +26,6 @@ export class RecentChanges<V> {
     return true;
   }
 
-  /** Takes back `key`'s last change (it did not happen): its count and its value as before it. */
-  refund(key: string, previous: { value: V } | undefined): void {
-    const entry = this.changes.get(key);
-    if (!entry) return;
-    const times = entry.times.slice(0, -1);
-    if (times.length === 0 || !previous) this.changes.delete(key);
-    else this.changes.set(key, { times, last: previous.value });
-  }
-
   /** Keys tracked now (for tests). */
   get size(): number {
     return this.changes.size;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { dossierLives, local, localDate, PARIS, uniqueId } from '../support/dossier-lives.js';
-import { httpRequest, startServerHarness } from '../support/notify-server.js';
+import { httpRequest, startServerHarness, type ServerHarness } from '../support/notify-server.js';
 import { useEngineAndServer } from '../support/engine-and-server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -32,16 +32,17 @@ interface PreferencesJson {
   error?: { code: string; issues?: Array<{ field: string }> };
 }
 
-async function put(userId: string, body: unknown, { service = false } = {}) {
-  const token = await stack.server.token(service ? 'normx-backend' : userId, { service });
-  return httpRequest<PreferencesJson>(
-    `${stack.server.url}/api/v1/users/${service ? userId : 'me'}/preferences`,
-    {
-      method: 'PUT',
-      token,
-      body,
-    },
-  );
+async function put(
+  userId: string,
+  body: unknown,
+  { service = false, server = stack.server }: { service?: boolean; server?: ServerHarness } = {},
+) {
+  const token = await server.token(service ? 'normx-backend' : userId, { service });
+  return httpRequest<PreferencesJson>(`${server.url}/api/v1/users/${service ? userId : 'me'}/preferences`, {
+    method: 'PUT',
+    token,
+    body,
+  });
 }
 
 /** The real local clock in Paris, `minutes` from now, as `HH:mm`. */
@@ -254,7 +255,7 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     await waitFor('the dossier back at 08:00', async () => (await hours()).every((h) => h === '08:00'));
   });
 
-  it('an hour changed and set back before the profile workflow saved it: both reach it, in order', async () => {
+  it('an hour changed on one server and set back on another before the profile workflow saved it: both reach it, in order', async () => {
     const owner = uniqueId('prefs-back');
     const id = uniqueId('prefs-back-dossier');
     const due = localDate(await stack.env.currentTimeMs())
@@ -268,15 +269,21 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
       owner: { timezone: PARIS },
     });
     await stack.engine.dossiers.plan(id);
+    // A second delivery server (another process behind the load balancer, or this one restarted).
+    const other = await startServerHarness({
+      db: stack.engine.db,
+      temporal: { client: stack.engine.client, taskQueue: stack.engine.taskQueue },
+    });
     // The worker down: the profile workflow saves nothing until it is back.
     await stack.engine.stopWorker();
     try {
       assert.equal((await put(owner, { reminderTime: '06:45' })).status, 200);
-      const back = await put(owner, { reminderTime: null });
+      const back = await put(owner, { reminderTime: null }, { server: other });
       assert.equal(back.status, 200, back.text);
       assert.equal(back.json.reminderTime, null);
     } finally {
       await stack.engine.startWorker();
+      await other.close();
     }
     await waitFor('both changes saved by the profile workflow', async () => {
       const rows = await stack.engine.db.query('select 1 from profile_changes where user_id = $1', [owner]);
@@ -291,24 +298,47 @@ describe('preferences (REST, time-skipping server, real worker and PostgreSQL)',
     assert.equal(rows[0]?.reminder_time, null);
   });
 
-  it('Temporal unreachable: a new hour is answered 503 and nothing of the change is stored', async () => {
+  it('Temporal unreachable: a new hour is answered 503, the rest of the change kept; sent again, it is applied', async () => {
     // A second delivery server on the same database whose Temporal does not answer.
     const down = await startServerHarness({ db: stack.engine.db });
+    const owner = uniqueId('prefs-down');
+    const body = { reminderTime: '07:15', quietHours: { from: '22:00', to: '07:00' } };
     try {
-      const owner = uniqueId('prefs-down');
-      const reply = await httpRequest<PreferencesJson>(`${down.url}/api/v1/users/me/preferences`, {
-        method: 'PUT',
-        token: await down.token(owner),
-        body: { reminderTime: '07:15', quietHours: { from: '22:00', to: '07:00' } },
-      });
+      const reply = await put(owner, body, { server: down });
       assert.equal(reply.status, 503, reply.text);
       assert.equal(reply.json.error?.code, 'unavailable');
-      const rows = await stack.engine.db.query('select 1 from notification_preferences where user_id = $1', [
-        owner,
-      ]);
-      assert.equal(rows.length, 0, 'the quiet hours sent with it are not stored either: send it all again');
+      const rows = await stack.engine.db.query<{ quiet_hours: unknown }>(
+        'select quiet_hours from notification_preferences where user_id = $1',
+        [owner],
+      );
+      assert.deepEqual(rows[0]?.quiet_hours, body.quietHours, 'the quiet hours are kept');
     } finally {
       await down.close();
     }
+    // The same PUT through a server that reaches Temporal: the hour is applied.
+    assert.equal((await put(owner, body)).status, 200);
+    await waitFor('the hour saved', async () => {
+      const rows = await stack.engine.db.query<{ reminder_time: string | null }>(
+        'select reminder_time from users where id = $1',
+        [owner],
+      );
+      return rows[0]?.reminder_time === '07:15';
+    });
+  });
+
+  it('a `__proto__` kind is refused naming it, and the stored kinds stay', async () => {
+    const owner = uniqueId('prefs-proto');
+    assert.equal((await put(owner, { kinds: { urgent: { bell: false, popup: false } } })).status, 200);
+    const refused = await put(owner, '{"kinds":{"__proto__":{"bell":true,"popup":true}}}');
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(
+      refused.json.error?.issues?.map((issue) => issue.field),
+      ['kinds.__proto__'],
+    );
+    const rows = await stack.engine.db.query<{ kinds: unknown }>(
+      'select kinds from notification_preferences where user_id = $1',
+      [owner],
+    );
+    assert.deepEqual(rows[0]?.kinds, { urgent: { bell: false, popup: false } });
   });
 });

@@ -64,8 +64,8 @@ describe('REST failures mapped to client errors (server/http/client-errors.ts)',
     new ServiceError('Failed to signalWithStart Workflow', {
       cause: Object.assign(new Error('grpc'), { code }),
     });
-  it('Temporal unreachable or past its deadline: 503 unavailable, the call may be sent again', () => {
-    for (const code of [14, 4]) {
+  it('Temporal unreachable, past its deadline or overloaded: 503 unavailable, the call may be sent again', () => {
+    for (const code of [14, 4, 8]) {
       const error = clientErrorOf(temporalDown(code));
       assert.equal(error?.code, 'unavailable', `gRPC ${code}`);
       assert.equal(error?.status, 503);

@@ -209,15 +209,4 @@ describe('reminder hour changes per window', () => {
     assert.equal(changes.take('u3', '07:00'), true);
     assert.equal(changes.size, 1, 'keys whose changes all left the window are forgotten');
   });
-  it('a refund takes back the count and the value', () => {
-    const changes = new RecentChanges<string | null>({ max: 2, windowMs: 600_000, now: () => 0 });
-    assert.equal(changes.take('u1', '07:00'), true);
-    const before = changes.last('u1');
-    assert.equal(changes.take('u1', null), true);
-    changes.refund('u1', before);
-    assert.deepEqual(changes.last('u1'), { value: '07:00' });
-    assert.equal(changes.take('u1', '09:00'), true, 'the refunded change no longer counts');
-    changes.refund('u1', undefined);
-    assert.equal(changes.last('u1'), undefined);
-  });
 });
