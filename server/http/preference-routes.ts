@@ -53,11 +53,14 @@ export function registerPreferenceRoutes(
     const current = asked ? asked.value : await queries.reminderTimeOf(userId);
     const budget = reminderTime === current ? resends : recentChanges;
     if (!budget.take(userId, reminderTime)) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(budget.waitMs(userId) / 1000));
       throw new ClientError(
         'rate_limited',
         budget === recentChanges
           ? `At most ${REMINDER_TIME_CHANGES.max} reminder hour changes per ${REMINDER_TIME_CHANGES.windowMs / 60_000} minutes: each re-plans every open dossier`
           : `At most ${REMINDER_TIME_RESENDS.max} reminder hours sent again per ${REMINDER_TIME_RESENDS.windowMs / 60_000} minutes`,
+        [],
+        { retryAfterSeconds },
       );
     }
   }

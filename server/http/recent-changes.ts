@@ -26,6 +26,15 @@ export class RecentChanges<V> {
     return true;
   }
 
+  /** Milliseconds until `key` may make a change again (0: it may now). */
+  waitMs(key: string): number {
+    const now = this.now();
+    this.forgetOlderThan(now - this.options.windowMs);
+    const times = this.changes.get(key)?.times ?? [];
+    if (times.length < this.options.max) return 0;
+    return times[times.length - this.options.max]! + this.options.windowMs - now;
+  }
+
   /** Keys tracked now (for tests). */
   get size(): number {
     return this.changes.size;

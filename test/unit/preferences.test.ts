@@ -200,6 +200,9 @@ describe('reminder hour changes per window', () => {
     );
     assert.deepEqual(changes.last('u1'), { value: '08:00' }, 'the last accepted value, not the refused one');
     assert.equal(changes.take('u2', '07:00'), true);
+    now = 100_000;
+    assert.equal(changes.waitMs('u1'), 500_000, 'until the oldest of the three leaves the window');
+    assert.equal(changes.waitMs('u2'), 0);
     now = 599_999;
     assert.equal(changes.take('u1', '10:00'), false);
     now = 600_001;
