@@ -83,7 +83,9 @@ describe('catch-up over a connection cut again and again', () => {
     assert.equal(new Set(delivered).size, delivered.length, 'no notification twice');
     assert.deepEqual(delivered, expected, 'each notification once, in id order');
     assert.equal(client.lastId, expected.at(-1));
-    // 3000 in frames of 400: the catch-up was cut at least 6 times before it could finish.
-    assert.ok(cuts >= 6, `the connection was cut mid-catch-up (${cuts} cuts)`);
+    // 3000 in frames of 400: cut several times before it could finish. Not exactly 7: the frames
+    // `ws` parsed from the same read as the 400th still arrive after `terminate`, so a connection
+    // may carry a few hundred more (the CI rehearsal saw 5 cuts, everything delivered once).
+    assert.ok(cuts >= 3, `the connection was cut mid-catch-up (${cuts} cuts)`);
   });
 });
