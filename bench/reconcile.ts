@@ -9,7 +9,7 @@ import { startTemporalDevServer } from '../scripts/temporal-dev-server.js';
 import { freePort } from '../support/free-port.js';
 import { dossierWorkflowId } from '../workflows/dossier-messages.js';
 import { mapBounded } from '../domain/bounded-concurrency.js';
-import { waitForCount } from './common.js';
+import { cleanUpOnce, waitForCount } from './common.js';
 import { createBenchDatabase } from './database.js';
 import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
 import { percentile, writeMarkdown } from './report.js';
@@ -25,8 +25,9 @@ import { percentile, writeMarkdown } from './report.js';
  * Writes a markdown report to BENCH_OUTPUT (default bench/reconcile-results.md) and prints it.
  */
 
-// The SDK's warnings and errors only (its info lines are noise here).
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// The SDK's warnings and errors only (its info lines are noise here). No shutdown signals of its
+// own: the SDK would swallow SIGTERM, and the dev server and the database outlive an interrupted run.
+Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
 const params = {
   dossiers: envInt('BENCH_DOSSIERS', 100_000),
@@ -79,6 +80,15 @@ async function main(): Promise<void> {
   // Like `npm test`, on TEST_DATABASE_ADMIN_URL's server.
   const db = await createBenchDatabase({ adminUrl: benchAdminUrl('TEST_DATABASE_ADMIN_URL') });
   const connection = await Connection.connect({ address: server.address });
+  // Ctrl-C, SIGTERM or SIGHUP stop the dev server and drop the database as the end of a run does.
+  const { cleanUp } = cleanUpOnce(
+    async () => {
+      await connection.close();
+      await db.drop();
+      await server.stop();
+    },
+    (signal) => progress(`${signal}: stopping the dev server and dropping the database`),
+  );
   try {
     const client = new Client({ connection, namespace: 'default' });
     const ids = Array.from({ length: params.dossiers }, (_, i) => `B-${String(i).padStart(7, '0')}`);
@@ -196,9 +206,7 @@ async function main(): Promise<void> {
     await writeMarkdown(params.output, `${report}\n`);
     process.stdout.write(`${report}\n`);
   } finally {
-    await connection.close();
-    await db.drop();
-    await server.stop();
+    await cleanUp();
   }
 }
 
