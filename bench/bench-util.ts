@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sleep } from './common.js';
+import { markInterrupted, sleep } from './common.js';
 import { envInt } from './env.js';
 import { COMPONENTS, COMPONENT_LABELS, machineBusySeconds, type CpuWindow } from './stack-meter.js';
 import type { LogSummary } from './stack-logs.js';
@@ -92,6 +92,7 @@ const round3 = (value: number) => Math.round(value * 1000) / 1000;
 /** Stops the stack on Ctrl-C too, then exits. */
 export function stopOnSignal(stop: () => Promise<void>): () => void {
   const handler = () => {
+    markInterrupted();
     process.stderr.write('\ninterrupted: stopping the stack\n');
     void stop().finally(() => process.exit(130));
   };

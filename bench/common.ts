@@ -47,6 +47,13 @@ export function fit(points: [number, number][]): { slope: number; intercept: num
   return { slope, intercept: my - slope * mx };
 }
 
+let interruptedBySignal = false;
+/** A signal stopped the run: what it measured is partial, and no report is written. */
+export const interrupted = (): boolean => interruptedBySignal;
+export const markInterrupted = (): void => {
+  interruptedBySignal = true;
+};
+
 /**
  * Runs `cleanUp` once however often it is asked for. Ctrl-C, SIGTERM and SIGHUP ask for it (the
  * first one counts: Ctrl-C reaches the whole process group and tsx relays it once more), then
@@ -61,6 +68,7 @@ export function cleanUpOnce(
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (cleaning) return;
+      markInterrupted();
       announce(signal);
       void once().finally(() => process.exit(130));
     });

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
+import { interrupted } from './common.js';
 import { benchAdminUrl } from './env.js';
 import { renderSvg } from './report-svg.js';
 
@@ -200,6 +201,8 @@ export function renderText(report: Pick<BenchReport, 'table' | 'targets'>): stri
 /** Writes `<dir>/<name>.md` (prettier-formatted) and, with a chart, `<dir>/<name>.svg`; returns the md path. */
 export async function writeBenchReport(report: BenchReport, options: WriteOptions = {}): Promise<string> {
   if (!/^[A-Za-z0-9._-]+$/.test(report.name)) throw new Error(`Bad report name: ${report.name}`);
+  // A run stopped by a signal measured part of what it should: the report it had is kept.
+  if (interrupted()) throw new Error(`Interrupted: ${report.name} not written`);
   const dir = resolve(options.dir ?? (process.env.BENCH_OUTPUT_DIR || join(root, 'docs/bench')));
   await mkdir(dir, { recursive: true });
   const machine = options.machine ?? (await machineFacts());
