@@ -1,21 +1,22 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import {
+  BULK_MAX_DOSSIERS,
+  CLOCK_TIME_PATTERN,
   DOSSIER_ID_PATTERN,
   DUE_AT_FROM,
   DUE_AT_UNTIL,
   DUE_DATE_MAX,
   DUE_DATE_MIN,
-  BULK_MAX_DOSSIERS,
   ID_MAX_LENGTH,
+  NOTIFICATION_LABEL_MAX_LENGTH,
+  OWNER_NAME_MAX_LENGTH,
+  TIME_ZONE_MAX_LENGTH,
+  TITLE_MAX_LENGTH,
   isCleanId,
   isDueAtInRange,
   isDueDateInRange,
   isStorableText,
-  OWNER_NAME_MAX_LENGTH,
-  TIME_ZONE_MAX_LENGTH,
-  TITLE_MAX_LENGTH,
-  NOTIFICATION_LABEL_MAX_LENGTH,
 } from '../domain/limits.js';
 import { issuesOf, type FieldIssue } from './input-issues.js';
 import { isClosedDaySpec, MAX_CLOSED_DAYS } from '../domain/business-days.js';
@@ -95,7 +96,7 @@ export const userCalendar = z.union(
 );
 
 /** `HH:mm`, 24-hour. */
-export const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:mm, such as 08:00');
+export const clockTime = z.string().regex(CLOCK_TIME_PATTERN, 'must be a time HH:mm, such as 08:00');
 
 export const ownerProfile = z.strictObject({
   name: text(OWNER_NAME_MAX_LENGTH).optional(),

@@ -7,7 +7,7 @@ import {
   MAX_NOTIFICATION_RETENTION,
   MIN_NOTIFICATION_RETENTION,
 } from '../domain/retention.js';
-import { DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
+import { CLOCK_TIME_PATTERN, DEFAULT_DATABASE_POOL_MAX } from '../domain/limits.js';
 import { HS256_SECRET_RULE, isLongEnoughHs256Secret } from '../domain/hs256-secret.js';
 import { DEFAULT_CRITICAL_DELAY } from '../domain/reminder-plan.js';
 import { isAcceptableJwksUrl, JWKS_URL_RULE } from '../domain/jwks-url.js';
@@ -25,7 +25,7 @@ import {
 const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), 'is not a known IANA time zone');
 const clockTime = z
   .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM')
+  .regex(CLOCK_TIME_PATTERN, 'must be a local time HH:MM')
   .transform((value) => {
     const [hour, minute] = value.split(':').map(Number) as [number, number];
     return { hour, minute };

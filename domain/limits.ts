@@ -23,6 +23,9 @@ export const OWNER_NAME_MAX_LENGTH = 200;
 export const TIME_ZONE_MAX_LENGTH = 64;
 /** `users.locale`. */
 export const LOCALE_MAX_LENGTH = 8;
+/** A local time of day, 24-hour `HH:mm` (reminder hours, quiet hours, the daily report's time). */
+export const CLOCK_TIME_PATTERN = /^([01]\d|2[0-3]):[0-5]\d$/;
+
 /** `notifications.type` and `notifications.kind`. */
 export const NOTIFICATION_LABEL_MAX_LENGTH = 32;
 

@@ -1,3 +1,5 @@
+import { CLOCK_TIME_PATTERN } from './limits.js';
+
 /**
  * A user's notification preferences: per kind, in the bell or not and browser popup or not, and
  * quiet hours (no popup; the notification still lands in the inbox). Pure: the delivery activity
@@ -131,8 +133,6 @@ export function preferenceIssues(
   return issues;
 }
 
-const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
-
 /**
  * Preferences as stored, read defensively: a row another writer left malformed (the API refuses
  * such input) loses only its malformed parts, and an unmutable kind is never muted, so a
@@ -159,8 +159,8 @@ export function preferencesFrom(
     quiet &&
     typeof quiet.from === 'string' &&
     typeof quiet.to === 'string' &&
-    CLOCK.test(quiet.from) &&
-    CLOCK.test(quiet.to) &&
+    CLOCK_TIME_PATTERN.test(quiet.from) &&
+    CLOCK_TIME_PATTERN.test(quiet.to) &&
     quiet.from !== quiet.to
       ? { from: quiet.from, to: quiet.to }
       : null;

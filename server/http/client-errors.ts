@@ -6,9 +6,9 @@ import { ClientError, validationFailed } from '../errors.js';
 /**
  * The one mapping of the REST routes' failures to client errors: a refused input (400
  * `validation_failed`, every field named, as the socket's through `validationFailed`), a plan
- * not loaded yet, a dossier never created or unknown to Temporal, Temporal unreachable or overloaded
- * (503: the call may or may not have been applied; sent again with its event id, it is applied once). Anything else is not the client's: `undefined`,
- * and the route answers 500.
+ * not loaded yet, a dossier never created or unknown to Temporal, Temporal unreachable or
+ * overloaded (503: the call may or may not have been applied; sent again with its event id, it is
+ * applied once). Anything else is not the client's: `undefined`, and the route answers 500.
  */
 export function clientErrorOf(error: unknown): ClientError | undefined {
   if (error instanceof ValidationError) return validationFailed(error.issues, error.message);
@@ -24,7 +24,7 @@ export function clientErrorOf(error: unknown): ClientError | undefined {
   )
     return new ClientError(
       'unavailable',
-      'The reminder engine (Temporal) is unreachable: nothing was sent, retry later',
+      'The reminder engine (Temporal) did not answer: the call may or may not have been applied; send it again (with its eventId it is applied once)',
     );
   return undefined;
 }
