@@ -159,7 +159,7 @@ export async function reconnectStorm(server: ServerStarted, samples: Sample[]) {
     'the server counting every tab back',
     async () => (await serverMetrics(server.internalPort)).normx_notify_ws_connections === connections,
     { timeoutMs: 30_000, intervalMs: 100 },
-  ).catch((error: Error) => log(error.message));
+  ).catch((error: Error) => log(error.stack ?? error.message));
   samples.push(await sample('after the storm', server.pid, server.internalPort));
   return {
     missedCommitSeconds,

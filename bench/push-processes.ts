@@ -32,7 +32,7 @@ export function startChild<Command, Event extends { ev: string }>(
   entry: string,
 ): IpcChild<Command, Event> {
   const child: IpcChild<Command, Event> = new IpcChild(name, entry, {
-    onError: (error) => console.error(`[bench] ${name}: ${error.message}`),
+    onError: (error) => console.error(`[bench] ${name}:`, error),
     onExit: () => children.delete(child as IpcChild<unknown, { ev: string }>),
   });
   children.add(child as IpcChild<unknown, { ev: string }>);
@@ -66,7 +66,7 @@ export const cleanUp = cleanUpOnce(
   async () => {
     await Promise.all([...children].map((child) => child.kill()));
     await dropLeftoverDatabases().catch((error: Error) =>
-      console.error(`Could not drop leftover databases: ${error.message}`),
+      console.error('Could not drop leftover databases:', error),
     );
   },
   (signal) => console.error(`\n${signal}: stopping every child process…`),
