@@ -149,13 +149,20 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
         uWS.us_listen_socket_close(listenSocket);
         for (const session of sessions) session.goAway();
         const deadline = Date.now() + config.shutdownTimeoutMs;
-        while (sessions.size > 0 && Date.now() < deadline)
-          await new Promise((resolve) => setTimeout(resolve, 20));
+        const settled = (): boolean =>
+          // Closed sessions' marks still run (they were accepted): the caller closes the pool
+          // after this resolves, and a mark then would fail on a destroyed pool (or, with
+          // MikroORM reconnecting, wait 60 s for a connection to a database being dropped).
+          sessions.size === 0 && database.permits.pending === 0 && database.marks.size === 0;
+        while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
         await feed.close();
         hub.close();
         // Last: probes and scrapes see the shutdown to its end.
         await internal.close();
-        log.info({ unclosed: sessions.size }, 'Server stopped');
+        log.info(
+          { unclosed: sessions.size, databaseWork: database.permits.pending + database.marks.size },
+          'Server stopped',
+        );
       })();
       return stopping;
     },
