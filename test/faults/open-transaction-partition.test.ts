@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import { loadConfig } from '../../config/config.js';
 import { openOrm, type Orm } from '../../db/orm.js';
 import { createNotificationQueries } from '../../server/notifications/notification-queries.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { inActivity } from '../support/activity-context.js';
 
 /**
  * A transaction left open by a client gone silent, against the database deadline: a
@@ -84,7 +83,7 @@ it(
       config,
     });
     const deliver = (n: number) =>
-      new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(deliverNotification, {
+      inActivity(deliverNotification, {
         idempotencyKey: `attack12:${n}`,
         userId: 'victim',
         type: 'deadline_reminder',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createPeriodicJobActivities } from '../../activities/periodic-job-activities.js';
 import { loadConfig } from '../../config/config.js';
 import {
@@ -13,6 +13,7 @@ import { dossierLives, kinds, local, localDate, plusDays, uniqueId } from '../su
 import { startReminderEngine, type ReminderEngine } from '../support/reminder-engine.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
+import { inActivity } from '../support/activity-context.js';
 
 /**
  * The engine's rules where events, reminders and failures meet, each on the
@@ -180,7 +181,7 @@ describe('dossier engine: events, reminders and failures meeting (time-skipping,
       temporal: { client: engine.client, taskQueue: engine.taskQueue },
       config: loadConfig({}),
     });
-    await new MockActivityEnvironment().run(periodic.alertUrgentDossiers, { at: new Date().toISOString() });
+    await inActivity(periodic.alertUrgentDossiers, { at: new Date().toISOString() });
     await rowsOnceSettled(id, 2);
     await engine.dossiers.reschedule(id, { dueDate: plusDays(due, 3) });
     await rowsOnceSettled(id, 3);

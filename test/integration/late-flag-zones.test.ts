@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { DateTime, Duration } from 'luxon';
 import type { DeliveryMetrics } from '../../activities/dependencies.js';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
@@ -10,6 +8,7 @@ import { reminderKey } from '../../domain/idempotency-keys.js';
 import { deadlineKey, remindersOf } from '../../domain/reminder-plan.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { WITHOUT_BUSINESS_DAYS } from '../support/reminder-engine.js';
+import { inActivity } from '../support/activity-context.js';
 
 /**
  * The late flag when a dossier changes owner just after its previous owner changed zone. Owner A
@@ -37,8 +36,6 @@ const deps = () => ({
   config,
   metrics,
 });
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) =>
-  new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
 const acts = () => createDossierActivities(deps());
 
 /** A date and kind whose reminder is past (beyond the grace) in Tokyo and still to come in Honolulu. */
@@ -85,7 +82,7 @@ async function setUp(id: string, ownerA: string, ownerB: string) {
     urgent: false,
     status: 'open' as const,
   };
-  await run(acts().saveDossier, { dossier: snapshot });
+  await inActivity(acts().saveDossier, { dossier: snapshot });
   await db.query(
     `update dossiers set planned_at = $2, replanned_at = $2, updated_at = $2, planned_zone = $3 where id = $1`,
     [id, long, HONOLULU],
@@ -100,7 +97,7 @@ async function fire(
   userId: string,
 ): Promise<boolean> {
   missed.length = 0;
-  await run(acts().deliverNotification, {
+  await inActivity(acts().deliverNotification, {
     idempotencyKey: key,
     userId,
     type: chosen.type,
@@ -118,15 +115,15 @@ async function fire(
 describe('a zone change, then an assign to an owner in the new zone', () => {
   it('control: the owner stays, the reminder moved into the past by her zone change is not late', async () => {
     const { snapshot, chosen, key } = await setUp('ctl', 'a-ctl', 'b-ctl');
-    await run(acts().saveUserProfile, { userId: 'a-ctl', profile: { timezone: TOKYO }, eventId: 'z' });
+    await inActivity(acts().saveUserProfile, { userId: 'a-ctl', profile: { timezone: TOKYO }, eventId: 'z' });
     const late = await fire(snapshot, chosen, key, 'a-ctl');
     assert.equal(late, false);
   });
 
   it('the reminder the change moved into the past, fired to the new owner, is not late either', async () => {
     const { snapshot, chosen, key } = await setUp('atk', 'a-atk', 'b-atk');
-    await run(acts().saveUserProfile, { userId: 'a-atk', profile: { timezone: TOKYO }, eventId: 'z' });
-    await run(acts().saveDossierChanges, {
+    await inActivity(acts().saveUserProfile, { userId: 'a-atk', profile: { timezone: TOKYO }, eventId: 'z' });
+    await inActivity(acts().saveDossierChanges, {
       dossier: { ...snapshot, ownerId: 'b-atk' },
       fields: ['ownerId'],
       eventId: 'assign',

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import {
   storeNotification,
@@ -12,6 +10,7 @@ import { loadConfig } from '../../config/config.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { draft, listen, rowsWithKey, storeRow } from '../support/notification-store-kit.js';
 import { waitFor } from '../support/wait.js';
+import { inActivity } from '../support/activity-context.js';
 
 /**
  * `storeNotification` on real PostgreSQL: one row per idempotency key, even when 20 calls race,
@@ -163,15 +162,12 @@ describe('a retired key (its row removed by the retention)', () => {
         auditFinding: () => counted.push('auditFinding'),
       },
     });
-    const stored = await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
-      deliverNotification,
-      {
-        idempotencyKey: notification.idempotencyKey,
-        userId: 'u1',
-        type: 'new_alert' as const,
-        kind: 'urgent',
-      },
-    );
+    const stored = await inActivity(deliverNotification, {
+      idempotencyKey: notification.idempotencyKey,
+      userId: 'u1',
+      type: 'new_alert' as const,
+      kind: 'urgent',
+    });
     assert.deepEqual(stored, { id: null, created: false, retired: true });
     assert.deepEqual(counted, ['duplicateSkipped']);
   });

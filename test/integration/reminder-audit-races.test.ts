@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import type { DeliveryMetrics } from '../../activities/dependencies.js';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import {
@@ -11,6 +9,7 @@ import {
 import { loadConfig } from '../../config/config.js';
 import { reminderKey } from '../../domain/idempotency-keys.js';
 import { deadlineKey } from '../../domain/reminder-plan.js';
+import { inActivity } from '../support/activity-context.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { WITHOUT_BUSINESS_DAYS } from '../support/reminder-engine.js';
 
@@ -70,18 +69,16 @@ const deps = () => ({
 });
 /** One audit run, as the schedule starts it now. */
 const audit = async (): Promise<AuditProgress> =>
-  (await run(createReminderAuditActivities(deps()).auditReminders, {
+  (await inActivity(createReminderAuditActivities(deps()).auditReminders, {
     at: new Date().toISOString(),
   })) as AuditProgress;
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) =>
-  new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
 
 /** An open dossier due `dueAgoMs` ago, its reminders planned, and last re-planned, `plannedAgoMs` ago. */
 async function dossier(id: string, dueAgoMs: number, plannedAgoMs: number) {
   const dueAt = new Date(Date.now() - dueAgoMs).toISOString();
   const { saveDossier } = createDossierActivities(deps());
   const snapshot = { id, title: `T ${id}`, ownerId: OWNER, dueAt, urgent: false, status: 'open' as const };
-  await run(saveDossier, { dossier: snapshot });
+  await inActivity(saveDossier, { dossier: snapshot });
   const planned = new Date(Date.now() - plannedAgoMs);
   await db.query('update dossiers set planned_at = $2, replanned_at = $2, updated_at = $2 where id = $1', [
     id,
@@ -95,7 +92,7 @@ async function dossier(id: string, dueAgoMs: number, plannedAgoMs: number) {
 /** The workflow's own delivery of the overdue alert (as the engine fires it); whether it is marked late. */
 async function workflowDelivers(snapshot: { id: string; dueAt: string }, key: string): Promise<boolean> {
   const { deliverNotification } = createDossierActivities(deps());
-  await run(deliverNotification, {
+  await inActivity(deliverNotification, {
     idempotencyKey: key,
     userId: OWNER,
     type: 'new_alert' as const,
@@ -121,9 +118,9 @@ describe('a reminder stored 2 h after it was owed', () => {
   const { saveDossierChanges, saveUserProfile } = {
     saveDossierChanges: (
       ...args: Parameters<ReturnType<typeof createDossierActivities>['saveDossierChanges']>
-    ) => run(createDossierActivities(deps()).saveDossierChanges, ...args),
+    ) => inActivity(createDossierActivities(deps()).saveDossierChanges, ...args),
     saveUserProfile: (...args: Parameters<ReturnType<typeof createDossierActivities>['saveUserProfile']>) =>
-      run(createDossierActivities(deps()).saveUserProfile, ...args),
+      inActivity(createDossierActivities(deps()).saveUserProfile, ...args),
   };
   const cases: Array<[string, (snapshot: { id: string; dueAt: string }) => Promise<unknown>, boolean]> = [
     ['no other write: late', async () => undefined, true],
@@ -166,6 +163,27 @@ describe('a reminder stored 2 h after it was owed', () => {
   }
 });
 
+describe('the grace (15 min) counts from the later of the instant and the plan that armed it', () => {
+  // [name, due (the overdue alert's instant) ago, planned ago, late]
+  const cases: Array<[string, number, number, boolean]> = [
+    ['sent at its instant: on time', 0, 3 * HOUR, false],
+    ['sent 2 h after its instant, armed before it: late', 2 * HOUR, 3 * HOUR, true],
+    ['owed by a plan made after its instant (an alert armed late), sent at once: on time', HOUR, 0, false],
+  ];
+  for (const [name, dueAgo, plannedAgo, late] of cases) {
+    it(name, async () => {
+      const { snapshot, key } = await dossier(
+        `grace-${cases.findIndex(([n]) => n === name)}`,
+        dueAgo,
+        plannedAgo,
+      );
+      missed.length = 0;
+      assert.equal(await workflowDelivers(snapshot, key), late);
+      assert.deepEqual(missed, late ? ['overdue:sent_late'] : []);
+    });
+  }
+});
+
 describe('one late reminder, one count', () => {
   it('two audits find it waiting in its busy run, then the run stores it: missed once', async () => {
     const { snapshot, key } = await dossier('count-once', 3 * HOUR, 4 * HOUR);
@@ -186,7 +204,7 @@ describe('a complete the run applies after answering the audit', () => {
     const { snapshot, key } = await dossier('stuck-completed', 3 * HOUR, 4 * HOUR);
     plan = { sent: [], pending: [{ idempotencyKey: key, at: snapshot.dueAt }], queued: 0 };
     afterQuery = async () => {
-      await run(createDossierActivities(deps()).saveDossierChanges, {
+      await inActivity(createDossierActivities(deps()).saveDossierChanges, {
         dossier: { ...snapshot, status: 'done' },
         fields: ['status'],
         eventId: 'complete',
@@ -220,7 +238,7 @@ describe('a complete the run applies after answering the audit', () => {
     const { snapshot, key } = await dossier('stuck-assigned', 3 * HOUR, 4 * HOUR);
     plan = { sent: [], pending: [{ idempotencyKey: key, at: snapshot.dueAt }], queued: 0 };
     afterQuery = async () => {
-      await run(createDossierActivities(deps()).saveDossierChanges, {
+      await inActivity(createDossierActivities(deps()).saveDossierChanges, {
         dossier: { ...snapshot, ownerId: OTHER },
         fields: ['ownerId'],
         eventId: 'assign',
@@ -252,19 +270,19 @@ describe('a complete the run applies after answering the audit', () => {
 describe('a new owner in the same zone', () => {
   it('re-plans nothing: a reminder stored 2 h late after it is still marked late', async () => {
     await otherUser();
-    await run(createDossierActivities(deps()).saveUserProfile, {
+    await inActivity(createDossierActivities(deps()).saveUserProfile, {
       userId: OWNER,
       profile: { timezone: 'Europe/Paris' },
     });
     const { snapshot, key } = await dossier('assign-late', 2 * HOUR, 3 * HOUR);
     // What the run does first when it wakes after an outage: the calls queued meanwhile (an assign).
-    await run(createDossierActivities(deps()).saveDossierChanges, {
+    await inActivity(createDossierActivities(deps()).saveDossierChanges, {
       dossier: { ...snapshot, ownerId: OTHER },
       fields: ['ownerId'],
       eventId: 'assign',
     });
     missed.length = 0;
-    await run(createDossierActivities(deps()).deliverNotification, {
+    await inActivity(createDossierActivities(deps()).deliverNotification, {
       idempotencyKey: key,
       userId: OTHER,
       type: 'new_alert' as const,

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NotificationLabels } from '../../activities/dependencies.js';
-import { createDossierActivities } from '../../activities/dossier-activities.js';
 import { createPeriodicJobActivities } from '../../activities/periodic-job-activities.js';
 import {
   createReminderAuditActivities,
@@ -17,6 +15,7 @@ import {
   WITHOUT_BUSINESS_DAYS,
   type ReminderEngine,
 } from '../support/reminder-engine.js';
+import { inActivity } from '../support/activity-context.js';
 import { createDevServerEnv } from '../support/temporal.js';
 import { waitFor } from '../support/wait.js';
 
@@ -61,9 +60,18 @@ async function audit() {
       auditFinding: (labels) => missedCounts.push(labels),
     },
   });
-  const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-  return (await mock.run(activities.auditReminders, { at: new Date().toISOString() })) as AuditProgress;
+  return (await inActivity(activities.auditReminders, { at: new Date().toISOString() })) as AuditProgress;
 }
+
+/** The hourly reconciliation, run once now: restarts the dossier workflows that should run. */
+const reconcile = () =>
+  inActivity(
+    createPeriodicJobActivities({
+      orm: engine.db.orm,
+      temporal: { client: engine.client, taskQueue: engine.taskQueue },
+      config: loadConfig(AUDIT_ENV),
+    }).reconcileDossierWorkflows,
+  ) as Promise<{ started: number }>;
 
 const rowsOf = (dossierId: string, kind: string) =>
   engine.db.query<{ id: string; data: { late?: boolean }; scheduled_for: Date }>(
@@ -134,13 +142,7 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
 
     // The hourly reconciliation restarts the workflow, which finds the dossier late and sends
     // `overdue` at once, under the same key: still one.
-    const periodic = createPeriodicJobActivities({
-      orm: engine.db.orm,
-      temporal: { client: engine.client, taskQueue: engine.taskQueue },
-      config: loadConfig(AUDIT_ENV),
-    });
-    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-    const { started } = (await mock.run(periodic.reconcileDossierWorkflows)) as { started: number };
+    const { started } = await reconcile();
     assert.ok(started >= 1);
     const plan = await waitFor('the restarted workflow to plan', async () => {
       const view = await engine.dossiers.plan('audit-terminated');
@@ -232,14 +234,7 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
       .getHandle(dossierWorkflowId('audit-restarted'))
       .terminate('operator mistake');
     await waitFor('the instant and the grace', async () => Date.now() > Date.parse(dueAt) + 1500);
-    const periodic = createPeriodicJobActivities({
-      orm: engine.db.orm,
-      temporal: { client: engine.client, taskQueue: engine.taskQueue },
-      config: loadConfig(AUDIT_ENV),
-    });
-    await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
-      periodic.reconcileDossierWorkflows,
-    );
+    await reconcile();
     const [row] = await waitFor('the restarted run to send it', async () => {
       const rows = await rowsOf('audit-restarted', 'overdue');
       return rows.length === 1 && rows;
@@ -248,79 +243,5 @@ describe('reminder audit (dev server, real worker and PostgreSQL)', () => {
     missedCounts.length = 0;
     const result = await audit();
     assert.equal(result.restored, 0, 'not missing: nothing restored');
-  });
-
-  describe('deliverNotification past the grace (what the worker counts)', () => {
-    const GRACE_S = 5;
-    const counted: Array<NotificationLabels & { outcome: string }> = [];
-    const deliver = async (dossierId: string, scheduledFor: Date) => {
-      const { deliverNotification } = createDossierActivities({
-        orm: engine.db.orm,
-        temporal: { client: engine.client, taskQueue: engine.taskQueue },
-        config: loadConfig({ ...AUDIT_ENV, REMINDER_AUDIT_GRACE: `PT${GRACE_S}S` }),
-        metrics: {
-          stored: () => {},
-          duplicateSkipped: () => {},
-          reminderMissed: (labels) => counted.push(labels),
-          auditFinding: () => assert.fail('no audit here'),
-        },
-      });
-      const [dossier] = await engine.db.query<{ title: string }>('select title from dossiers where id = $1', [
-        dossierId,
-      ]);
-      await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(deliverNotification, {
-        idempotencyKey: `past-grace:${dossierId}:${scheduledFor.toISOString()}`,
-        userId: 'audited',
-        type: 'deadline_reminder' as const,
-        kind: 'j-1',
-        dossier: {
-          id: dossierId,
-          title: dossier!.title,
-          ownerId: 'audited',
-          dueDate: '2099-01-01',
-          urgent: false,
-          status: 'open' as const,
-        },
-        scheduledFor: scheduledFor.toISOString(),
-      });
-      const [stored] = await engine.db.query<{ data: { late?: boolean } }>(
-        'select data from notifications where idempotency_key = $1',
-        [`past-grace:${dossierId}:${scheduledFor.toISOString()}`],
-      );
-      return stored!.data.late === true;
-    };
-    // [name, the reminder's instant from the dossier's plan, wait past the grace before sending, late]
-    const cases: Array<[string, (planned: number) => Date, boolean, boolean]> = [
-      ['on time', () => new Date(), true, false],
-      ['past the grace since its instant', (planned) => new Date(planned + 500), true, true],
-      [
-        'owed from the plan that armed it (an alert planned after its instant), sent at once: on time',
-        (planned) => new Date(planned - 3_600_000),
-        false,
-        false,
-      ],
-    ];
-    for (const [name, scheduledFor, wait, late] of cases) {
-      it(`${name}: ${late ? 'late, counted' : 'not late'}`, async () => {
-        const id = `past-grace-${cases.findIndex(([n]) => n === name)}`;
-        await dueSoon(id, 3600);
-        const [{ planned }] = (await engine.db.query<{ planned: string }>(
-          'select (extract(epoch from greatest(planned_at, updated_at)) * 1000)::bigint::text as planned from dossiers where id = $1',
-          [id],
-        )) as [{ planned: string }];
-        if (wait)
-          await waitFor(
-            'past the grace',
-            async () => Date.now() > Number(planned) + 500 + GRACE_S * 1000 + 500,
-            { timeoutMs: 15_000 },
-          );
-        counted.length = 0;
-        assert.equal(await deliver(id, scheduledFor(Number(planned))), late);
-        assert.deepEqual(
-          counted,
-          late ? [{ type: 'deadline_reminder', kind: 'j-1', outcome: 'sent_late' }] : [],
-        );
-      });
-    }
   });
 });

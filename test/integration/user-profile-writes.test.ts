@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import { loadConfig } from '../../config/config.js';
 import type { PlanningContext } from '../../domain/dossier.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { inActivity } from '../support/activity-context.js';
 
 /**
  * `users.updated_at` dates a real profile change: the reminder audit waits that long after it for
@@ -31,9 +30,8 @@ const updatedAt = async () =>
 
 describe('user profile writes', () => {
   it('moves updated_at on a change only, not on the same profile sent again', async () => {
-    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
     const save = (timezone: string) =>
-      mock.run(activities.saveUserProfile, {
+      inActivity(activities.saveUserProfile, {
         userId: 'profiled',
         profile: { timezone, locale: 'fr' as const },
       });
@@ -49,9 +47,8 @@ describe('user profile writes', () => {
   });
 
   it('the same calendar with a region sent again is no change, whatever order jsonb gives its keys back in', async () => {
-    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
     const save = () =>
-      mock.run(activities.saveUserProfile, {
+      inActivity(activities.saveUserProfile, {
         userId: 'alsatian',
         profile: {
           businessCalendar: { country: 'FR', region: '67', closedDays: ['12-24'] },
@@ -70,11 +67,10 @@ describe('user profile writes', () => {
   });
 
   it('a calendar or reminder time the API would refuse, written by NormX, plans with the service settings instead of failing', async () => {
-    const mock = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
     await db.query(
       `insert into users (id, business_calendar, reminder_time) values ('written-by-normx', '{"country":"FR","closedDays":[null]}', '25:00')`,
     );
-    const context = (await mock.run(activities.ownerContext, 'written-by-normx', {
+    const context = (await inActivity(activities.ownerContext, 'written-by-normx', {
       dueDate: '2027-06-14',
     })) as PlanningContext;
     // The service's: France, 08:00 (a Monday deadline's j-1 then moves off Sunday).
@@ -83,7 +79,7 @@ describe('user profile writes', () => {
     await db.query(
       `update users set business_calendar = '{"country":"XX"}', reminder_time = '7:5' where id = 'written-by-normx'`,
     );
-    const again = (await mock.run(activities.ownerContext, 'written-by-normx', {
+    const again = (await inActivity(activities.ownerContext, 'written-by-normx', {
       dueDate: '2027-06-14',
     })) as PlanningContext;
     assert.equal(again.calendar?.name, 'FR');

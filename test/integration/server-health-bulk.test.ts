@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DateTime } from 'luxon';
-import {
-  DOSSIER_ID_PATTERN,
-  DUE_DATE_MAX,
-  DUE_DATE_MIN,
-  ID_MAX_LENGTH,
-  OWNER_NAME_MAX_LENGTH,
-  TITLE_MAX_LENGTH,
-} from '../../domain/limits.js';
 import { httpRequest, startServerHarness, type ServerHarness } from '../support/notify-server.js';
 import { engineServer, setUpEngineServer } from '../support/server-rest.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The REST API of a real server, with and without Temporal: the OpenAPI document (routes,
- * schemas, limits, only routes that exist), health (degraded without Temporal, ok with a real
- * dev server, on the internal port only), and the bulk onboarding route through a real Temporal
+ * The REST API of a real server, with and without Temporal: health (degraded without Temporal,
+ * ok with a real dev server, on the internal port only), and the bulk onboarding route through a real Temporal
  * dev server and worker (each dossier stored once, bad items named, bounds, 503 without Temporal).
  */
 
@@ -38,106 +29,6 @@ after(async () => {
   await harness?.close();
 });
 setUpEngineServer();
-
-describe('OpenAPI document', () => {
-  type Operation = {
-    requestBody?: {
-      content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }>;
-    };
-    responses: Record<string, unknown>;
-  };
-  let document: {
-    openapi: string;
-    paths: Record<string, Record<string, Operation>>;
-    components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> };
-  };
-
-  before(async () => {
-    const reply = await httpRequest<typeof document>(`${harness.url}/api/v1/openapi.json`);
-    assert.equal(reply.status, 200);
-    assert.match(reply.contentType, /application\/json/);
-    document = reply.json;
-  });
-
-  it('is OpenAPI 3.1.0 with the routes, request schemas and socket messages', () => {
-    assert.equal(document.openapi, '3.1.0');
-    const create = document.paths['/api/v1/dossiers']?.post;
-    const schema = create?.requestBody?.content['application/json']?.schema;
-    assert.ok(schema?.properties);
-    for (const field of ['id', 'title', 'ownerId', 'dueDate', 'dueAt', 'urgent', 'owner']) {
-      assert.ok(field in schema.properties, field);
-    }
-    assert.deepEqual([...(schema.required ?? [])].sort(), ['id', 'ownerId', 'title']);
-    const read = document.paths['/api/v1/users/{userId}/notifications/read']?.post;
-    assert.ok(read?.requestBody?.content['application/json']?.schema.properties?.ids);
-    for (const name of ['ClientMessage', 'ServerMessage']) {
-      const variants = document.components.schemas[name]?.oneOf ?? document.components.schemas[name]?.anyOf;
-      assert.ok(Array.isArray(variants), name);
-    }
-    const clientTypes = JSON.stringify(document.components.schemas.ClientMessage);
-    for (const type of ['resume', 'mark_read', 'mark_all_read', 'refresh_token'])
-      assert.ok(clientTypes.includes(`"${type}"`));
-    const serverTypes = JSON.stringify(document.components.schemas.ServerMessage);
-    for (const type of ['notification', 'unread_count', 'resumed', 'token_expiring', 'error'])
-      assert.ok(serverTypes.includes(`"${type}"`));
-  });
-
-  it("documents the input limits, the plan route's 409, and only patterns that compile", () => {
-    const create = document.paths['/api/v1/dossiers']?.post;
-    const properties = create?.requestBody?.content['application/json']?.schema.properties as Record<
-      string,
-      {
-        pattern?: string;
-        maxLength?: number;
-        description?: string;
-        properties?: Record<string, { maxLength?: number }>;
-      }
-    >;
-    assert.equal(properties.id?.pattern, DOSSIER_ID_PATTERN.source);
-    assert.equal(properties.title?.maxLength, TITLE_MAX_LENGTH);
-    assert.equal(properties.ownerId?.maxLength, ID_MAX_LENGTH);
-    assert.equal(properties.eventId?.maxLength, ID_MAX_LENGTH);
-    assert.equal(properties.owner?.properties?.name?.maxLength, OWNER_NAME_MAX_LENGTH);
-    assert.match(properties.dueDate?.description ?? '', new RegExp(`${DUE_DATE_MIN}.*${DUE_DATE_MAX}`));
-    assert.ok(document.paths['/api/v1/dossiers/{id}/plan']?.get?.responses['409'], 'the 409 is documented');
-    // JSON Schema patterns are ECMA-262 regular expressions: each must compile.
-    const patterns = [...JSON.stringify(document).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map(
-      (match) => JSON.parse(match[1]!) as string,
-    );
-    assert.ok(patterns.length > 0);
-    for (const pattern of patterns) assert.doesNotThrow(() => new RegExp(pattern, 'u'), pattern);
-  });
-
-  it("documents the user profile route: the owner profile's fields plus eventId, nothing else, 202", () => {
-    const operation = document.paths['/api/v1/users/{userId}/profile']?.put;
-    const schema = operation?.requestBody?.content['application/json']?.schema as
-      { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
-    assert.deepEqual(Object.keys(schema?.properties ?? {}).sort(), [
-      'businessCalendar',
-      'eventId',
-      'locale',
-      'name',
-      'reminderTime',
-      'timezone',
-    ]);
-    assert.equal(schema?.additionalProperties, false);
-    for (const status of ['202', '400', '401', '403']) assert.ok(operation?.responses[status], status);
-  });
-
-  it('documents only routes that exist: each answers something other than 404', async () => {
-    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => [method.toUpperCase(), path] as const),
-    );
-    assert.ok(operations.length >= 14);
-    for (const [method, path] of operations) {
-      const concrete = path.replace('{userId}', 'me').replace('{id}', 'D-1');
-      // On the server with Temporal, whose health answers at once.
-      const reply = await httpRequest(`${engineServer.url}${concrete}`, { method });
-      assert.notEqual(reply.status, 404, `${method} ${path}`);
-      assert.equal(reply.status, 401, `${method} ${path}`);
-    }
-  });
-});
 
 describe('health', () => {
   it('is 503 with checks.temporal false, quickly, when Temporal is unreachable', async () => {
