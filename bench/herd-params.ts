@@ -43,6 +43,10 @@ export interface SizeResult {
     wftExecution: number;
     localActivity: number;
     activityScheduleToStart: number;
+    /** Sticky cache, over the window: workflows evicted for room, tasks that missed it and hit it. */
+    forcedEvictions: number;
+    cacheMisses: number;
+    cacheHits: number;
   };
   logs: LogSummary[];
   devServerFacts: Stack['devServerFacts'];

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envPositiveInt as envInt } from './env.js';
 import { openFileLimits } from './proc.js';
+import { benchReportDir } from './report.js';
 import { DEFAULT_SERVERS, SERVER_KINDS, type ClientMode, type ServerKind } from './shared.js';
 
 /** The settings of `npm run bench` (BENCH_*, see bench/README.md), checked, and the servers under test. */
@@ -20,7 +22,8 @@ export const params = {
   roundTimeoutMs: envInt('BENCH_ROUND_TIMEOUT_MS', 60_000),
   clientMode: (process.env.BENCH_CLIENT ?? 'raw') as ClientMode,
   servers: (process.env.BENCH_SERVERS ?? DEFAULT_SERVERS.join(',')).split(',').map((kind) => kind.trim()),
-  output: process.env.BENCH_OUTPUT ?? 'bench/results.md',
+  /** `-`: no file; default docs/bench/push.md (BENCH_OUTPUT_DIR/push.md when set), its chart beside it. */
+  output: process.env.BENCH_OUTPUT ?? join(benchReportDir(), 'push.md'),
   /** A measured round during which other processes kept more cores busy than this is run again (3 times at most). */
   maxOtherLoad: Number(process.env.BENCH_MAX_OTHER_LOAD ?? 0.15),
   profile: process.env.BENCH_PROFILE === '1',

@@ -1,4 +1,4 @@
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -12,7 +12,7 @@ import { mapBounded } from '../domain/bounded-concurrency.js';
 import { cleanUpOnce, waitForCount } from './common.js';
 import { createBenchDatabase } from './database.js';
 import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
-import { percentile, writeMarkdown } from './report.js';
+import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 
 /**
  * `npm run bench:reconcile`: the hourly reconciliation at scale, against the real Temporal CLI dev
@@ -22,7 +22,8 @@ import { percentile, writeMarkdown } from './report.js';
  *   1. reconciliation: every id checked page by page, the missing ones started;
  *   2. reconciliation again: nothing missing, the cost of checking alone;
  *   3. the listing the previous version kept in memory (every running dossier id), for comparison.
- * Writes a markdown report to BENCH_OUTPUT (default bench/reconcile-results.md) and prints it.
+ * Writes docs/bench/reconcile.md and .svg (BENCH_OUTPUT_DIR, BENCH_OUTPUT_NAME as the other
+ * benches) and prints the table.
  */
 
 // The SDK's warnings and errors only (its info lines are noise here). No shutdown signals of its
@@ -34,7 +35,6 @@ const params = {
   missing: envInt('BENCH_MISSING', 3_000),
   /** Concurrent starts while seeding the running workflows. */
   seedConcurrency: envInt('BENCH_SEED_CONCURRENCY', 64),
-  output: process.env.BENCH_OUTPUT ?? 'bench/reconcile-results.md',
 };
 const taskQueue = 'bench-reconcile-no-worker';
 const progress = (message: string) => process.stderr.write(`[bench:reconcile] ${message}\n`);
@@ -173,38 +173,74 @@ async function main(): Promise<void> {
     progress('the previous version: every running id listed into memory');
     const previous = await measured(() => createDossierClient(client, { taskQueue }).runningDossierIds());
 
-    const row = (name: string, run: Awaited<ReturnType<typeof reconcileRun>>) =>
-      `| ${name} | ${JSON.stringify(run.result).replace(/"/g, '')} | ${(run.ms / 1000).toFixed(1)} | ${run.pageMs.length} | ${percentile(run.pageMs, 50).toFixed(0)} / ${percentile(run.pageMs, 95).toFixed(0)} / ${Math.max(...run.pageMs).toFixed(0)} | ${percentile(run.listMs, 50).toFixed(0)} / ${percentile(run.listMs, 95).toFixed(0)} | ${mib(run.peakHeapDelta)} | ${mib(run.retained)} | ${mib(run.peakRss)} |`;
-    const report = [
-      '# Reconciliation at scale',
-      '',
-      'Written by `npm run bench:reconcile` (bench/reconcile.ts); parameters BENCH_DOSSIERS, BENCH_MISSING.',
-      'Each page: one PostgreSQL page of 500 open dossier ids, one visibility query naming their',
-      'workflows (`WorkflowId IN (...)`), the missing ones started by signal-with-start 16 at a time,',
-      'progress heartbeated in id order. No worker polls the task queue: the seeded and started',
-      'workflows stay Running, which is all that reconciliation looks at. Heap figures are the peak',
-      'over a forced GC before the run, sampled every 20 ms (garbage not yet collected included).',
-      '',
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ` +
-        `Temporal CLI dev server (in-memory SQLite visibility); PostgreSQL on the same machine. ` +
-        `${params.dossiers} open dossiers, ${params.missing} without a workflow (spread evenly), ` +
-        `${toSeed.length} running workflows seeded in ${seedSeconds.toFixed(0)} s (${(toSeed.length / seedSeconds).toFixed(0)}/s). ` +
-        `Pages of 500 ids, starts 16 at a time.${gc ? '' : ' (Run without --expose-gc: heap figures include garbage.)'}`,
-      '',
-      '| run | result | total s | pages | page ms p50 / p95 / max | visibility query ms p50 / p95 | peak heap over start MiB | heap held after MiB | peak RSS MiB |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      row('reconcile, some missing', first),
-      row('reconcile, none missing', second),
-      '',
-      `The previous version's first step alone (every running id listed into a Set): ${previous.result.size} ids in ` +
-        `${(previous.ms / 1000).toFixed(1)} s, peak heap over start ${mib(previous.peakHeapDelta)} MiB, ` +
-        `${mib(previous.retained)} MiB held by the Set for the whole run (it grows with the number of dossiers; ` +
-        `a page does not), peak RSS ${mib(previous.peakRss)} MiB. It then read the same database pages and ` +
-        `started up to 500 workflows one after the other between two heartbeats.`,
-    ].join('\n');
-    // Formatted as `npm run check` wants it (aligned tables).
-    await writeMarkdown(params.output, `${report}\n`);
-    process.stdout.write(`${report}\n`);
+    const row = (name: string, run: Awaited<ReturnType<typeof reconcileRun>>) => [
+      name,
+      JSON.stringify(run.result).replace(/"/g, ''),
+      (run.ms / 1000).toFixed(1),
+      run.pageMs.length,
+      `${percentile(run.pageMs, 50).toFixed(0)} / ${percentile(run.pageMs, 95).toFixed(0)} / ${Math.max(...run.pageMs).toFixed(0)}`,
+      `${percentile(run.listMs, 50).toFixed(0)} / ${percentile(run.listMs, 95).toFixed(0)}`,
+      mib(run.peakHeapDelta),
+      mib(run.retained),
+      mib(run.peakRss),
+    ];
+    /** Each page's duration, in page order: where a run spends its time as it goes. */
+    const pagePoints = (run: Awaited<ReturnType<typeof reconcileRun>>): [number, number][] =>
+      run.pageMs.map((ms, index) => [index + 1, ms]);
+    const report: BenchReport = {
+      name: 'reconcile',
+      title: 'Reconciliation at scale',
+      method: [
+        'Each page: one PostgreSQL page of 500 open dossier ids, one visibility query naming their',
+        'workflows (`WorkflowId IN (...)`), the missing ones started by signal-with-start 16 at a time,',
+        'progress heartbeated in id order. No worker polls the task queue: the seeded and started',
+        'workflows stay Running, which is all that reconciliation looks at. The Temporal CLI dev server',
+        '(in-memory SQLite visibility) and PostgreSQL run on the same machine. Heap figures are the peak',
+        'over a forced GC before the run, sampled every 20 ms (garbage not yet collected included).',
+      ].join(' '),
+      parameters: {
+        'open dossiers (BENCH_DOSSIERS)': params.dossiers,
+        'without a workflow, spread evenly (BENCH_MISSING)': params.missing,
+        'seeding concurrency (BENCH_SEED_CONCURRENCY)': params.seedConcurrency,
+        'page size / starts at a time': '500 / 16',
+      },
+      table: {
+        headers: [
+          'run',
+          'result',
+          'total s',
+          'pages',
+          'page ms p50 / p95 / max',
+          'visibility query ms p50 / p95',
+          'peak heap over start MiB',
+          'heap held after MiB',
+          'peak RSS MiB',
+        ],
+        rows: [row('reconcile, some missing', first), row('reconcile, none missing', second)],
+      },
+      chart: {
+        title: 'Time per page of 500 dossiers',
+        xLabel: 'page',
+        yLabel: 'ms',
+        series: [
+          { name: 'some missing', points: pagePoints(first) },
+          { name: 'none missing', points: pagePoints(second) },
+        ],
+      },
+      notes: [
+        `- ${toSeed.length} running workflows seeded in ${seedSeconds.toFixed(0)} s (${(toSeed.length / seedSeconds).toFixed(0)}/s).`,
+        `- The previous version's first step alone (every running id listed into a Set): ${previous.result.size} ids in ` +
+          `${(previous.ms / 1000).toFixed(1)} s, peak heap over start ${mib(previous.peakHeapDelta)} MiB, ` +
+          `${mib(previous.retained)} MiB held by the Set for the whole run (it grows with the number of dossiers; ` +
+          `a page does not), peak RSS ${mib(previous.peakRss)} MiB. It then read the same database pages and ` +
+          `started up to 500 workflows one after the other between two heartbeats.`,
+        gc ? '' : '- Run without --expose-gc: heap figures include garbage.',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    };
+    const path = await writeBenchReport(report);
+    process.stdout.write(`${renderText(report)}\n\n${report.notes}\n\nWritten: ${path}\n`);
   } finally {
     await cleanUp();
   }

@@ -106,14 +106,22 @@ function osName(): string {
   return osType();
 }
 
+/**
+ * The commit, and whether tracked files differed from it, when the bench started (this module is
+ * imported then): a long run's report names the code it measured, even if HEAD moved meanwhile.
+ */
+const gitAtStart = Promise.all([
+  run('git', ['rev-parse', '--short', 'HEAD']),
+  run('git', ['status', '--porcelain', '--untracked-files=no']),
+]);
+
 /** The machine and the versions a result depends on; each fact that cannot be read says so. */
 export async function machineFacts(): Promise<Record<string, string>> {
   const cpu = cpus();
   const temporalCli = join(root, '.tools/py/bin/temporal');
-  const [temporal, commit, dirty, postgres] = await Promise.all([
+  const [temporal, [commit, dirty], postgres] = await Promise.all([
     existsSync(temporalCli) ? run(temporalCli, ['--version']) : Promise.resolve(undefined),
-    run('git', ['rev-parse', '--short', 'HEAD']),
-    run('git', ['status', '--porcelain', '--untracked-files=no']),
+    gitAtStart,
     postgresVersion(),
   ]);
   return {
@@ -151,13 +159,7 @@ function markdownTable(headers: string[], rows: (string | number)[][]): string {
 
 export function renderMarkdown(report: BenchReport, machine: Record<string, string>): string {
   const parts: string[] = [`# ${report.title}`, `Run on ${machine.Date ?? new Date().toISOString()}.`];
-  parts.push(
-    '## Machine and versions',
-    markdownTable(
-      ['What', 'Version or value'],
-      Object.entries(machine).map(([key, value]) => [key, value]),
-    ),
-  );
+  parts.push('## Machine and versions', machineTable(machine));
   parts.push(
     '## Parameters',
     markdownTable(
@@ -199,11 +201,14 @@ export function renderText(report: Pick<BenchReport, 'table' | 'targets'>): stri
 // --- Writing -------------------------------------------------------------------------------
 
 /** Writes `<dir>/<name>.md` (prettier-formatted) and, with a chart, `<dir>/<name>.svg`; returns the md path. */
-export async function writeBenchReport(report: BenchReport, options: WriteOptions = {}): Promise<string> {
+export async function writeBenchReport(given: BenchReport, options: WriteOptions = {}): Promise<string> {
+  // BENCH_OUTPUT_NAME: a variant's report beside the default one (e.g. herd-levers for a run
+  // with other worker settings), not over it.
+  const report = { ...given, name: process.env.BENCH_OUTPUT_NAME || given.name };
   if (!/^[A-Za-z0-9._-]+$/.test(report.name)) throw new Error(`Bad report name: ${report.name}`);
   // A run stopped by a signal measured part of what it should: the report it had is kept.
   if (interrupted()) throw new Error(`Interrupted: ${report.name} not written`);
-  const dir = resolve(options.dir ?? (process.env.BENCH_OUTPUT_DIR || join(root, 'docs/bench')));
+  const dir = benchReportDir(options.dir);
   await mkdir(dir, { recursive: true });
   const machine = options.machine ?? (await machineFacts());
   const mdPath = join(dir, `${report.name}.md`);
@@ -212,6 +217,17 @@ export async function writeBenchReport(report: BenchReport, options: WriteOption
   if (report.chart) await writeFile(join(dir, `${report.name}.svg`), renderSvg(report.chart));
   return mdPath;
 }
+
+/** Where the reports go: `dir` if given, else BENCH_OUTPUT_DIR if set, else `docs/bench` of this repository. */
+export const benchReportDir = (dir?: string): string =>
+  resolve(dir ?? (process.env.BENCH_OUTPUT_DIR || join(root, 'docs/bench')));
+
+/** The machine facts as the Markdown table every report starts with. */
+export const machineTable = (machine: Record<string, string>): string =>
+  markdownTable(
+    ['What', 'Version or value'],
+    Object.entries(machine).map(([key, value]) => [key, value]),
+  );
 
 /** Writes `markdown` to `path`, formatted by prettier with the settings that apply to `settingsOf` (default: `path`). */
 export async function writeMarkdown(path: string, markdown: string, settingsOf = path): Promise<void> {

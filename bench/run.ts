@@ -1,12 +1,10 @@
-import { cpus, release, totalmem } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
 import { checkFileLimit, labelOf, params, scenarioOf } from './push-params.js';
 import { cleanUp, log } from './push-processes.js';
 import { connectionTable, gitDescription, pushTable, report, summarize, verdictOf } from './push-report.js';
 import { benchServer, type ServerResult } from './push-rounds.js';
 import { fmt } from './push-stats.js';
-import { writeMarkdown } from './report.js';
+import { machineFacts, machineTable, renderSvg, writeMarkdown, type ChartSeries } from './report.js';
 import { ignoreBrokenOutput, type ServerKind } from './shared.js';
 
 /**
@@ -17,7 +15,6 @@ import { ignoreBrokenOutput, type ServerKind } from './shared.js';
  */
 
 ignoreBrokenOutput();
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 async function main(): Promise<void> {
   checkFileLimit();
@@ -37,8 +34,15 @@ async function main(): Promise<void> {
 
   const sections: string[] = [];
   const findings: string[] = [];
+  /** frames/s per server, one bar per scenario: the chart beside the report. */
+  const bars = new Map<string, ChartSeries>();
   for (const batch of params.batches) {
     const summaries = results.map((result) => summarize(result, batch));
+    for (const summary of summaries.filter((one) => one.rounds > 0)) {
+      const name = labelOf(summary.result.kind);
+      if (!bars.has(name)) bars.set(name, { name, points: [] });
+      bars.get(name)!.points.push([params.batches.indexOf(batch), summary.framesPerSecond]);
+    }
     sections.push(`### ${scenarioOf(batch)}\n\n${pushTable(summaries)}\n\n${verdictOf(summaries)}`);
     const ratioOf = (kind: ServerKind): number => {
       const row = summaries.find((summary) => summary.result.kind === kind && summary.rounds > 0);
@@ -59,14 +63,13 @@ async function main(): Promise<void> {
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   if (params.output !== '-') {
-    const cpu = cpus();
     const codeAtEnd = gitDescription();
     const markdown = report({
       code:
         codeAtEnd === codeAtStart
           ? codeAtEnd
           : `**changed during the run**: ${codeAtStart} at the start, ${codeAtEnd} at the end`,
-      machine: `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}`,
+      machine: machineTable(await machineFacts()),
       summary,
       results: `${sections.join('\n\n')}\n\n${connections}`,
       failures: results
@@ -74,9 +77,22 @@ async function main(): Promise<void> {
         .map((result) => `- ${labelOf(result.kind)}: ${result.error}`)
         .join('\n'),
       durationSeconds: (Date.now() - started) / 1000,
+      chart: params.output.replace(/\.md$/, '.svg').split('/').pop()!,
     });
-    await writeMarkdown(resolve(root, params.output), markdown);
-    log(`wrote ${params.output}`);
+    await writeMarkdown(params.output, markdown);
+    await writeFile(
+      params.output.replace(/\.md$/, '.svg'),
+      renderSvg({
+        title: `Frames per second at ${params.connections.toLocaleString('en-US')} connections (median of the measured rounds)`,
+        xLabel: params.batches
+          .map((batch, index) => `${index}: ${scenarioOf(batch).split(':')[0]}`)
+          .join(', '),
+        yLabel: 'frames/s',
+        kind: 'bar',
+        series: [...bars.values()],
+      }),
+    );
+    log(`wrote ${params.output} and its chart`);
   }
   if (results.some((result) => result.error)) process.exitCode = 1;
 }

@@ -109,7 +109,9 @@ export async function startCpuMeter(stack: Stack, intervalMs = 1000): Promise<Cp
 }
 
 /** Counters and histogram sums of the worker's /metrics (Prometheus text), by name with labels. */
-export async function scrapeWorkerMetrics(stack: Stack): Promise<Map<string, number>> {
+export async function scrapeWorkerMetrics(
+  stack: Pick<Stack, 'workerHealthUrl'>,
+): Promise<Map<string, number>> {
   const values = new Map<string, number>();
   try {
     const text = await (
@@ -128,6 +130,12 @@ export async function scrapeWorkerMetrics(stack: Stack): Promise<Map<string, num
     // no metrics: reported as absent
   }
   return values;
+}
+
+/** How much a counter grew over a window, from two scrapes (NaN when the worker does not export it). */
+export function counterDelta(before: Map<string, number>, after: Map<string, number>, name: string): number {
+  const end = after.get(name);
+  return end === undefined ? NaN : end - (before.get(name) ?? 0);
 }
 
 /** Mean of a histogram over a window, from two scrapes: Δsum / Δcount (NaN when nothing was observed). */
