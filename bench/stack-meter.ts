@@ -132,10 +132,13 @@ export async function scrapeWorkerMetrics(
   return values;
 }
 
-/** How much a counter grew over a window, from two scrapes (NaN when the worker does not export it). */
+/**
+ * How much a counter grew over a window, from two scrapes: NaN when the scrape failed; 0 for a
+ * counter the worker has not exported yet (the SDK's appear at their first increment).
+ */
 export function counterDelta(before: Map<string, number>, after: Map<string, number>, name: string): number {
-  const end = after.get(name);
-  return end === undefined ? NaN : end - (before.get(name) ?? 0);
+  if (after.size === 0) return NaN;
+  return (after.get(name) ?? 0) - (before.get(name) ?? 0);
 }
 
 /** Mean of a histogram over a window, from two scrapes: Δsum / Δcount (NaN when nothing was observed). */
