@@ -173,7 +173,7 @@ export async function waitForQuietMachine(log: (message: string) => void): Promi
  * Cores kept busy by processes that are neither the stack nor the bench over a window: the
  * machine is shared, and a figure measured next to a test suite says so in its row.
  */
-export const othersCores = (window: CpuWindow): string =>
+export const othersCores = (window: Pick<CpuWindow, 'machine' | 'seconds'>): string =>
   fixed(window.machine.others / Math.max(0.001, window.seconds), 2) + ` of ${window.machine.cores}`;
 
 /** The worker's extra environment as a report parameter (`KEY=VALUE …`, or `none`). */

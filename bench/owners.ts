@@ -3,7 +3,7 @@ import { sleep, wallClock } from './common.js';
 import { mapBounded } from '../domain/bounded-concurrency.js';
 import type { Stack } from './stack-types.js';
 
-/** The owners' browser tabs of bench/herd.ts and bench/latency.ts: one live socket per user. */
+/** The owners' browser tabs of bench/herd.ts, bench/herd-embedded.ts and bench/latency.ts: one live socket per user. */
 
 export interface NotificationFrame {
   id: string;
@@ -30,7 +30,7 @@ export interface OwnerSockets {
  * every one is subscribed. `onNotification` gets each notification frame with its arrival time.
  */
 export async function connectOwners(
-  stack: Stack,
+  stack: Pick<Stack, 'wsUrl' | 'userToken'>,
   userIds: string[],
   onNotification: (notification: NotificationFrame, receivedAt: number) => void,
   { concurrency = 32, timeoutMs = 120_000 } = {},

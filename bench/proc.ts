@@ -33,6 +33,24 @@ export function cpuSeconds(pid: number, { children = false } = {}): number | und
 }
 
 /**
+ * The name and CPU seconds (utime + stime) of thread `tid` of process `pid`, from
+ * /proc/<pid>/task/<tid>/stat (/proc/<tid>/stat would give the whole process). Undefined when gone.
+ */
+export function threadCpu(pid: number, tid: number): { name: string; seconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
+    return {
+      name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      seconds: ticks / ticksPerSecond(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * CPU seconds the machine has been busy (every core, /proc/stat: user, nice, system, irq, softirq,
  * steal; guest time is already in user). `softirq: false` leaves softirq out: on loopback the TCP
  * work of the sockets runs there and is charged to no process, so it cannot be told apart from
