@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { interrupted } from './common.js';
 import { cumulativePoints, fixed, gitFacts, othersCores, seconds } from './bench-util.js';
 import { EMBEDDED_COMPONENTS, EMBEDDED_LABELS, type EmbeddedCpuWindow } from './embedded-meter.js';
@@ -14,7 +16,7 @@ import {
   type EmbeddedSizeResult,
 } from './herd-embedded-params.js';
 import { runEmbeddedSize } from './herd-embedded-run.js';
-import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
+import { machineFacts, percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 
 /**
  * `npm run bench:herd-embedded`: the thundering herd of bench:herd on the embedded default that
@@ -31,6 +33,18 @@ import { percentile, renderText, writeBenchReport, type BenchReport } from './re
  * BENCH_TIMEZONE, TEMPORAL_DEV_SQLITE_PRAGMAS (npm start's default), BENCH_QUIET_WAIT_S,
  * BENCH_QUIET_CORES, BENCH_OUTPUT_DIR, BENCH_KEEP=1 (keeps the temp dir: logs, PGlite, SQLite).
  */
+
+const packageVersion = (name: string): string => {
+  try {
+    const manifest = readFileSync(
+      fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)),
+      'utf8',
+    );
+    return (JSON.parse(manifest) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+};
 
 /** Reminders stored within the timeout: what the window's CPU was spent on. */
 const storedCount = (r: EmbeddedSizeResult) => Math.max(1, r.n - r.lostRows);
@@ -222,7 +236,10 @@ async function main(): Promise<void> {
     },
     notes: notes.map((note) => `- ${note}`).join('\n'),
   };
-  const path = await writeBenchReport(report);
+  // The machine's PostgreSQL is not what ran: start.ts's PGlite is.
+  const machine = await machineFacts();
+  machine.PostgreSQL = `PGlite ${packageVersion('@electric-sql/pglite')} in start.ts (the machine's PostgreSQL, not used: ${machine.PostgreSQL})`;
+  const path = await writeBenchReport(report, { machine });
   process.stdout.write(`\n${renderText(report)}\n\n${report.notes}\n\nWritten: ${path}\n`);
   if (failures.length > 0) process.exitCode = 1;
 }
