@@ -3,6 +3,7 @@ import { Backoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { CursorTracker } from './cursor.js';
 import { InboxMarkQueue } from './inbox-marks.js';
+import type { MarkQueueOptions } from './mark-queue.js';
 import { MarkBatcher } from './marks.js';
 import { isNotificationId } from './notification-id.js';
 import { TabChannel } from './tab-channel.js';
@@ -17,6 +18,7 @@ import type {
   ServerFrame,
 } from './types.js';
 import { UnreadCountTracker } from './unread-count.js';
+import type { ClientFrame } from './wire.js';
 
 /**
  * The browser client of normx-notify: typed ES modules, no framework, RxJS only.
@@ -28,8 +30,9 @@ import { UnreadCountTracker } from './unread-count.js';
  *
  * This module composes the parts, each in its own module: the connection loop (`connection.ts`,
  * with the tokens of `token.ts` and the delays of `backoff.ts`), the resume cursor (`cursor.ts`),
- * the unread count (`unread-count.ts`), the marks (`marks.ts`) and the other tabs of the user
- * (`tab-channel.ts`).
+ * the unread count (`unread-count.ts`), the marks (`mark-queue.ts`, one queue for read marks in
+ * `marks.ts`, one for archive, unarchive and seen in `inbox-marks.ts`) and the other tabs of the
+ * user (`tab-channel.ts`).
  */
 
 export type {
@@ -88,7 +91,9 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       if (!stopped) inboxChanges.next(change);
     },
   });
-  const marks = new MarkBatcher({
+  // Both kinds of marks go on the socket, counted as sent (their counts come back as an
+  // `unread_count`, shared between them), and are reported alike; each queue backs off on its own.
+  const markQueueOptions = (): MarkQueueOptions<ClientFrame> => ({
     canSend: () => connection.isOpen(),
     send: (frame) => {
       unread.markSent();
@@ -97,16 +102,9 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
     fail: (message) => report({ code: 'mark_failed', message, fatal: false }),
     backoff: new Backoff(backoff),
   });
-  // Archive, unarchive, seen: their counts come back as an `unread_count`, shared like the marks'.
-  const inboxMarks = new InboxMarkQueue({
-    canSend: () => connection.isOpen(),
-    send: (frame) => {
-      unread.markSent();
-      connection.send(frame);
-    },
-    fail: (message) => report({ code: 'mark_failed', message, fatal: false }),
-    backoff: new Backoff(backoff),
-  });
+  const marks = new MarkBatcher(markQueueOptions());
+  // Archive, unarchive, seen.
+  const inboxMarks = new InboxMarkQueue(markQueueOptions());
   const connection = new Connection(
     {
       url: options.url,

@@ -6,7 +6,7 @@
 import type { ClientAction, ErrorCode, errorCatalog } from '../../server/errors.js';
 import type { ClientMessage, ServerMessage, WireNotification } from '../../server/protocol/messages.js';
 import type { CLOSE_CODES, CloseAction } from './close-codes.js';
-import type { RETRY_MARK_CODES } from './marks.js';
+import type { RETRY_MARK_CODES } from './mark-queue.js';
 import type { ClientFrame, NotifyNotification, ServerFrame } from './notify-client.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -26,6 +26,18 @@ type CodesAgree = {
   [C in keyof Table]: Table[C]['code'] extends CatalogCodes[C & keyof CatalogCodes] ? true : false;
 }[keyof Table];
 
+/** The catalog's errors after which the client comes back (a passing reason). */
+type ComeBackCodes = {
+  [K in keyof Catalog]: Catalog[K]['clientAction'] extends 'reconnect' ? K : never;
+}[keyof Catalog];
+/**
+ * Those that never answer a mark: REST routes only (not_found, dossier_not_ready), answered to the
+ * upgrade request before any socket (too_many_sockets, too_many_upgrades), or closing the socket
+ * unsent (slow_consumer: the mark in flight goes again on the next socket).
+ */
+type NeverAMarksAnswer =
+  'not_found' | 'dossier_not_ready' | 'too_many_sockets' | 'too_many_upgrades' | 'slow_consumer';
+
 export type ProtocolChecks = [
   Assert<Equal<NotifyNotification, WireNotification>>,
   Assert<Equal<ServerFrame, ServerMessage>>,
@@ -34,6 +46,9 @@ export type ProtocolChecks = [
   Assert<Equal<CloseAction, ClientAction>>,
   Assert<Equal<ClientActions, CatalogActions>>,
   Assert<Equal<CodesAgree, true>>,
-  // A mark refused with one of these is sent again: each is an error the server reports.
+  // A mark refused with one of these is sent again: each is an error the server reports, and
+  // they are the catalog's passing ones that can answer a mark (a new one fails here until
+  // web/client/mark-queue.ts takes it, or NeverAMarksAnswer names it).
   Assert<(typeof RETRY_MARK_CODES)[number] extends ErrorCode ? true : false>,
+  Assert<Equal<(typeof RETRY_MARK_CODES)[number], Exclude<ComeBackCodes, NeverAMarksAnswer>>>,
 ];
