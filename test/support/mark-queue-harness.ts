@@ -88,3 +88,10 @@ export function runMarkQueue<Frame, Queue extends QueueEvents, Step extends unkn
   queue.stop();
   assert.equal(pending.size, 0, 'a timer left behind after stop');
 }
+
+/** Ids `from`, `from + 1`… as the server gives them (decimal strings). */
+export const ids = (from: number, count: number): string[] =>
+  Array.from({ length: count }, (_, i) => String(from + i));
+
+/** A list of ids, short in a test name: `1,2,3`, or `500 ids`. */
+export const idList = (list: string[]): string => (list.length > 3 ? `${list.length} ids` : list.join(','));
