@@ -64,6 +64,7 @@ const domainFramework = {
 };
 const webServer =
   'web/ runs in the browser: it does not import the server side (types from server/ only in web/client/protocol-check.ts).';
+const webBuiltins = nodeBuiltins(webServer);
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'web/dist/', '**/.mypy_cache/', '.probes-*/'] },
@@ -86,7 +87,19 @@ export default tseslint.config(
     patterns: [
       workflowBuiltins.pattern,
       {
-        group: ['@mikro-orm/*', 'pg', 'uWebSockets.js', '@temporalio/client', '@temporalio/worker'],
+        group: [
+          '@mikro-orm/*',
+          'pg',
+          'uWebSockets.js',
+          'ws',
+          'pino',
+          'jose',
+          // The holiday calendars are read by activities and handed to the workflow as data.
+          'date-holidays',
+          '@temporalio/client',
+          '@temporalio/worker',
+          '@temporalio/activity',
+        ],
         message: 'Workflows reach the outside only through activities.',
       },
       // Activities are called through proxyActivities, by their type only.
@@ -166,7 +179,28 @@ export default tseslint.config(
   }),
   // The browser client: its wire types are checked against the server's by one file, types only.
   boundary(['web/**/*.ts'], {
+    paths: webBuiltins.paths,
     patterns: [
+      webBuiltins.pattern,
+      {
+        group: [
+          'pg',
+          '@mikro-orm/*',
+          '@temporalio/*',
+          'uWebSockets.js',
+          'pino',
+          'jose',
+          'ws',
+          'date-holidays',
+        ],
+        message: webServer,
+      },
+      {
+        // The top-level client/ (the Temporal client), not web/client/: from web/<part>/, two
+        // levels up reach the root.
+        regex: '^\\.\\./\\.\\./(?:.*/)?client(?:/|$)',
+        message: webServer,
+      },
       into(
         [
           'server',
