@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
-import { escapeKeyComponent } from '../domain/idempotency-keys.js';
+import { profileChangeKey } from '../domain/idempotency-keys.js';
 import { deadlineOf, type Deadline } from '../domain/deadline.js';
 import { DossierSchema } from '../db/entities.js';
 import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../workflows/dossier-messages.js';
@@ -65,7 +65,7 @@ export function createDossierActivities(deps: ActivityDependencies) {
     async saveDossierChanges({ dossier, fields, owner, eventId }: SaveRequest): Promise<SaveResult> {
       const em = orm.em.fork();
       return em.transactional(async (tx) => {
-        const changeKey = eventId && `dossier:${dossier.id}:${escapeKeyComponent(eventId)}`;
+        const changeKey = eventId && profileChangeKey.ofDossierCall(dossier.id, eventId);
         const { user, changed } = await applyProfile(tx, dossier.ownerId, owner, changeKey);
         const row = await tx.findOne(
           DossierSchema,

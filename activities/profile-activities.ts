@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { createDossierClient } from '../client/dossier-client.js';
 import { DossierSchema } from '../db/entities.js';
-import { escapeKeyComponent } from '../domain/idempotency-keys.js';
+import { profileChangeKey } from '../domain/idempotency-keys.js';
 import { forEachPage, PAGE_SIZE } from '../domain/keyset-pages.js';
 import { forEachInOrder, isReconcilableId } from '../domain/reconciliation.js';
 import type { OwnerProfile } from '../workflows/dossier-messages.js';
@@ -40,7 +40,7 @@ export function createProfileActivities(
       eventId?: string;
     }): Promise<{ changed: boolean }> {
       const em = orm.em.fork();
-      const changeKey = eventId && `user:${escapeKeyComponent(userId)}:${escapeKeyComponent(eventId)}`;
+      const changeKey = eventId && profileChangeKey.ofUserCall(userId, eventId);
       return em.transactional(async (tx) => ({
         changed: (await applyProfile(tx, userId, profile, changeKey)).changed,
       }));

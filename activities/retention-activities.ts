@@ -2,7 +2,7 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UNREAD_CHANNEL } from '../db/orm.js';
 import { forEachKeysetPage } from '../domain/keyset-pages.js';
-import type { ReminderType } from '../domain/notification-types.js';
+import { REMINDER_TYPES } from '../domain/notification-types.js';
 import {
   resumeRetention,
   retentionCutoff,
@@ -40,8 +40,7 @@ export interface RetentionResult extends Omit<RetentionProgress, 'after'> {
  * is gone. A dossier's reminders are a handful per deadline; they go once it is closed. Updates
  * (one per caller event) and daily reports (one per user and local date) are not asked for again.
  */
-const KEPT_TYPES = ['deadline_reminder', 'new_alert'] as const satisfies readonly ReminderType[];
-const KEPT = `(n.type in (${KEPT_TYPES.map((type) => `'${type}'`).join(', ')})
+const KEPT = `(n.type in (${REMINDER_TYPES.map((type) => `'${type}'`).join(', ')})
   and exists (select 1 from dossiers d where d.id = n.dossier_id and d.status = 'open'))`;
 
 interface Scanned {
@@ -187,7 +186,11 @@ const ANNOUNCE_EVERY_MS = 5_000;
  * transaction; at the run's end (`waitForLocks`) a user whose lock was held gets one transaction
  * of their own, which waits for that lock only.
  */
-async function announceCounts(em: EntityManager, due: Set<string>, waitForLocks: boolean) {
+async function announceCounts(
+  em: EntityManager,
+  due: Set<string>,
+  { waitForLocks }: { waitForLocks: boolean },
+) {
   if (due.size === 0) return;
   const announce = (lock: 'try_lock_user_notifications' | 'lock_user_notifications', userIds: string[]) =>
     em.transactional(async (tx) => {
@@ -260,14 +263,14 @@ export function createRetentionActivities(
           retentionMetrics?.removed({ read: batch.removed - batch.unread, unread: batch.unread });
           for (const userId of batch.countsChanged) due.add(userId);
           if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
-            await announceCounts(em, due, false);
+            await announceCounts(em, due, { waitForLocks: false });
             announcedAt = Date.now();
           }
           heartbeat(progress);
         },
         readOn: () => Date.now() < stopAt,
       });
-      await announceCounts(em, due, true);
+      await announceCounts(em, due, { waitForLocks: true });
       const { after: _after, ...counts } = progress;
       if (complete) log.info('Notification retention done', { ...counts, cutoff, retention });
       else {

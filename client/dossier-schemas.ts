@@ -1,3 +1,4 @@
+import { REMINDER_TYPES } from '../domain/notification-types.js';
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import {
@@ -180,7 +181,7 @@ export const snoozeWhen = z.strictObject(snoozeFields).superRefine(exactlyOneWhe
 export const snoozeRequest = z
   .strictObject({
     notificationId: z.string().refine(isNotificationId, 'must be a notification id'),
-    type: z.enum(['deadline_reminder', 'new_alert']),
+    type: z.enum(REMINDER_TYPES),
     kind: text(NOTIFICATION_LABEL_MAX_LENGTH),
     userId,
     ...snoozeFields,

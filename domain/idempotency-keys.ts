@@ -37,3 +37,16 @@ export const snoozedReminderKey = (dossierId: string, notificationId: string, ev
 
 /** One daily report per user per local date (a fixed-shape date after the free user id). */
 export const dailyReportKey = (userId: string, localDate: string): string => `daily:${userId}:${localDate}`;
+
+/**
+ * Keys of profile changes (table `profile_changes`), not notifications: a profile sent with a
+ * dossier call is applied once per call, a retried call finds its key and changes nothing.
+ */
+export const profileChangeKey = {
+  /** Sent with a dossier call: the dossier id is the first free component, the event id escaped. */
+  ofDossierCall: (dossierId: string, eventId: string): string =>
+    `dossier:${dossierId}:${escapeKeyComponent(eventId)}`,
+  /** Sent on the user's profile route: both escaped. */
+  ofUserCall: (userId: string, eventId: string): string =>
+    `user:${escapeKeyComponent(userId)}:${escapeKeyComponent(eventId)}`,
+};

@@ -13,3 +13,15 @@ export type ReminderType = Extract<NotificationType, 'deadline_reminder' | 'new_
 
 /** What a dossier's workflow sends: everything but the daily report, which the periodic job sends. */
 export type DossierNotificationType = Exclude<NotificationType, 'daily_report'>;
+
+/** A dossier's reminders and alerts, as a list: what retention keeps for an open dossier, what a popup groups. */
+export const REMINDER_TYPES = ['deadline_reminder', 'new_alert'] as const satisfies readonly ReminderType[];
+
+export const isReminderType = (type: string): type is ReminderType =>
+  (REMINDER_TYPES as readonly string[]).includes(type);
+
+/** What a user may snooze (docs/api.md, "Snooze"): a dossier's reminder or alert. */
+export const isSnoozable = <T extends { type: string; dossierId: string | null }>(
+  notification: T,
+): notification is T & { type: ReminderType; dossierId: string } =>
+  isReminderType(notification.type) && notification.dossierId !== null;

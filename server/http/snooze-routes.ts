@@ -1,3 +1,4 @@
+import { isSnoozable } from '../../domain/notification-types.js';
 import type { DossierClient } from '../../client/dossier-client.js';
 import type { NotificationQueries } from '../notifications/notification-queries.js';
 import { ClientError, validationFailed } from '../errors.js';
@@ -23,12 +24,12 @@ export function registerSnoozeRoutes(
     const notification = await queries.ownedForSnooze(userId, id);
     // Another user's notification is answered as missing: ids never tell what others have.
     if (!notification) throw new ClientError('not_found', `No notification ${id} of yours`);
-    const { type, kind, dossierId, dossierOpenAndOwned } = notification;
-    if ((type !== 'deadline_reminder' && type !== 'new_alert') || !dossierId) {
+    if (!isSnoozable(notification)) {
       throw validationFailed([
         { field: 'id', message: "only a dossier's reminders and alerts can be snoozed" },
       ]);
     }
+    const { type, kind, dossierId, dossierOpenAndOwned } = notification;
     // A closed dossier, or one given to someone else since, has nothing to send again to this user.
     if (!dossierOpenAndOwned) {
       throw validationFailed([

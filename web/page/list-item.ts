@@ -1,3 +1,4 @@
+import { isSnoozable } from '../../domain/notification-types.js';
 import type { NotificationType, NotifyNotification } from '../client/notify-client.js';
 import { snoozedFrom, type SnoozePreset } from './snooze.js';
 import { snoozeMenu } from './snooze-menu.js';
@@ -39,11 +40,6 @@ export interface ItemOptions {
    */
   snooze?(id: string, preset: SnoozePreset): Promise<void>;
 }
-
-/** What the server lets a user snooze: a dossier's reminders and alerts. */
-const snoozable = (notification: NotifyNotification): boolean =>
-  (notification.type === 'deadline_reminder' || notification.type === 'new_alert') &&
-  notification.dossierId !== null;
 
 export function renderItem(notification: NotifyNotification, options: ItemOptions): HTMLLIElement {
   const item = document.createElement('li');
@@ -111,7 +107,7 @@ export function renderItem(notification: NotifyNotification, options: ItemOption
   const actions = document.createElement('div');
   actions.className = 'item-actions';
   item.append(button, actions);
-  if (options.snooze && snoozable(notification)) {
+  if (options.snooze && isSnoozable(notification)) {
     item.classList.add('snoozable');
     const status = document.createElement('p');
     status.className = 'item-snooze-status';

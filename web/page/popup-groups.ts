@@ -1,3 +1,4 @@
+import { isReminderType } from '../../domain/notification-types.js';
 import type { NotifyNotification } from '../client/wire.js';
 
 /**
@@ -26,7 +27,7 @@ export const POPUP_TITLE_CHARS = 80;
 
 /** What the 08:00 herd is made of: a dossier's reminders and alerts. Other types pop up at once, alone. */
 export const groupable = (notification: Pick<NotifyNotification, 'type'>): boolean =>
-  notification.type === 'deadline_reminder' || notification.type === 'new_alert';
+  isReminderType(notification.type);
 
 export interface PopupClock {
   now(): number;

@@ -56,7 +56,7 @@ export class DossierLifecycle {
   }
 
   /** A dossier resumed from its database copy or from continue-as-new. */
-  static resume(state: LifecycleState, rearm: boolean): DossierLifecycle {
+  static resume(state: LifecycleState, { rearm }: { rearm: boolean }): DossierLifecycle {
     const lifecycle = new DossierLifecycle(state);
     if (rearm) lifecycle.rearm();
     return lifecycle;
@@ -93,7 +93,10 @@ export class DossierLifecycle {
           return;
         }
         this.state.dossier = withDeadline({ ...previous, title, ownerId }, deadline);
-        await this.save(event.owner, deadlineChanged || ownerChanged || event.owner?.timezone !== undefined);
+        await this.save({
+          owner: event.owner,
+          rearm: deadlineChanged || ownerChanged || event.owner?.timezone !== undefined,
+        });
         await this.announce(
           ownerChanged ? 'assigned' : deadlineChanged ? 'rescheduled' : 'updated',
           event.eventId,
@@ -104,13 +107,13 @@ export class DossierLifecycle {
       case 'reschedule':
         if (deadlineKey(event.deadline) === deadlineKey(deadlineOf(previous))) return;
         this.state.dossier = withDeadline(previous, event.deadline);
-        await this.save(undefined, true);
+        await this.save({ rearm: true });
         await this.announce('rescheduled', event.eventId);
         return;
       case 'assign':
         if (event.ownerId === previous.ownerId && !event.owner) return;
         this.state.dossier = { ...previous, ownerId: event.ownerId };
-        await this.save(event.owner, true);
+        await this.save({ owner: event.owner, rearm: true });
         await this.announce('assigned', event.eventId);
         return;
       case 'markUrgent':
@@ -122,14 +125,14 @@ export class DossierLifecycle {
         const status = event.type === 'complete' ? 'done' : 'cancelled';
         if (previous.status === status) return;
         this.state.dossier = { ...previous, status };
-        await this.save(undefined, true);
+        await this.save({ rearm: true });
         if (status === 'done') await this.announce('completed', event.eventId);
         return;
       }
       case 'reopen':
         if (previous.status === 'open') return;
         this.state.dossier = { ...previous, status: 'open' };
-        await this.save(undefined, true);
+        await this.save({ rearm: true });
         await this.announce('reopened', event.eventId);
         return;
       case 'sync':
@@ -168,14 +171,14 @@ export class DossierLifecycle {
     if (urgent) return this.markUrgent();
     const { urgentSince: _cleared, ...rest } = this.state.dossier;
     this.state.dossier = { ...rest, urgent: false };
-    await this.save(undefined, false);
+    await this.save({ rearm: false });
   }
 
   /** Marks urgent now and alerts the owner at once; the key ties the alert to this marking. */
   private async markUrgent(): Promise<void> {
     const urgentSince = new Date().toISOString();
     this.state.dossier = { ...this.state.dossier, urgent: true, urgentSince };
-    await this.save(undefined, false);
+    await this.save({ rearm: false });
     if (this.state.dossier.status !== 'open') return;
     await deliver({
       idempotencyKey: urgentAlertKey(this.state.dossier.id, urgentSince, this.state.dossier.ownerId),
@@ -187,7 +190,8 @@ export class DossierLifecycle {
   }
 
   /** Saves the dossier row and learns the owner's zone; re-arms when the schedule may have moved. */
-  private async save(owner: OwnerProfile | undefined, rearm: boolean): Promise<void> {
+  /** Saves the dossier (and the owner's profile sent with it); `rearm`: plans its reminders again. */
+  private async save({ owner, rearm }: { owner?: OwnerProfile; rearm: boolean }): Promise<void> {
     this.state.context = await saveDossier.executeWithOptions(saveSummary(this.state.dossier.id), [
       { dossier: this.state.dossier, owner },
     ]);

@@ -38,8 +38,9 @@ const { loadDossier } = proxyActivities<DossierActivities>({
 /**
  * FROZEN: the dossier workflow as it ran before the engine of `domain/dossier-engine.ts`
  * (patch `dossier-engine-v2`). Runs started by this code replay and continue with it until they
- * end or continue-as-new (the next run takes the new engine). Change nothing here: every
- * command it issues is in histories of dossiers running in production (test/histories/).
+ * end or continue-as-new (the next run takes the new engine). Change nothing it does: every
+ * command it issues is in histories of dossiers running in production (test/histories/), which
+ * test/integration/replay.test.ts replays (a change of form, e.g. named options, passes it).
  *
  * One long-lived workflow per dossier (id `dossier:<dossierId>`). It sleeps on a durable timer
  * until the next reminder and wakes early when a signal changes the dossier; each change
@@ -75,7 +76,7 @@ export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<Do
   });
 
   if (input.carried) {
-    lifecycle = DossierLifecycle.resume(input.carried, false);
+    lifecycle = DossierLifecycle.resume(input.carried, { rearm: false });
   } else {
     // A new run: the dossier may exist already (reconciliation, or a call after its workflow
     // ended): then the database copy is the truth and the queued events apply to it.
@@ -86,7 +87,7 @@ export async function dossierWorkflowV1(input: DossierWorkflowInput): Promise<Do
     );
     const first = queued[0];
     if (loaded) {
-      lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, true);
+      lifecycle = DossierLifecycle.resume({ ...loaded, pending: [], sent: [] }, { rearm: true });
     } else if (first?.type === 'upsert') {
       queued.shift();
       lifecycle = await DossierLifecycle.create(input.dossierId, first);
