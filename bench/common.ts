@@ -75,3 +75,7 @@ export function cleanUpOnce(
   }
   return { cleanUp: once, started: () => cleaning !== undefined };
 }
+
+/** An error as a progress line shows it: its stack (where it came from), else its text. */
+export const withStack = (error: unknown): string =>
+  error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -7,7 +7,7 @@ import { migrate, openOrm, type Orm } from '../db/orm.js';
 import { freePort } from '../support/free-port.js';
 import { waitFor } from '../support/wait.js';
 import { IpcChild, killProcess } from './child.js';
-import { cleanUpOnce, wallClock } from './common.js';
+import { cleanUpOnce, wallClock, withStack } from './common.js';
 import type { ClientCommand, ClientEvent } from './connections-protocol.js';
 import { Inspector } from './connections-inspector.js';
 import {
@@ -56,7 +56,7 @@ export const cleanUp = cleanUpOnce(
         await dropDatabase(adminUrl, run.databaseName);
         log(`dropped database ${run.databaseName}`);
       } catch (error) {
-        console.error(`[bench] could not drop database ${run.databaseName}: ${(error as Error).message}`);
+        console.error(`[bench] could not drop database ${run.databaseName}: ${withStack(error)}`);
       }
     }
   },

@@ -28,6 +28,7 @@ import {
 } from './create-params.js';
 import { runMode } from './create-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
+import { withStack } from './common.js';
 
 /**
  * `npm run bench:create`: how fast dossiers can be created. BENCH_CREATE dossiers (default 2000)
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     try {
       results.push(await runMode(mode));
     } catch (error) {
-      log(`${mode} failed: ${String(error)}`);
+      log(`${mode} failed: ${withStack(error)}`);
       failures.push(`${MODE_LABELS[mode]} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

@@ -23,6 +23,7 @@ import {
 import { runSize } from './herd-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 import { COMPONENTS } from './stack.js';
+import { withStack } from './common.js';
 
 /**
  * `npm run bench:herd`: the thundering herd. N dossiers (BENCH_HERD sizes, default 1000,10000;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     try {
       results.push(await runSize(n));
     } catch (error) {
-      log(`N=${n} failed: ${String(error)}`);
+      log(`N=${n} failed: ${withStack(error)}`);
       failures.push(`N=${n} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

@@ -1,5 +1,5 @@
 import { dateInDays, fixed } from './bench-util.js';
-import { fit, sleep, waitForCount, wallClock } from './common.js';
+import { fit, sleep, waitForCount, wallClock, withStack } from './common.js';
 import { mapBounded } from '../domain/bounded-concurrency.js';
 import { poll } from '../support/wait.js';
 import {
@@ -179,7 +179,7 @@ export async function runRates(
       );
     } catch (error) {
       failures.push(`${rate}/s failed: ${error instanceof Error ? error.message : String(error)}`);
-      log(`${rate}/s failed: ${String(error)}`);
+      log(`${rate}/s failed: ${withStack(error)}`);
       break;
     }
   }

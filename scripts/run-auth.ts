@@ -24,11 +24,20 @@ export function authForRun(auth: AuthConfig): RunAuth {
   return { auth, demoSecret: undefined };
 }
 
-/** The demo user's bell token: 12 hours, signed with the run's own secret. */
-export function demoToken(secret: string): Promise<string> {
-  return new SignJWT({})
+/**
+ * A token signed with the run's own secret, 12 hours, with the issuer and audience the server
+ * checks (when set): the demo user's bell token, or with `service` the backend's token for trying
+ * the REST API or the Python client (scope JWT_SERVICE_SCOPE). Gone with the run's secret.
+ */
+export function demoToken(
+  auth: AuthConfig,
+  { service = false }: { service?: boolean } = {},
+): Promise<string> {
+  const jwt = new SignJWT(service ? { scope: auth.serviceScope } : {})
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('demo')
-    .setExpirationTime('12h')
-    .sign(new TextEncoder().encode(secret));
+    .setSubject(service ? 'normx-backend' : 'demo')
+    .setExpirationTime('12h');
+  if (auth.issuer) jwt.setIssuer(auth.issuer);
+  if (auth.audience) jwt.setAudience(auth.audience);
+  return jwt.sign(new TextEncoder().encode(auth.hs256Secret!));
 }

@@ -83,7 +83,10 @@ async function main(): Promise<void> {
   if (config.temporal.address) lines[0] = `Temporal:         ${temporalAddress}`;
   lines.push(`Delivery server:  ${base}  (OpenAPI: ${base}/api/v1/openapi.json)`);
   if (demoSecret) {
-    lines.push(`The bell (user "demo"): ${base}/#token=${await demoToken(demoSecret)}`);
+    lines.push(`The bell (user "demo"): ${base}/#token=${await demoToken(auth)}`);
+    lines.push(
+      `A service token (REST, the Python client; 12 h): ${await demoToken(auth, { service: true })}`,
+    );
     // Dossiers due today, tomorrow and overdue for that user (signal-with-start: the worker,
     // starting below, picks them up).
     const demoClient = new Client({ connection, namespace: config.temporal.namespace });

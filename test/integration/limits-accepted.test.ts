@@ -25,7 +25,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
  * One set of limits (domain/limits.ts): whatever the input schemas accept, PostgreSQL stores, as
  * users, dossiers and notifications rows (a property test on the real database, seeded:
  * `LIMITS_SEED` tries others). The tables' widths: limits-tables.test.ts; what the schemas
- * refuse: limits-refused.test.ts.
+ * refuse: test/unit/limits-refused.test.ts.
  */
 
 let db: TestDatabase;

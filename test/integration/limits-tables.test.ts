@@ -19,7 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
  * One set of limits (domain/limits.ts) for the input schemas and the tables, on real PostgreSQL:
  * the migrated columns are as wide as the limits say (and the entities say the same), and the
  * longest key of each idempotency key function fits notifications.idempotency_key, for real.
- * What the schemas accept: limits-accepted.test.ts; what they refuse: limits-refused.test.ts.
+ * What the schemas accept: limits-accepted.test.ts; what they refuse: test/unit/limits-refused.test.ts.
  */
 
 let db: TestDatabase;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { ReminderPlanView } from '../../workflows/dossier-messages.js';
+import { dossierWorkflowId, type ReminderPlanView } from '../../workflows/dossier-messages.js';
 import { dossierLives, uniqueId } from './dossier-lives.js';
 import { startReminderEngine, type NotificationRow, type ReminderEngine } from './reminder-engine.js';
 import { createTimeSkippingEnv } from './temporal.js';
 
 /**
- * What the dossier workflow tests share (test/integration/dossier-workflow*.test.ts): the
+ * What the dossier workflow tests share (dossier-workflow*.test.ts, dossier-engine-rules): the
  * time-skipping server with the real worker on a fresh database, each test's dossiers ended after
  * it, and helpers on their plans and rows.
  */
@@ -32,6 +32,9 @@ export function useDossierWorkflows() {
   const startedDossiers: string[] = [];
   afterEach(async () => {
     for (const id of startedDossiers.splice(0)) {
+      // One the test ended (completed, refused) is left as it is: a cancel would start a new run.
+      const { status } = await stack.engine.client.workflow.getHandle(dossierWorkflowId(id)).describe();
+      if (status.name !== 'RUNNING') continue;
       await stack.engine.dossiers.cancel(id);
       await lives.endOf(id);
     }
@@ -41,17 +44,19 @@ export function useDossierWorkflows() {
     await stack.env?.teardown();
   });
 
+  /** Ends the dossier `id` after the test, if it still runs. */
+  const endAfterTest = (id: string): void => void startedDossiers.push(id);
   /** A dossier id ended after the test. */
   const newId = (label: string): string => {
     const id = uniqueId(label);
-    startedDossiers.push(id);
+    endAfterTest(id);
     return id;
   };
   const planOf = (dossierId: string): Promise<ReminderPlanView> => stack.engine.dossiers.plan(dossierId);
   const advance = async (ms: number): Promise<void> => {
     await stack.env.sleep(ms);
   };
-  return { stack, ...lives, newId, planOf, advance };
+  return { stack, ...lives, newId, endAfterTest, planOf, advance };
 }
 
 export const reminderInstants = (rows: NotificationRow[]) =>

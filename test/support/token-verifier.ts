@@ -10,8 +10,8 @@ import {
 } from '../../server/auth/token-verifier.js';
 
 /**
- * What the token verifier's tests share (test/integration/token-verifier-settings.test.ts,
- * token-verifier-hs256.test.ts, token-verifier-jwks.test.ts): an HS256 verifier and its tokens,
+ * What the token verifier's tests share (test/unit/token-verifier-settings.test.ts,
+ * test/unit/token-verifier-hs256.test.ts, test/integration/token-verifier-jwks.test.ts): an HS256 verifier and its tokens,
  * and the checks every rejection passes (its reason, a message that fits a close reason and
  * holds no part of the token).
  */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { loadConfig } from '../../config/config.js';
 import { authForRun, demoToken } from '../../scripts/run-auth.js';
+import { createTokenVerifier } from '../../server/auth/token-verifier.js';
 
 /** `npm start`'s key source, and when it may print a demo token (with a secret of its own only). */
 describe('npm start: key source and demo token', () => {
@@ -12,7 +13,7 @@ describe('npm start: key source and demo token', () => {
     const run = authForRun(authOf({}));
     assert.ok(run.auth.hs256Secret && run.auth.hs256Secret.length >= 32);
     assert.equal(run.demoSecret, run.auth.hs256Secret);
-    const claims = decodeJwt(await demoToken(run.demoSecret!));
+    const claims = decodeJwt(await demoToken(run.auth));
     assert.equal(claims.sub, 'demo');
     assert.notEqual(authForRun(authOf({})).auth.hs256Secret, run.auth.hs256Secret, 'a new secret each run');
   });
@@ -28,5 +29,19 @@ describe('npm start: key source and demo token', () => {
     const run = authForRun(authOf({ JWT_JWKS_URL: 'https://idp.example/jwks' }));
     assert.deepEqual(run.auth, authOf({ JWT_JWKS_URL: 'https://idp.example/jwks' }));
     assert.equal(run.demoSecret, undefined);
+  });
+
+  it("offers a service token too, which the run's server takes as the backend's, issuer and audience included", async () => {
+    for (const env of [
+      {},
+      { JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'normx-notify', JWT_SERVICE_SCOPE: 'svc' },
+    ]) {
+      const { auth } = authForRun(authOf(env));
+      const verifier = createTokenVerifier(auth);
+      const service = await verifier.verify(await demoToken(auth, { service: true }));
+      assert.deepEqual([service.subject, service.isService], ['normx-backend', true]);
+      const demo = await verifier.verify(await demoToken(auth));
+      assert.deepEqual([demo.subject, demo.isService], ['demo', false]);
+    }
   });
 });
