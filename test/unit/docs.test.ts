@@ -109,6 +109,7 @@ describe('documentation', () => {
       'README.md',
       'docs/api.md',
       'docs/architecture.md',
+      'docs/browser-client.md',
       'docs/operations.md',
       'docs/protocol.md',
       'docs/reminders.md',
