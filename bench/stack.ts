@@ -79,11 +79,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const servers: NodeProcess[] = [];
   let pool: pg.Pool | undefined;
   let temporalConnection: Connection | undefined;
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
 
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  // One stop, however many callers: a second caller (a signal's handler, then the run's own
+  // `finally`) waits for the first to end. Returning at once let the bench exit while the dev
+  // server was still up and the database not dropped (both left behind).
+  const stop = (): Promise<void> => (stopping ??= stopEverything());
+  const stopEverything = async (): Promise<void> => {
     await temporalConnection?.close().catch(() => undefined);
     // The servers first (they hold sockets), then the workers, then Temporal.
     for (const child of [...servers].reverse()) await child.stop().catch(() => undefined);
