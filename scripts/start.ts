@@ -103,11 +103,19 @@ async function main(): Promise<void> {
   try {
     await runWorkerService(config, orm, temporalAddress, logger, { sharedConnection: embedded });
   } finally {
+    // Bounded as server/main.ts is: past the server's own deadline, a stop that still waits (the
+    // pool closing behind a mark that waits for a lock held elsewhere) does not hold the terminal.
+    setTimeout(() => process.exit(1), config.server.shutdownTimeoutMs + 5000).unref();
     for (const stop of stops) await stop().catch(() => undefined);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+// Stopped: a client's kept-alive connection, which nothing serves any more, must not keep the
+// process up.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -19,6 +19,7 @@ import { createServerMetrics } from './metrics.js';
 import { announcingUnreadCounts, createNotificationQueries } from './notifications/notification-queries.js';
 import type { SocketSession } from './ws/socket-session.js';
 import { DatabasePermits, permitsForPool } from './ws/database-permits.js';
+import { InFlight } from './in-flight.js';
 import { FlushQueue } from './ws/flush-queue.js';
 import { SerialByKey } from './ws/serial-by-key.js';
 import { registerWebSocketRoutes } from './ws/websocket-routes.js';
@@ -84,7 +85,9 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
   };
 
   const app = uWS.App();
+  const inFlight = new InFlight();
   registerWebSocketRoutes(app, {
+    inFlight,
     hub,
     queries,
     verifier,
@@ -110,6 +113,7 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     metrics,
     temporal: deps.temporal,
     logger: log,
+    inFlight,
   });
   registerStaticRoutes(app, { dir: deps.webDir, logger: log });
   app.any('/*', (res) => replyClientError(res, new ClientError('not_found')));
@@ -147,13 +151,15 @@ export async function startNotifyServer(deps: NotifyServerDependencies): Promise
     shutdown: () => {
       stopping ??= (async () => {
         uWS.us_listen_socket_close(listenSocket);
+        // From now on: new requests and upgrades under way are refused (shutting_down).
+        inFlight.close();
         for (const session of sessions) session.goAway();
         const deadline = Date.now() + config.shutdownTimeoutMs;
         const settled = (): boolean =>
           // Closed sessions' marks still run (they were accepted): the caller closes the pool
           // after this resolves, and a mark then would fail on a destroyed pool (or, with
           // MikroORM reconnecting, wait 60 s for a connection to a database being dropped).
-          sessions.size === 0 && database.permits.pending === 0 && database.marks.size === 0;
+          sessions.size === 0 && inFlight.idle && database.permits.pending === 0 && database.marks.size === 0;
         while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
         await feed.close();
         hub.close();

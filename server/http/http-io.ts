@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../../config/logger.js';
 import { ClientError, statusLine, validationFailed } from '../errors.js';
+import type { InFlight } from '../in-flight.js';
 
 export interface RequestContext {
   method: string;
@@ -28,6 +29,8 @@ export interface RouteOptions {
    * large body checks the token first, so that no anonymous request makes the server buffer it.
    */
   authorize?: (context: RequestContext) => Promise<void>;
+  /** The server's requests under way: counted until answered, refused once it stops. */
+  inFlight?: InFlight;
 }
 
 /**
@@ -41,7 +44,7 @@ export function jsonRoute(
   pattern: string,
   logger: Logger,
   handler: (context: RequestContext) => Promise<JsonReply>,
-  { maxBodyBytes = MAX_BODY_BYTES, authorize }: RouteOptions = {},
+  { maxBodyBytes = MAX_BODY_BYTES, authorize, inFlight }: RouteOptions = {},
 ): void {
   const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
@@ -63,6 +66,9 @@ export function jsonRoute(
     res.onAborted(() => {
       aborted = true;
     });
+    // A stopping server answers what it started; a new request (a keep-alive connection outlives
+    // the listen socket) is told to go elsewhere, and its connection closed.
+    const stopping = inFlight !== undefined && !inFlight.enter();
     const respond = (reply: JsonReply): void => {
       if (aborted) return;
       res.cork(() => {
@@ -74,13 +80,18 @@ export function jsonRoute(
           // connection: close it after the reply.
           .end(
             typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body),
-            method !== 'get' && !bodyRead,
+            stopping || (method !== 'get' && !bodyRead),
           );
       });
     };
     // uWebSockets.js drops body chunks that arrive before `onData` is set: read from now on.
     // A route with `authorize` checks the token meanwhile and, refused, answers at once and
     // closes, so that an anonymous request holds at most what arrived during the check.
+    if (stopping) {
+      const refusal = new ClientError('shutting_down');
+      respond({ status: refusal.status, body: refusal.toJSON() });
+      return;
+    }
     const body = method === 'get' ? undefined : readJsonBody(res, maxBodyBytes);
     body?.catch(() => undefined); // observed below; a refused request never awaits it
     const run = async (): Promise<void> => {
@@ -93,12 +104,14 @@ export function jsonRoute(
       }
       respond(await handler(context));
     };
-    run().catch((error: unknown) => {
-      const clientError = error instanceof ClientError ? error : undefined;
-      if (!clientError) logger.error({ err: error, route: pattern, method }, 'Request failed'); // with its stack
-      const reply = clientError ?? new ClientError('internal');
-      respond({ status: reply.status, body: reply.toJSON() });
-    });
+    run()
+      .catch((error: unknown) => {
+        const clientError = error instanceof ClientError ? error : undefined;
+        if (!clientError) logger.error({ err: error, route: pattern, method }, 'Request failed'); // with its stack
+        const reply = clientError ?? new ClientError('internal');
+        respond({ status: reply.status, body: reply.toJSON() });
+      })
+      .finally(() => inFlight?.leave());
   });
 }
 

@@ -6,6 +6,7 @@ import { authFailure } from '../auth/auth-failure.js';
 import type { AuthError, Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { ClientError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { InFlight } from '../in-flight.js';
 import { clientErrorOf } from './client-errors.js';
 import { jsonRoute, type JsonReply, type RequestContext, type RouteOptions } from './http-io.js';
 
@@ -37,7 +38,7 @@ export interface RestKit {
 
 export function restKit(
   app: TemplatedApp,
-  deps: { verifier: TokenVerifier; metrics: ServerMetrics; logger: Logger },
+  deps: { verifier: TokenVerifier; metrics: ServerMetrics; logger: Logger; inFlight?: InFlight },
 ): RestKit {
   async function authenticate(context: RequestContext): Promise<Principal> {
     const match = /^Bearer (.+)$/i.exec(context.authorization);
@@ -50,7 +51,7 @@ export function restKit(
 
   return {
     route: (method, pattern, handler, options) =>
-      jsonRoute(app, method, pattern, deps.logger, handler, options),
+      jsonRoute(app, method, pattern, deps.logger, handler, { ...options, inFlight: deps.inFlight }),
     async userOf(context) {
       const principal = await authenticate(context);
       const requested = context.params[0] === 'me' ? principal.subject : context.params[0];

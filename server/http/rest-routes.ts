@@ -14,6 +14,8 @@ import { registerUserRoutes } from './user-routes.js';
 import { registerSnoozeRoutes } from './snooze-routes.js';
 import { registerPreferenceRoutes } from './preference-routes.js';
 
+import type { InFlight } from '../in-flight.js';
+
 export interface RestDependencies {
   verifier: TokenVerifier;
   queries: NotificationQueries;
@@ -24,6 +26,8 @@ export interface RestDependencies {
   metrics: ServerMetrics;
   temporal: { client: Client; taskQueue: string };
   logger: Logger;
+  /** Requests under way, for shutdown: answered before it resolves, refused after it starts. */
+  inFlight: InFlight;
 }
 
 /**

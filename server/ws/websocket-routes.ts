@@ -1,3 +1,4 @@
+import type { InFlight } from '../in-flight.js';
 import type {
   HttpRequest,
   HttpResponse,
@@ -45,6 +46,8 @@ export interface WebSocketDependencies extends SessionDependencies {
   server: AppConfig['server'];
   /** Open sessions, for shutdown. */
   sessions: Set<SocketSession>;
+  /** Once it stops, an upgrade under way (its token being verified) is refused, not opened. */
+  inFlight: InFlight;
 }
 
 /**
@@ -186,6 +189,8 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
     if (cursor?.success === false) return reject(invalidInput(cursor.error, { at: 'lastId' }));
     const proceed = (principal: Principal): void => {
       if (aborted) return;
+      // Verified after shutdown began: a socket opened now would outlive the server's stop.
+      if (deps.inFlight.stopping) return reject(new ClientError('shutting_down'));
       if (principal.isService)
         return reject(new ClientError('forbidden', 'The service token has no notification stream'));
       if (limits.maxOpeningSockets > 0 && permits.pending >= limits.maxOpeningSockets) {
