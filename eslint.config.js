@@ -59,12 +59,68 @@ const staticImportsOnly = (layer) => [
 const workflowBuiltins = nodeBuiltins('Workflows must stay deterministic.');
 const domainBuiltins = nodeBuiltins('domain/ holds pure rules: no I/O, no framework.');
 const domainFramework = {
-  group: ['pg', '@mikro-orm/*', '@temporalio/*', 'uWebSockets.js', 'rxjs'],
+  group: [
+    'pg',
+    '@mikro-orm/*',
+    '@electric-sql/pglite',
+    '@temporalio/*',
+    'uWebSockets.js',
+    'rxjs',
+    'pino',
+    'jose',
+    'ws',
+    'prom-client',
+  ],
   message: 'domain/ holds pure rules: no I/O, no framework.',
 };
 const webServer =
   'web/ runs in the browser: it does not import the server side (types from server/ only in web/client/protocol-check.ts).';
 const webBuiltins = nodeBuiltins(webServer);
+
+/** Packages that do I/O or run only on the server: never in the browser, a workflow or the rules. */
+const serverPackages = [
+  'pg',
+  '@mikro-orm/*',
+  '@electric-sql/pglite',
+  '@temporalio/*',
+  'uWebSockets.js',
+  'pino',
+  'jose',
+  'ws',
+  'prom-client',
+];
+
+/**
+ * What web/ may not import. Its files sit two levels down (web/page/, web/client/), so with the
+ * paths written plainly (no `.` or `..` after a named folder, which the first pattern refuses),
+ * `../../client/` is the Temporal client and `../client/` the browser's own.
+ */
+const webPatterns = ({ serverTypes = false } = {}) => [
+  webBuiltins.pattern,
+  { group: [...serverPackages, 'date-holidays'], message: webServer },
+  {
+    regex: '(?:^\\./\\.\\.?/)|(?:[^/.]/\\.\\.?(?:/|$))',
+    message: 'web/: write the path plainly (no `.` or `..` after a folder name), as the boundaries read it.',
+  },
+  { regex: '^\\.\\./\\.\\./client(?:/|$)', message: webServer },
+  ...(serverTypes ? [into(['server'], webServer, { allowTypeImports: true })] : []),
+  into(
+    [
+      ...(serverTypes ? [] : ['server']),
+      'activities',
+      'worker',
+      'workflows',
+      'db',
+      'config',
+      'ops',
+      'scripts',
+      'bench',
+      'test',
+      'support',
+    ],
+    webServer,
+  ),
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'web/dist/', '**/.mypy_cache/', '.probes-*/'] },
@@ -99,6 +155,9 @@ export default tseslint.config(
           '@temporalio/client',
           '@temporalio/worker',
           '@temporalio/activity',
+          '@temporalio/testing',
+          '@electric-sql/pglite',
+          'prom-client',
         ],
         message: 'Workflows reach the outside only through activities.',
       },
@@ -180,51 +239,14 @@ export default tseslint.config(
   // The browser client: its wire types are checked against the server's by one file, types only.
   boundary(['web/**/*.ts'], {
     paths: webBuiltins.paths,
-    patterns: [
-      webBuiltins.pattern,
-      {
-        group: [
-          'pg',
-          '@mikro-orm/*',
-          '@temporalio/*',
-          'uWebSockets.js',
-          'pino',
-          'jose',
-          'ws',
-          'date-holidays',
-        ],
-        message: webServer,
-      },
-      {
-        // The top-level client/ (the Temporal client), not web/client/: from web/<part>/, two
-        // levels up reach the root.
-        regex: '^\\.\\./\\.\\./(?:.*/)?client(?:/|$)',
-        message: webServer,
-      },
-      into(
-        [
-          'server',
-          'activities',
-          'worker',
-          'workflows',
-          'db',
-          'config',
-          'ops',
-          'scripts',
-          'bench',
-          'test',
-          'support',
-        ],
-        webServer,
-      ),
-    ],
+    patterns: webPatterns(),
     syntax: staticImportsOnly('web/'),
   }),
+  // A later block replaces the earlier one's rule for its files: this one restates them all.
   boundary(['web/client/protocol-check.ts'], {
-    patterns: [
-      into(['server'], webServer, { allowTypeImports: true }),
-      into(['activities', 'worker', 'workflows', 'db', 'config'], webServer),
-    ],
+    paths: webBuiltins.paths,
+    patterns: webPatterns({ serverTypes: true }),
+    syntax: staticImportsOnly('web/'),
   }),
   // The database layer sits under the activities and the servers that use it.
   boundary(['db/**/*.ts'], {

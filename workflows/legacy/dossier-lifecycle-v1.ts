@@ -190,7 +190,6 @@ export class DossierLifecycle {
   }
 
   /** Saves the dossier row and learns the owner's zone; re-arms when the schedule may have moved. */
-  /** Saves the dossier (and the owner's profile sent with it); `rearm`: plans its reminders again. */
   private async save({ owner, rearm }: { owner?: OwnerProfile; rearm: boolean }): Promise<void> {
     this.state.context = await saveDossier.executeWithOptions(saveSummary(this.state.dossier.id), [
       { dossier: this.state.dossier, owner },
