@@ -19,6 +19,7 @@ import {
 import { connectOwners } from './owners.js';
 import { summarizeLog } from './stack-logs.js';
 import { histogramMean, scrapeWorkerMetrics } from './stack-meter.js';
+import { tallyHerd } from './herd-tally.js';
 
 /**
  * One size of the herd on `npm start`'s embedded default, driven from outside only: one tab per
@@ -149,27 +150,12 @@ export async function runEmbeddedSize(n: number): Promise<EmbeddedSizeResult> {
     const stored = listed.items
       .filter((item) => item.kind === 'overdue' && item.dossierId?.startsWith('H-'))
       .map((item) => ({ dossierId: item.dossierId!, at: Date.parse(item.createdAt) }));
-    // Within the timeout only: what arrived during the 3 s wait above counts as twice, not as in time.
-    const inTime = (at: number) => at - T <= timeoutMs;
-    const storedAt = new Map<string, number>();
-    for (const row of stored)
-      if (!storedAt.has(row.dossierId) && inTime(row.at)) storedAt.set(row.dossierId, row.at);
-    const storedMs = stored
-      .map((row) => row.at - T)
-      .filter((ms) => ms <= timeoutMs)
-      .sort((a, b) => a - b);
-    const twiceRows = stored.length - new Set(stored.map((row) => row.dossierId)).size;
-    const frameMs: number[] = [];
-    const deliveryMs: number[] = [];
-    let twiceFrames = 0;
-    for (const [dossierId, times] of frames) {
-      if (times.length > 1) twiceFrames += times.length - 1;
-      if (!inTime(times[0]!)) continue;
-      frameMs.push(times[0]! - T);
-      const rowAt = storedAt.get(dossierId);
-      if (rowAt !== undefined) deliveryMs.push(times[0]! - rowAt);
-    }
-    frameMs.sort((a, b) => a - b);
+    const { storedAt, storedMs, twiceRows, frameMs, deliveryMs, twiceFrames } = tallyHerd({
+      stored: stored,
+      frames,
+      T,
+      timeoutMs,
+    });
     const logs = [
       { ...(await summarizeLog('server', service.logFile)), name: 'start.ts' },
       await summarizeLog('devServer', service.devServerLogFile),

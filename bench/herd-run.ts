@@ -16,6 +16,7 @@ import {
   zone,
   type SizeResult,
 } from './herd-params.js';
+import { tallyHerd } from './herd-tally.js';
 
 /**
  * One size of the herd on a fresh stack: the pilot that times T, the N dossiers due at T, one tab
@@ -149,27 +150,12 @@ export async function runSize(n: number): Promise<SizeResult> {
       `select dossier_id, extract(epoch from created_at)::float8 * 1000 as at
          from notifications where kind = 'overdue' and dossier_id like 'H-%'`,
     );
-    // Within the timeout only: what arrived during the 3 s wait above counts as twice, not as in time.
-    const inTime = (at: number) => at - T <= timeoutMs;
-    const storedAt = new Map<string, number>();
-    for (const row of stored)
-      if (!storedAt.has(row.dossier_id) && inTime(row.at)) storedAt.set(row.dossier_id, row.at);
-    const storedMs = stored
-      .map((row) => row.at - T)
-      .filter((ms) => ms <= timeoutMs)
-      .sort((a, b) => a - b);
-    const twiceRows = stored.length - new Set(stored.map((row) => row.dossier_id)).size;
-    const frameMs: number[] = [];
-    const deliveryMs: number[] = [];
-    let twiceFrames = 0;
-    for (const [dossierId, times] of frames) {
-      if (times.length > 1) twiceFrames += times.length - 1;
-      if (!inTime(times[0]!)) continue;
-      frameMs.push(times[0]! - T);
-      const rowAt = storedAt.get(dossierId);
-      if (rowAt !== undefined) deliveryMs.push(times[0]! - rowAt);
-    }
-    frameMs.sort((a, b) => a - b);
+    const { storedAt, storedMs, twiceRows, frameMs, deliveryMs, twiceFrames } = tallyHerd({
+      stored: stored.map((row) => ({ dossierId: row.dossier_id, at: row.at })),
+      frames,
+      T,
+      timeoutMs,
+    });
     const logs = await stack.logSummary();
     const socketCloses = [...sockets.closes];
     await sockets.close();
