@@ -58,25 +58,6 @@ const staticImportsOnly = (layer) => [
 
 const workflowBuiltins = nodeBuiltins('Workflows must stay deterministic.');
 const domainBuiltins = nodeBuiltins('domain/ holds pure rules: no I/O, no framework.');
-const domainFramework = {
-  group: [
-    'pg',
-    '@mikro-orm/*',
-    '@electric-sql/pglite',
-    '@temporalio/*',
-    'uWebSockets.js',
-    'rxjs',
-    'pino',
-    'jose',
-    'ws',
-    'prom-client',
-  ],
-  message: 'domain/ holds pure rules: no I/O, no framework.',
-};
-const webServer =
-  'web/ runs in the browser: it does not import the server side (types from server/ only in web/client/protocol-check.ts).';
-const webBuiltins = nodeBuiltins(webServer);
-
 /** Packages that do I/O or run only on the server: never in the browser, a workflow or the rules. */
 const serverPackages = [
   'pg',
@@ -89,6 +70,13 @@ const serverPackages = [
   'ws',
   'prom-client',
 ];
+const domainFramework = {
+  group: [...serverPackages, 'rxjs'],
+  message: 'domain/ holds pure rules: no I/O, no framework.',
+};
+const webServer =
+  'web/ runs in the browser: it does not import the server side (types from server/ only in web/client/protocol-check.ts).';
+const webBuiltins = nodeBuiltins(webServer);
 
 /**
  * What web/ may not import. Its files sit two levels down (web/page/, web/client/), so with the
