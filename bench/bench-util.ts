@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { markInterrupted, sleep } from './common.js';
 import { envInt } from './env.js';
-import { COMPONENTS, COMPONENT_LABELS, machineBusySeconds, type CpuWindow } from './stack-meter.js';
+import {
+  COMPONENTS,
+  COMPONENT_LABELS,
+  machineBusySeconds,
+  type CpuWindow,
+  type WorkerSdkFacts,
+} from './stack-meter.js';
 import type { LogSummary } from './stack-logs.js';
 import type { DevServerFacts } from './stack-types.js';
 
@@ -182,5 +188,15 @@ export function workerEnvParameter(env: Record<string, string>): string {
     Object.entries(env)
       .map(([key, value]) => `${key}=${value}`)
       .join(' ') || 'none'
+  );
+}
+
+/** The worker SDK's facts over a window, as one sentence of a report's notes. */
+export function sdkNote(sdk: WorkerSdkFacts): string {
+  return (
+    `worker SDK over the window (means): workflow task schedule-to-start ${fixed(sdk.wftScheduleToStart, 0)} ms, ` +
+    `workflow task execution ${fixed(sdk.wftExecution, 0)} ms, activity schedule-to-start ${fixed(sdk.activityScheduleToStart, 0)} ms, ` +
+    `activity execution ${fixed(sdk.activityExecution, 0)} ms; sticky cache: ${fixed(sdk.cacheHits, 0)} hits, ` +
+    `${fixed(sdk.cacheMisses, 0)} misses (replayed), ${fixed(sdk.forcedEvictions, 0)} forced evictions (the cache was full).`
   );
 }

@@ -1,15 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SignJWT } from 'jose';
 import { configVariables } from '../config/config.js';
 import { freePort } from '../support/free-port.js';
 import { poll } from '../support/wait.js';
 import { existsPid, signal, waitHealthy } from './process-probes.js';
+import { benchTokens } from './bench-tokens.js';
 
 /**
  * `npm start`'s process, run as a black box: `node --import tsx scripts/start.ts` (not `npm start`,
@@ -87,7 +86,7 @@ export async function startEmbedded(
 ): Promise<EmbeddedService> {
   const tempDir = await mkdtemp(join(tmpdir(), `normx-bench-${label}-`));
   const logFile = join(tempDir, 'start.log');
-  const secret = randomBytes(36).toString('base64url');
+  const { secret, serviceToken, userToken } = await benchTokens();
   const [serverPort, serverInternal, workerInternal, workerMetrics, pglitePort, temporalPort, uiPort] =
     await Promise.all(Array.from({ length: 7 }, () => freePort()));
   const settings: Record<string, string> = {
@@ -178,20 +177,13 @@ export async function startEmbedded(
       .replace(/^\S*\/temporal /, 'temporal ')
       .replaceAll(tempDir, '$TMP');
 
-    const key = new TextEncoder().encode(secret);
-    const sign = (subject: string, claims: Record<string, unknown> = {}) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(subject)
-        .setExpirationTime('24h')
-        .sign(key);
     const devPid = devServerPid;
     return {
       serverUrl,
       wsUrl: serverUrl.replace(/^http/, 'ws'),
       workerHealthUrl,
-      serviceToken: await sign('normx-backend', { scope: 'notify:service' }),
-      userToken: (userId) => sign(userId),
+      serviceToken,
+      userToken,
       pid: started.pid!,
       devServerPid: devPid,
       logFile,

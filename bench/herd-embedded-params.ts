@@ -1,6 +1,6 @@
 import { envInt, envList, envPositiveInt } from './env.js';
 import type { EmbeddedCpuWindow } from './embedded-meter.js';
-import { middayZone, progress as progressOf } from './stack.js';
+import { middayZone, progress as progressOf, type WorkerSdkFacts } from './stack.js';
 import type { LogSummary } from './stack-logs.js';
 
 /** The settings of `npm run bench:herd-embedded`, and what one size's run yields. */
@@ -48,12 +48,7 @@ export interface EmbeddedSizeResult {
   /** Owners' lists read after the run: requests and pages. */
   listing: { requests: number; ms: number };
   cpu: EmbeddedCpuWindow;
-  sdk: {
-    wftScheduleToStart: number;
-    wftExecution: number;
-    activityExecution: number;
-    activityScheduleToStart: number;
-  };
+  sdk: WorkerSdkFacts;
   logs: LogSummary[];
   devServerCommandLine: string;
 }

@@ -18,7 +18,7 @@ import {
 } from './herd-embedded-params.js';
 import { connectOwners } from './owners.js';
 import { summarizeLog } from './stack-logs.js';
-import { histogramMean, scrapeWorkerMetrics } from './stack-meter.js';
+import { scrapeWorkerMetrics, workerSdkFacts } from './stack-meter.js';
 import { tallyHerd } from './herd-tally.js';
 
 /**
@@ -184,20 +184,7 @@ export async function runEmbeddedSize(n: number): Promise<EmbeddedSizeResult> {
       socketCloses,
       listing,
       cpu,
-      sdk: {
-        wftScheduleToStart: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_workflow_task_schedule_to_start_latency',
-        ),
-        wftExecution: histogramMean(metricsBefore, metricsAfter, 'temporal_workflow_task_execution_latency'),
-        activityExecution: histogramMean(metricsBefore, metricsAfter, 'temporal_activity_execution_latency'),
-        activityScheduleToStart: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_activity_schedule_to_start_latency',
-        ),
-      },
+      sdk: workerSdkFacts(metricsBefore, metricsAfter),
       logs,
       devServerCommandLine: service.devServerCommandLine,
     };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { interrupted } from './common.js';
-import { cumulativePoints, fixed, gitFacts, othersCores, seconds } from './bench-util.js';
+import { interrupted, withStack } from './common.js';
+import { cumulativePoints, fixed, gitFacts, othersCores, sdkNote, seconds } from './bench-util.js';
 import { EMBEDDED_COMPONENTS, EMBEDDED_LABELS, type EmbeddedCpuWindow } from './embedded-meter.js';
 import {
   bulkConcurrency,
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       results.push(await runEmbeddedSize(n));
     } catch (error) {
       if (interrupted()) break;
-      log(`N=${n} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      log(`N=${n} failed: ${withStack(error)}`);
       failures.push(`N=${n} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
@@ -146,8 +146,7 @@ async function main(): Promise<void> {
     );
     notes.push(
       `N=${r.n}: stored → on socket (frame arrival minus the row's createdAt, ms precision) p50 ${fixed(percentile(r.deliveryMs, 50), 0)} ms, p99 ${fixed(percentile(r.deliveryMs, 99), 0)} ms, max ${fixed(Math.max(...r.deliveryMs), 0)} ms; ` +
-        `worker SDK over the window (means): workflow task schedule-to-start ${fixed(r.sdk.wftScheduleToStart, 0)} ms, workflow task execution ${fixed(r.sdk.wftExecution, 0)} ms, ` +
-        `activity schedule-to-start ${fixed(r.sdk.activityScheduleToStart, 0)} ms, activity execution ${fixed(r.sdk.activityExecution, 0)} ms.`,
+        sdkNote(r.sdk),
     );
     const threads = Object.entries(cpu.threads)
       .filter(([, s]) => s >= 0.05)

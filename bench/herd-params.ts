@@ -1,6 +1,13 @@
 import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
 import { envInt, envList } from './env.js';
-import { middayZone, progress as progressOf, type CpuWindow, type LogSummary, type Stack } from './stack.js';
+import {
+  middayZone,
+  progress as progressOf,
+  type CpuWindow,
+  type LogSummary,
+  type Stack,
+  type WorkerSdkFacts,
+} from './stack.js';
 
 /** The settings of `npm run bench:herd` (BENCH_HERD_*), and what one size's run yields. */
 
@@ -38,16 +45,7 @@ export interface SizeResult {
   otherFrames: number;
   socketCloses: number[];
   cpu: CpuWindow;
-  sdk: {
-    wftScheduleToStart: number;
-    wftExecution: number;
-    localActivity: number;
-    activityScheduleToStart: number;
-    /** Sticky cache, over the window: workflows evicted for room, tasks that missed it and hit it. */
-    forcedEvictions: number;
-    cacheMisses: number;
-    cacheHits: number;
-  };
+  sdk: WorkerSdkFacts;
   logs: LogSummary[];
   devServerFacts: Stack['devServerFacts'];
 }

@@ -3,7 +3,7 @@ import { sleep, waitForCount, wallClock } from './common.js';
 import { mapBounded } from '../domain/bounded-concurrency.js';
 import { poll } from '../support/wait.js';
 import { connectOwners } from './owners.js';
-import { counterDelta, histogramMean, scrapeWorkerMetrics, startCpuMeter, startStack } from './stack.js';
+import { scrapeWorkerMetrics, startCpuMeter, startStack, workerSdkFacts } from './stack.js';
 import { seconds } from './bench-util.js';
 import {
   concurrency,
@@ -180,33 +180,7 @@ export async function runSize(n: number): Promise<SizeResult> {
       otherFrames,
       socketCloses,
       cpu,
-      sdk: {
-        wftScheduleToStart: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_workflow_task_schedule_to_start_latency',
-        ),
-        wftExecution: histogramMean(metricsBefore, metricsAfter, 'temporal_workflow_task_execution_latency'),
-        localActivity: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_local_activity_execution_latency',
-        ),
-        activityScheduleToStart: histogramMean(
-          metricsBefore,
-          metricsAfter,
-          'temporal_activity_schedule_to_start_latency',
-        ),
-        // Why a workflow left the worker's cache: evicted to make room (the cache was full) or
-        // missed (its next task came to a worker that no longer held it, and replayed).
-        forcedEvictions: counterDelta(
-          metricsBefore,
-          metricsAfter,
-          'temporal_sticky_cache_total_forced_eviction',
-        ),
-        cacheMisses: counterDelta(metricsBefore, metricsAfter, 'temporal_sticky_cache_miss'),
-        cacheHits: counterDelta(metricsBefore, metricsAfter, 'temporal_sticky_cache_hit'),
-      },
+      sdk: workerSdkFacts(metricsBefore, metricsAfter),
       logs,
       devServerFacts: stack.devServerFacts,
     };

@@ -6,6 +6,7 @@ import {
   gitFacts,
   logNotes,
   othersCores,
+  sdkNote,
   seconds,
   workerEnvParameter,
 } from './bench-util.js';
@@ -127,9 +128,7 @@ async function main(): Promise<void> {
     );
     notes.push(
       `N=${r.n}: stored → on socket (frame arrival minus created_at) p50 ${fixed(percentile(r.deliveryMs, 50), 0)} ms, p99 ${fixed(percentile(r.deliveryMs, 99), 0)} ms, max ${fixed(Math.max(...r.deliveryMs), 0)} ms; ` +
-        `worker SDK over the window (means): workflow task schedule-to-start ${fixed(r.sdk.wftScheduleToStart, 0)} ms, workflow task execution ${fixed(r.sdk.wftExecution, 0)} ms, ` +
-        `local activity execution ${fixed(r.sdk.localActivity, 0)} ms, activity schedule-to-start ${fixed(r.sdk.activityScheduleToStart, 0)} ms; ` +
-        `sticky cache: ${fixed(r.sdk.cacheHits, 0)} hits, ${fixed(r.sdk.cacheMisses, 0)} misses (replayed), ${fixed(r.sdk.forcedEvictions, 0)} forced evictions (the cache was full).`,
+        sdkNote(r.sdk),
     );
     notes.push(
       `N=${r.n}: ${cpuNote(r.cpu, storedCount(r), 'reminder stored')}; other notification frames: ${r.otherFrames}; sockets closed by the server: ${r.socketCloses.length}` +

@@ -147,3 +147,30 @@ export function histogramMean(before: Map<string, number>, after: Map<string, nu
   const sum = (after.get(`${name}_sum`) ?? 0) - (before.get(`${name}_sum`) ?? 0);
   return count > 0 ? sum / count : NaN;
 }
+
+/** What the worker's SDK says of a window (its Prometheus metrics, two scrapes), for a report's notes. */
+export interface WorkerSdkFacts {
+  /** Means, ms. */
+  wftScheduleToStart: number;
+  wftExecution: number;
+  activityScheduleToStart: number;
+  activityExecution: number;
+  /** Sticky cache, counts: tasks that hit it and missed it (replayed), workflows evicted for room. */
+  cacheHits: number;
+  cacheMisses: number;
+  forcedEvictions: number;
+}
+
+export function workerSdkFacts(before: Map<string, number>, after: Map<string, number>): WorkerSdkFacts {
+  const mean = (name: string) => histogramMean(before, after, name);
+  const count = (name: string) => counterDelta(before, after, name);
+  return {
+    wftScheduleToStart: mean('temporal_workflow_task_schedule_to_start_latency'),
+    wftExecution: mean('temporal_workflow_task_execution_latency'),
+    activityScheduleToStart: mean('temporal_activity_schedule_to_start_latency'),
+    activityExecution: mean('temporal_activity_execution_latency'),
+    cacheHits: count('temporal_sticky_cache_hit'),
+    cacheMisses: count('temporal_sticky_cache_miss'),
+    forcedEvictions: count('temporal_sticky_cache_total_forced_eviction'),
+  };
+}

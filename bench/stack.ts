@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { createDossierClient, type DossierClient } from '../client/dossier-client.js';
 import { loadConfig } from '../config/config.js';
@@ -18,6 +17,7 @@ import { benchAdminUrl } from './env.js';
 import { DevServerProcess, NodeProcess, type ProcessHandle } from './processes.js';
 import { summarizeLog } from './stack-logs.js';
 import type { DevServerFacts, Stack, StackOptions } from './stack-types.js';
+import { benchTokens } from './bench-tokens.js';
 
 /**
  * The whole service as an integrating backend meets it, each piece a separate process on
@@ -148,7 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     // 3. The workers and the delivery servers, production entries.
-    const secret = randomBytes(36).toString('base64url');
+    const { secret, serviceToken, userToken } = await benchTokens();
     const taskQueue = 'normx-notify';
     const common = {
       DATABASE_URL: databaseUrl,
@@ -213,14 +213,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const serverUrl = servers[0]!.url;
     const workerHealthUrl = workers[0]!.healthUrl;
 
-    const key = new TextEncoder().encode(secret);
-    const sign = (subject: string, claims: Record<string, unknown> = {}) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(subject)
-        .setExpirationTime('24h')
-        .sign(key);
-    const serviceToken = await sign('normx-backend', { scope: 'notify:service' });
     const observerPool = pool;
     let dossiers: DossierClient | undefined;
     const all = (): ProcessHandle[] => [dev, ...workers, ...servers];
@@ -236,7 +228,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       databaseUrl,
       databaseName,
       serviceToken,
-      userToken: (userId) => sign(userId),
+      userToken,
       query: async (sql, params) => (await observerPool.query(sql, params)).rows,
       dossierClient: async () => {
         if (!dossiers) {
