@@ -37,6 +37,14 @@ export function workerEnvFromEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * The worker's own Node flags from BENCH_WORKER_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node refuses `--cpu-prof` in NODE_OPTIONS.
+ */
+export function workerNodeArgsFromEnv(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** The commit the bench runs at, and whether the service's code has uncommitted changes. */

@@ -24,12 +24,18 @@ export class NodeProcess extends SignalledProcess implements ProcessHandle {
     readonly logFile: string,
     /** `healthUrl`: the /healthz and /metrics port; `url`: the public one (a server's REST and sockets). */
     urls: { healthUrl: string; url?: string },
-    private readonly readyTimeoutMs = 180_000,
+    /** `nodeArgs`: Node's own flags before the entry (e.g. `--cpu-prof`, refused in NODE_OPTIONS). */
+    { readyTimeoutMs = 180_000, nodeArgs = [] }: { readyTimeoutMs?: number; nodeArgs?: string[] } = {},
   ) {
     super();
     this.healthUrl = urls.healthUrl;
     this.url = urls.url ?? urls.healthUrl;
+    this.readyTimeoutMs = readyTimeoutMs;
+    this.nodeArgs = nodeArgs;
   }
+
+  private readonly readyTimeoutMs: number;
+  private readonly nodeArgs: string[];
 
   readonly healthUrl: string;
   readonly url: string;
@@ -49,7 +55,7 @@ export class NodeProcess extends SignalledProcess implements ProcessHandle {
     const base = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !configVariables.includes(name)),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', this.entry], {
       cwd: repoRoot,
       env: { ...base, ...this.env },
       stdio: ['ignore', log.fd, log.fd],

@@ -18,6 +18,7 @@ import { DevServerProcess, NodeProcess, type ProcessHandle } from './processes.j
 import { summarizeLog } from './stack-logs.js';
 import type { DevServerFacts, Stack, StackOptions } from './stack-types.js';
 import { benchTokens } from './bench-tokens.js';
+import { workerNodeArgsFromEnv } from './bench-util.js';
 
 /**
  * The whole service as an integrating backend meets it, each piece a separate process on
@@ -177,7 +178,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
         logName('worker', index, workerCount),
         { healthUrl: `http://127.0.0.1:${healthPort}` },
-        readyTimeoutMs,
+        { readyTimeoutMs, nodeArgs: workerNodeArgsFromEnv() },
       );
       await worker.spawn();
       workers.push(worker);
@@ -203,7 +204,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
         logName('server', index, serverCount),
         { healthUrl: `http://127.0.0.1:${internalPort}`, url: `http://127.0.0.1:${serverPort}` },
-        readyTimeoutMs,
+        { readyTimeoutMs },
       );
       await server.spawn();
       servers.push(server);
