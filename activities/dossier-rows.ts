@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { log } from '@temporalio/activity';
 import { Duration, IANAZone } from 'luxon';
-import { DossierSchema, UserSchema, type Dossier, type User } from '../db/entities.js';
+import { UserSchema, type Dossier, type User } from '../db/entities.js';
 import { deadlineColumns, deadlineOf, type Deadline } from '../domain/deadline.js';
 import { createBusinessCalendars } from './business-calendar.js';
 import { effectiveCalendar, type CalendarSetting } from '../domain/business-days.js';
@@ -10,6 +10,7 @@ import type { ReminderPolicy } from '../domain/reminder-plan.js';
 import { clockTime, userCalendar } from '../client/dossier-schemas.js';
 import { mayReplan } from '../domain/dossier-engine.js';
 import { isPastGrace, owedSince } from '../domain/reminder-audit.js';
+import { preferencesFrom, type NotificationPreferences } from '../domain/preferences.js';
 import type { DossierSnapshot, OwnerProfile, PlanningContext } from '../domain/dossier.js';
 import type { ActivityDependencies } from './dependencies.js';
 import type { NotificationRequest } from './dossier-activities.js';
@@ -56,27 +57,52 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
   }
 
   /**
-   * Whether a reminder comes past its grace (domain/reminder-audit.ts, `isPastGrace`): owed from its
-   * instant, the plan that armed it or the last write that could re-plan it, whichever is last.
+   * What a delivery reads, in one statement (the herd's path: one round trip, not three): its
+   * recipient (created with the defaults if new), their notification preferences, and whether a
+   * reminder comes past its grace (domain/reminder-audit.ts, `isPastGrace`): owed from its instant,
+   * the plan that armed it or the last write that could re-plan it, whichever is last.
    */
-  async function reminderPastGrace(
+  async function recipientOf(
     em: EntityManager,
-    request: NotificationRequest,
-    owner: User,
-  ): Promise<boolean> {
-    if (!request.scheduledFor || !request.dossier) return false;
-    const row = await em.findOne(
-      DossierSchema,
-      { id: request.dossier.id },
-      { fields: ['plannedAt', 'replannedAt', 'updatedAt'] },
+    request: Pick<NotificationRequest, 'userId' | 'dossier' | 'scheduledFor'>,
+  ): Promise<{
+    user: Pick<User, 'locale' | 'timezone'>;
+    preferences: NotificationPreferences;
+    pastGrace: boolean;
+  }> {
+    const [row] = await em.execute<RecipientRow[]>(
+      `select u.locale, u.timezone, coalesce(u.zone_changed_at, u.updated_at) as zone_changed_at,
+              p.kinds, p.quiet_hours,
+              d.planned_at, coalesce(d.replanned_at, d.updated_at) as replanned_at
+         from (select ?::text as user_id, ?::text as dossier_id) k
+         left join users u on u.id = k.user_id
+         left join notification_preferences p on p.user_id = k.user_id
+         left join dossiers d on d.id = k.dossier_id`,
+      [request.userId, request.dossier?.id ?? null],
     );
-    if (!row) return false;
-    const owedFrom = owedSince(
-      Date.parse(request.scheduledFor),
-      { plannedAt: row.plannedAt.getTime(), replannedAt: (row.replannedAt ?? row.updatedAt).getTime() },
-      { zoneChangedAt: (owner.zoneChangedAt ?? owner.updatedAt).getTime() },
+    const preferences = preferencesFrom(
+      row?.kinds == null ? undefined : { kinds: row.kinds, quietHours: row.quiet_hours },
     );
-    return isPastGrace(owedFrom, Date.now(), graceMs);
+    // A recipient with no row yet (a user NormX never described): created with the defaults.
+    const created = row?.locale == null ? await ensureUser(em, request.userId, undefined) : undefined;
+    const user = created ?? { locale: row!.locale!, timezone: row!.timezone! };
+    const zoneChangedAt = created ? (created.zoneChangedAt ?? created.updatedAt) : row!.zone_changed_at!;
+    const pastGrace =
+      Boolean(request.scheduledFor && request.dossier) &&
+      row?.planned_at != null &&
+      isPastGrace(
+        owedSince(
+          Date.parse(request.scheduledFor!),
+          {
+            plannedAt: new Date(row.planned_at).getTime(),
+            replannedAt: new Date(row.replanned_at!).getTime(),
+          },
+          { zoneChangedAt: new Date(zoneChangedAt).getTime() },
+        ),
+        Date.now(),
+        graceMs,
+      );
+    return { user: { locale: user.locale, timezone: user.timezone }, preferences, pastGrace };
   }
 
   /**
@@ -211,10 +237,21 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
     ensureUser,
     contextFor,
     replanStamp,
-    reminderPastGrace,
+    recipientOf,
     policyOf,
     calendarSettingOf,
   };
+}
+
+/** The row `recipientOf` reads (timestamps as pg gives them). */
+interface RecipientRow {
+  locale: string | null;
+  timezone: string | null;
+  zone_changed_at: Date | string | null;
+  kinds: unknown;
+  quiet_hours: unknown;
+  planned_at: Date | string | null;
+  replanned_at: Date | string | null;
 }
 
 /** What places a user's reminders, as one comparable value: their zone, calendar and reminder time. */

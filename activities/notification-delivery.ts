@@ -1,6 +1,5 @@
 import { log } from '@temporalio/activity';
 import { DateTime } from 'luxon';
-import { readPreferences } from '../db/preferences.js';
 import { deadlineColumns, deadlineOf } from '../domain/deadline.js';
 import type { NotificationType } from '../domain/notification-types.js';
 import { deliveryOf } from '../domain/preferences.js';
@@ -45,16 +44,13 @@ export interface NotificationRequest {
  */
 export function createNotificationDelivery(
   { orm, config, metrics }: Pick<ActivityDependencies, 'orm' | 'config' | 'metrics'>,
-  {
-    ensureUser,
-    reminderPastGrace,
-  }: Pick<ReturnType<typeof createDossierRows>, 'ensureUser' | 'reminderPastGrace'>,
+  { recipientOf }: Pick<ReturnType<typeof createDossierRows>, 'recipientOf'>,
 ) {
   return {
     /** Renders the notification in the user's language, stores it once and announces it. */
     async deliverNotification(request: NotificationRequest): Promise<StoredNotification | DossierChanged> {
       const em = orm.em.fork();
-      const user = await ensureUser(em, request.userId, undefined);
+      const { user, preferences, pastGrace: owedPastGrace } = await recipientOf(em, request);
       const { title, body } = renderNotification({
         type: request.type,
         kind: request.kind,
@@ -67,17 +63,13 @@ export function createNotificationDelivery(
       });
       const dossier = request.dossier;
       // The audit's restores say so themselves (and are counted there).
-      const pastGrace = !request.late && (await reminderPastGrace(em, request, user));
+      const pastGrace = !request.late && owedPastGrace;
       // The user's preferences as they are now, in their zone's clock (quiet hours). A retry may
       // read newer ones: the first insert wins, the key keeps it once.
       // A zone NormX wrote that luxon does not know reads as the service's, as planning does.
       const zoned = DateTime.now().setZone(user.timezone);
       const local = zoned.isValid ? zoned : DateTime.now().setZone(config.defaults.timeZone);
-      const delivery = deliveryOf(
-        await readPreferences(em, request.userId),
-        request.kind,
-        local.hour * 60 + local.minute,
-      );
+      const delivery = deliveryOf(preferences, request.kind, local.hour * 60 + local.minute);
       const draft = {
         idempotencyKey: request.idempotencyKey,
         userId: request.userId,
