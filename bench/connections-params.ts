@@ -37,7 +37,7 @@ export const clientProcesses = Math.max(
 );
 const defaultStep = Math.max(1000, Math.min(10_000, Math.round(connections / 5 / 1000) * 1000));
 export const step = envInt('BENCH_STEP', defaultStep);
-/** Connects in flight over all client processes: under the server's WS_MAX_OPENING_SOCKETS (100), so that filling up is not refused. */
+/** Connects in flight over all client processes: under the server's WS_MAX_OPENING_SOCKETS (4,000 by default), so that filling up is not refused. */
 export const connectConcurrency = envInt('BENCH_CONNECT_CONCURRENCY', 96);
 export const connectTimeoutSeconds = envInt('BENCH_CONNECT_TIMEOUT_S', 240);
 export const commitConcurrency = envInt('BENCH_COMMIT_CONCURRENCY', 8);

@@ -172,10 +172,11 @@ export const envSchema = z
     WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(20),
     WS_UPGRADES_PER_SECOND_PER_ADDRESS: z.coerce.number().min(0).default(20),
     WS_UPGRADE_BURST_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
-    // 1,000: a reconnect storm of 10,000 tabs catches up in ~18 s (100 refused so many that the
-    // clients' backoff took 35 s: docs/bench/connections-storm-1000.md); each waiting one is a few
-    // hundred bytes, and the database permits still bound the work running.
-    WS_MAX_OPENING_SOCKETS: z.coerce.number().int().min(0).default(1000),
+    // 4,000: a reconnect storm of 10,000 tabs catches up in 17 s; 1,000 refused so many that the
+    // clients' backoff took 34.5 s, at the same peak memory (docs/bench/connections-opening-4000.md,
+    // connections.md); each waiting one is a few hundred bytes, and the database permits still
+    // bound the work running.
+    WS_MAX_OPENING_SOCKETS: z.coerce.number().int().min(0).default(4000),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     // The worker's internal port: /healthz and /metrics, like SERVER_INTERNAL_*.
     WORKER_INTERNAL_HOST: z.string().default('0.0.0.0'),

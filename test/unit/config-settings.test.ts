@@ -200,7 +200,7 @@ describe('configuration of each part', () => {
     assert.deepEqual(loadConfig({}).server.connectionLimits, {
       maxSocketsPerUser: 20,
       upgradesPerAddress: { perSecond: 20, burst: 100 },
-      maxOpeningSockets: 1000,
+      maxOpeningSockets: 4000,
     });
     assert.deepEqual(
       loadConfig({
