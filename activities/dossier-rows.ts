@@ -71,9 +71,13 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
     pastGrace: boolean;
   }> {
     const [row] = await em.execute<RecipientRow[]>(
-      `select u.locale, u.timezone, coalesce(u.zone_changed_at, u.updated_at) as zone_changed_at,
-              p.kinds, p.quiet_hours,
-              d.planned_at, coalesce(d.replanned_at, d.updated_at) as replanned_at
+      // Instants as epoch milliseconds: a timestamp's text depends on the session's zone, and
+      // offsets below the minute (Paris before 1911) are no Date.parse input.
+      `select u.locale, u.timezone,
+              extract(epoch from coalesce(u.zone_changed_at, u.updated_at)) * 1000 as zone_changed_ms,
+              p.user_id is not null as has_preferences, p.kinds, p.quiet_hours,
+              extract(epoch from d.planned_at) * 1000 as planned_ms,
+              extract(epoch from coalesce(d.replanned_at, d.updated_at)) * 1000 as replanned_ms
          from (select ?::text as user_id, ?::text as dossier_id) k
          left join users u on u.id = k.user_id
          left join notification_preferences p on p.user_id = k.user_id
@@ -81,23 +85,22 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
       [request.userId, request.dossier?.id ?? null],
     );
     const preferences = preferencesFrom(
-      row?.kinds == null ? undefined : { kinds: row.kinds, quietHours: row.quiet_hours },
+      row?.has_preferences ? { kinds: row.kinds, quietHours: row.quiet_hours } : undefined,
     );
     // A recipient with no row yet (a user NormX never described): created with the defaults.
     const created = row?.locale == null ? await ensureUser(em, request.userId, undefined) : undefined;
     const user = created ?? { locale: row!.locale!, timezone: row!.timezone! };
-    const zoneChangedAt = created ? (created.zoneChangedAt ?? created.updatedAt) : row!.zone_changed_at!;
+    const zoneChangedMs = created
+      ? (created.zoneChangedAt ?? created.updatedAt).getTime()
+      : Number(row!.zone_changed_ms);
     const pastGrace =
       Boolean(request.scheduledFor && request.dossier) &&
-      row?.planned_at != null &&
+      row?.planned_ms != null &&
       isPastGrace(
         owedSince(
           Date.parse(request.scheduledFor!),
-          {
-            plannedAt: new Date(row.planned_at).getTime(),
-            replannedAt: new Date(row.replanned_at!).getTime(),
-          },
-          { zoneChangedAt: new Date(zoneChangedAt).getTime() },
+          { plannedAt: Number(row.planned_ms), replannedAt: Number(row.replanned_ms) },
+          { zoneChangedAt: zoneChangedMs },
         ),
         Date.now(),
         graceMs,
@@ -243,15 +246,17 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
   };
 }
 
-/** The row `recipientOf` reads (timestamps as pg gives them). */
+/** The row `recipientOf` reads. */
 interface RecipientRow {
   locale: string | null;
   timezone: string | null;
-  zone_changed_at: Date | string | null;
+  /** Numerics: pg gives them as text. */
+  zone_changed_ms: string | null;
+  has_preferences: boolean;
   kinds: unknown;
   quiet_hours: unknown;
-  planned_at: Date | string | null;
-  replanned_at: Date | string | null;
+  planned_ms: string | null;
+  replanned_ms: string | null;
 }
 
 /** What places a user's reminders, as one comparable value: their zone, calendar and reminder time. */

@@ -23,9 +23,14 @@ export class DatabasePermits {
     return this.active;
   }
 
-  /** Runs `work` under a permit, released when it settles (resolved or rejected). */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  /**
+   * Runs `work` under a permit, released when it settles (resolved or rejected). Once `abandon`
+   * aborts (its socket closed), work still waiting leaves the queue and never runs: it rejects
+   * with the signal's reason. Work already running finishes.
+   */
+  async run<T>(work: () => Promise<T>, { abandon }: { abandon?: AbortSignal } = {}): Promise<T> {
+    abandon?.throwIfAborted();
+    await this.acquire(abandon);
     try {
       return await work();
     } finally {
@@ -33,13 +38,25 @@ export class DatabasePermits {
     }
   }
 
-  private acquire(): Promise<void> {
+  private acquire(abandon: AbortSignal | undefined): Promise<void> {
     if (this.active < this.size) {
       this.active += 1;
       return Promise.resolve();
     }
     // The permit passes straight from the releaser to the first waiter: `active` stays counted.
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        abandon?.removeEventListener('abort', leave);
+        resolve();
+      };
+      const leave = () => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        reject(abandon!.reason as Error);
+      };
+      abandon?.addEventListener('abort', leave, { once: true });
+      this.waiters.push(waiter);
+    });
   }
 
   private release(): void {

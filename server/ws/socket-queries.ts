@@ -5,6 +5,14 @@ import type { DatabasePermits } from './database-permits.js';
 import type { CatchUpSource } from './resume.js';
 import type { SerialByKey } from './serial-by-key.js';
 
+/** Why a socket's read was dropped: the socket closed while it waited. Not an error to report. */
+export class SocketGone extends Error {
+  constructor() {
+    super('The socket closed before its database read ran');
+    this.name = 'SocketGone';
+  }
+}
+
 /**
  * One socket's database work for its user, under the process's limits:
  * each read runs under a permit, released before anything waits for the socket; each mark after
@@ -15,6 +23,8 @@ export class SocketQueries implements CatchUpSource {
     private readonly userId: string,
     private readonly queries: NotificationQueries,
     private readonly database: { permits: DatabasePermits; marks: SerialByKey },
+    /** Aborted when the socket is gone: its reads still waiting for a permit are dropped. */
+    private readonly gone: AbortSignal,
   ) {}
 
   /** The counts and their date (the newest id among them), when the socket opens. */
@@ -52,9 +62,14 @@ export class SocketQueries implements CatchUpSource {
     return this.mark(() => this.queries.unarchive(this.userId, ids));
   }
 
-  /** A database read under a permit (released before anything waits for the socket). */
+  /**
+   * A database read under a permit (released before anything waits for the socket). A read still
+   * waiting when the socket goes is dropped (`SocketGone`): nobody would get its answer, and a
+   * user opening and closing sockets would otherwise hold WS_MAX_OPENING_SOCKETS for everyone.
+   * Marks are not dropped: one sent before the close is stored.
+   */
   private read<T>(work: () => Promise<T>): Promise<T> {
-    return this.database.permits.run(work);
+    return this.database.permits.run(work, { abandon: this.gone });
   }
 
   /**

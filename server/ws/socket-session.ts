@@ -13,7 +13,7 @@ import { ExpiryTimer, type ExpirySettings } from './expiry-timer.js';
 import { OrderedPush } from './ordered-push.js';
 import { Outbox, type SocketPort } from './outbox.js';
 import type { SerialByKey } from './serial-by-key.js';
-import { SocketQueries } from './socket-queries.js';
+import { SocketGone, SocketQueries } from './socket-queries.js';
 import { MessageRateLimit } from './token-bucket.js';
 import { refreshedPrincipal } from './token-refresh.js';
 
@@ -71,7 +71,7 @@ export class SocketSession {
       pushed: (notifications) => metrics.messagesPushed.inc(notifications),
       slow: () => this.cutOff(),
     });
-    this.queries = new SocketQueries(principal.subject, deps.queries, deps.database);
+    this.queries = new SocketQueries(principal.subject, deps.queries, deps.database, this.gone.signal);
     this.stream = new OrderedPush(this.outbox, {
       maxHeldBytes: settings.maxBufferedBytes,
       source: this.queries,
@@ -84,6 +84,9 @@ export class SocketSession {
     });
     this.rateLimit = new MessageRateLimit(settings.rateLimit);
   }
+
+  /** Aborted when the socket is gone (closed by its peer or by the server). */
+  private readonly gone = new AbortController();
 
   get userId(): string {
     return this.principal.subject;
@@ -127,6 +130,7 @@ export class SocketSession {
     try {
       await this.handle(message);
     } catch (error) {
+      if (error instanceof SocketGone) return;
       if (error instanceof ClientError) return this.sendError(error, ref);
       this.deps.logger.error({ err: error, userId: this.userId }, 'Socket message failed');
       this.sendError(new ClientError('internal'), ref);
@@ -140,6 +144,7 @@ export class SocketSession {
 
   /** The socket is gone: stop everything it held. */
   closedByPeer(): void {
+    this.gone.abort(new SocketGone());
     this.outbox.close();
     this.subscription?.unsubscribe();
     this.release?.();
@@ -203,6 +208,7 @@ export class SocketSession {
     if (error.code !== 'slow_consumer') this.outbox.write({ checkBackpressure: false });
     if (this.outbox.closed) return;
     this.outbox.close();
+    this.gone.abort(new SocketGone());
     this.port.end(errorCatalog[error.code].closeCode, error.message);
   }
 

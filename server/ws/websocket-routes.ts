@@ -15,6 +15,7 @@ import { ClientError, invalidInput } from '../errors.js';
 import { decodePathParameter, replyClientError } from '../http/http-io.js';
 import { notificationId } from '../protocol/messages.js';
 import { SocketSession, type SessionDependencies } from './socket-session.js';
+import { SocketGone } from './socket-queries.js';
 import { KeyedCounter, KeyedRateLimit } from './upgrade-limits.js';
 
 /** The subprotocol clients offer beside their token; the server echoes it, never the token. */
@@ -98,6 +99,8 @@ export function registerWebSocketRoutes(app: TemplatedApp, deps: WebSocketDepend
       sessions.add(session);
       metrics.connections.inc();
       session.open(data.resumeFrom).catch((error: Error) => {
+        // Closed while its opening read waited for a permit: nothing to report.
+        if (error instanceof SocketGone) return;
         logger.error({ err: error, userId: session.userId }, 'Socket open failed');
         session.goAway();
       });

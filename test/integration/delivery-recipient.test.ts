@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import { loadConfig } from '../../config/config.js';
+import { openOrm } from '../../db/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { inActivity } from '../support/activity-context.js';
 
@@ -97,6 +98,61 @@ describe('a delivery reads its recipient in one statement', () => {
     assert.equal(en.data.popup, false);
     assert.equal(en.data.silencedBy, 'preference');
     assert.equal(fr.archived, false);
+  });
+
+  it('quiet hours apply when the stored kinds are a jsonb null (a row NormX wrote)', async () => {
+    await db.query(
+      "insert into users (id, name, locale, timezone) values ('quinn', 'Quinn', 'fr', 'Europe/Paris')",
+    );
+    await db.query(
+      `insert into notification_preferences (user_id, kinds, quiet_hours) values ('quinn', 'null'::jsonb, '{"from": "00:00", "to": "23:59"}')`,
+    );
+    await deliver({
+      idempotencyKey: 'quinn-1',
+      userId: 'quinn',
+      type: 'deadline_reminder',
+      kind: 'j-1',
+      dossier: dossierOf('q1', 'quinn'),
+    });
+    const row = await rowOf('quinn-1');
+    assert.equal(row?.data.popup, false);
+    assert.equal(row?.data.silencedBy, 'quiet_hours');
+  });
+
+  it('the late flag with stamps from an era of odd offsets (Paris mean time, before 1911), in a Paris session', async () => {
+    await db.query(
+      "insert into users (id, name, locale, timezone, updated_at, zone_changed_at) values ('old', 'Old', 'fr', 'Europe/Paris', now(), '1900-01-01 00:00:00+00')",
+    );
+    await db.query(
+      `insert into dossiers (id, title, owner_id, due_at, status, urgent, planned_at, updated_at, created_at, replanned_at)
+       values ('o1', 'TVA', 'old', $1, 'open', false, '1900-01-01 00:00:00+00', '1900-01-01 00:00:00+00', now(), '1900-01-01 00:00:00+00')`,
+      [dueAt],
+    );
+    // New connections of this database talk Europe/Paris: 1900 comes back as `+00:09:21`.
+    await db.query(`alter database "${new URL(db.url).pathname.slice(1)}" set timezone to 'Europe/Paris'`);
+    const paris = await openOrm(db.url);
+    try {
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      await inActivity(
+        createDossierActivities({
+          orm: paris,
+          temporal: { client: {} as never, taskQueue: 'recipient' },
+          config,
+        }).deliverNotification,
+        {
+          idempotencyKey: 'old-1',
+          userId: 'old',
+          type: 'deadline_reminder',
+          kind: 'j-1',
+          scheduledFor: hourAgo,
+          dossier: dossierOf('o1', 'old'),
+        } as never,
+      );
+    } finally {
+      await paris.close(true);
+      await db.query(`alter database "${new URL(db.url).pathname.slice(1)}" reset timezone`);
+    }
+    assert.equal((await rowOf('old-1'))?.data.late, true);
   });
 
   it('a reminder owed since before the grace is flagged late; replanned_at null reads as updated_at', async () => {

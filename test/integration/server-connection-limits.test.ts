@@ -152,4 +152,43 @@ describe('connection limits', () => {
     first.ws.close();
     later.ws.close();
   });
+
+  it('a socket closed while its opening read waits for a permit gives the slot back: one user cannot hold the cap by opening and closing', async () => {
+    // The test database's pool of 10 gives 5 permits: the first 5 opening reads run, blocked on
+    // the lock; the next 3 wait for a permit.
+    const harness = await serverWith({ WS_MAX_OPENING_SOCKETS: '8' });
+    const locker = new pg.Client({ connectionString: harness.db.url });
+    await locker.connect();
+    await locker.query('begin');
+    await locker.query('lock table notifications in access exclusive mode');
+    const opened: TestSocket[] = [];
+    let other: TestSocket | undefined;
+    try {
+      for (let index = 0; index < 8; index += 1)
+        opened.push(await openSocket(await socketUrl(harness, 'mallory')));
+      const refused = await attempt(await socketUrl(harness, 'xavier'));
+      assert.ok('refused' in refused, 'the cap is reached while eight opening reads run or wait');
+      // Mallory closes the three whose reads wait: their work is dropped, not run later.
+      for (const socket of opened.slice(5)) {
+        socket.ws.close();
+        await socket.closed;
+      }
+      other = await waitFor(
+        'an upgrade of another user accepted',
+        async () => {
+          const next = await attempt(await socketUrl(harness, 'xavier'));
+          return 'open' in next ? next.open : undefined;
+        },
+        { timeoutMs: 3000, intervalMs: 50 },
+      ).then((ws) => ({ ws }) as TestSocket);
+    } finally {
+      await locker.query('rollback');
+      await locker.end();
+    }
+    for (const socket of opened.slice(0, 5)) {
+      await unreadCountOf(socket);
+      socket.ws.close();
+    }
+    other!.ws.close();
+  });
 });

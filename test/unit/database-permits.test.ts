@@ -45,6 +45,34 @@ describe('DatabasePermits', () => {
     });
   }
 
+  it('work abandoned while it waits leaves the queue and never runs; running work finishes; later work takes its turn', async () => {
+    const permits = new DatabasePermits(1);
+    const gate = deferred();
+    const ran: string[] = [];
+    const running = permits.run(async () => {
+      ran.push('running');
+      await gate.promise;
+    });
+    const socket = new AbortController();
+    const abandoned = permits.run(async () => ran.push('abandoned'), { abandon: socket.signal });
+    const next = permits.run(async () => ran.push('next'));
+    assert.equal(permits.pending, 3);
+    const gone = new Error('gone');
+    socket.abort(gone);
+    await assert.rejects(abandoned, gone);
+    assert.equal(permits.pending, 2);
+    // Already abandoned: refused at once, nothing queued.
+    await assert.rejects(
+      permits.run(async () => ran.push('late'), { abandon: socket.signal }),
+      gone,
+    );
+    assert.equal(permits.pending, 2);
+    gate.resolve();
+    await Promise.all([running, next]);
+    assert.deepEqual(ran, ['running', 'next']);
+    assert.equal(permits.pending, 0);
+  });
+
   it('refuses a size that is not a positive integer', () => {
     for (const size of [0, -1, 1.5, Number.NaN]) assert.throws(() => new DatabasePermits(size), RangeError);
   });

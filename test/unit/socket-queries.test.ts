@@ -24,7 +24,11 @@ function fixture({ maxQueuedMarks = 16 } = {}) {
     markAllRead: record('markAllRead', { updated: 2, unread: 0 }),
   } as unknown as NotificationQueries;
   const marks = new SerialByKey(maxQueuedMarks);
-  return { socket: new SocketQueries('alice', queries, { permits, marks }), calls, marks };
+  return {
+    socket: new SocketQueries('alice', queries, { permits, marks }, new AbortController().signal),
+    calls,
+    marks,
+  };
 }
 
 describe('socket queries', () => {
