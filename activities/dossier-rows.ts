@@ -148,6 +148,15 @@ export function createDossierRows({ config }: Pick<ActivityDependencies, 'config
   ): Promise<User> {
     const existing = await em.findOne(UserSchema, { id: userId });
     if (existing && !profile) return existing;
+    if (!profile) {
+      // No profile to apply: the defaults only where there is no row, never over a profile a
+      // save inserts meanwhile (an upsert would overwrite its zone and language with them).
+      await em.execute(
+        'insert into users (id, name, locale, timezone, zone_changed_at) values (?, ?, ?, ?, now()) on conflict (id) do nothing',
+        [userId, '', config.defaults.locale, config.defaults.timeZone],
+      );
+      return em.findOneOrFail(UserSchema, { id: userId });
+    }
     const changes = {
       ...(profile?.name !== undefined && { name: profile.name }),
       ...(profile?.locale !== undefined && { locale: profile.locale }),

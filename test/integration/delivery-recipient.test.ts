@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { createDossierActivities } from '../../activities/dossier-activities.js';
 import { loadConfig } from '../../config/config.js';
 import { openOrm } from '../../db/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { inActivity } from '../support/activity-context.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * What a delivery reads about its recipient, in one statement (activities/dossier-rows.ts,
@@ -61,6 +63,39 @@ describe('a delivery reads its recipient in one statement', () => {
     assert.ok(row, 'stored');
     assert.match(row.title, /Liasse g1/);
     assert.equal(row.data.late, undefined);
+  });
+
+  it('a delivery to a new user does not overwrite the profile a save inserts at the same moment', async () => {
+    const saver = new pg.Client({ connectionString: db.url });
+    await saver.connect();
+    try {
+      await saver.query('begin');
+      await saver.query(
+        "insert into users (id, name, locale, timezone) values ('zed', 'Zed', 'en', 'America/New_York')",
+      );
+      const delivery = deliver({
+        idempotencyKey: 'zed-1',
+        userId: 'zed',
+        type: 'dossier_update',
+        kind: 'created',
+        dossier: dossierOf('z1', 'zed'),
+      });
+      // The delivery's insert waits for the save's row.
+      await waitFor('the delivery waiting on the row', async () => {
+        const rows = await db.query(
+          "select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        return rows.length > 0;
+      });
+      await saver.query('commit');
+      await delivery;
+    } finally {
+      await saver.end();
+    }
+    const [user] = await db.query<{ name: string; locale: string; timezone: string }>(
+      "select name, locale, timezone from users where id = 'zed'",
+    );
+    assert.deepEqual(user, { name: 'Zed', locale: 'en', timezone: 'America/New_York' });
   });
 
   it("the user's own language and preferences apply: an English title, a kind kept out of the bell", async () => {
