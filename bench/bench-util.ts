@@ -103,18 +103,17 @@ export function cumulativePoints(sortedMs: number[], max = 200, originMs = 0): A
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
-/** Stops the stack on Ctrl-C too, then exits. */
+/** Stops the stack on Ctrl-C, SIGTERM and SIGHUP too, then exits. */
 export function stopOnSignal(stop: () => Promise<void>): () => void {
   const handler = () => {
     markInterrupted();
     process.stderr.write('\ninterrupted: stopping the stack\n');
     void stop().finally(() => process.exit(130));
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const signal of signals) process.off(signal, handler);
   };
 }
 

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
-import { envInt } from './env.js';
+import { envInt, envPositiveInt } from './env.js';
 import { middayZone, progress as progressOf, type CpuWindow, type LogSummary, type Stack } from './stack.js';
 
 /** The settings of `npm run bench:create` (BENCH_CREATE_*), its modes, and what one mode's run yields. */
 
 export const log = progressOf('create');
-export const n = envInt('BENCH_CREATE', 2000);
-export const concurrency = envInt('BENCH_CREATE_CONCURRENCY', 64);
-export const bulkSize = envInt('BENCH_CREATE_BULK_SIZE', 100);
-export const bulkConcurrency = envInt('BENCH_CREATE_BULK_CONCURRENCY', 4);
+export const n = envPositiveInt('BENCH_CREATE', 2000);
+export const concurrency = envPositiveInt('BENCH_CREATE_CONCURRENCY', 64);
+export const bulkSize = envPositiveInt('BENCH_CREATE_BULK_SIZE', 100);
+export const bulkConcurrency = envPositiveInt('BENCH_CREATE_BULK_CONCURRENCY', 4);
 export const timeoutMs = envInt('BENCH_CREATE_TIMEOUT_S', Math.max(120, Math.ceil(n * 0.25))) * 1000;
 export const devServer = devServerOptionsFromEnv();
 export const extraWorkerEnv = workerEnvFromEnv();

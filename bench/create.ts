@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   }
 
   const report: BenchReport = {
+    failures,
     name: 'create',
     title: 'Creation rate: dossiers created and their first notice stored',
     method: [

@@ -29,12 +29,16 @@ export function envInt(name: string, fallback: number): number {
   return value;
 }
 
-/** A comma-separated list of positive numbers. */
-export function envList(name: string, fallback: string): number[] {
+/** A comma-separated list of positive numbers (`integers`: counts, such as a herd's sizes). */
+export function envList(name: string, fallback: string, { integers = false } = {}): number[] {
   const raw = process.env[name] || fallback;
   const values = raw.split(',').map((part) => Number(part.trim()));
-  if (values.some((value) => !Number.isFinite(value) || value <= 0)) {
-    throw new Error(`${name} must be a comma-separated list of positive numbers (got ${raw})`);
+  if (
+    values.some((value) => !Number.isFinite(value) || value <= 0 || (integers && !Number.isInteger(value)))
+  ) {
+    throw new Error(
+      `${name} must be a comma-separated list of positive ${integers ? 'integers' : 'numbers'} (got ${raw})`,
+    );
   }
   return values;
 }

@@ -6,7 +6,7 @@ import type { LogSummary } from './stack-logs.js';
 /** The settings of `npm run bench:herd-embedded`, and what one size's run yields. */
 
 export const log = progressOf('herd-embedded');
-export const sizes = envList('BENCH_HERD', '1000,10000');
+export const sizes = envList('BENCH_HERD', '1000,10000', { integers: true });
 /** Dossiers per bulk call (the route takes up to 1,000) and bulk calls at a time. */
 export const bulkSize = Math.min(1000, envPositiveInt('BENCH_HERD_BULK_SIZE', 1000));
 export const bulkConcurrency = envPositiveInt('BENCH_HERD_BULK_CONCURRENCY', 2);

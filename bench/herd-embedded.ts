@@ -182,6 +182,7 @@ async function main(): Promise<void> {
   }
 
   const report: BenchReport = {
+    failures,
     name: 'herd-embedded',
     title: 'Thundering herd on the embedded default (`npm start`): N reminders due at one instant',
     method: [

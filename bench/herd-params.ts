@@ -1,5 +1,5 @@
 import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
-import { envInt, envList } from './env.js';
+import { envInt, envList, envPositiveInt } from './env.js';
 import {
   middayZone,
   progress as progressOf,
@@ -12,8 +12,8 @@ import {
 /** The settings of `npm run bench:herd` (BENCH_HERD_*), and what one size's run yields. */
 
 export const log = progressOf('herd');
-export const sizes = envList('BENCH_HERD', '1000,10000');
-export const concurrency = envInt('BENCH_HERD_CONCURRENCY', 64);
+export const sizes = envList('BENCH_HERD', '1000,10000', { integers: true });
+export const concurrency = envPositiveInt('BENCH_HERD_CONCURRENCY', 64);
 export const safety = envInt('BENCH_HERD_SAFETY', 1.5);
 export const devServer = devServerOptionsFromEnv();
 export const extraWorkerEnv = workerEnvFromEnv();

@@ -139,6 +139,7 @@ async function main(): Promise<void> {
   }
 
   const report: BenchReport = {
+    failures,
     name: 'herd',
     title: 'Thundering herd: N reminders due at one instant',
     method: [

@@ -1,15 +1,15 @@
 import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
-import { envInt, envList } from './env.js';
+import { envInt, envList, envPositiveInt } from './env.js';
 import { middayZone, progress as progressOf, type CpuWindow } from './stack.js';
 
 /** The settings of `npm run bench:latency` (BENCH_LATENCY_*, BENCH_RATES) and what one rate yields. */
 
 export const log = progressOf('latency');
-export const dossierCount = envInt('BENCH_LATENCY_DOSSIERS', 20);
+export const dossierCount = envPositiveInt('BENCH_LATENCY_DOSSIERS', 20);
 export const rates = envList('BENCH_RATES', '10,50,100');
 export const durationS = envInt('BENCH_LATENCY_SECONDS', 20);
 export const graceMs = envInt('BENCH_LATENCY_GRACE_S', 120) * 1000;
-export const maxInFlight = envInt('BENCH_LATENCY_MAX_IN_FLIGHT', 512);
+export const maxInFlight = envPositiveInt('BENCH_LATENCY_MAX_IN_FLIGHT', 512);
 export const devServer = devServerOptionsFromEnv();
 export const extraWorkerEnv = workerEnvFromEnv();
 export const zone = process.env.BENCH_TIMEZONE ?? middayZone();

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       .map(([second, values]) => [second, percentile(values, 99)]);
   };
   const report: BenchReport = {
+    failures,
     name: 'latency',
     title: 'REST → socket latency at a steady update rate',
     method: [

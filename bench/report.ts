@@ -49,6 +49,11 @@ export interface BenchReport {
   chart?: BenchChart;
   /** Markdown. */
   notes?: string;
+  /**
+   * What failed in the run (a size, a mode, a rate): the report then goes to `<name>.failed.md`,
+   * never over the committed `<name>.md` of a run that completed.
+   */
+  failures?: string[];
 }
 
 export interface WriteOptions {
@@ -204,7 +209,8 @@ export function renderText(report: Pick<BenchReport, 'table' | 'targets'>): stri
 export async function writeBenchReport(given: BenchReport, options: WriteOptions = {}): Promise<string> {
   // BENCH_OUTPUT_NAME: a variant's report beside the default one (e.g. herd-levers for a run
   // with other worker settings), not over it.
-  const report = { ...given, name: process.env.BENCH_OUTPUT_NAME || given.name };
+  const stem = process.env.BENCH_OUTPUT_NAME || given.name;
+  const report = { ...given, name: given.failures?.length ? `${stem}.failed` : stem };
   if (!/^[A-Za-z0-9._-]+$/.test(report.name)) throw new Error(`Bad report name: ${report.name}`);
   // A run stopped by a signal measured part of what it should: the report it had is kept.
   if (interrupted()) throw new Error(`Interrupted: ${report.name} not written`);
