@@ -21,8 +21,10 @@ export interface EmbeddedCpuWindow {
   seconds: number;
   cpu: Record<EmbeddedComponent, number>;
   /**
-   * start.ts's CPU seconds by thread name: `main` (its JavaScript thread), `workflow-proces…` (the
-   * workflows' thread), `tokio-runtime-w` (the Temporal SDK's core), `node` (V8's and libuv's helpers).
+   * start.ts's CPU seconds by thread name: `main` (its JavaScript thread), `workflow-proces…` and
+   * `tokio-runtime-w` (the Temporal SDK's Rust core: its workflow processing and its runtime),
+   * `node` (every other Node thread under one name: the worker_thread that runs the workflow code,
+   * V8's and libuv's helpers; Node 20 names them all `node`).
    */
   threads: Record<string, number>;
   /** start.ts's main thread (one JavaScript thread: PGlite, the activities, the delivery server). */
