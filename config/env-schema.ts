@@ -174,7 +174,7 @@ export const envSchema = z
     WS_UPGRADE_BURST_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
     // 4,000: a reconnect storm of 10,000 tabs catches up in 17 s; 1,000 refused so many that the
     // clients' backoff took 34.5 s, at the same peak memory (docs/bench/connections-opening-4000.md,
-    // connections.md). Each one waiting is an open socket (about 7 KB: 28 MB at 4,000; a socket
+    // connections-opening-1000.md; connections.md at the default). Each one waiting is an open socket (about 7 KB: 28 MB at 4,000; a socket
     // closed while it waits gives its slot back), and the database permits still bound the work
     // running.
     WS_MAX_OPENING_SOCKETS: z.coerce.number().int().min(0).default(4000),
