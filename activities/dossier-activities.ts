@@ -1,3 +1,4 @@
+import { createDeliveryRecipient } from './delivery-recipient.js';
 import { LockMode } from '@mikro-orm/core';
 import { plansFromScratch, type SaveRequest, type SaveResult } from '../domain/dossier-engine.js';
 import { profileChangeKey } from '../domain/idempotency-keys.js';
@@ -134,7 +135,7 @@ export function createDossierActivities(deps: ActivityDependencies) {
     },
 
     ...createProfileActivities(deps, rows),
-    ...createNotificationDelivery(deps, rows),
+    ...createNotificationDelivery(deps, createDeliveryRecipient(deps, rows)),
   };
 }
 

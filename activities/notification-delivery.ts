@@ -6,7 +6,7 @@ import { deliveryOf } from '../domain/preferences.js';
 import type { DailyReportContent } from '../domain/notification-texts-input.js';
 import type { DossierSnapshot, Locale } from '../workflows/dossier-messages.js';
 import type { ActivityDependencies } from './dependencies.js';
-import type { createDossierRows } from './dossier-rows.js';
+import type { createDeliveryRecipient } from './delivery-recipient.js';
 import { renderNotification } from './notification-texts.js';
 import {
   storeNotification,
@@ -39,12 +39,12 @@ export interface NotificationRequest {
  * The activity that delivers: renders a notification in its user's language, stores it once and
  * announces it (activities/notification-store.ts), then logs and counts what happened. Apart from
  * the dossier's rows (activities/dossier-activities.ts): the engine, the daily report and the
- * audit's restores all deliver through it. `rows` are the dossier activities' own, so that they
- * share one holiday catalog.
+ * audit's restores all deliver through it; what it reads about the recipient comes from
+ * activities/delivery-recipient.ts, in one statement.
  */
 export function createNotificationDelivery(
   { orm, config, metrics }: Pick<ActivityDependencies, 'orm' | 'config' | 'metrics'>,
-  { recipientOf }: Pick<ReturnType<typeof createDossierRows>, 'recipientOf'>,
+  { recipientOf }: ReturnType<typeof createDeliveryRecipient>,
 ) {
   return {
     /** Renders the notification in the user's language, stores it once and announces it. */
