@@ -47,7 +47,7 @@ export function workerNodeArgsFromEnv(): string[] {
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** The commit the bench runs at, and whether the service's code has uncommitted changes. */
+/** The commit the bench runs at, and whether the service's or the bench's code has uncommitted changes. */
 export function gitFacts(): { commit: string; dirty: string[] } {
   const git = (...args: string[]) => {
     try {
@@ -74,11 +74,21 @@ export function gitFacts(): { commit: string; dirty: string[] } {
     'domain',
     'scripts',
     'config',
+    'support',
+    // The bench's own code decides what is measured, and how: a report from edited bench code
+    // cannot be reproduced from its commit either.
+    'bench',
+    'package.json',
+    'package-lock.json',
   )
     .split('\n')
     .filter(Boolean);
   return { commit, dirty };
 }
+
+/** A report's first note: the commit it ran at, and what differed from it. */
+export const commitNote = ({ commit, dirty }: { commit: string; dirty: string[] }): string =>
+  `Ran at commit ${commit}${dirty.length ? ` with uncommitted changes in: ${dirty.map((line) => line.slice(3)).join(', ')}` : ' (service and bench code as committed)'}.`;
 
 export const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(ms < 10_000 ? 2 : 1) : '—');
 export const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '—');

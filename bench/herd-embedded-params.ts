@@ -16,6 +16,10 @@ export const ownersFor = (n: number) => envInt('BENCH_HERD_OWNERS', 0) || Math.m
 export const timeoutMsFor = (n: number) =>
   envInt('BENCH_HERD_TIMEOUT_S', Math.max(180, Math.ceil(n * 0.1))) * 1000;
 export const zone = process.env.BENCH_TIMEZONE ?? middayZone();
+/** The drain after the timeout, as bench:herd's (bench/herd-params.ts). */
+export const drainQuietMs = envInt('BENCH_HERD_DRAIN_QUIET_S', 15) * 1000;
+export const drainMaxMsFor = (n: number) =>
+  envInt('BENCH_HERD_DRAIN_MAX_S', Math.max(60, Math.ceil(timeoutMsFor(n) / 2000))) * 1000;
 /** npm start's pragmas unless this shell sets TEMPORAL_DEV_SQLITE_PRAGMAS (as bench:herd). */
 export const sqlitePragmas = process.env.TEMPORAL_DEV_SQLITE_PRAGMAS;
 
@@ -39,8 +43,13 @@ export interface EmbeddedSizeResult {
   frameMs: number[];
   /** Frame arrival minus the row's createdAt, per dossier. */
   deliveryMs: number[];
+  /** After the timeout, before the drain ended. */
+  lateRows: number;
+  lateFrames: number;
+  /** Still missing when the drain ended. */
   lostRows: number;
   lostFrames: number;
+  drain: { quiet: boolean; drainedMs: number };
   twiceRows: number;
   twiceFrames: number;
   otherFrames: number;

@@ -8,6 +8,8 @@ import { createBulk, listOwnersNotifications, type BulkDossier } from './embedde
 import {
   bulkConcurrency,
   bulkSize,
+  drainMaxMsFor,
+  drainQuietMs,
   log,
   ownersFor,
   safety,
@@ -19,7 +21,7 @@ import {
 import { connectOwners } from './owners.js';
 import { summarizeLog } from './stack-logs.js';
 import { scrapeWorkerMetrics, workerSdkFacts } from './stack-meter.js';
-import { tallyHerd } from './herd-tally.js';
+import { drainUntilQuiet, tallyHerd } from './herd-tally.js';
 
 /**
  * One size of the herd on `npm start`'s embedded default, driven from outside only: one tab per
@@ -139,9 +141,21 @@ export async function runEmbeddedSize(n: number): Promise<EmbeddedSizeResult> {
     const timedOut = frames.size < n;
     const cpu = await meter.stop();
     const metricsAfter = await scrapeWorkerMetrics(service);
-    // Duplicates that would come late.
-    await sleep(3000);
-    log(`N=${n}: ${timedOut ? `gave up at T+${seconds(timeoutMs)} s` : 'all delivered'}; reading the rows`);
+    // The rows are read through REST only once, afterwards: the frames tell when it went quiet.
+    log(
+      `N=${n}: ${timedOut ? `timed out at T+${seconds(timeoutMs)} s` : 'all delivered'}; draining until quiet`,
+    );
+    const drain = await drainUntilQuiet({
+      count: () => {
+        service.assertAlive();
+        return [...frames.values()].reduce((sum, list) => sum + list.length, 0);
+      },
+      quietMs: drainQuietMs,
+      deadline: Date.now() + drainMaxMsFor(n),
+    });
+    log(
+      `N=${n}: drained in ${seconds(drain.drainedMs)} s${drain.quiet ? '' : ' (still changing)'}; reading the rows`,
+    );
 
     // 5. The rows, through each owner's list.
     const listStart = performance.now();
@@ -150,12 +164,7 @@ export async function runEmbeddedSize(n: number): Promise<EmbeddedSizeResult> {
     const stored = listed.items
       .filter((item) => item.kind === 'overdue' && item.dossierId?.startsWith('H-'))
       .map((item) => ({ dossierId: item.dossierId!, at: Date.parse(item.createdAt) }));
-    const { storedAt, storedMs, twiceRows, frameMs, deliveryMs, twiceFrames } = tallyHerd({
-      stored: stored,
-      frames,
-      T,
-      timeoutMs,
-    });
+    const tally = tallyHerd({ ids: herd.map((dossier) => dossier.id), stored, frames, T, timeoutMs });
     const logs = [
       { ...(await summarizeLog('server', service.logFile)), name: 'start.ts' },
       await summarizeLog('devServer', service.devServerLogFile),
@@ -173,13 +182,8 @@ export async function runEmbeddedSize(n: number): Promise<EmbeddedSizeResult> {
       leadMs: T - readyAt,
       invalid,
       timedOut,
-      storedMs,
-      frameMs,
-      deliveryMs,
-      lostRows: n - storedAt.size,
-      lostFrames: n - frameMs.length,
-      twiceRows,
-      twiceFrames,
+      ...tally,
+      drain,
       otherFrames,
       socketCloses,
       listing,

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { interrupted, withStack } from './common.js';
-import { cumulativePoints, fixed, gitFacts, othersCores, sdkNote, seconds } from './bench-util.js';
+import { commitNote, cumulativePoints, fixed, gitFacts, othersCores, sdkNote, seconds } from './bench-util.js';
 import { EMBEDDED_COMPONENTS, EMBEDDED_LABELS, type EmbeddedCpuWindow } from './embedded-meter.js';
 import {
   bulkConcurrency,
   bulkSize,
+  drainQuietMs,
   log,
   ownersFor,
   safety,
@@ -48,7 +49,7 @@ const packageVersion = (name: string): string => {
 };
 
 /** Reminders stored within the timeout: what the window's CPU was spent on. */
-const storedCount = (r: EmbeddedSizeResult) => Math.max(1, r.n - r.lostRows);
+const storedCount = (r: EmbeddedSizeResult) => Math.max(1, r.storedMs.length);
 const perReminder = (r: EmbeddedSizeResult, cpuSeconds: number) =>
   fixed((cpuSeconds / storedCount(r)) * 1000, 2);
 const lastOf = (values: number[]) => values[values.length - 1] ?? NaN;
@@ -94,7 +95,8 @@ async function main(): Promise<void> {
     'created/s (REST bulk)',
     'stored: first / p50 / p99 / last (s after T)',
     'on socket: first / p50 / p99 / last (s after T)',
-    'lost (missing at the timeout): rows / frames',
+    'late (after the timeout): rows / frames',
+    'lost (missing after the drain): rows / frames',
     'twice rows / frames',
     'CPU ms per reminder: start.ts / dev server / bench',
     'other processes (cores busy)',
@@ -105,7 +107,8 @@ async function main(): Promise<void> {
     fixed(r.createRate, 0),
     spread(r.storedMs),
     spread(r.frameMs),
-    `${r.lostRows} / ${r.lostFrames}`,
+    `${r.lateRows} / ${r.lateFrames}`,
+    `${r.lostRows} / ${r.lostFrames}` + (r.drain.quiet ? '' : ' (not quiet)'),
     `${r.twiceRows} / ${r.twiceFrames}`,
     EMBEDDED_COMPONENTS.map((c) => perReminder(r, r.cpu.cpu[c])).join(' / '),
     othersCores(r.cpu),
@@ -116,13 +119,14 @@ async function main(): Promise<void> {
     const r = results.find((result) => result.n === n);
     if (!r) return { target, measured: 'not run', met: false };
     const last = Math.max(lastOf(r.storedMs), lastOf(r.frameMs));
-    const complete = r.lostRows === 0 && r.lostFrames === 0;
+    const complete = r.lostRows + r.lostFrames + r.lateRows + r.lateFrames === 0;
     const met = complete && last <= limitS * 1000 && r.invalid.length === 0;
     return {
       target,
       measured: complete
         ? `last stored ${seconds(lastOf(r.storedMs))} s, last on its socket ${seconds(lastOf(r.frameMs))} s after T`
-        : `${r.n - r.lostRows} stored, ${r.n - r.lostFrames} on sockets after ${seconds(timeoutMsFor(n))} s (gave up)`,
+        : `${r.storedMs.length} stored, ${r.frameMs.length} on sockets within ${seconds(timeoutMsFor(n))} s; ` +
+          `${r.lateRows} / ${r.lateFrames} later, ${r.lostRows} / ${r.lostFrames} missing after a drain of ${seconds(r.drain.drainedMs)} s (rows / frames)`,
       met,
       note: [r.invalid.length > 0 ? `invalid run: ${r.invalid.join('; ')}` : '', met ? '' : cause(r)]
         .filter(Boolean)
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
   const targets = [targetFor(10_000, 60), targetFor(1_000, 10), exactlyOnceTarget(results)];
 
   const notes: string[] = [
-    `Ran at commit ${commit}${dirty.length ? ` with uncommitted changes in: ${dirty.map((line) => line.slice(3)).join(', ')}` : ' (service code as committed)'}.`,
+    commitNote({ commit, dirty }),
     ...failures,
   ];
   for (const r of results) {
@@ -196,7 +200,9 @@ async function main(): Promise<void> {
       `then T = now + N / rate × ${safety} + 10 s, and the N dossiers over N/10 owners are created with \`dueAt = T\` in bulk calls of ${bulkSize}, ${bulkConcurrency} at a time;`,
       "every `created` notice must be on its socket before T, else the run is marked invalid. On socket: each `overdue` frame's arrival in the bench process minus T.",
       "Stored: after the run, each owner's list (`GET /api/v1/users/me/notifications`, the owner's token, paged) gives each alert's row and its `createdAt`",
-      '(PGlite `now()`, the start of the storing transaction, millisecond precision) minus T. Lost: dossiers with no row or no frame within the timeout; twice: a second row or frame.',
+      '(PGlite `now()`, the start of the storing transaction, millisecond precision) minus T. After the timeout (or once all arrived) the bench keeps watching the frames until none has come',
+      `for ${seconds(drainQuietMs)} s (at most max(60 s, half the timeout)), then reads the rows. Late: a first row or frame after the timeout; lost: a dossier with no row or no frame`,
+      'when the drain ended; twice: a second row or frame for the same dossier, drain included (a second row is barred by the unique key `notifications_idempotency_key_unique`: its count checks that key).',
       'CPU: utime + stime from /proc over the window from T − 1 s until every frame arrived (or the timeout): the start.ts process (also by thread),',
       'the dev server (its children included) and the bench itself, divided by the reminders stored. DEFAULT_TIMEZONE is a fixed-offset zone where it is about 13:00,',
       "so no 08:00 reminder falls inside the run (as in bench:herd). Compare with bench:herd (docs/bench/herd.md): the same herd on the machine's PostgreSQL, worker and server as separate processes.",

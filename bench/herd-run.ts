@@ -8,6 +8,8 @@ import { seconds } from './bench-util.js';
 import {
   concurrency,
   devServer,
+  drainMaxMsFor,
+  drainQuietMs,
   extraWorkerEnv,
   log,
   ownersFor,
@@ -16,7 +18,7 @@ import {
   zone,
   type SizeResult,
 } from './herd-params.js';
-import { tallyHerd } from './herd-tally.js';
+import { drainUntilQuiet, tallyHerd } from './herd-tally.js';
 
 /**
  * One size of the herd on a fresh stack: the pilot that times T, the N dossiers due at T, one tab
@@ -140,17 +142,25 @@ export async function runSize(n: number): Promise<SizeResult> {
     const timedOut = rows < n || frames.size < n;
     const cpu = await meter.stop();
     const metricsAfter = await scrapeWorkerMetrics(stack);
-    // Duplicates that would come late.
-    await sleep(3000);
     log(
-      `N=${n}: ${timedOut ? `gave up at T+${seconds(timeoutMs)} s` : 'all stored and delivered'}; reading rows`,
+      `N=${n}: ${timedOut ? `timed out at T+${seconds(timeoutMs)} s` : 'all stored and delivered'}; draining until quiet`,
+    );
+    const framesSeen = () => [...frames.values()].reduce((sum, list) => sum + list.length, 0);
+    const drain = await drainUntilQuiet({
+      count: async () => (await countKind('overdue', 'H-')) + framesSeen(),
+      quietMs: drainQuietMs,
+      deadline: Date.now() + drainMaxMsFor(n),
+    });
+    log(
+      `N=${n}: drained in ${seconds(drain.drainedMs)} s${drain.quiet ? '' : ' (still changing)'}; reading rows`,
     );
 
     const stored = await stack.query<{ dossier_id: string; at: number }>(
       `select dossier_id, extract(epoch from created_at)::float8 * 1000 as at
          from notifications where kind = 'overdue' and dossier_id like 'H-%'`,
     );
-    const { storedAt, storedMs, twiceRows, frameMs, deliveryMs, twiceFrames } = tallyHerd({
+    const tally = tallyHerd({
+      ids,
       stored: stored.map((row) => ({ dossierId: row.dossier_id, at: row.at })),
       frames,
       T,
@@ -170,13 +180,8 @@ export async function runSize(n: number): Promise<SizeResult> {
       leadMs: T - readyAt,
       invalid,
       timedOut,
-      storedMs,
-      frameMs,
-      deliveryMs,
-      lostRows: n - storedAt.size,
-      lostFrames: n - frameMs.length,
-      twiceRows,
-      twiceFrames,
+      ...tally,
+      drain,
       otherFrames,
       socketCloses,
       cpu,
