@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
 import { envInt, envPositiveInt } from './env.js';
-import { middayZone, progress as progressOf, type CpuWindow, type LogSummary, type Stack } from './stack.js';
+import { stackKindFromEnv, type StackCpu } from './stack-choice.js';
+import { middayZone, progress as progressOf, type LogSummary } from './stack.js';
 
 /** The settings of `npm run bench:create` (BENCH_CREATE_*), its modes, and what one mode's run yields. */
 
@@ -16,6 +17,8 @@ export const devServer = devServerOptionsFromEnv();
 export const extraWorkerEnv = workerEnvFromEnv();
 export const zone = process.env.BENCH_TIMEZONE ?? middayZone();
 export const owners = Math.max(1, Math.ceil(n / 10));
+/** BENCH_STACK: `separate` (default) or `embedded`, npm start's own process (bench/stack-choice.ts). */
+export const stackKind = stackKindFromEnv();
 export const TARGET_PER_SECOND = 200;
 
 export type Mode = 'rest' | 'client' | 'rest-bulk' | 'client-bulk';
@@ -56,7 +59,8 @@ export interface ModeResult {
   storedRate: number;
   /** From the 10th to the 90th percentile of the stored rows. */
   steadyStoredRate: number;
-  cpu: CpuWindow;
+  cpu: StackCpu;
   logs: LogSummary[];
-  devServerFacts: Stack['devServerFacts'];
+  /** The stack's parameters, for the report. */
+  stackParameters: Record<string, string>;
 }

@@ -11,20 +11,24 @@ import {
   MODE_LABELS,
   n,
   owners,
+  stackKind,
   timeoutMs,
   zone,
   type DossierBody,
   type Mode,
   type ModeResult,
 } from './create-params.js';
-import { startCpuMeter, startStack, type Stack } from './stack.js';
+import { startDrivenStack, type DrivenStack } from './stack-choice.js';
 
-/** One way of creating (REST, client API, bulk) on a fresh stack: calls answered, notices stored, CPU. */
+/**
+ * One way of creating (REST, client API, bulk) on a fresh stack of BENCH_STACK's kind: calls
+ * answered, notices stored, CPU.
+ */
 
 class CallError extends Error {}
 
 /** POSTs `body`; resolves with the response's JSON, throws on any status but 202 or 200. */
-async function postJson(stack: Stack, path: string, body: unknown): Promise<unknown> {
+async function postJson(stack: DrivenStack, path: string, body: unknown): Promise<unknown> {
   const response = await fetch(`${stack.serverUrl}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.serviceToken}`, 'content-type': 'application/json' },
@@ -46,15 +50,19 @@ function unsent(results: unknown): { count: number; error?: string } {
 
 export async function runMode(mode: Mode): Promise<ModeResult> {
   const quiet = await waitForQuietMachine(log);
-  log(`${MODE_LABELS[mode]}: starting a fresh stack`);
-  const stack = await startStack({
-    label: `create-${mode}`,
-    devServer,
-    workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
-  });
-  const unhook = stopOnSignal(stack.stop);
+  log(`${MODE_LABELS[mode]}: starting a fresh ${stackKind} stack`);
+  // Hooked before the start: a signal while the stack starts stops what started.
+  let stopStack = () => Promise.resolve();
+  const unhook = stopOnSignal(() => stopStack());
   try {
-    const client = await stack.dossierClient();
+    const stack = await startDrivenStack({
+      kind: stackKind,
+      label: `create-${mode}`,
+      devServer,
+      workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
+      onStop: (stop) => (stopStack = stop),
+    });
+    const { dossiers: client } = await stack.temporal();
     const dueDate = dateInDays(60);
     const dossiers: DossierBody[] = Array.from({ length: n }, (_, i) => ({
       id: `C-${String(i).padStart(6, '0')}`,
@@ -89,19 +97,14 @@ export async function runMode(mode: Mode): Promise<ModeResult> {
       },
     }[mode];
 
-    const countCreated = async () =>
-      Number(
-        (
-          await stack.query<{ count: string }>(
-            `select count(*) as count from notifications where kind = 'created'`,
-          )
-        )[0]!.count,
-      );
+    const ownerIds = Array.from({ length: owners }, (_, i) => `create-u${i}`);
+    // Opened before the calls: on the embedded stack, tabs that count the notices as they come.
+    const created = await stack.watchCreated(ownerIds);
     const callMs: number[] = [];
     const acceptedMs: number[] = [];
     let errors = 0;
     let firstError: string | undefined;
-    const meter = await startCpuMeter(stack);
+    const meter = await stack.startCpuMeter();
     const start = wallClock();
     await mapBounded(batches, bulk ? bulkConcurrency : concurrency, async (batch) => {
       const began = performance.now();
@@ -121,16 +124,16 @@ export async function runMode(mode: Mode): Promise<ModeResult> {
     log(
       `${MODE_LABELS[mode]}: ${acceptedMs.length} accepted in ${seconds(acceptedAt - start)} s (${errors} failed)`,
     );
-    const stored = await waitForCount(countCreated, acceptedMs.length, start + timeoutMs, {
+    const stored = await waitForCount(() => created.count(), acceptedMs.length, start + timeoutMs, {
       intervalMs: 500,
       onProgress: (value) => log(`${MODE_LABELS[mode]}: ${value} created notices stored`),
     });
     const cpu = await meter.stop();
+    await created.close();
     if (stored < acceptedMs.length)
       log(`${MODE_LABELS[mode]}: gave up after ${seconds(timeoutMs)} s: ${stored} stored`);
-    const rows = await stack.query<{ at: number }>(
-      `select extract(epoch from created_at)::float8 * 1000 as at from notifications where kind = 'created'`,
-    );
+    // Read once the window is over: on the embedded stack, through the owners' lists (REST).
+    const rows = await stack.createdNotices(ownerIds);
     const storedMs = rows.map((row) => row.at - start).sort((a, b) => a - b);
     const lastStored = storedMs[storedMs.length - 1] ?? NaN;
     const p10 = storedMs[Math.floor(storedMs.length * 0.1)] ?? NaN;
@@ -151,10 +154,11 @@ export async function runMode(mode: Mode): Promise<ModeResult> {
         ((Math.floor(storedMs.length * 0.9) - Math.floor(storedMs.length * 0.1)) / (p90 - p10)) * 1000,
       cpu,
       logs,
-      devServerFacts: stack.devServerFacts,
+      stackParameters: stack.parameters,
     };
   } finally {
+    // Still hooked while it stops: a signal now waits for the same stop, then exits.
+    await stopStack();
     unhook();
-    await stack.stop();
   }
 }

@@ -1,7 +1,5 @@
 import {
-  cpuNote,
   cumulativePoints,
-  devServerParameters,
   fixed,
   gitFacts,
   logNotes,
@@ -20,6 +18,7 @@ import {
   MODE_LABELS,
   n,
   owners,
+  stackKind,
   TARGET_PER_SECOND,
   timeoutMs,
   zone,
@@ -29,6 +28,7 @@ import {
 import { runMode } from './create-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 import { withStack } from './common.js';
+import { STACK_COMPONENTS, STACK_METHODS } from './stack-choice.js';
 
 /**
  * `npm run bench:create`: how fast dossiers can be created. BENCH_CREATE dossiers (default 2000)
@@ -40,7 +40,9 @@ import { withStack } from './common.js';
  *       request; BENCH_CREATE_BULK_CONCURRENCY, 4, at a time) and the client's `createMany`, when
  *       the code has them (skipped with a note otherwise).
  * Accepted/s: calls answered; stored/s: the `created` notice of each dossier stored (rows over
- * time), sustained rate = N / time to the last one.
+ * time), sustained rate = N / time to the last one. BENCH_STACK: `separate` (default,
+ * bench/stack.ts) or `embedded` (npm start's own process); the report is `create` or
+ * `create-embedded`.
  */
 
 async function main(): Promise<void> {
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     }
   }
 
+  const components = STACK_COMPONENTS[stackKind];
   const headers = [
     'how',
     'dossiers',
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
     'created stored/s (N / time to last)',
     'stored/s between p10 and p90',
     'last stored (s)',
-    'CPU ms per dossier: dev server / worker / server / PostgreSQL / bench',
+    `CPU ms per dossier: ${components.map((c) => c.label).join(' / ')}`,
     'other processes (cores busy)',
   ];
   const rows = results.map((r) => [
@@ -94,9 +97,7 @@ async function main(): Promise<void> {
     fixed(r.storedRate, 0),
     fixed(r.steadyStoredRate, 0),
     seconds(r.storedMs[r.storedMs.length - 1] ?? NaN),
-    (['devServer', 'worker', 'server', 'postgres', 'bench'] as const)
-      .map((c) => fixed((r.cpu.cpu[c] / n) * 1000, 2))
-      .join(' / '),
+    components.map((c) => fixed(((r.cpu.cpu[c.key] ?? NaN) / n) * 1000, 2)).join(' / '),
     othersCores(r.cpu),
   ]);
   const rateOf = (mode: Mode) => results.find((r) => r.mode === mode);
@@ -124,23 +125,28 @@ async function main(): Promise<void> {
     const label = `${MODE_LABELS[r.mode]}: `;
     if (r.firstError)
       notes.push(`${label}${r.errors} dossiers not accepted, the first because: ${r.firstError}.`);
-    notes.push(`${label}${cpuNote(r.cpu, n, 'dossier')}; ${r.quiet}.`);
+    notes.push(`${label}${r.cpu.note(n, 'dossier')}; ${r.quiet}.`);
     notes.push(...logNotes(label, r.logs));
   }
 
   const report: BenchReport = {
     failures,
-    name: 'create',
-    title: 'Creation rate: dossiers created and their first notice stored',
+    name: stackKind === 'embedded' ? 'create-embedded' : 'create',
+    title: `Creation rate: dossiers created and their first notice stored (${stackKind === 'embedded' ? "npm start's embedded default" : 'separate processes, PostgreSQL'})`,
     method: [
-      'Each way of creating runs on a fresh stack, every piece a separate process on loopback: the Temporal CLI dev server started by',
-      '`startTemporalDevServer` (as `npm start` starts it, headless), a fresh PostgreSQL database, the production worker (`worker/main.ts`)',
-      `and delivery server (\`server/main.ts\`). ${n} dossiers over ${owners} owners, due in 60 days (no reminder falls in the run), are created`,
+      `Each way of creating runs on a fresh stack of its own. Stack: ${stackKind} (BENCH_STACK). ${STACK_METHODS[stackKind]}`,
+      `${n} dossiers over ${owners} owners, due in 60 days (no reminder falls in the run), are created`,
       `(a) through REST, \`POST /api/v1/dossiers\` with the service token, ${concurrency} requests in flight; (b) through the client API`,
       `(\`createDossierClient().create\`, signal-with-start), ${concurrency} calls in flight; (c) in bulk when the code has it.`,
       'Call latency: request sent to response (a call carries one dossier, or a batch in bulk). Accepted/s: dossiers whose call',
       'succeeded, over the time to the last answer. Stored/s: each dossier gets one `created` notice when its workflow has saved it;',
       '`notifications.created_at` of those rows minus the first call gives the sustained rate, N over the time to the last one.',
+      ...(stackKind === 'embedded'
+        ? [
+            'On the embedded stack each owner has one tab open from before the first call: the run waits on the `created` frames',
+            "there, and the rows' `created_at` are read once it is over, through the owners' lists.",
+          ]
+        : []),
       'CPU: utime + stime from /proc per process over the whole run (first call to last notice stored), divided by N.',
     ].join(' '),
     parameters: {
@@ -150,7 +156,8 @@ async function main(): Promise<void> {
       'bulk size / concurrency': `${bulkSize} / ${bulkConcurrency}`,
       timeout: `${seconds(timeoutMs)} s`,
       "owners' zone (DEFAULT_TIMEZONE)": zone,
-      ...devServerParameters(results[0]?.devServerFacts),
+      'stack (BENCH_STACK)': stackKind,
+      ...(results[0]?.stackParameters ?? { 'dev server': 'not started' }),
       'worker extra env': workerEnvParameter(extraWorkerEnv),
       commit,
     },

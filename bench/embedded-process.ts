@@ -4,7 +4,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configVariables } from '../config/config.js';
+import { configVariables, loadConfig } from '../config/config.js';
 import { freePort } from '../support/free-port.js';
 import { poll } from '../support/wait.js';
 import { existsPid, signal, waitHealthy } from './process-probes.js';
@@ -28,6 +28,14 @@ export interface EmbeddedService {
   wsUrl: string;
   /** The worker's internal port (/healthz, /metrics with the SDK's metrics). */
   workerHealthUrl: string;
+  /**
+   * The dev server's frontend (`127.0.0.1:<TEMPORAL_DEV_PORT>`), its namespace and start.ts's task
+   * queue: the client API and the histories of bench:latency and bench:create go there, as an
+   * integrating backend's calls would.
+   */
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
   serviceToken: string;
   userToken(userId: string): Promise<string>;
   /** start.ts: PGlite, the worker and the delivery server. */
@@ -178,10 +186,15 @@ export async function startEmbedded(
       .replaceAll(tempDir, '$TMP');
 
     const devPid = devServerPid;
+    // Read as start.ts reads them: only `settings` reach it (the shell's service settings do not).
+    const childTemporal = loadConfig(settings).temporal;
     return {
       serverUrl,
       wsUrl: serverUrl.replace(/^http/, 'ws'),
       workerHealthUrl,
+      temporalAddress: `127.0.0.1:${childTemporal.devServer.port}`,
+      namespace: childTemporal.namespace,
+      taskQueue: childTemporal.taskQueue,
       serviceToken,
       userToken,
       pid: started.pid!,

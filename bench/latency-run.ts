@@ -12,12 +12,48 @@ import {
   type RateResult,
   type Sent,
 } from './latency-params.js';
+import { dossierWorkflowId } from '../workflows/dossier-messages.js';
+import { fetchStepEvents } from './history-events.js';
+import { stepTable, updateGaps, type Gap, type StepRow } from './history-steps.js';
 import { connectOwners } from './owners.js';
 import { percentile } from './report.js';
-import { startCpuMeter, type LogSummary, type Stack } from './stack.js';
+import type { DrivenStack } from './stack-choice.js';
+import type { LogSummary } from './stack.js';
 
 /** Least-squares slope of y over x. */
 const slope = (points: Array<[number, number]>): number => fit(points).slope;
+
+/** The update a signal's or an activity's input carries: its dossier's title (upsert, save, delivery). */
+const titleOf = (input: unknown): string | undefined => {
+  const title = (input as { dossier?: { title?: unknown } } | undefined)?.dossier?.title;
+  return typeof title === 'string' ? title : undefined;
+};
+
+/**
+ * Where the delivered updates' time went, from their dossier workflows' histories (read after
+ * the rate, outside its CPU window): the gaps between their steps, per step.
+ */
+async function historySteps(
+  stack: DrivenStack,
+  delivered: Sent[],
+  since: number,
+): Promise<{ steps: StepRow[]; matched: number }> {
+  const { client } = await stack.temporal();
+  const workflowIds = [...new Set(delivered.map((sent) => dossierWorkflowId(sent.dossierId)))];
+  const histories = await fetchStepEvents(client, workflowIds, titleOf, { since });
+  const paths: Gap[][] = [];
+  for (const sent of delivered) {
+    const gaps = updateGaps(histories.get(dossierWorkflowId(sent.dossierId)) ?? [], sent.title, {
+      due: sent.due,
+      sent: sent.sentAt,
+      ...(sent.ackAt !== undefined && { answered: sent.ackAt }),
+      ...(sent.storedAt !== undefined && { stored: sent.storedAt }),
+      ...(sent.frameAt !== undefined && { frame: sent.frameAt }),
+    });
+    if (gaps) paths.push(gaps);
+  }
+  return { steps: stepTable(paths), matched: paths.length };
+}
 
 /**
  * On a started stack: the dossiers and their owners' tabs, a warm-up, then each rate of updates
@@ -25,11 +61,11 @@ const slope = (points: Array<[number, number]>): number => fit(points).slope;
  * and the rates after it are not run). Returns the stack's log summary.
  */
 export async function runRates(
-  stack: Stack,
+  stack: DrivenStack,
   results: RateResult[],
   failures: string[],
 ): Promise<LogSummary[]> {
-  const client = await stack.dossierClient();
+  const { dossiers: client } = await stack.temporal();
   const dueDate = dateInDays(60);
   const dossiers = Array.from({ length: dossierCount }, (_, i) => ({
     id: `L-${String(i).padStart(3, '0')}`,
@@ -39,15 +75,9 @@ export async function runRates(
   await mapBounded(dossiers, 8, async (dossier) => {
     await client.create({ ...dossier, title: `Dossier ${dossier.id}` });
   });
+  const owners = dossiers.map((dossier) => dossier.ownerId);
   const created = await waitForCount(
-    async () =>
-      Number(
-        (
-          await stack.query<{ count: string }>(
-            `select count(*) as count from notifications where kind = 'created'`,
-          )
-        )[0]!.count,
-      ),
+    async () => (await stack.createdNotices(owners)).length,
     dossierCount,
     Date.now() + 120_000,
   );
@@ -55,21 +85,17 @@ export async function runRates(
 
   const pending = new Map<string, Sent>();
   let twiceFrames = 0;
-  const sockets = await connectOwners(
-    stack,
-    dossiers.map((dossier) => dossier.ownerId),
-    (notification, receivedAt) => {
-      if (notification.kind !== 'updated') return;
-      const sent = pending.get(String(notification.data.dossierTitle));
-      if (!sent) return;
-      if (sent.frameAt !== undefined) {
-        twiceFrames += 1;
-        return;
-      }
-      sent.frameAt = receivedAt;
-      sent.storedAt = Date.parse(notification.createdAt);
-    },
-  );
+  const sockets = await connectOwners(stack, owners, (notification, receivedAt) => {
+    if (notification.kind !== 'updated') return;
+    const sent = pending.get(String(notification.data.dossierTitle));
+    if (!sent) return;
+    if (sent.frameAt !== undefined) {
+      twiceFrames += 1;
+      return;
+    }
+    sent.frameAt = receivedAt;
+    sent.storedAt = Date.parse(notification.createdAt);
+  });
   log(`${dossierCount} dossiers created, their owners' sockets open`);
 
   /** Sends `rate` updates a second for `seconds`, open-loop; returns what was sent. */
@@ -90,7 +116,7 @@ export async function runRates(
       while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
       const dossier = dossiers[i % dossierCount]!;
       const title = `Dossier ${dossier.id} ${tag} #${i}`;
-      const sent: Sent = { sentAt: wallClock() };
+      const sent: Sent = { dossierId: dossier.id, title, due, sentAt: wallClock() };
       if (sent.sentAt - due > 20) lateSends += 1;
       pending.set(title, sent);
       sends.push(sent);
@@ -133,19 +159,29 @@ export async function runRates(
     try {
       log(`${rate} updates/s for ${durationS} s`);
       twiceFrames = 0;
-      const meter = await startCpuMeter(stack);
+      const meter = await stack.startCpuMeter();
       const { sends, lateSends, elapsedMs } = await drive(rate, durationS, `r${rate}`);
       await drain(sends);
       const cpu = await meter.stop();
       // Late duplicates.
       await sleep(1000);
-      const start = sends[0]!.sentAt;
+      // From the intended send (`due`), not the actual one: a sender held back by the in-flight
+      // cap or its event loop would otherwise hide that wait (coordinated omission).
+      const start = sends[0]!.due;
       const ok = sends.filter((sent) => sent.failed === undefined);
       const delivered = ok.filter((sent) => sent.frameAt !== undefined);
       const latencies = delivered.map((sent): [number, number] => [
-        sent.sentAt - start,
-        sent.frameAt! - sent.sentAt,
+        sent.due - start,
+        sent.frameAt! - sent.due,
       ]);
+      let steps: { steps: StepRow[]; matched: number } = { steps: [], matched: 0 };
+      let stepsError: string | undefined;
+      try {
+        steps = await historySteps(stack, delivered, start);
+      } catch (error) {
+        stepsError = error instanceof Error ? error.message : String(error);
+        log(`${rate}/s: the histories could not be read: ${withStack(error)}`);
+      }
       const quarter = (q: number) =>
         percentile(
           latencies
@@ -165,12 +201,17 @@ export async function runRates(
         delivered: delivered.length,
         twice: twiceFrames,
         latencies,
+        fromSentMs: delivered.map((sent) => sent.frameAt! - sent.sentAt),
+        sendLagMs: sends.map((sent) => sent.sentAt - sent.due),
         ackMs: ok.filter((sent) => sent.ackAt !== undefined).map((sent) => sent.ackAt! - sent.sentAt),
         storedMs: delivered.map((sent) => sent.storedAt! - sent.sentAt),
         fanoutMs: delivered.map((sent) => sent.frameAt! - sent.storedAt!),
         slopeMsPerS: slope(latencies.map(([offset, ms]) => [offset / 1000, ms])),
         quarterP50: [0, 1, 2, 3].map(quarter),
         cpu,
+        steps: steps.steps,
+        stepsMatched: steps.matched,
+        ...(stepsError !== undefined && { stepsError }),
       };
       results.push(result);
       const ms = latencies.map(([, value]) => value);

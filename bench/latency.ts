@@ -1,6 +1,4 @@
 import {
-  cpuNote,
-  devServerParameters,
   fixed,
   gitFacts,
   logNotes,
@@ -9,6 +7,7 @@ import {
   waitForQuietMachine,
   workerEnvParameter,
 } from './bench-util.js';
+import { dominantStep, type StepRow } from './history-steps.js';
 import {
   devServer,
   dossierCount,
@@ -18,6 +17,7 @@ import {
   log,
   maxInFlight,
   rates,
+  stackKind,
   TARGET_P99_MS,
   TARGET_RATE,
   zone,
@@ -25,37 +25,82 @@ import {
 } from './latency-params.js';
 import { runRates } from './latency-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
-import { COMPONENTS, startStack, type Stack } from './stack.js';
+import { startDrivenStack, STACK_METHODS, type DrivenStack } from './stack-choice.js';
+import type { LogSummary } from './stack.js';
 
 /**
  * `npm run bench:latency`: REST → socket latency under a steady update rate. BENCH_LATENCY_DOSSIERS
  * (20) dossiers, one owner each, their owners' tabs open; then, for each rate of BENCH_RATES
  * (default 10,50,100 updates/s) for BENCH_LATENCY_SECONDS (20) each, `PUT /api/v1/dossiers/{id}`
  * with a new title (one `updated` notice each), sent open-loop on a fixed schedule round-robin over
- * the dossiers. Latency: from the request's send to the notice's frame on its owner's socket
- * (matched by the new title). Between rates, the previous rate's notices are drained (up to
- * BENCH_LATENCY_GRACE_S, 120 s) so that a backlog does not spill into the next rate.
+ * the dossiers (at most BENCH_LATENCY_MAX_IN_FLIGHT, 512, at a time). Latency: from the request's
+ * intended send on the schedule to the notice's frame on its owner's socket (matched by the new
+ * title); the actual send is reported too. Between rates, the previous rate's notices are drained
+ * (up to BENCH_LATENCY_GRACE_S, 120 s) so that a backlog does not spill into the next rate; then
+ * the dossiers' Temporal histories say where each update's time went, step by step.
+ * BENCH_STACK: `separate` (default, bench/stack.ts) or `embedded` (npm start's own process); the
+ * report is `latency` or `latency-embedded`.
  */
+
+/** p50 / p99 / max of `values`, ms. */
+const spread = (values: number[]): string =>
+  `${fixed(percentile(values, 50), 0)} / ${fixed(percentile(values, 99), 0)} / ${fixed(values.length ? Math.max(...values) : NaN, 0)}`;
+
+/** One rate's step breakdown: a Markdown table and the sentence naming the step that weighs most. */
+function stepSection(r: RateResult): string {
+  const heading = `### Where the time goes at ${r.rate}/s`;
+  if (r.steps.length === 0)
+    return `${heading}\n\nNo update found in the histories${r.stepsError ? ` (${r.stepsError})` : ''}.`;
+  const onPathMs = r.steps.filter((row) => row.onPath).reduce((sum, row) => sum + row.totalMs, 0);
+  const cell = (value: string) => value.replace(/\|/g, '\\|');
+  const line = (row: StepRow) =>
+    `| ${cell(row.step)} | ${row.onPath ? 'yes' : 'beside'} | ${row.count} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${row.onPath ? `${fixed((row.totalMs / Math.max(1e-9, onPathMs)) * 100, 0)} %` : '—'} |`;
+  const top = dominantStep(r.steps);
+  const sentence = top
+    ? `At ${r.rate}/s the step that weighs most is **${top.row.step}**: p50 ${fixed(top.row.p50, 1)} ms, p99 ${fixed(top.row.p99, 1)} ms, ${fixed(top.share * 100, 0)} % of the summed time from the intended sends to the frames.`
+    : '';
+  return [
+    heading,
+    `${r.stepsMatched} of ${r.delivered} delivered updates found in their workflows' histories.`,
+    [
+      '| step | on the path | updates | p50 (ms) | p99 (ms) | share of the path |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...r.steps.map(line),
+    ].join('\n'),
+    sentence,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
 
 async function main(): Promise<void> {
   const { commit, dirty } = gitFacts();
   const quiet = await waitForQuietMachine(log);
-  log(`starting the stack (dev server ${devServer.storage})`);
-  const stack: Stack = await startStack({
-    label: 'latency',
-    devServer,
-    workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
-  });
-  const unhook = stopOnSignal(stack.stop);
+  log(
+    `starting the ${stackKind} stack${stackKind === 'separate' ? ` (dev server ${devServer.storage})` : ''}`,
+  );
+  // Hooked before the start: a signal while the stack starts stops what started.
+  let stopStack = () => Promise.resolve();
+  const unhook = stopOnSignal(() => stopStack());
   const results: RateResult[] = [];
   const failures: string[] = [];
-  let logs: Awaited<ReturnType<Stack['logSummary']>>;
+  let logs: LogSummary[];
+  let stack: DrivenStack;
   try {
+    stack = await startDrivenStack({
+      kind: stackKind,
+      label: 'latency',
+      devServer,
+      workerEnv: { DEFAULT_TIMEZONE: zone, ...extraWorkerEnv },
+      onStop: (stop) => (stopStack = stop),
+    });
     logs = await runRates(stack, results, failures);
   } finally {
+    // Still hooked while it stops: a signal now waits for the same stop, then exits.
+    await stopStack();
     unhook();
-    await stack.stop();
   }
+  const { components } = stack;
 
   const ms = (r: RateResult) => r.latencies.map(([, value]) => value);
   const growing = (r: RateResult) =>
@@ -66,13 +111,15 @@ async function main(): Promise<void> {
     'failed calls',
     'delivered / lost',
     'twice',
-    'REST → socket p50 / p99 / max (ms)',
+    'REST → socket p50 / p99 / max (ms), from the intended send',
+    'from the actual send p50 / p99 / max (ms)',
+    'send behind schedule p50 / p99 / max (ms)',
     'REST answer p50 / p99 (ms)',
     'send → stored p50 / stored → frame p50 (ms)',
     'p50 by quarter of the run (ms)',
     'trend (ms per s)',
     'queue grows',
-    'CPU ms per update: dev server / worker / server / PostgreSQL / bench',
+    `CPU ms per update: ${components.map((c) => c.label).join(' / ')}`,
     'other processes (cores busy)',
   ];
   const rows = results.map((r) => [
@@ -81,13 +128,15 @@ async function main(): Promise<void> {
     String(r.failed),
     `${r.delivered} / ${r.sent - r.failed - r.delivered}`,
     String(r.twice),
-    `${fixed(percentile(ms(r), 50), 0)} / ${fixed(percentile(ms(r), 99), 0)} / ${fixed(Math.max(...ms(r)), 0)}`,
+    spread(ms(r)),
+    spread(r.fromSentMs),
+    spread(r.sendLagMs),
     `${fixed(percentile(r.ackMs, 50), 0)} / ${fixed(percentile(r.ackMs, 99), 0)}`,
     `${fixed(percentile(r.storedMs, 50), 0)} / ${fixed(percentile(r.fanoutMs, 50), 0)}`,
     r.quarterP50.map((value) => fixed(value, 0)).join(' / '),
     fixed(r.slopeMsPerS, 1),
     growing(r),
-    COMPONENTS.map((c) => fixed((r.cpu.cpu[c] / Math.max(1, r.sent)) * 1000, 2)).join(' / '),
+    components.map((c) => fixed(((r.cpu.cpu[c.key] ?? NaN) / Math.max(1, r.sent)) * 1000, 2)).join(' / '),
     othersCores(r.cpu),
   ]);
   const atTarget = results.find((r) => r.rate === TARGET_RATE);
@@ -114,7 +163,9 @@ async function main(): Promise<void> {
     if (r.firstFailure) notes.push(`${r.rate}/s: ${r.failed} failed calls, the first: ${r.firstFailure}.`);
     if (r.lateSends > 0)
       notes.push(`${r.rate}/s: ${r.lateSends} sends more than 20 ms behind their schedule.`);
-    notes.push(`${r.rate}/s: ${cpuNote(r.cpu, Math.max(1, r.sent), 'update')}.`);
+    notes.push(`${r.rate}/s: ${r.cpu.note(Math.max(1, r.sent), 'update')}.`);
+    if (r.stepsError)
+      notes.push(`${r.rate}/s: no step breakdown, the histories could not be read: ${r.stepsError}.`);
   }
   notes.push(...logNotes('', logs));
 
@@ -133,19 +184,29 @@ async function main(): Promise<void> {
   };
   const report: BenchReport = {
     failures,
-    name: 'latency',
-    title: 'REST → socket latency at a steady update rate',
+    name: stackKind === 'embedded' ? 'latency-embedded' : 'latency',
+    title: `REST → socket latency at a steady update rate (${stackKind === 'embedded' ? "npm start's embedded default" : 'separate processes, PostgreSQL'})`,
     method: [
-      'One stack, every piece a separate process on loopback: the Temporal CLI dev server started by `startTemporalDevServer` (as',
-      '`npm start` starts it, headless), a fresh PostgreSQL database, the production worker (`worker/main.ts`) and delivery server',
-      `(\`server/main.ts\`). ${dossierCount} dossiers, one owner each, are created first and every owner has one tab open (\`ws\`, live; the server's per-address upgrade limit is off, as the tabs stand for many browsers).`,
-      `Then, for each rate, updates are sent open-loop on a fixed schedule for ${durationS} s, round-robin over the dossiers: each a`,
-      '`PUT /api/v1/dossiers/{id}` with the service token and a new title, which makes one `updated` notice. Latency: from the',
-      "request's send to its notice's frame on the owner's socket (matched by the title), same clock. Send → stored uses the frame's",
-      '`createdAt` (PostgreSQL `now()` of the storing transaction). After each rate its notices are drained (up to the grace time)',
-      'before the next rate starts; one not delivered by then is lost. Trend: least-squares slope of latency over send time; the queue',
+      `Stack: ${stackKind} (BENCH_STACK). ${STACK_METHODS[stackKind]}`,
+      `${dossierCount} dossiers, one owner each, are created first and every owner has one tab open (\`ws\`, live; the server's per-address upgrade limit is off, as the tabs stand for many browsers).`,
+      `Then, for each rate, updates are sent open-loop on a fixed schedule for ${durationS} s, round-robin over the dossiers (at most ${maxInFlight} requests in flight): each a`,
+      '`PUT /api/v1/dossiers/{id}` with the service token and a new title, which makes one `updated` notice. Latency (the p50 / p99 /',
+      "max columns, the quarters, the trend and the chart): from the request's intended send time on the schedule to its notice's",
+      "frame on the owner's socket (matched by the title), same clock, so that a sender held back (the in-flight cap, its event",
+      "loop) does not hide the wait (coordinated omission); the latency from the actual send and the send's lag behind the schedule",
+      "are reported beside it. REST answer and send → stored count from the actual send; send → stored uses the frame's",
+      '`createdAt` (`now()` of the storing transaction). After each rate its notices are drained (up to the grace time)',
+      'before the next rate starts; one not delivered by then is lost. Trend: least-squares slope of latency over intended send time; the queue',
       "grows when the last quarter's p50 exceeds twice the first's plus 50 ms, or notices are still missing after the grace time.",
       'A 2 s warm-up at 5/s runs first and is not counted.',
+      "Where the time goes: after each rate, the Temporal histories of the dossiers' workflows are fetched through the client API",
+      '(`handle.fetchHistory()`, with the runs a continue-as-new left) and each delivered update is found in its own: the signal,',
+      'then the activities, whose input carries its title (`saveDossierChanges`, `deliverNotification`), each with the workflow task',
+      'that scheduled it. The gaps between consecutive points (intended send, send, signal recorded, each task scheduled → started',
+      '→ completed, each activity scheduled → started → completed, the row stored, the frame) add up to the latency; two run beside',
+      "the path (the REST answer after the signal, the delivery activity's end after the row). The dev server's event times, the",
+      "bench's clock and the database's `now()` are the same machine's wall clock. Each table gives p50 and p99 of each gap, and",
+      "each step's share of the summed path time; a task already scheduled when the signal came counts its wait from the signal.",
     ].join(' '),
     parameters: {
       dossiers: dossierCount,
@@ -154,7 +215,8 @@ async function main(): Promise<void> {
       'grace to drain': `${graceMs / 1000} s`,
       'max requests in flight': maxInFlight,
       "owners' zone (DEFAULT_TIMEZONE)": zone,
-      ...devServerParameters(stack.devServerFacts),
+      'stack (BENCH_STACK)': stackKind,
+      ...stack.parameters,
       'worker extra env': workerEnvParameter(extraWorkerEnv),
       commit,
     },
@@ -167,7 +229,7 @@ async function main(): Promise<void> {
       kind: 'line',
       series: results.map((r) => ({ name: `${r.rate}/s`, points: perSecond(r) })),
     },
-    notes: notes.map((note) => `- ${note}`).join('\n'),
+    notes: [notes.map((note) => `- ${note}`).join('\n'), ...results.map(stepSection)].join('\n\n'),
   };
   const path = await writeBenchReport(report);
   process.stdout.write(`\n${renderText(report)}\n\n${report.notes}\n\nWritten: ${path}\n`);
