@@ -113,16 +113,25 @@ export function cumulativePoints(sortedMs: number[], max = 200, originMs = 0): A
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
-/** Stops the stack on Ctrl-C, SIGTERM and SIGHUP too, then exits. */
+/**
+ * Stops the stack on Ctrl-C, SIGTERM and SIGHUP too, then exits with 130. The first signal
+ * counts; later ones (Ctrl-C reaches npm and the bench, and npm passes it on) are ignored until
+ * the exit: one handled once would leave the next to kill the bench mid-stop, the stack behind.
+ */
 export function stopOnSignal(stop: () => Promise<void>): () => void {
+  let stopping = false;
   const handler = () => {
+    if (stopping) return;
+    stopping = true;
     markInterrupted();
     process.stderr.write('\ninterrupted: stopping the stack\n');
     void stop().finally(() => process.exit(130));
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const signal of signals) process.once(signal, handler);
+  for (const signal of signals) process.on(signal, handler);
   return () => {
+    // Once the stop has begun, the handlers stay: a later signal must not kill the bench mid-stop.
+    if (stopping) return;
     for (const signal of signals) process.off(signal, handler);
   };
 }

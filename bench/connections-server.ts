@@ -23,11 +23,13 @@ import {
   users,
 } from './connections-params.js';
 import { createDatabase, dropDatabase, uniqueDatabaseName } from './database.js';
+import { dieWithParent, recordDatabase, recordProcess } from './leftovers.js';
 
 /**
  * The processes of `npm run bench:connections`: the delivery server (`server/main.ts`, unchanged,
  * with `--inspect`), its fresh database, the load-generator children; and the clean-up that
- * leaves none of them behind, whichever way the run ends.
+ * leaves none of them behind, whichever way the run ends; after a SIGKILL, the next bench's sweep
+ * does (each is in the leftovers registry, bench/leftovers.ts, while it is there).
  */
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,6 +45,7 @@ export const run: {
   orm: Orm | undefined;
   databaseName: string | undefined;
 } = { clients: [], serverProcess: undefined, inspector: undefined, orm: undefined, databaseName: undefined };
+let forgetDatabase = (): void => undefined;
 
 export const cleanUp = cleanUpOnce(
   async () => {
@@ -54,6 +57,7 @@ export const cleanUp = cleanUpOnce(
     if (run.databaseName) {
       try {
         await dropDatabase(adminUrl, run.databaseName);
+        forgetDatabase();
         log(`dropped database ${run.databaseName}`);
       } catch (error) {
         console.error(`[bench] could not drop database ${run.databaseName}: ${withStack(error)}`);
@@ -75,6 +79,7 @@ export function armDeadline(): void {
 /** A fresh database, migrated, with the run's users; returns its URL. */
 export async function createRunDatabase(): Promise<string> {
   run.databaseName = uniqueDatabaseName('normx_notify_bench');
+  forgetDatabase = recordDatabase(run.databaseName);
   const url = await createDatabase(adminUrl, run.databaseName);
   run.orm = await openOrm(url, { poolMax: commitConcurrency });
   await migrate(run.orm);
@@ -150,12 +155,15 @@ export async function startServer(databaseUrl: string): Promise<ServerStarted> {
   const capsText =
     `WS_MAX_OPENING_SOCKETS=${caps.maxOpeningSockets}, WS_UPGRADES_PER_SECOND_PER_ADDRESS=${caps.upgradesPerAddress.perSecond}, ` +
     `WS_UPGRADE_BURST_PER_ADDRESS=${caps.upgradesPerAddress.burst}, WS_MAX_SOCKETS_PER_USER=${caps.maxSocketsPerUser}`;
-  const serverProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', `--inspect=127.0.0.1:${inspectPort}`, 'server/main.ts'],
-    { cwd: root, env: serverEnv, stdio: ['ignore', 'inherit', 'pipe'] },
-  );
+  const args = ['--import', 'tsx', `--inspect=127.0.0.1:${inspectPort}`, 'server/main.ts'];
+  // SIGTERM from the kernel if the bench dies (it then closes its sockets and its pool).
+  const serverProcess = spawn(...dieWithParent(process.execPath, args), {
+    cwd: root,
+    env: serverEnv,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   run.serverProcess = serverProcess;
+  serverProcess.once('exit', recordProcess(serverProcess.pid, `node ${args.join(' ')}`));
   serverProcess.stderr!.on('data', (chunk: Buffer) => {
     const text = chunk
       .toString()
@@ -183,8 +191,12 @@ export async function startServer(databaseUrl: string): Promise<ServerStarted> {
 
 /** Starts the client children and hands each its share of the tabs. */
 export async function startClients(server: ServerStarted): Promise<void> {
-  for (let index = 0; index < clientProcesses; index++)
-    run.clients.push(new IpcChild(`client ${index}`, here('connections-client.ts')));
+  for (let index = 0; index < clientProcesses; index++) {
+    const client: ClientChild = new IpcChild(`client ${index}`, here('connections-client.ts'));
+    // They leave when the bench does (their IPC channel closes); recorded should one not.
+    client.process.once('exit', recordProcess(client.pid, `node --import tsx bench/connections-client.ts`));
+    run.clients.push(client);
+  }
   for (const [index, client] of run.clients.entries())
     client.send({
       cmd: 'init',

@@ -25,6 +25,7 @@ import {
 } from './connections-server.js';
 import { reconnectStorm } from './connections-storm.js';
 import { machineFacts } from './report.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench:connections`: one delivery server process (`server/main.ts`, unchanged) holding
@@ -41,6 +42,7 @@ process.stderr.on('error', () => undefined);
 armDeadline();
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   const machine = await machineFacts();
   const loadAtStart = loadavg()
     .map((value) => value.toFixed(2))

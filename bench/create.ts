@@ -29,6 +29,7 @@ import { runMode } from './create-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 import { withStack } from './common.js';
 import { STACK_COMPONENTS, STACK_METHODS } from './stack-choice.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench:create`: how fast dossiers can be created. BENCH_CREATE dossiers (default 2000)
@@ -46,6 +47,7 @@ import { STACK_COMPONENTS, STACK_METHODS } from './stack-choice.js';
  */
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   const { commit, dirty } = gitFacts();
   const modes: Mode[] = ['rest', 'client'];
   const skipped: string[] = [];

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { configVariables, loadConfig } from '../config/config.js';
 import { freePort } from '../support/free-port.js';
 import { poll } from '../support/wait.js';
+import { dieWithParent, recordDir, recordProcess } from './leftovers.js';
 import { existsPid, signal, waitHealthy } from './process-probes.js';
 import { benchTokens } from './bench-tokens.js';
 
@@ -18,6 +19,8 @@ import { benchTokens } from './bench-tokens.js';
  * not leak in). One Node process (PGlite, the worker, the delivery server) and its child, the
  * dev server. Stopped by SIGTERM, as a terminal would; whatever is left after the grace, SIGKILL
  * (the process group: the dev server too); the temp dir is removed (BENCH_KEEP=1 keeps it).
+ * start.ts gets SIGTERM if the bench dies, and is in the leftovers registry (bench/leftovers.ts)
+ * with its group, its dev server and the temp dir until they are gone.
  */
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -125,6 +128,7 @@ export async function startEmbedded(
   let exit: string | undefined;
   let devServerPid = -1;
   let stopping: Promise<void> | undefined;
+  const forget = [process.env.BENCH_KEEP === '1' ? () => undefined : recordDir(tempDir)];
 
   // Once, however often asked (the signal handler and the run's `finally` both ask).
   const stop = (): Promise<void> => (stopping ??= stopOnce());
@@ -149,11 +153,12 @@ export async function startEmbedded(
     }
     await log.close().catch(() => undefined);
     if (process.env.BENCH_KEEP !== '1') await rm(tempDir, { recursive: true, force: true });
+    for (const done of forget) done();
   };
 
   onStop?.(stop);
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    child = spawn(...dieWithParent(process.execPath, ['--import', 'tsx', 'scripts/start.ts']), {
       cwd: repoRoot,
       env: { ...base, ...settings },
       stdio: ['ignore', log.fd, log.fd],
@@ -162,6 +167,7 @@ export async function startEmbedded(
       detached: true,
     });
     const started = child;
+    forget.push(recordProcess(started.pid, 'node --import tsx scripts/start.ts', { group: true }));
     exited = new Promise<void>((resolve) =>
       started.once('exit', (code, signalName) => {
         exit = String(signalName ?? code);
@@ -170,12 +176,28 @@ export async function startEmbedded(
     );
     const alive = () => (exit !== undefined ? `exited (${exit}); see ${logFile}` : undefined);
     const deadline = Date.now() + readyTimeoutMs;
+    // Its dev server, recorded on its own as soon as it runs: start.ts stopped during its own start
+    // (SIGTERM when the bench dies) leaves it, and the sweep signals the group only while start.ts,
+    // its leader, is the process recorded.
+    let ready = false;
+    const trackDevServer = (): boolean => {
+      if (devServerPid >= 0) return true;
+      devServerPid = childOf(started.pid!, 'start-dev') ?? -1;
+      if (devServerPid >= 0) forget.push(recordProcess(devServerPid, 'temporal server start-dev (start.ts)'));
+      return devServerPid >= 0;
+    };
+    void poll(() => trackDevServer() || ready || exit !== undefined, {
+      deadline,
+      intervalMs: 100,
+      probeErrors: 'throw',
+      onTimeout: () => true,
+    });
     const serverUrl = `http://127.0.0.1:${serverPort}`;
     const workerHealthUrl = `http://127.0.0.1:${workerInternal}`;
     await waitHealthy(`http://127.0.0.1:${serverInternal}/healthz`, deadline, 'start.ts (server)', alive);
     await waitHealthy(`${workerHealthUrl}/healthz`, deadline, 'start.ts (worker)', alive);
-    devServerPid = childOf(started.pid!, 'start-dev') ?? -1;
-    if (devServerPid < 0) throw new Error('No dev server among the children of start.ts');
+    ready = true;
+    if (!trackDevServer()) throw new Error('No dev server among the children of start.ts');
     const devServerCommandLine = readFileSync(`/proc/${devServerPid}/cmdline`, 'utf8')
       .split('\0')
       .filter(Boolean)

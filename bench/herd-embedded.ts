@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { interrupted, withStack } from './common.js';
-import { commitNote, cumulativePoints, fixed, gitFacts, othersCores, sdkNote, seconds } from './bench-util.js';
+import {
+  commitNote,
+  cumulativePoints,
+  fixed,
+  gitFacts,
+  othersCores,
+  sdkNote,
+  seconds,
+} from './bench-util.js';
 import { EMBEDDED_COMPONENTS, EMBEDDED_LABELS, type EmbeddedCpuWindow } from './embedded-meter.js';
 import {
   bulkConcurrency,
@@ -19,6 +27,7 @@ import {
 import { runEmbeddedSize } from './herd-embedded-run.js';
 import { machineFacts, percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 import { exactlyOnceTarget } from './herd-tally.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench:herd-embedded`: the thundering herd of bench:herd on the embedded default that
@@ -72,6 +81,7 @@ function cause(r: EmbeddedSizeResult): string {
 }
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   const { commit, dirty } = gitFacts();
   const results: EmbeddedSizeResult[] = [];
   const failures: string[] = [];
@@ -135,10 +145,7 @@ async function main(): Promise<void> {
   };
   const targets = [targetFor(10_000, 60), targetFor(1_000, 10), exactlyOnceTarget(results)];
 
-  const notes: string[] = [
-    commitNote({ commit, dirty }),
-    ...failures,
-  ];
+  const notes: string[] = [commitNote({ commit, dirty }), ...failures];
   for (const r of results) {
     const cpu = r.cpu;
     notes.push(

@@ -28,6 +28,7 @@ import { percentile, renderText, writeBenchReport, type BenchReport } from './re
 import { COMPONENTS } from './stack.js';
 import { withStack } from './common.js';
 import { exactlyOnceTarget } from './herd-tally.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench:herd`: the thundering herd. N dossiers (BENCH_HERD sizes, default 1000,10000;
@@ -51,6 +52,7 @@ const spread = (values: number[]) =>
     : `${seconds(values[0]!)} / ${seconds(percentile(values, 50))} / ${seconds(percentile(values, 99))} / ${seconds(values[values.length - 1]!)}`;
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   const { commit, dirty } = gitFacts();
   const results: SizeResult[] = [];
   const failures: string[] = [];
@@ -119,10 +121,7 @@ async function main(): Promise<void> {
   const targets = [targetFor(10_000, 60), targetFor(1_000, 10), exactlyOnceTarget(results)];
 
   const facts = results[0]?.devServerFacts;
-  const notes: string[] = [
-    commitNote({ commit, dirty }),
-    ...failures,
-  ];
+  const notes: string[] = [commitNote({ commit, dirty }), ...failures];
   for (const r of results) {
     notes.push(
       `N=${r.n}: pilot of ${r.pilot.count} dossiers: ${fixed(r.pilot.ratePerSecond, 0)}/s created and stored; ` +

@@ -27,6 +27,7 @@ import { runRates } from './latency-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 import { startDrivenStack, STACK_METHODS, type DrivenStack } from './stack-choice.js';
 import type { LogSummary } from './stack.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench:latency`: REST → socket latency under a steady update rate. BENCH_LATENCY_DOSSIERS
@@ -74,6 +75,7 @@ function stepSection(r: RateResult): string {
 }
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   const { commit, dirty } = gitFacts();
   const quiet = await waitForQuietMachine(log);
   log(

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { configVariables } from '../config/config.js';
+import { dieWithParent, recordProcess } from './leftovers.js';
 import { SignalledProcess, type ProcessHandle } from './process-handle.js';
 import { waitHealthy } from './process-probes.js';
 
@@ -11,10 +12,14 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  * A Node entry of this repository (`worker/main.ts`, `server/main.ts`) run as `node --import tsx`
  * (one process: its pid is the service's), its output appended to `logFile`. The shell's own
  * service settings do not leak into it: only `env` configures it. Ready when `healthUrl` is 2xx.
+ * It gets SIGTERM when the bench dies (`dieWithParent`) and is in the leftovers registry while it
+ * runs (bench/leftovers.ts): a bench killed by SIGKILL leaves it behind for no longer than that.
  */
 export class NodeProcess extends SignalledProcess implements ProcessHandle {
   private child: ChildProcess | undefined;
   private exitedPromise: Promise<void> = Promise.resolve();
+  /** A spawn in progress: a stop meanwhile (a signal during the stack's start) waits for it. */
+  private spawning: Promise<void> | undefined;
 
   constructor(
     readonly role: 'worker' | 'server',
@@ -50,21 +55,34 @@ export class NodeProcess extends SignalledProcess implements ProcessHandle {
 
   /** Spawns without waiting for readiness (the stack starts several, then waits for all). */
   async spawn(): Promise<void> {
-    if (this.state !== 'down') throw new Error(`${this.name} is already running`);
+    if (this.state !== 'down' || this.spawning) throw new Error(`${this.name} is already running`);
+    const spawning = this.spawnChild();
+    this.spawning = spawning;
+    try {
+      await spawning;
+    } finally {
+      this.spawning = undefined;
+    }
+  }
+
+  private async spawnChild(): Promise<void> {
     const log = await open(this.logFile, 'a');
     const base = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !configVariables.includes(name)),
     );
-    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', this.entry], {
+    const args = [...this.nodeArgs, '--import', 'tsx', this.entry];
+    const child = spawn(...dieWithParent(process.execPath, args), {
       cwd: repoRoot,
       env: { ...base, ...this.env },
       stdio: ['ignore', log.fd, log.fd],
     });
     this.child = child;
     this.started();
+    const forget = recordProcess(child.pid, `node ${args.join(' ')}`);
     this.exitedPromise = new Promise<void>((resolve) =>
       child.once('exit', (code, signalName) => {
         this.exit = signalName ?? code;
+        forget();
         resolve();
       }),
     );
@@ -83,6 +101,7 @@ export class NodeProcess extends SignalledProcess implements ProcessHandle {
   }
 
   async kill(): Promise<void> {
+    await this.spawning?.catch(() => undefined);
     if (this.state === 'down') return;
     this.stoppedOnPurpose = true;
     this.child!.kill('SIGKILL');
@@ -91,6 +110,7 @@ export class NodeProcess extends SignalledProcess implements ProcessHandle {
   }
 
   async stop(graceMs = 15_000): Promise<void> {
+    await this.spawning?.catch(() => undefined);
     if (this.state === 'down') return;
     this.stoppedOnPurpose = true;
     this.resume();

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { cleanUpOnce } from './common.js';
 import { IpcChild } from './child.js';
+import { recordDatabase, recordProcess } from './leftovers.js';
 import {
   OURS_DATABASE_PREFIX,
   pushAdminUrl,
@@ -14,7 +15,8 @@ import {
 /**
  * The child processes of `npm run bench` (one server under test at a time, its load generators)
  * and what is left of them to clean up: every child, and the databases of our server's children,
- * are gone when the bench ends, whichever way it ends.
+ * are gone when the bench ends, whichever way it ends; after a SIGKILL, the next bench's sweep
+ * sees to them (each is in the leftovers registry, bench/leftovers.ts, while it is there).
  */
 
 export type ServerChild = IpcChild<ServerCommand, ServerEvent>;
@@ -25,6 +27,8 @@ export const log = (text: string): void => console.log(`[bench] ${text}`);
 const children = new Set<IpcChild<unknown, { ev: string }>>();
 /** Pids of our server children: their databases are named `normx_notify_bench_<pid>_…`. */
 const oursPids: number[] = [];
+/** Removes the registry's record of those databases once they are dropped. */
+const forgetDatabases: Array<() => void> = [];
 
 /** A child process of this run, killed by the clean-up if still there. */
 export function startChild<Command, Event extends { ev: string }>(
@@ -33,14 +37,25 @@ export function startChild<Command, Event extends { ev: string }>(
 ): IpcChild<Command, Event> {
   const child: IpcChild<Command, Event> = new IpcChild(name, entry, {
     onError: (error) => console.error(`[bench] ${name}:`, error),
-    onExit: () => children.delete(child as IpcChild<unknown, { ev: string }>),
+    onExit: () => {
+      children.delete(child as IpcChild<unknown, { ev: string }>);
+      forget();
+    },
   });
+  // It leaves when the bench does (its IPC channel closes); recorded should it not.
+  const forget = recordProcess(child.pid, `node --import tsx ${entry}`);
   children.add(child as IpcChild<unknown, { ev: string }>);
   return child;
 }
 
 /** Our server's child `pid` creates a database that the clean-up drops if the child could not. */
-export const ownDatabaseOf = (pid: number): void => void oursPids.push(pid);
+export const ownDatabaseOf = (pid: number): void => {
+  oursPids.push(pid);
+  const prefix = `${OURS_DATABASE_PREFIX}_${pid}_`;
+  forgetDatabases.push(
+    recordDatabase(prefix, { match: 'prefix', adminUrlVariable: 'TEST_DATABASE_ADMIN_URL' }),
+  );
+};
 
 export async function dropLeftoverDatabases(): Promise<void> {
   if (oursPids.length === 0) return;
@@ -57,6 +72,7 @@ export async function dropLeftoverDatabases(): Promise<void> {
         console.log(`Dropped leftover database ${datname}`);
       }
     }
+    for (const forget of forgetDatabases.splice(0)) forget();
   } finally {
     await admin.end();
   }

@@ -13,6 +13,7 @@ import { cleanUpOnce, waitForCount } from './common.js';
 import { createBenchDatabase } from './database.js';
 import { benchAdminUrl, envWholeNumber as envInt } from './env.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench:reconcile`: the hourly reconciliation at scale, against the real Temporal CLI dev
@@ -72,6 +73,7 @@ async function measured<T>(run: () => Promise<T>) {
 }
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   const server = await startTemporalDevServer({
     port: await freePort(),
     namespace: 'default',

@@ -6,6 +6,7 @@ import { benchServer, type ServerResult } from './push-rounds.js';
 import { fmt } from './push-stats.js';
 import { machineFacts, machineTable, renderSvg, writeMarkdown, type ChartSeries } from './report.js';
 import { ignoreBrokenOutput, type ServerKind } from './shared.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * `npm run bench`: the WebSocket push path of our server side by side with a `ws` server, a
@@ -17,6 +18,7 @@ import { ignoreBrokenOutput, type ServerKind } from './shared.js';
 ignoreBrokenOutput();
 
 async function main(): Promise<void> {
+  await sweepLeftovers();
   checkFileLimit();
   const started = Date.now();
   const codeAtStart = gitDescription();

@@ -18,7 +18,8 @@ import { DevServerProcess, NodeProcess, type ProcessHandle } from './processes.j
 import { summarizeLog } from './stack-logs.js';
 import type { DevServerFacts, Stack, StackOptions } from './stack-types.js';
 import { benchTokens } from './bench-tokens.js';
-import { workerNodeArgsFromEnv } from './bench-util.js';
+import { stopOnSignal, workerNodeArgsFromEnv } from './bench-util.js';
+import { recordDatabase, recordDir } from './leftovers.js';
 
 /**
  * The whole service as an integrating backend meets it, each piece a separate process on
@@ -69,10 +70,16 @@ function temporalCliVersion(): string {
   return temporalVersion;
 }
 
-/** Starts the stack; on any failure, what was started is stopped and the database dropped. */
+/**
+ * Starts the stack; on any failure, what was started is stopped and the database dropped. A
+ * signal (Ctrl-C, SIGTERM, SIGHUP) meanwhile does the same, then exits with 130 (no report), as
+ * the callers' `stopOnSignal(stack.stop)` does once this returns: the start can take minutes.
+ * What runs is in the leftovers registry (bench/leftovers.ts) for a bench killed by SIGKILL.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const label = options.label ?? 'stack';
   const tempDir = await mkdtemp(join(tmpdir(), `normx-bench-${label}-`));
+  const forgetDir = process.env.BENCH_KEEP === '1' ? () => undefined : recordDir(tempDir);
   const databaseName = `normx_bench_${label.replace(/\W/g, '_')}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const cleanups: Array<() => Promise<void>> = [];
   let devServer: DevServerProcess | undefined;
@@ -95,12 +102,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await pool?.end().catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     if (process.env.BENCH_KEEP !== '1') await rm(tempDir, { recursive: true, force: true });
+    forgetDir();
+  };
+  const unhookSignals = stopOnSignal(stop);
+  // Nothing more starts once a signal has begun the stop (it would be left behind).
+  const notStopping = (): void => {
+    if (stopping) throw new Error('The stack is being stopped (a signal)');
   };
 
   try {
-    // 1. The database, migrated.
-    const databaseUrl = await createDatabase(adminDatabaseUrl, databaseName);
-    cleanups.push(() => dropDatabase(adminDatabaseUrl, databaseName));
+    // 1. The database, migrated. Its drop is registered first and waits for the creation: a
+    // signal during the creation drops it too.
+    notStopping();
+    const forgetDatabase = recordDatabase(databaseName);
+    const creating = createDatabase(adminDatabaseUrl, databaseName);
+    cleanups.push(async () => {
+      await creating.catch(() => undefined);
+      await dropDatabase(adminDatabaseUrl, databaseName);
+      forgetDatabase();
+    });
+    const databaseUrl = await creating;
     const orm = await openOrm(databaseUrl, { poolMax: 1, log: () => undefined });
     try {
       await migrate(orm);
@@ -123,6 +144,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         : [];
     const temporalPort = await freePort();
     const devLog = join(tempDir, 'temporal-dev-server.log');
+    notStopping();
     devServer = new DevServerProcess({
       port: temporalPort,
       ...(dbFile && { dbFile, sqlitePragmas }),
@@ -166,6 +188,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (let index = 0; index < workerCount; index += 1) {
       const healthPort = await freePort();
       const metricsPort = await freePort();
+      notStopping();
       const worker = new NodeProcess(
         'worker',
         workerCount === 1 ? 'worker' : `worker ${index + 1}`,
@@ -180,11 +203,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         { healthUrl: `http://127.0.0.1:${healthPort}` },
         { readyTimeoutMs, nodeArgs: workerNodeArgsFromEnv() },
       );
-      await worker.spawn();
+      // Listed before it spawns: a stop meanwhile waits for the spawn, then stops it.
       workers.push(worker);
+      await worker.spawn();
     }
     for (let index = 0; index < serverCount; index += 1) {
       const [serverPort, internalPort] = [await freePort(), await freePort()];
+      notStopping();
       const server = new NodeProcess(
         'server',
         serverCount === 1 ? 'delivery server' : `delivery server ${index + 1}`,
@@ -206,11 +231,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         { healthUrl: `http://127.0.0.1:${internalPort}`, url: `http://127.0.0.1:${serverPort}` },
         { readyTimeoutMs },
       );
-      await server.spawn();
       servers.push(server);
+      await server.spawn();
     }
     const deadline = Date.now() + readyTimeoutMs;
     await Promise.all([...workers, ...servers].map((child) => child.waitReady(deadline)));
+    notStopping();
     const serverUrl = servers[0]!.url;
     const workerHealthUrl = workers[0]!.healthUrl;
 
@@ -286,5 +312,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (error) {
     await stop();
     throw error;
+  } finally {
+    // The caller's own stopOnSignal(stack.stop) takes over (the default, without one: the fault suite).
+    unhookSignals();
   }
 }
