@@ -1,6 +1,7 @@
 import {
   cumulativePoints,
   fixed,
+  commitNote,
   gitFacts,
   logNotes,
   othersCores,
@@ -118,11 +119,7 @@ async function main(): Promise<void> {
   const targets = [targetRow('rest'), targetRow('client')];
   for (const mode of ['rest-bulk', 'client-bulk'] as const) if (rateOf(mode)) targets.push(targetRow(mode));
 
-  const notes: string[] = [
-    `Ran at commit ${commit}${dirty.length ? ` with uncommitted changes in: ${dirty.map((line) => line.slice(3)).join(', ')}` : ' (service code as committed)'}.`,
-    ...skipped,
-    ...failures,
-  ];
+  const notes: string[] = [commitNote({ commit, dirty }), ...skipped, ...failures];
   for (const r of results) {
     const label = `${MODE_LABELS[r.mode]}: `;
     if (r.firstError)

@@ -1,5 +1,6 @@
 import {
   fixed,
+  commitNote,
   gitFacts,
   logNotes,
   othersCores,
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     },
   ];
   const notes: string[] = [
-    `Ran at commit ${commit}${dirty.length ? ` with uncommitted changes in: ${dirty.map((line) => line.slice(3)).join(', ')}` : ' (service code as committed)'}.`,
+    commitNote({ commit, dirty }),
     `The machine before the start: ${quiet}.`,
     ...failures,
   ];
