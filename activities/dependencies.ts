@@ -15,6 +15,12 @@ export interface ActivityDependencies {
   metrics?: DeliveryMetrics;
   /** What the retention removed (the worker's Prometheus metrics); none in some tests. */
   retentionMetrics?: RetentionMetrics;
+  /**
+   * Told the user of each notification stored for the first time, once its row is committed: the
+   * in-process announce of `npm start`, whose delivery server runs in the same process and cannot
+   * LISTEN on PGlite (server/hub/notification-feed.ts, `wake`). None with PostgreSQL: NOTIFY does it.
+   */
+  announced?: (userId: string) => void;
 }
 
 /** What the notification retention reports; implemented with prom-client by the worker (worker/metrics.ts). */

@@ -43,7 +43,7 @@ export interface NotificationRequest {
  * activities/delivery-recipient.ts, in one statement.
  */
 export function createNotificationDelivery(
-  { orm, config, metrics }: Pick<ActivityDependencies, 'orm' | 'config' | 'metrics'>,
+  { orm, config, metrics, announced }: Pick<ActivityDependencies, 'orm' | 'config' | 'metrics' | 'announced'>,
   { recipientOf }: ReturnType<typeof createDeliveryRecipient>,
 ) {
   return {
@@ -115,6 +115,13 @@ export function createNotificationDelivery(
       if (stored.created) {
         const lateMs = request.scheduledFor ? Date.now() - Date.parse(request.scheduledFor) : undefined;
         metrics?.stored(labels, lateMs);
+        // Committed already (the store is one statement outside any transaction). A broken
+        // announce must not fail a delivery that is stored: the next poll brings it.
+        try {
+          announced?.(request.userId);
+        } catch (error) {
+          log.warn('In-process announce failed: the next poll delivers it', { ...facts, err: error });
+        }
         log.info('Notification stored and announced', {
           ...facts,
           ...(lateMs !== undefined && { lateMs }),

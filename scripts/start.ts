@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, ConfigError } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { Subject } from 'rxjs';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { migrate, openOrm } from '../db/orm.js';
 import { startNotifyServer } from '../server/notify-server.js';
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
   await migrate(orm, { sharedConnection: embedded });
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(() => connection.close());
+  /** Users whose notifications the worker below has just committed (embedded only). */
+  const committed = new Subject<string>();
   const server = await startNotifyServer({
     config: { ...config.server, auth },
     databaseUrl,
@@ -72,7 +75,9 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
     },
     logger,
-    feed: embedded ? { type: 'poll', intervalMs: 250 } : { type: 'listen' },
+    // PGlite does not deliver NOTIFY to its socket clients: the server polls, and the worker of
+    // this same process announces each notification it commits, read at once (docs/performance.md).
+    feed: embedded ? { type: 'poll', intervalMs: 250, wake: committed } : { type: 'listen' },
   });
   stops.unshift(() => server.shutdown());
 
@@ -101,7 +106,10 @@ async function main(): Promise<void> {
   console.log(`\n  ${lines.join('\n  ')}\n`);
 
   try {
-    await runWorkerService(config, orm, temporalAddress, logger, { sharedConnection: embedded });
+    await runWorkerService(config, orm, temporalAddress, logger, {
+      sharedConnection: embedded,
+      ...(embedded && { announced: (userId: string) => committed.next(userId) }),
+    });
   } finally {
     // Bounded as server/main.ts is: past the server's own deadline, a stop that still waits (the
     // pool closing behind a mark that waits for a lock held elsewhere) does not hold the terminal.

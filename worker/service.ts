@@ -19,8 +19,15 @@ export async function runWorkerService(
   orm: Orm,
   temporalAddress: string,
   logger: Logger,
-  /** `sharedConnection`: the pool is one session (PGlite under `npm start`): migrate on it. */
-  { sharedConnection = false }: { sharedConnection?: boolean } = {},
+  /**
+   * `sharedConnection`: the pool is one session (PGlite under `npm start`): migrate on it.
+   * `announced`: told each user a notification was just committed for (npm start's in-process
+   * announce to its polling delivery server; activities/dependencies.ts).
+   */
+  {
+    sharedConnection = false,
+    announced,
+  }: { sharedConnection?: boolean; announced?: (userId: string) => void } = {},
 ): Promise<void> {
   const { metricsBind, internal } = config.worker;
   for (const { name, use } of config.deprecatedSettings) {
@@ -64,6 +71,7 @@ export async function runWorkerService(
         config,
         metrics: metrics.delivery,
         retentionMetrics: metrics.retention,
+        ...(announced && { announced }),
       },
       tuning: config.worker.tuning,
     });

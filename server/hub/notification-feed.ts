@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
 import { NOTIFICATION_CHANNEL, UNREAD_CHANNEL } from '../../db/orm.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -10,9 +11,12 @@ import { startNotificationListener, type ListenerMessage } from './notification-
 /**
  * How committed notifications reach the hub: PostgreSQL LISTEN (default), or polling the table
  * per online user every `intervalMs`, for the embedded PGlite, which does not deliver NOTIFY to
- * its socket clients.
+ * its socket clients. `wake`: the users whose notifications a worker in this same process has just
+ * committed (npm start): their new rows are read at once rather than at the next pass.
  */
-export type FeedSettings = ({ type: 'listen' } | { type: 'poll'; intervalMs: number }) & {
+export type FeedSettings = (
+  { type: 'listen' } | { type: 'poll'; intervalMs: number; wake?: Observable<string> }
+) & {
   hooks?: FeedHooks;
 };
 
@@ -93,10 +97,18 @@ export async function startNotificationFeed(deps: {
    * `withCounts`, then the user's unread count as of the last one read: a count announced while
    * LISTEN was down is lost, and the frames that follow are counted on top of this one.
    */
-  const catchUp = async ({ withCounts }: { withCounts: boolean }): Promise<void> => {
+  const catchUp = async ({
+    withCounts,
+    only,
+  }: {
+    withCounts: boolean;
+    /** Only these users (those a wake named); every online user otherwise. */
+    only?: ReadonlySet<string>;
+  }): Promise<void> => {
     const run = ++runs;
     for (const { userId, after } of hub.catchUpCursors()) {
       if (closing) return;
+      if (only && !only.has(userId)) continue;
       await hooks?.beforeRead?.({ kind: 'catch-up', run, userId });
       const summary = withCounts ? await queries.summary(userId) : undefined;
       const until = summary && summary.date.latestId;
@@ -116,7 +128,7 @@ export async function startNotificationFeed(deps: {
     }
   };
 
-  if (deps.settings.type === 'poll') return startPolling(deps.settings.intervalMs, catchUp, log);
+  if (deps.settings.type === 'poll') return startPolling(deps.settings, catchUp, log);
 
   // Payloads are handled in arrival (commit) order; only an oversized one needs a read first.
   let backlog: Promise<void> = Promise.resolve();
@@ -259,19 +271,44 @@ export async function startNotificationFeed(deps: {
   };
 }
 
-/** The polling feed: the catch-up, run on a timer. Every pass reads from the table, so it has no gap. */
+/**
+ * The polling feed: the catch-up, run on a timer, and for the users a wake names as soon as it
+ * does. Every pass reads from the table after the hub's cursor, so it has no gap, and the passes
+ * run one at a time: a pass publishes a user's ids in order, and the hub drops what it already
+ * published. A timer tick finding a pass still queued adds none (slow passes must not pile up);
+ * wakes that come during a pass are read together by one more.
+ */
 function startPolling(
-  intervalMs: number,
-  catchUp: (options: { withCounts: boolean }) => Promise<void>,
+  { intervalMs, wake }: { intervalMs: number; wake?: Observable<string> },
+  catchUp: (options: { withCounts: boolean; only?: ReadonlySet<string> }) => Promise<void>,
   log: Logger,
 ): NotificationFeed {
   let running = true;
   let pass: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => {
+    pass = pass.then(work).catch((error: Error) => log.warn({ err: error }, 'Polling pass failed'));
+  };
+  let tickQueued = false;
   const timer = setInterval(() => {
-    pass = pass
-      .then(() => catchUp({ withCounts: false }))
-      .catch((error: Error) => log.warn({ err: error }, 'Polling pass failed'));
+    if (tickQueued) return;
+    tickQueued = true;
+    enqueue(() => {
+      tickQueued = false;
+      return catchUp({ withCounts: false });
+    });
   }, intervalMs);
+  const woken = new Set<string>();
+  const subscription = wake?.subscribe((userId) => {
+    if (!running) return;
+    const queued = woken.size > 0;
+    woken.add(userId);
+    if (queued) return;
+    enqueue(() => {
+      const only = new Set(woken);
+      woken.clear();
+      return catchUp({ withCounts: false, only });
+    });
+  });
   return {
     get connected() {
       return running;
@@ -280,6 +317,7 @@ function startPolling(
     async close() {
       running = false;
       clearInterval(timer);
+      subscription?.unsubscribe();
       await pass;
     },
   };
