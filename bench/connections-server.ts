@@ -156,7 +156,8 @@ export async function startServer(databaseUrl: string): Promise<ServerStarted> {
     `WS_MAX_OPENING_SOCKETS=${caps.maxOpeningSockets}, WS_UPGRADES_PER_SECOND_PER_ADDRESS=${caps.upgradesPerAddress.perSecond}, ` +
     `WS_UPGRADE_BURST_PER_ADDRESS=${caps.upgradesPerAddress.burst}, WS_MAX_SOCKETS_PER_USER=${caps.maxSocketsPerUser}`;
   const args = ['--import', 'tsx', `--inspect=127.0.0.1:${inspectPort}`, 'server/main.ts'];
-  // SIGTERM from the kernel if the bench dies (it then closes its sockets and its pool).
+  // SIGTERM from the kernel if the bench dies (possibly twice: it may die of the second before
+  // closing its sockets and pool; the next bench's sweep drops its database).
   const serverProcess = spawn(...dieWithParent(process.execPath, args), {
     cwd: root,
     env: serverEnv,

@@ -96,6 +96,8 @@ export async function startEmbedded(
   } = {},
 ): Promise<EmbeddedService> {
   const tempDir = await mkdtemp(join(tmpdir(), `normx-bench-${label}-`));
+  // Recorded at once: a bench killed before its stop is hooked leaves no dir the sweep misses.
+  const forget = [process.env.BENCH_KEEP === '1' ? () => undefined : recordDir(tempDir)];
   const logFile = join(tempDir, 'start.log');
   const { secret, serviceToken, userToken } = await benchTokens();
   const [serverPort, serverInternal, workerInternal, workerMetrics, pglitePort, temporalPort, uiPort] =
@@ -128,7 +130,6 @@ export async function startEmbedded(
   let exit: string | undefined;
   let devServerPid = -1;
   let stopping: Promise<void> | undefined;
-  const forget = [process.env.BENCH_KEEP === '1' ? () => undefined : recordDir(tempDir)];
 
   // Once, however often asked (the signal handler and the run's `finally` both ask).
   const stop = (): Promise<void> => (stopping ??= stopOnce());

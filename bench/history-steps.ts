@@ -91,7 +91,14 @@ export function updateGaps(events: StepEvent[], key: string, marks: UpdateMarks)
     if (!completed || !scheduled || !started) return gaps;
     // A task scheduled before the previous point (one already pending when the signal came) can
     // only act on it from then: its wait counts from that point, so that the gaps add up.
-    to(`${previous} → ${task} scheduled`, Math.max(scheduled.time, last));
+    // The workflow applies a dossier's updates one at a time: before task 1, an update waits
+    // behind the earlier ones of its dossier, which is not Temporal being slow to schedule.
+    to(
+      index === 0
+        ? `signal → ${task} scheduled (incl. waiting behind the dossier's earlier updates)`
+        : `${previous} → ${task} scheduled`,
+      Math.max(scheduled.time, last),
+    );
     to(`${task} queued (scheduled → started)`, started.time);
     to(`${task} run (started → completed)`, completed.time);
     const name = activity.activityType ?? 'activity';

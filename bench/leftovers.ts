@@ -150,9 +150,25 @@ async function dropDatabases(database: RecordedDatabase): Promise<string[]> {
       [database.name, database.match === 'prefix'],
     );
     const names = rows.map((row) => row.datname).filter(benchDatabase);
-    for (const name of names)
-      await admin.query(`drop database if exists "${name.replaceAll('"', '""')}" with (force)`);
-    return names;
+    const dropped: string[] = [];
+    for (const name of names) {
+      const quoted = `"${name.replaceAll('"', '""')}"`;
+      if (database.match === 'exact') {
+        // Its name holds the dead bench's pid and a random part: no live bench has it.
+        await admin.query(`drop database if exists ${quoted} with (force)`);
+        dropped.push(name);
+        continue;
+      }
+      // A prefix names a child by its pid only, which the system may have given to a live
+      // bench's process since: never forced, a database someone is connected to is left.
+      try {
+        await admin.query(`drop database if exists ${quoted}`);
+        dropped.push(name);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55006') throw error;
+      }
+    }
+    return dropped;
   } finally {
     await admin.end().catch(() => undefined);
   }

@@ -6,7 +6,7 @@ import { startEmbedded } from './embedded-process.js';
 import { listOwnersNotifications } from './embedded-rest.js';
 import { connectOwners } from './owners.js';
 import { summarizeLog, type LogSummary } from './stack-logs.js';
-import { startCpuMeter, startStack } from './stack.js';
+import { startCpuMeter, startStack, type Stack } from './stack.js';
 
 /**
  * BENCH_STACK: which stack bench:latency and bench:create drive. `separate` (default): every piece
@@ -34,7 +34,7 @@ export const STACK_METHODS: Record<StackKind, string> = {
   embedded:
     "`npm start`'s embedded default, `node --import tsx scripts/start.ts` as a child (`npm start` would run the setup " +
     'and the web build first) in a temp dir of its own: one Node process with PGlite (one session), the worker and the delivery ' +
-    'server, whose feed polls for new rows every 250 ms (no LISTEN on PGlite), and its child the Temporal CLI dev server on an ' +
+    "server (no LISTEN on PGlite: the worker wakes the server's feed in process for each notification it stores, and the feed reads every online user's new rows every 250 ms too), and its child the Temporal CLI dev server on an " +
     'SQLite file; free ports, a JWT secret the bench signs with. The bench reaches it from outside only: REST with the service ' +
     "token, sockets with the owners' tokens, the client API and the histories on the dev server's port; rows through each " +
     "owner's `GET /api/v1/users/me/notifications` (the bench opens no connection to PGlite, whose one session is the service's). " +
@@ -133,19 +133,30 @@ function temporalOn(where: () => { address: string; namespace: string; taskQueue
 }
 
 async function startSeparateStack(options: DrivenStackOptions): Promise<DrivenStack> {
+  // The caller's signal handler gets the stop before the start (startStack's `onStop`): a signal
+  // while the stack starts then waits for what started to stop, instead of exiting past it.
+  let stopStack: (() => Promise<void>) | undefined;
+  const up: { stack?: Stack } = {};
+  // Opened at the first use, once the stack is up.
+  const temporal = temporalOn(() => ({
+    address: up.stack!.temporalAddress,
+    namespace: up.stack!.namespace,
+    taskQueue: up.stack!.taskQueue,
+  }));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await temporal.close();
+      await stopStack?.();
+    })());
+  options.onStop(stop);
   const stack = await startStack({
     label: options.label,
     devServer: options.devServer,
     workerEnv: options.workerEnv,
+    onStop: (given) => (stopStack = given),
   });
-  const temporal = temporalOn(() => ({
-    address: stack.temporalAddress,
-    namespace: stack.namespace,
-    taskQueue: stack.taskQueue,
-  }));
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= temporal.close().then(() => stack.stop()));
-  options.onStop(stop);
+  up.stack = stack;
   const created = async (owners: string[]) =>
     stack.query<{ dossierId: string; at: number }>(
       `select dossier_id as "dossierId", extract(epoch from created_at)::float8 * 1000 as at

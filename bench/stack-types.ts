@@ -33,6 +33,11 @@ export interface StackOptions {
   serverDatabaseUrl?: (databaseUrl: string, index: number) => string;
   /** How long to wait for every piece to be ready (default 180 s). */
   readyTimeoutMs?: number;
+  /**
+   * Gets the stack's `stop` before anything starts: a caller's own signal handler, installed
+   * before the start, then stops what started instead of exiting past it.
+   */
+  onStop?: (stop: () => Promise<void>) => void;
 }
 
 export interface ProcessPids {

@@ -104,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (process.env.BENCH_KEEP !== '1') await rm(tempDir, { recursive: true, force: true });
     forgetDir();
   };
+  options.onStop?.(stop);
   const unhookSignals = stopOnSignal(stop);
   // Nothing more starts once a signal has begun the stop (it would be left behind).
   const notStopping = (): void => {

@@ -19,12 +19,25 @@ export async function freePort(): Promise<number> {
   if (below !== undefined && below > PRIVATE_FLOOR + 1000) {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const port = PRIVATE_FLOOR + Math.floor(Math.random() * (below - PRIVATE_FLOOR));
-      if (await bindable(port)) return port;
+      // A port handed out before may not be bound yet (ports drawn one after the other, then
+      // listened on): never the same twice in one process.
+      if (handedOut.has(port)) continue;
+      if (await bindable(port)) return handOut(port);
     }
   }
-  // No range known (not Linux) or nothing free in it: let the kernel choose.
-  return probe(0);
+  // No room below the range (not Linux, or a range starting low) or nothing free in it: the
+  // kernel's choice, with the race this avoids otherwise.
+  for (;;) {
+    const port = await probe(0);
+    if (!handedOut.has(port)) return handOut(port);
+  }
 }
+
+const handedOut = new Set<number>();
+const handOut = (port: number) => {
+  handedOut.add(port);
+  return port;
+};
 
 /** The lowest port drawn: above the usual fixed services' ports (PostgreSQL 5432, Temporal 7233, UIs 8xxx). */
 const PRIVATE_FLOOR = 20_000;

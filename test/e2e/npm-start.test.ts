@@ -67,7 +67,14 @@ it(
       child.kill('SIGTERM');
       assert.equal(await exited, 0, output);
     } finally {
-      if (exit === undefined) child.kill('SIGKILL');
+      // A failed run still stops it as a user would, so that it stops its dev server child;
+      // SIGKILL only if it does not exit (it would leave the dev server running).
+      if (exit === undefined) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
       await rm(dir, { recursive: true, force: true });
     }
   },

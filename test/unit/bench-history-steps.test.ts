@@ -67,7 +67,7 @@ describe('updateGaps', () => {
         ['sender lag (due → sent)', 5, true],
         ['sent → signal recorded (REST, client, dev server)', 5, true],
         ['signal recorded → REST answer', 4, false],
-        ['signal → task 1 scheduled', 1, true],
+        ["signal → task 1 scheduled (incl. waiting behind the dossier's earlier updates)", 1, true],
         ['task 1 queued (scheduled → started)', 2, true],
         ['task 1 run (started → completed)', 5, true],
         ['task 1 completed → saveDossierChanges scheduled', 0, true],
@@ -91,7 +91,7 @@ describe('updateGaps', () => {
     // B's first task (8–10) scheduled nothing: its save came from task 12–14, after A's save.
     const gaps = updateGaps(history, 'B', { due: 1010, sent: 1011 })!;
     const ms = Object.fromEntries(gaps.map((gap) => [gap.step, gap.ms]));
-    assert.equal(ms['signal → task 1 scheduled'], 8);
+    assert.equal(ms["signal → task 1 scheduled (incl. waiting behind the dossier's earlier updates)"], 8);
     assert.equal(ms['task 1 queued (scheduled → started)'], 2);
     assert.equal(ms['saveDossierChanges queued (scheduled → started)'], 2.5);
     // Its save has not completed in this history: the path stops there.
@@ -115,7 +115,7 @@ describe('updateGaps', () => {
     ];
     const gaps = updateGaps(events, 'C', { due: 1000, sent: 1000 })!;
     const ms = Object.fromEntries(gaps.map((gap) => [gap.step, gap.ms]));
-    assert.equal(ms['signal → task 1 scheduled'], 0);
+    assert.equal(ms["signal → task 1 scheduled (incl. waiting behind the dossier's earlier updates)"], 0);
     assert.equal(ms['task 1 queued (scheduled → started)'], 4);
   });
 

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import pg from 'pg';
+import { benchAdminUrl } from '../../bench/env.js';
 import {
   isStale,
   startTimeOf,
@@ -155,5 +157,56 @@ test('a bench killed by SIGKILL: the sweep stops what it recorded, and nothing e
     await readdir(dir),
     [liveFile],
     "the dead benches' records are gone, the live one's stays",
+  );
+});
+
+test("a dead bench's database prefix never drops a live process's database of the same name", async (t) => {
+  // The push bench records its children's databases by prefix (`normx_notify_bench_<child pid>_`):
+  // the pid may belong to a live bench by the time of the sweep.
+  const dir = await mkdtemp(join(tmpdir(), 'normx-leftovers-test-'));
+  const previousDir = process.env.BENCH_LEFTOVERS_DIR;
+  process.env.BENCH_LEFTOVERS_DIR = dir;
+  const prefix = `normx_notify_bench_${900_000 + Math.floor(Math.random() * 99_999)}_`;
+  const admin = new pg.Client({ connectionString: benchAdminUrl('TEST_DATABASE_ADMIN_URL') });
+  await admin.connect();
+  const url = new URL(benchAdminUrl('TEST_DATABASE_ADMIN_URL'));
+  url.pathname = `/${prefix}live`;
+  const liveClient = new pg.Client({ connectionString: url.toString() });
+  t.after(async () => {
+    await liveClient.end().catch(() => undefined);
+    for (const suffix of ['live', 'dead'])
+      await admin.query(`drop database if exists ${prefix}${suffix} with (force)`);
+    await admin.end();
+    if (previousDir === undefined) delete process.env.BENCH_LEFTOVERS_DIR;
+    else process.env.BENCH_LEFTOVERS_DIR = previousDir;
+    await rm(dir, { recursive: true, force: true });
+  });
+  await admin.query(`create database ${prefix}live`);
+  await admin.query(`create database ${prefix}dead`);
+  await liveClient.connect();
+  await writeFile(
+    join(dir, '1-1.json'),
+    JSON.stringify({
+      ...runOf(at(1, 1), []),
+      databases: [{ name: prefix, match: 'prefix', adminUrlVariable: 'TEST_DATABASE_ADMIN_URL' }],
+    }),
+  );
+
+  const lines: string[] = [];
+  await sweepLeftovers({ graceMs: 500, log: (message) => lines.push(message) });
+
+  const { rows } = await admin.query<{ datname: string }>(
+    'select datname from pg_database where starts_with(datname, $1) order by datname',
+    [prefix],
+  );
+  assert.deepEqual(
+    rows.map((row) => row.datname),
+    [`${prefix}live`],
+    'the unused one dropped, the one in use kept',
+  );
+  assert.equal((await liveClient.query<{ one: number }>('select 1 as one')).rows[0]!.one, 1);
+  assert.ok(
+    lines.some((message) => message.startsWith(`dropped database ${prefix}dead`)),
+    lines.join('\n'),
   );
 });
