@@ -207,7 +207,7 @@ export function renderText(report: Pick<BenchReport, 'table' | 'targets'>): stri
 
 /** Writes `<dir>/<name>.md` (prettier-formatted) and, with a chart, `<dir>/<name>.svg`; returns the md path. */
 export async function writeBenchReport(given: BenchReport, options: WriteOptions = {}): Promise<string> {
-  // BENCH_OUTPUT_NAME: a variant's report beside the default one (e.g. herd-levers for a run
+  // BENCH_OUTPUT_NAME: a variant's report beside the default one (e.g. herd-cache for a run
   // with other worker settings), not over it.
   const stem = process.env.BENCH_OUTPUT_NAME || given.name;
   const report = { ...given, name: given.failures?.length ? `${stem}.failed` : stem };
