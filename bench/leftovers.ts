@@ -141,7 +141,8 @@ const send = (child: RecordedProcess, name: NodeJS.Signals): void => {
   }
 };
 
-async function dropDatabases(database: RecordedDatabase): Promise<string[]> {
+/** What a sweep did with a record's databases: dropped, or left because someone uses them. */
+async function dropDatabases(database: RecordedDatabase): Promise<{ dropped: string[]; inUse: string[] }> {
   const admin = new pg.Client({ connectionString: benchAdminUrl(database.adminUrlVariable) });
   await admin.connect();
   try {
@@ -151,6 +152,7 @@ async function dropDatabases(database: RecordedDatabase): Promise<string[]> {
     );
     const names = rows.map((row) => row.datname).filter(benchDatabase);
     const dropped: string[] = [];
+    const inUse: string[] = [];
     for (const name of names) {
       const quoted = `"${name.replaceAll('"', '""')}"`;
       if (database.match === 'exact') {
@@ -166,9 +168,10 @@ async function dropDatabases(database: RecordedDatabase): Promise<string[]> {
         dropped.push(name);
       } catch (error) {
         if ((error as { code?: string }).code !== '55006') throw error;
+        inUse.push(name);
       }
     }
-    return dropped;
+    return { dropped, inUse };
   } finally {
     await admin.end().catch(() => undefined);
   }
@@ -192,7 +195,12 @@ async function sweepRun(run: RunRecord, graceMs: number, log: (message: string) 
   let dropped = true;
   for (const database of run.databases.filter((database) => benchDatabase(database.name))) {
     try {
-      for (const name of await dropDatabases(database)) log(`dropped database ${name} ${of}`);
+      const { dropped: names, inUse } = await dropDatabases(database);
+      for (const name of names) log(`dropped database ${name} ${of}`);
+      // Kept for the next sweep: its user may be the dead bench's child still closing, or a live
+      // bench given the same pid (then it is never dropped while that bench uses it).
+      for (const name of inUse) log(`left database ${name} ${of}: in use`);
+      if (inUse.length > 0) dropped = false;
     } catch (error) {
       dropped = false;
       log(`could not drop database ${database.name} ${of}: ${withStack(error)}`);

@@ -64,8 +64,10 @@ export async function dropLeftoverDatabases(): Promise<void> {
   try {
     for (const pid of oursPids) {
       const { rows } = await admin.query<{ datname: string }>(
-        'select datname from pg_database where datname like $1',
-        [`${OURS_DATABASE_PREFIX}_${pid}_%`],
+        // starts_with, not LIKE: `_` is LIKE's any-character, so pid 123's pattern would match
+        // another bench's normx_notify_bench_1234_… and force-drop it.
+        'select datname from pg_database where starts_with(datname, $1)',
+        [`${OURS_DATABASE_PREFIX}_${pid}_`],
       );
       for (const { datname } of rows) {
         await admin.query(`drop database if exists "${datname}" with (force)`);

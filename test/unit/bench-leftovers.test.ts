@@ -209,4 +209,9 @@ test("a dead bench's database prefix never drops a live process's database of th
     lines.some((message) => message.startsWith(`dropped database ${prefix}dead`)),
     lines.join('\n'),
   );
+  assert.ok(
+    lines.some((message) => message.startsWith(`left database ${prefix}live`)),
+    lines.join('\n'),
+  );
+  assert.deepEqual(await readdir(dir), ['1-1.json'], 'the record stays for the next sweep');
 });
