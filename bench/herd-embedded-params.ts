@@ -1,4 +1,5 @@
 import { envInt, envList, envPositiveInt } from './env.js';
+import type { HerdTally } from './herd-tally.js';
 import type { EmbeddedCpuWindow } from './embedded-meter.js';
 import { middayZone, progress as progressOf, type WorkerSdkFacts } from './stack.js';
 import type { LogSummary } from './stack-logs.js';
@@ -16,14 +17,11 @@ export const ownersFor = (n: number) => envInt('BENCH_HERD_OWNERS', 0) || Math.m
 export const timeoutMsFor = (n: number) =>
   envInt('BENCH_HERD_TIMEOUT_S', Math.max(180, Math.ceil(n * 0.1))) * 1000;
 export const zone = process.env.BENCH_TIMEZONE ?? middayZone();
-/** The drain after the timeout, as bench:herd's (bench/herd-params.ts). */
-export const drainQuietMs = envInt('BENCH_HERD_DRAIN_QUIET_S', 15) * 1000;
-export const drainMaxMsFor = (n: number) =>
-  envInt('BENCH_HERD_DRAIN_MAX_S', Math.max(60, Math.ceil(timeoutMsFor(n) / 2000))) * 1000;
 /** npm start's pragmas unless this shell sets TEMPORAL_DEV_SQLITE_PRAGMAS (as bench:herd). */
 export const sqlitePragmas = process.env.TEMPORAL_DEV_SQLITE_PRAGMAS;
 
-export interface EmbeddedSizeResult {
+/** One size's run; its tally (in time, late, lost, twice) and drain: bench/herd-tally.ts. */
+export interface EmbeddedSizeResult extends HerdTally {
   n: number;
   quiet: string;
   owners: number;
@@ -37,21 +35,6 @@ export interface EmbeddedSizeResult {
   leadMs: number;
   invalid: string[];
   timedOut: boolean;
-  /** Per dossier, its row's createdAt (REST, ms) minus T, sorted; within the timeout. */
-  storedMs: number[];
-  /** Per dossier, its first frame's arrival minus T, sorted; within the timeout. */
-  frameMs: number[];
-  /** Frame arrival minus the row's createdAt, per dossier. */
-  deliveryMs: number[];
-  /** After the timeout, before the drain ended. */
-  lateRows: number;
-  lateFrames: number;
-  /** Still missing when the drain ended. */
-  lostRows: number;
-  lostFrames: number;
-  drain: { quiet: boolean; drainedMs: number };
-  twiceRows: number;
-  twiceFrames: number;
   otherFrames: number;
   socketCloses: number[];
   /** Owners' lists read after the run: requests and pages. */

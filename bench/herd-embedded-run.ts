@@ -8,8 +8,6 @@ import { createBulk, listOwnersNotifications, type BulkDossier } from './embedde
 import {
   bulkConcurrency,
   bulkSize,
-  drainMaxMsFor,
-  drainQuietMs,
   log,
   ownersFor,
   safety,
@@ -21,7 +19,7 @@ import {
 import { connectOwners } from './owners.js';
 import { summarizeLog } from './stack-logs.js';
 import { scrapeWorkerMetrics, workerSdkFacts } from './stack-meter.js';
-import { drainUntilQuiet, tallyHerd } from './herd-tally.js';
+import { drainMaxMs, drainQuietMs, drainUntilQuiet, tallyHerd } from './herd-tally.js';
 
 /**
  * One size of the herd on `npm start`'s embedded default, driven from outside only: one tab per
@@ -151,7 +149,7 @@ export async function runEmbeddedSize(n: number): Promise<EmbeddedSizeResult> {
         return [...frames.values()].reduce((sum, list) => sum + list.length, 0);
       },
       quietMs: drainQuietMs,
-      deadline: Date.now() + drainMaxMsFor(n),
+      deadline: Date.now() + drainMaxMs(timeoutMs),
     });
     log(
       `N=${n}: drained in ${seconds(drain.drainedMs)} s${drain.quiet ? '' : ' (still changing)'}; reading the rows`,

@@ -14,7 +14,6 @@ import { EMBEDDED_COMPONENTS, EMBEDDED_LABELS, type EmbeddedCpuWindow } from './
 import {
   bulkConcurrency,
   bulkSize,
-  drainQuietMs,
   log,
   ownersFor,
   safety,
@@ -26,7 +25,7 @@ import {
 } from './herd-embedded-params.js';
 import { runEmbeddedSize } from './herd-embedded-run.js';
 import { machineFacts, percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
-import { exactlyOnceTarget } from './herd-tally.js';
+import { drainQuietMs, exactlyOnceTarget } from './herd-tally.js';
 import { sweepLeftovers } from './leftovers.js';
 
 /**

@@ -1,5 +1,6 @@
 import { devServerOptionsFromEnv, workerEnvFromEnv } from './bench-util.js';
 import { envInt, envList, envPositiveInt } from './env.js';
+import type { HerdTally } from './herd-tally.js';
 import {
   middayZone,
   progress as progressOf,
@@ -21,16 +22,9 @@ export const ownersFor = (n: number) => envInt('BENCH_HERD_OWNERS', 0) || Math.m
 export const timeoutMsFor = (n: number) =>
   envInt('BENCH_HERD_TIMEOUT_S', Math.max(120, Math.ceil(n * 0.06))) * 1000;
 export const zone = process.env.BENCH_TIMEZONE ?? middayZone();
-/**
- * After the timeout (or once all arrived): watch until no row or frame has come for
- * BENCH_HERD_DRAIN_QUIET_S (15 s) — a late alert or a retried step's duplicate would — for at most
- * BENCH_HERD_DRAIN_MAX_S (max(60 s, half the timeout)). What is still missing then is counted lost.
- */
-export const drainQuietMs = envInt('BENCH_HERD_DRAIN_QUIET_S', 15) * 1000;
-export const drainMaxMsFor = (n: number) =>
-  envInt('BENCH_HERD_DRAIN_MAX_S', Math.max(60, Math.ceil(timeoutMsFor(n) / 2000))) * 1000;
 
-export interface SizeResult {
+/** One size's run; its tally (in time, late, lost, twice) and drain: bench/herd-tally.ts. */
+export interface SizeResult extends HerdTally {
   n: number;
   quiet: string;
   owners: number;
@@ -42,19 +36,6 @@ export interface SizeResult {
   leadMs: number;
   invalid: string[];
   timedOut: boolean;
-  storedMs: number[];
-  frameMs: number[];
-  /** frame arrival minus the row's created_at, per dossier. */
-  deliveryMs: number[];
-  /** After the timeout, before the drain ended. */
-  lateRows: number;
-  lateFrames: number;
-  /** Still missing when the drain ended. */
-  lostRows: number;
-  lostFrames: number;
-  drain: { quiet: boolean; drainedMs: number };
-  twiceRows: number;
-  twiceFrames: number;
   otherFrames: number;
   socketCloses: number[];
   cpu: CpuWindow;

@@ -8,8 +8,6 @@ import { seconds } from './bench-util.js';
 import {
   concurrency,
   devServer,
-  drainMaxMsFor,
-  drainQuietMs,
   extraWorkerEnv,
   log,
   ownersFor,
@@ -18,7 +16,7 @@ import {
   zone,
   type SizeResult,
 } from './herd-params.js';
-import { drainUntilQuiet, tallyHerd } from './herd-tally.js';
+import { drainMaxMs, drainQuietMs, drainUntilQuiet, tallyHerd } from './herd-tally.js';
 
 /**
  * One size of the herd on a fresh stack: the pilot that times T, the N dossiers due at T, one tab
@@ -149,7 +147,7 @@ export async function runSize(n: number): Promise<SizeResult> {
     const drain = await drainUntilQuiet({
       count: async () => (await countKind('overdue', 'H-')) + framesSeen(),
       quietMs: drainQuietMs,
-      deadline: Date.now() + drainMaxMsFor(n),
+      deadline: Date.now() + drainMaxMs(timeoutMs),
     });
     log(
       `N=${n}: drained in ${seconds(drain.drainedMs)} s${drain.quiet ? '' : ' (still changing)'}; reading rows`,

@@ -1,4 +1,5 @@
 import { sleep } from './common.js';
+import { envInt } from './env.js';
 
 /**
  * What one herd run counts, from the alerts' rows and frames (bench/herd-run.ts and
@@ -87,7 +88,7 @@ export async function drainUntilQuiet({
   quietMs: number;
   deadline: number;
   intervalMs?: number;
-}): Promise<{ quiet: boolean; drainedMs: number }> {
+}): Promise<DrainResult> {
   const started = Date.now();
   let last = await count();
   let changedAt = Date.now();
@@ -103,6 +104,25 @@ export async function drainUntilQuiet({
   }
 }
 
+/** How a drain went: whether rows and frames stopped coming, and how long it watched. */
+export interface DrainResult {
+  quiet: boolean;
+  drainedMs: number;
+}
+
+/** What a herd size's result carries of its tally and drain (bench:herd and bench:herd-embedded). */
+export type HerdTally = ReturnType<typeof tallyHerd> & { drain: DrainResult };
+
+/**
+ * The drain after the timeout (or once all arrived), for both herd benches: watch until no row or
+ * frame has come for BENCH_HERD_DRAIN_QUIET_S (15 s) — a late alert or a retried step's duplicate
+ * would — for at most BENCH_HERD_DRAIN_MAX_S (max(60 s, half the timeout)). What is still missing
+ * then is counted lost.
+ */
+export const drainQuietMs = envInt('BENCH_HERD_DRAIN_QUIET_S', 15) * 1000;
+export const drainMaxMs = (timeoutMs: number) =>
+  envInt('BENCH_HERD_DRAIN_MAX_S', Math.max(60, Math.ceil(timeoutMs / 2000))) * 1000;
+
 /** The herd's "none lost, none twice" target, over every size run (late ones are not lost). */
 export function exactlyOnceTarget(
   results: Array<{
@@ -111,7 +131,7 @@ export function exactlyOnceTarget(
     lostFrames: number;
     twiceRows: number;
     twiceFrames: number;
-    drain: { quiet: boolean; drainedMs: number };
+    drain: DrainResult;
   }>,
 ) {
   const exact = results.every(

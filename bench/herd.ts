@@ -13,7 +13,6 @@ import {
 } from './bench-util.js';
 import {
   concurrency,
-  drainQuietMs,
   extraWorkerEnv,
   log,
   ownersFor,
@@ -27,7 +26,7 @@ import { runSize } from './herd-run.js';
 import { percentile, renderText, writeBenchReport, type BenchReport } from './report.js';
 import { COMPONENTS } from './stack.js';
 import { withStack } from './common.js';
-import { exactlyOnceTarget } from './herd-tally.js';
+import { drainQuietMs, exactlyOnceTarget } from './herd-tally.js';
 import { sweepLeftovers } from './leftovers.js';
 
 /**
