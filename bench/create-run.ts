@@ -1,5 +1,5 @@
 import { dateInDays, stopOnSignal, waitForQuietMachine, seconds } from './bench-util.js';
-import { waitForCount, wallClock } from './common.js';
+import { waitForCount, wallClock, withStack } from './common.js';
 import { mapBounded } from '../domain/bounded-concurrency.js';
 import {
   bulkConcurrency,
@@ -117,6 +117,7 @@ export async function runMode(mode: Mode): Promise<ModeResult> {
         if (failed.error) firstError ??= failed.error;
       } catch (error) {
         errors += batch.length;
+        if (firstError === undefined) log(`${MODE_LABELS[mode]}: a call failed: ${withStack(error)}`);
         firstError ??= error instanceof Error ? error.message : String(error);
       }
     });

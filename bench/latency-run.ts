@@ -131,6 +131,8 @@ export async function runRates(
           if (response.status !== 202) sent.failed = `${response.status} ${text.slice(0, 200)}`;
         })
         .catch((error: unknown) => {
+          // The report keeps the text; the first failure's stack goes to the log.
+          if (!sends.some((other) => other.failed !== undefined)) log(`a send failed: ${withStack(error)}`);
           sent.failed = String(error);
         })
         .finally(() => inFlight.delete(request));
