@@ -6,7 +6,7 @@ import { startEmbedded } from './embedded-process.js';
 import { listOwnersNotifications } from './embedded-rest.js';
 import { connectOwners } from './owners.js';
 import { summarizeLog, type LogSummary } from './stack-logs.js';
-import { startCpuMeter, startStack, type Stack } from './stack.js';
+import { startCpuMeter, startStack } from './stack.js';
 
 /**
  * BENCH_STACK: which stack bench:latency and bench:create drive. `separate` (default): every piece
@@ -136,12 +136,11 @@ async function startSeparateStack(options: DrivenStackOptions): Promise<DrivenSt
   // The caller's signal handler gets the stop before the start (startStack's `onStop`): a signal
   // while the stack starts then waits for what started to stop, instead of exiting past it.
   let stopStack: (() => Promise<void>) | undefined;
-  const up: { stack?: Stack } = {};
-  // Opened at the first use, once the stack is up.
+  // Read once the stack has started: the client is opened at its first use, after.
   const temporal = temporalOn(() => ({
-    address: up.stack!.temporalAddress,
-    namespace: up.stack!.namespace,
-    taskQueue: up.stack!.taskQueue,
+    address: stack.temporalAddress,
+    namespace: stack.namespace,
+    taskQueue: stack.taskQueue,
   }));
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -156,7 +155,6 @@ async function startSeparateStack(options: DrivenStackOptions): Promise<DrivenSt
     workerEnv: options.workerEnv,
     onStop: (given) => (stopStack = given),
   });
-  up.stack = stack;
   const created = async (owners: string[]) =>
     stack.query<{ dossierId: string; at: number }>(
       `select dossier_id as "dossierId", extract(epoch from created_at)::float8 * 1000 as at
